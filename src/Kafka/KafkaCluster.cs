@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Convoy.Kafka.Embedded;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.Kafka;
+
+/// <summary>
+/// The Kafka cluster this process talks to: the configured brokers, or the embedded cluster.
+/// Hands out client configurations with Convoy's defaults and the pass-through properties, and
+/// creates topics on first use. One per process (a singleton).
+/// </summary>
+public sealed class KafkaCluster : IDisposable
+{
+    private readonly KafkaOptions _options;
+    private readonly ILogger<KafkaCluster> _logger;
+    private readonly EmbeddedKafkaCluster? _embedded;
+    private readonly bool _ownsEmbedded;
+    private readonly ConcurrentDictionary<string, Task> _topics = new(StringComparer.Ordinal);
+    private IAdminClient? _admin;
+
+    /// <param name="shared">An embedded cluster started by the caller (tests, the demo); not disposed here.</param>
+    public KafkaCluster(IOptions<KafkaOptions> options, ILogger<KafkaCluster> logger, EmbeddedKafkaCluster? shared = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _options.Validate();
+        _logger = logger;
+        if (shared is not null)
+        {
+            _embedded = shared;
+            BootstrapServers = shared.BootstrapServers;
+        }
+        else if (_options.UsesEmbeddedCluster)
+        {
+            _embedded = EmbeddedKafkaCluster.Start(_options.EmbeddedBrokers);
+            _ownsEmbedded = true;
+            BootstrapServers = _embedded.BootstrapServers;
+            KafkaLog.EmbeddedClusterStarted(_logger, BootstrapServers, _embedded.BrokerCount);
+        }
+        else
+        {
+            BootstrapServers = _options.BootstrapServers!.Trim();
+        }
+    }
+
+    public string BootstrapServers { get; }
+
+    /// <summary>The embedded cluster, when this process uses one (for fault injection in tests).</summary>
+    public EmbeddedKafkaCluster? Embedded => _embedded;
+
+    /// <summary>
+    /// Configuration for the one long-lived producer of a process: acks=all and idempotence, so an
+    /// acknowledged write is on every in-sync replica and retries never duplicate or reorder.
+    /// </summary>
+    public ProducerConfig CreateProducerConfig(string clientId)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = BootstrapServers,
+            ClientId = clientId,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 5,
+            CompressionType = CompressionType.Lz4,
+            // Give up on a write after 30 s, so the device hears UNAVAILABLE and sends again
+            // instead of waiting librdkafka's default 5 minutes.
+            MessageTimeoutMs = 30_000,
+        };
+        Apply(config);
+        return config;
+    }
+
+    /// <summary>
+    /// Configuration for a consumer that stores offsets only after its work is done
+    /// (EnableAutoOffsetStore=false, then StoreOffset), committing stored offsets in the background.
+    /// </summary>
+    public ConsumerConfig CreateConsumerConfig(string groupId, string clientId)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = BootstrapServers,
+            GroupId = groupId,
+            ClientId = clientId,
+            EnableAutoCommit = true,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            // Pattern subscriptions see a new tenant's topic within this interval.
+            TopicMetadataRefreshIntervalMs = 10_000,
+        };
+        Apply(config);
+        return config;
+    }
+
+    public AdminClientConfig CreateAdminConfig()
+    {
+        var config = new AdminClientConfig { BootstrapServers = BootstrapServers };
+        Apply(config);
+        return config;
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="topic"/> exists, creating it once with the configured partition
+    /// count. Concurrent callers for one topic share one creation.
+    /// </summary>
+    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        var task = _topics.GetOrAdd(topic, static (name, self) => self.CreateTopicAsync(name), this);
+        if (task.IsFaulted)
+        {
+            // Let a later call try again (the cluster may have been down).
+            _topics.TryRemove(new KeyValuePair<string, Task>(topic, task));
+        }
+
+        return task.IsCompleted ? task : task.WaitAsync(cancellationToken);
+    }
+
+    private async Task CreateTopicAsync(string topic)
+    {
+        if (_embedded is not null)
+        {
+            if (_embedded.CreateTopic(topic, _options.TopicPartitions, _options.TopicReplicationFactor))
+            {
+                KafkaLog.TopicCreated(_logger, topic, _options.TopicPartitions);
+            }
+
+            return;
+        }
+
+        if (!_options.CreateTopics)
+        {
+            return; // Operators create topics; a missing one surfaces as a produce error naming it.
+        }
+
+        _admin ??= new AdminClientBuilder(CreateAdminConfig()).Build();
+        try
+        {
+            await _admin.CreateTopicsAsync(
+                [new TopicSpecification { Name = topic, NumPartitions = _options.TopicPartitions, ReplicationFactor = _options.TopicReplicationFactor }],
+                new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
+            KafkaLog.TopicCreated(_logger, topic, _options.TopicPartitions);
+        }
+        catch (CreateTopicsException e) when (e.Results.TrueForAll(static r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
+        {
+            // Someone else created it first: fine.
+        }
+    }
+
+    private void Apply(ClientConfig config)
+    {
+        foreach (var (key, value) in _options.Properties)
+        {
+            config.Set(key, value);
+        }
+    }
+
+    public void Dispose()
+    {
+        _admin?.Dispose();
+        if (_ownsEmbedded)
+        {
+            _embedded!.Dispose();
+        }
+    }
+}

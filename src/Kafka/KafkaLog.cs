@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.Kafka;
+
+internal static partial class KafkaLog
+{
+    [LoggerMessage(EventId = 100, EventName = "EmbeddedKafkaStarted", Level = LogLevel.Warning,
+        Message = "Embedded Kafka started at {BootstrapServers} with {Brokers} broker(s): librdkafka's mock cluster, IN MEMORY ONLY. Everything is lost when this process exits, and old batches are dropped beyond 5 MB per partition. For real use set Kafka:BootstrapServers to an Apache Kafka cluster.")]
+    public static partial void EmbeddedClusterStarted(ILogger logger, string bootstrapServers, int brokers);
+
+    [LoggerMessage(EventId = 101, EventName = "TopicCreated", Level = LogLevel.Information,
+        Message = "Created Kafka topic {Topic} with {Partitions} partition(s)")]
+    public static partial void TopicCreated(ILogger logger, string topic, int partitions);
+}

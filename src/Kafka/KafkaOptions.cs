@@ -1,0 +1,83 @@
+using System.Text.RegularExpressions;
+
+namespace Convoy.Kafka;
+
+/// <summary>
+/// Where Kafka is and how to talk to it. Configuration section <c>Kafka</c>.
+/// With no <see cref="BootstrapServers"/>, the process starts the embedded (in-memory) cluster.
+/// </summary>
+public sealed partial class KafkaOptions
+{
+    public const string SectionName = "Kafka";
+
+    /// <summary>
+    /// librdkafka's bootstrap.servers, e.g. <c>kafka-1:9092,kafka-2:9092</c>. Empty: start the
+    /// embedded cluster in this process (development only: data in memory).
+    /// </summary>
+    public string? BootstrapServers { get; set; }
+
+    /// <summary>
+    /// Any librdkafka setting, passed through unchanged to every producer, consumer and admin
+    /// client, e.g. <c>security.protocol</c>, <c>sasl.mechanism</c>, <c>linger.ms</c>. They win over
+    /// Convoy's own defaults.
+    /// </summary>
+    public Dictionary<string, string> Properties { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Brokers of the embedded cluster, 1..9. Ignored when <see cref="BootstrapServers"/> is set.</summary>
+    public int EmbeddedBrokers { get; set; } = 1;
+
+    /// <summary>Partitions of a topic Convoy creates (e.g. <c>telemetry.&lt;tenant&gt;</c>), 1..10000.</summary>
+    public int TopicPartitions { get; set; } = 4;
+
+    /// <summary>Replication factor of a topic Convoy creates; -1 takes the broker's default.</summary>
+    public short TopicReplicationFactor { get; set; } = -1;
+
+    /// <summary>
+    /// Create missing topics through the admin API. Off for clusters where only operators create
+    /// topics: then a missing topic is an error that names it.
+    /// </summary>
+    public bool CreateTopics { get; set; } = true;
+
+    /// <summary>True when no broker is configured and the embedded cluster is used.</summary>
+    public bool UsesEmbeddedCluster => string.IsNullOrWhiteSpace(BootstrapServers);
+
+    /// <summary>Throws naming the bad key and why.</summary>
+    public void Validate()
+    {
+        if (EmbeddedBrokers is < 1 or > 9)
+        {
+            throw new OptionsException("Kafka:EmbeddedBrokers", $"must be 1..9, was {EmbeddedBrokers}");
+        }
+
+        if (TopicPartitions is < 1 or > 10000)
+        {
+            throw new OptionsException("Kafka:TopicPartitions", $"must be 1..10000, was {TopicPartitions}");
+        }
+
+        if (TopicReplicationFactor is 0 or < -1)
+        {
+            throw new OptionsException("Kafka:TopicReplicationFactor", $"must be -1 (broker default) or >= 1, was {TopicReplicationFactor}");
+        }
+
+        if (!UsesEmbeddedCluster && !BootstrapPattern().IsMatch(BootstrapServers!))
+        {
+            throw new OptionsException("Kafka:BootstrapServers", $"must be a comma-separated list of host:port, was '{BootstrapServers}'");
+        }
+
+        foreach (var (key, value) in Properties)
+        {
+            if (key is "bootstrap.servers")
+            {
+                throw new OptionsException("Kafka:Properties:bootstrap.servers", "set Kafka:BootstrapServers instead");
+            }
+
+            if (string.IsNullOrEmpty(value))
+            {
+                throw new OptionsException($"Kafka:Properties:{key}", "has no value");
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^\s*[^,:\s]+:\d{1,5}\s*(,\s*[^,:\s]+:\d{1,5}\s*)*$")]
+    private static partial Regex BootstrapPattern();
+}
