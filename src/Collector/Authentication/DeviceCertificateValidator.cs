@@ -1,0 +1,65 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Convoy.Pki;
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.Collector.Authentication;
+
+/// <summary>
+/// Decides during the TLS handshake whether a device certificate is acceptable: it must chain to
+/// one of the configured trust roots (and only those: the machine's store is not consulted), be
+/// within its validity period, and carry a Convoy identity URI. A refused certificate fails the
+/// handshake, so nothing of that connection ever reaches a handler.
+/// </summary>
+internal sealed class DeviceCertificateValidator
+{
+    private readonly X509Certificate2Collection _trustRoots;
+    private readonly ILogger<DeviceCertificateValidator> _logger;
+    private readonly TimeProvider _time;
+
+    public DeviceCertificateValidator(X509Certificate2Collection trustRoots, ILogger<DeviceCertificateValidator> logger, TimeProvider time)
+    {
+        _trustRoots = trustRoots;
+        _logger = logger;
+        _time = time;
+    }
+
+    public bool Validate(X509Certificate2 certificate, X509Chain? presentedChain, SslPolicyErrors errors)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(_trustRoots);
+        // Revocation lists arrive with the operator PKI; until then a certificate is revoked by
+        // removing its CA from the trust roots.
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")); // clientAuth
+        if (presentedChain is not null)
+        {
+            // Intermediates the client sent along.
+            foreach (var element in presentedChain.ChainElements)
+            {
+                if (!element.Certificate.Equals(certificate))
+                {
+                    chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+                }
+            }
+        }
+
+        if (!chain.Build(certificate))
+        {
+            string reason = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : errors.ToString();
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, reason);
+            return false;
+        }
+
+        if (!DeviceIdentity.TryFromCertificate(certificate, out _))
+        {
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber,
+                "no subject alternative name URI urn:convoy:tenant:<tenant>:device:<device>");
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Convoy.Collector.Authentication;
+using Convoy.Collector.Ingest;
+using Convoy.Collector.Kafka;
+using Convoy.Collector.Validation;
+using Convoy.Kafka;
+using Convoy.Pki;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.Collector;
+
+/// <summary>Builds the collector: Kestrel (HTTP/2, TLS, client certificates required) serving Ingest.</summary>
+public static class CollectorHost
+{
+    public const string Help = """
+        Convoy collector: receives telemetry batches from trucks over mutual-TLS gRPC and writes
+        each into its tenant's Kafka topic, acknowledging a batch only after Kafka has it.
+
+        Usage: Convoy.Collector [--Key=Value ...]
+        Every setting can also come from appsettings.json or an environment variable
+        (Collector__Port=5443, Kafka__BootstrapServers=...).
+
+          --Collector:Address=IP                 listen address (127.0.0.1)
+          --Collector:Port=N                     TLS port, 0 = any free port (5443)
+          --Collector:ServerCertificate=PEM      server certificate
+          --Collector:ServerKey=PEM              its private key (PKCS#8)
+          --Collector:DeviceTrustRoots=PEM       CA certificate(s) device certificates must chain to
+          --Collector:DevCertificates=true       generate development certificates instead (never in production)
+          --Collector:DevCertificatesFolder=DIR  where they go (.convoy/dev-certs)
+          --Collector:Window=N                   batches a device may have unacknowledged (32)
+          --Collector:MaxBatchBytes=N            largest batch accepted (4194304)
+          --Collector:MaxClockSkew=hh:mm:ss      how far in the future a batch may start (00:05:00)
+          --Collector:MaxBatchAge=d.hh:mm:ss     how old a batch may be (30.00:00:00)
+          --Kafka:BootstrapServers=host:port,... Apache Kafka; empty = embedded in-memory cluster
+          --Kafka:Properties:<librdkafka key>=V  any librdkafka setting, passed through
+          --Kafka:TopicPartitions=N              partitions of topics Convoy creates (4)
+          --Kafka:TopicReplicationFactor=N       their replication factor, -1 = broker default
+          --Kafka:CreateTopics=false             never create topics (operators do)
+          --Kafka:EmbeddedBrokers=N              brokers of the embedded cluster (1)
+        """;
+
+    /// <summary>
+    /// Builds the collector from command-line style arguments. <paramref name="configureServices"/>
+    /// lets tests and the demo add services, e.g. a shared embedded Kafka cluster.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddCommandLine(args);
+
+        var options = builder.Configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
+        options.Validate();
+        var kafka = new KafkaOptions();
+        builder.Configuration.GetSection(KafkaOptions.SectionName).Bind(kafka);
+        kafka.Validate();
+
+        var (serverCertificate, trustRoots, devFolder) = LoadCertificates(options);
+
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(Options.Create(kafka));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new KafkaCluster(sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<ILogger<KafkaCluster>>(),
+            sp.GetService<Convoy.Kafka.Embedded.EmbeddedKafkaCluster>()));
+        builder.Services.AddSingleton<TelemetryProducer>();
+        builder.Services.AddSingleton<BatchValidator>();
+        builder.Services.AddSingleton<DeviceHighWaterMarks>();
+        builder.Services.AddSingleton<CollectorMetrics>();
+        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(trustRoots, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IngestService>();
+        builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.MaxBatchBytes;
+            grpc.EnableDetailedErrors = false;
+        });
+        configureServices?.Invoke(builder.Services);
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = serverCertificate;
+                    https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                    https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                    https.ClientCertificateValidation = (certificate, chain, errors) =>
+                        kestrel.ApplicationServices.GetRequiredService<DeviceCertificateValidator>().Validate(certificate, chain, errors);
+                });
+            });
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<IngestService>();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector");
+            if (devFolder is not null)
+            {
+                CollectorLog.DevCertificatesInUse(logger, devFolder, Path.Combine(devFolder, "ca.crt"));
+            }
+
+            string endpoints = string.Join(", ", app.Urls);
+            string bootstrap = app.Services.GetRequiredService<KafkaCluster>().BootstrapServers;
+            CollectorLog.Listening(logger, endpoints, bootstrap);
+        });
+
+        // Create the Kafka connection (and the embedded cluster, if any) at start, not on the first batch.
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TelemetryProducer>());
+        return app;
+    }
+
+    /// <summary>The https://127.0.0.1:port address the collector listens on, once started.</summary>
+    public static Uri Address(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return new Uri(app.Urls.First());
+    }
+
+    private static (X509Certificate2 Server, X509Certificate2Collection TrustRoots, string? DevFolder) LoadCertificates(CollectorOptions options)
+    {
+        if (options.ServerCertificate is null && options.DevCertificates)
+        {
+            var dev = DevCertificates.Ensure(options.DevCertificatesFolder);
+            return (CertificateIssuer.LoadPem(dev.ServerCertificatePath, dev.ServerKeyPath),
+                CertificateIssuer.LoadPemCertificates(dev.AuthorityCertificatePath), dev.Folder);
+        }
+
+        var roots = CertificateIssuer.LoadPemCertificates(options.DeviceTrustRoots!);
+        if (roots.Count == 0)
+        {
+            throw new OptionsException("Collector:DeviceTrustRoots", $"names '{options.DeviceTrustRoots}', which holds no PEM certificate");
+        }
+
+        return (CertificateIssuer.LoadPem(options.ServerCertificate!, options.ServerKey!), roots, null);
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.Collector;
+
+/// <summary>The collector's structured log events. Event names are stable: tests and operators grep them.</summary>
+internal static partial class CollectorLog
+{
+    [LoggerMessage(EventId = 1, EventName = "CollectorListening", Level = LogLevel.Information,
+        Message = "Collector listening on {Endpoint} (HTTP/2, TLS, client certificates required); Kafka at {BootstrapServers}")]
+    public static partial void Listening(ILogger logger, string endpoint, string bootstrapServers);
+
+    [LoggerMessage(EventId = 2, EventName = "DevCertificatesInUse", Level = LogLevel.Warning,
+        Message = "Using DEVELOPMENT certificates from {Folder} (CA: {AuthorityPath}). Never use them in production; set Collector:ServerCertificate, Collector:ServerKey and Collector:DeviceTrustRoots instead.")]
+    public static partial void DevCertificatesInUse(ILogger logger, string folder, string authorityPath);
+
+    [LoggerMessage(EventId = 10, EventName = "DeviceCertificateRefused", Level = LogLevel.Warning,
+        Message = "Refused device certificate {Subject} (serial {Serial}): {Reason}")]
+    public static partial void DeviceCertificateRefused(ILogger logger, string subject, string serial, string reason);
+
+    [LoggerMessage(EventId = 20, EventName = "StreamOpened", Level = LogLevel.Debug,
+        Message = "Stream opened by {Tenant}/{Device} from {Remote}; resuming after sequence {AckedSequence}")]
+    public static partial void StreamOpened(ILogger logger, string tenant, string device, string? remote, ulong ackedSequence);
+
+    [LoggerMessage(EventId = 21, EventName = "StreamClosed", Level = LogLevel.Debug,
+        Message = "Stream of {Tenant}/{Device} closed; highest acknowledged sequence {AckedSequence}")]
+    public static partial void StreamClosed(ILogger logger, string tenant, string device, ulong ackedSequence);
+
+    [LoggerMessage(EventId = 30, EventName = "BatchRefused", Level = LogLevel.Information,
+        Message = "Refused batch {Sequence} of {Tenant}/{Device}: {Status} {Reason}")]
+    public static partial void BatchRefused(ILogger logger, string tenant, string device, ulong sequence, Grpc.Core.StatusCode status, string reason);
+
+    [LoggerMessage(EventId = 40, EventName = "KafkaWriteFailed", Level = LogLevel.Warning,
+        Message = "Kafka did not confirm batch {Sequence} of {Tenant}/{Device}: {Error}. The device will be told UNAVAILABLE and send it again.")]
+    public static partial void KafkaWriteFailed(ILogger logger, string tenant, string device, ulong sequence, string error);
+
+    [LoggerMessage(EventId = 41, EventName = "KafkaProducerError", Level = LogLevel.Warning,
+        Message = "Kafka producer: {Error}")]
+    public static partial void KafkaProducerError(ILogger logger, string error);
+}

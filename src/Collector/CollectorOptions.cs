@@ -1,0 +1,91 @@
+using System.Net;
+using Convoy.Kafka;
+
+namespace Convoy.Collector;
+
+/// <summary>Configuration section <c>Collector</c>.</summary>
+public sealed class CollectorOptions
+{
+    public const string SectionName = "Collector";
+
+    /// <summary>Address Kestrel listens on. 127.0.0.1 by default; 0.0.0.0 to serve other hosts.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>TLS port; 0 lets the OS choose (tests).</summary>
+    public int Port { get; set; } = 5443;
+
+    /// <summary>Server certificate, PEM.</summary>
+    public string? ServerCertificate { get; set; }
+
+    /// <summary>Private key of the server certificate, PEM (PKCS#8).</summary>
+    public string? ServerKey { get; set; }
+
+    /// <summary>PEM file of the CA certificate(s) that device certificates must chain to.</summary>
+    public string? DeviceTrustRoots { get; set; }
+
+    /// <summary>
+    /// Generate and use development certificates in <see cref="DevCertificatesFolder"/> when the
+    /// three files above are not set. Off by default: a production collector never runs on
+    /// certificates it made itself.
+    /// </summary>
+    public bool DevCertificates { get; set; }
+
+    public string DevCertificatesFolder { get; set; } = ".convoy/dev-certs";
+
+    /// <summary>Batches a device may have in flight unacknowledged on its stream, 1..1024.</summary>
+    public int Window { get; set; } = 32;
+
+    /// <summary>Largest batch accepted, bytes; larger ones are refused before they are buffered.</summary>
+    public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How far in the future a batch's base time may lie (device clock skew).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How old a batch's base time may be: a truck may come back online after days.</summary>
+    public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromDays(30);
+
+    public void Validate()
+    {
+        if (!IPAddress.TryParse(Address, out _))
+        {
+            throw new OptionsException("Collector:Address", $"must be an IP address, was '{Address}'");
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            throw new OptionsException("Collector:Port", $"must be 0..65535, was {Port}");
+        }
+
+        bool anyTls = ServerCertificate is not null || ServerKey is not null || DeviceTrustRoots is not null;
+        if (anyTls || !DevCertificates)
+        {
+            foreach (var (key, path) in new[] { ("ServerCertificate", ServerCertificate), ("ServerKey", ServerKey), ("DeviceTrustRoots", DeviceTrustRoots) })
+            {
+                if (string.IsNullOrWhiteSpace(path))
+                {
+                    throw new OptionsException($"Collector:{key}", "is not set: give the server certificate, its key and the device trust roots as PEM files, or run with --Collector:DevCertificates=true to generate development certificates (never in production)");
+                }
+
+                if (!File.Exists(path))
+                {
+                    throw new OptionsException($"Collector:{key}", $"names '{path}', which does not exist");
+                }
+            }
+        }
+
+        if (Window is < 1 or > 1024)
+        {
+            throw new OptionsException("Collector:Window", $"must be 1..1024, was {Window}");
+        }
+
+        if (MaxBatchBytes is < 1024 or > 64 * 1024 * 1024)
+        {
+            throw new OptionsException("Collector:MaxBatchBytes", $"must be 1 KiB..64 MiB, was {MaxBatchBytes}");
+        }
+
+        if (MaxClockSkew < TimeSpan.Zero || MaxBatchAge <= TimeSpan.Zero)
+        {
+            throw new OptionsException("Collector:MaxClockSkew", "and Collector:MaxBatchAge must be positive");
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Threading.Channels;
+using Confluent.Kafka;
+using Convoy.Collector.Kafka;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Pki;
+using Grpc.Core;
+
+namespace Convoy.Collector.Ingest;
+
+/// <summary>
+/// Bookkeeping of one device stream: which batches are in flight to Kafka, the window that bounds
+/// them, and the acks owed. Invariant: the acked sequence only moves forward, and only over
+/// batches Kafka confirmed, in the order they were accepted; a batch that failed stops it.
+/// Delivery reports may arrive after the stream ended, so nothing here is ever disposed
+/// (the semaphore and the token source hold no unmanaged resources when used this way).
+/// </summary>
+#pragma warning disable CA1001 // see above: disposing would race late delivery reports
+internal sealed class DeviceStream
+{
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _window;
+    private readonly int _windowSize;
+    private readonly Channel<ulong> _acks = Channel.CreateUnbounded<ulong>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private readonly CancellationTokenSource _failed = new();
+    private readonly DeviceHighWaterMarks _marks;
+    private readonly CollectorMetrics _metrics;
+
+    // In-flight batches in acceptance order, as a ring of _windowSize slots.
+    private readonly ulong[] _sequences;
+    private readonly int[] _readings;
+    private readonly byte[] _states; // 0 in flight, 1 confirmed, 2 failed
+    private int _head;
+    private int _count;
+
+    private ulong _acked;
+    private ulong _lastAccepted;
+
+    public DeviceStream(DeviceIdentity device, int window, DeviceHighWaterMarks marks, CollectorMetrics metrics)
+    {
+        Device = device;
+        _windowSize = window;
+        _window = new SemaphoreSlim(window, window);
+        _marks = marks;
+        _metrics = metrics;
+        _sequences = new ulong[window];
+        _readings = new int[window];
+        _states = new byte[window];
+        _acked = _lastAccepted = marks.Get(device);
+        OnDelivered = Delivered;
+    }
+
+    public DeviceIdentity Device { get; }
+
+    public ulong Acked => Volatile.Read(ref _acked);
+
+    /// <summary>Cancelled when Kafka finally refused a batch of this stream.</summary>
+    public CancellationToken Failed => _failed.Token;
+
+    /// <summary>Why Kafka refused a batch, once it did.</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>One delegate per stream, handed to every produce (no closure per batch).</summary>
+    public Action<DeliveryReport<string, byte[]>> OnDelivered { get; }
+
+    /// <summary>True for a sequence this stream already accepted: acknowledged, or in flight.</summary>
+    public bool IsReplay(ulong sequence)
+    {
+        if (sequence > Volatile.Read(ref _lastAccepted))
+        {
+            return false;
+        }
+
+        if (sequence <= Acked)
+        {
+            _acks.Writer.TryWrite(Acked); // Already in Kafka: say so again, write nothing.
+        }
+
+        return true;
+    }
+
+    /// <summary>Waits for a free slot in the window: the backpressure that stops reading the stream.</summary>
+    public Task WaitForWindowAsync(CancellationToken cancellationToken) => _window.WaitAsync(cancellationToken);
+
+    public void Accept(ulong sequence, int readings)
+    {
+        lock (_gate)
+        {
+            int slot = (_head + _count) % _windowSize;
+            _sequences[slot] = sequence;
+            _readings[slot] = readings;
+            _states[slot] = 0;
+            _count++;
+            _lastAccepted = sequence;
+        }
+    }
+
+    /// <summary>Gives back a slot taken by <see cref="WaitForWindowAsync"/> for a batch that was not produced.</summary>
+    public void ReleaseUnused() => _window.Release();
+
+    /// <summary>Waits until every accepted batch is confirmed or failed.</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < _windowSize; i++)
+        {
+            await _window.WaitAsync(cancellationToken);
+        }
+
+        _window.Release(_windowSize);
+    }
+
+    /// <summary>Writes acks as they become due until <see cref="CompleteAcks"/>; coalesces a burst into one ack.</summary>
+    public async Task WriteAcksAsync(IServerStreamWriter<IngestAck> responses, uint window, CancellationToken cancellationToken)
+    {
+        var reader = _acks.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken))
+        {
+            ulong latest = 0;
+            while (reader.TryRead(out ulong sequence))
+            {
+                latest = Math.Max(latest, sequence);
+            }
+
+            await responses.WriteAsync(new IngestAck { DeviceId = Device.Device, AckedSequence = latest, Window = window }, cancellationToken);
+        }
+    }
+
+    public void CompleteAcks() => _acks.Writer.TryComplete();
+
+    private void Delivered(DeliveryReport<string, byte[]> report)
+    {
+        ulong sequence = TelemetryProducer.SequenceOf(report.Message);
+        bool failed = report.Error.IsError;
+        int batches = 0;
+        long readings = 0;
+        ulong acked = 0;
+        lock (_gate)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) % _windowSize;
+                if (_sequences[slot] == sequence && _states[slot] == 0)
+                {
+                    _states[slot] = failed ? (byte)2 : (byte)1;
+                    break;
+                }
+            }
+
+            if (failed && Failure is null)
+            {
+                Failure = $"batch {sequence}: {report.Error.Reason}";
+            }
+
+            while (_count > 0 && _states[_head] == 1 && Failure is null)
+            {
+                acked = _sequences[_head];
+                readings += _readings[_head];
+                batches++;
+                _head = (_head + 1) % _windowSize;
+                _count--;
+            }
+
+            if (batches > 0)
+            {
+                Volatile.Write(ref _acked, acked);
+            }
+        }
+
+        if (batches > 0)
+        {
+            _marks.Advance(Device, acked);
+            _metrics.Acknowledged(Device.Tenant, batches, readings);
+            _acks.Writer.TryWrite(acked);
+        }
+
+        _window.Release();
+        if (failed)
+        {
+            // Not on librdkafka's delivery thread: cancellation runs the stream's callbacks.
+            ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _failed, preferLocal: false);
+        }
+    }
+}
+#pragma warning restore CA1001

@@ -1,0 +1,249 @@
+using Convoy.Collector.Kafka;
+using Convoy.Collector.Validation;
+using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Pki;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.Collector.Ingest;
+
+/// <summary>
+/// convoy.telemetry.v1.Ingest: authenticate the device from its certificate, validate each batch,
+/// write it to the tenant's topic, and acknowledge only what Kafka confirmed.
+/// </summary>
+internal sealed class IngestService
+{
+    public const string WindowHeader = "convoy-window";
+    private const int MaxUploadBatches = 1000;
+
+    private readonly TelemetryProducer _producer;
+    private readonly BatchValidator _validator;
+    private readonly DeviceHighWaterMarks _marks;
+    private readonly CollectorMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<IngestService> _logger;
+    private readonly int _window;
+
+    public IngestService(TelemetryProducer producer, BatchValidator validator, DeviceHighWaterMarks marks, CollectorMetrics metrics,
+        IOptions<CollectorOptions> options, TimeProvider time, ILogger<IngestService> logger)
+    {
+        _producer = producer;
+        _validator = validator;
+        _marks = marks;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _window = options.Value.Window;
+    }
+
+    public async Task StreamAsync(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
+    {
+        var device = Authenticate(context);
+        string topic = TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
+        await _producer.EnsureTopicAsync(topic, context.CancellationToken);
+        await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _window.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+
+        var stream = new DeviceStream(device, _window, _marks, _metrics);
+        CollectorLog.StreamOpened(_logger, device.Tenant, device.Device, context.Peer, stream.Acked);
+        _metrics.StreamOpened(device.Tenant);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed);
+        var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
+        Status? refusal = null;
+        try
+        {
+            while (await requests.MoveNext(reading.Token))
+            {
+                byte[] payload = requests.Current;
+                var (batch, verdict) = Check(payload, device);
+                if (!verdict.IsValid)
+                {
+                    refusal = Refuse(device, batch?.Sequence ?? 0, verdict);
+                    break;
+                }
+
+                if (stream.IsReplay(batch!.Sequence))
+                {
+                    continue;
+                }
+
+                await stream.WaitForWindowAsync(reading.Token);
+                stream.Accept(batch.Sequence, verdict.Readings);
+                try
+                {
+                    _producer.Produce(topic, device.Tenant, device.Device, batch.Sequence, payload, _time.GetUtcNow().ToUnixTimeMilliseconds(), stream.OnDelivered);
+                }
+                catch (Confluent.Kafka.KafkaException e)
+                {
+                    // Refused locally (queue full, producer closing): nothing was written.
+                    stream.ReleaseUnused();
+                    refusal = new Status(StatusCode.Unavailable, $"Kafka cannot take batch {batch.Sequence} now ({e.Error.Reason}); send it again");
+                    break;
+                }
+            }
+
+            // Let in-flight writes finish so their acks go out before the call ends.
+            await stream.DrainAsync(context.CancellationToken);
+        }
+        catch (OperationCanceledException) when (stream.Failed.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            await stream.DrainAsync(context.CancellationToken);
+        }
+        finally
+        {
+            stream.CompleteAcks();
+            _metrics.StreamClosed(device.Tenant);
+            CollectorLog.StreamClosed(_logger, device.Tenant, device.Device, stream.Acked);
+        }
+
+        await acking;
+        if (stream.Failure is { } failure)
+        {
+            CollectorLog.KafkaWriteFailed(_logger, device.Tenant, device.Device, stream.Acked + 1, failure);
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"Kafka did not confirm {failure}. Everything up to sequence {stream.Acked} is safe; send the rest again."));
+        }
+
+        if (refusal is { } status)
+        {
+            throw new RpcException(status);
+        }
+    }
+
+    public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
+    {
+        var device = Authenticate(context);
+        string topic = TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
+        var payloads = SplitUpload(request);
+        if (payloads.Count is 0 or > MaxUploadBatches)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"batches must hold 1..{MaxUploadBatches} batches, held {payloads.Count}"));
+        }
+
+        // All or nothing: validate every batch before writing any.
+        var batches = new List<(TelemetryBatch Batch, byte[] Payload, int Readings)>(payloads.Count);
+        foreach (byte[] payload in payloads)
+        {
+            var (batch, verdict) = Check(payload, device);
+            if (!verdict.IsValid)
+            {
+                var status = Refuse(device, batch?.Sequence ?? 0, verdict);
+                throw new RpcException(new Status(status.StatusCode, $"batches[{batches.Count}]: {status.Detail}; nothing was written"));
+            }
+
+            batches.Add((batch!, payload, verdict.Readings));
+        }
+
+        await _producer.EnsureTopicAsync(topic, context.CancellationToken);
+        var writes = new List<Task<Confluent.Kafka.DeliveryReport<string, byte[]>>>(batches.Count);
+        ulong alreadyAcked = _marks.Get(device);
+        foreach (var (batch, payload, _) in batches)
+        {
+            if (batch.Sequence <= alreadyAcked)
+            {
+                continue;
+            }
+
+            var delivered = new TaskCompletionSource<Confluent.Kafka.DeliveryReport<string, byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _producer.Produce(topic, device.Tenant, device.Device, batch.Sequence, payload, _time.GetUtcNow().ToUnixTimeMilliseconds(), delivered.SetResult);
+            writes.Add(delivered.Task);
+        }
+
+        ulong highest = alreadyAcked;
+        int confirmed = 0;
+        long readings = 0;
+        string? failure = null;
+        for (int i = 0, w = 0; i < batches.Count; i++)
+        {
+            var (batch, _, count) = batches[i];
+            if (batch.Sequence <= alreadyAcked)
+            {
+                continue;
+            }
+
+            var report = await writes[w++];
+            if (report.Error.IsError)
+            {
+                failure ??= $"batch {batch.Sequence}: {report.Error.Reason}";
+                continue;
+            }
+
+            highest = Math.Max(highest, batch.Sequence);
+            confirmed++;
+            readings += count;
+        }
+
+        _metrics.Acknowledged(device.Tenant, confirmed, readings);
+        if (failure is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"Kafka did not confirm {failure}; send the upload again"));
+        }
+
+        _marks.Advance(device, highest);
+        return new UploadResponse { Acks = { new IngestAck { DeviceId = device.Device, AckedSequence = highest, Window = (uint)_window } } };
+    }
+
+    private static DeviceIdentity Authenticate(ServerCallContext context)
+    {
+        var certificate = context.GetHttpContext().Connection.ClientCertificate;
+        if (certificate is null || !DeviceIdentity.TryFromCertificate(certificate, out var device))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                "a client certificate with the URI subject alternative name urn:convoy:tenant:<tenant>:device:<device> is required"));
+        }
+
+        return device;
+    }
+
+    private (TelemetryBatch? Batch, BatchVerdict Verdict) Check(byte[] payload, DeviceIdentity device)
+    {
+        TelemetryBatch batch;
+        try
+        {
+            batch = TelemetryBatch.Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return (null, BatchVerdict.Invalid($"the message is not a valid convoy.telemetry.v1.TelemetryBatch: {e.Message}"));
+        }
+
+        return (batch, _validator.Validate(batch, device, _time.GetUtcNow()));
+    }
+
+    private Status Refuse(DeviceIdentity device, ulong sequence, BatchVerdict verdict)
+    {
+        _metrics.Refused(device.Tenant, verdict.Status);
+        CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, verdict.Status, verdict.Problem!);
+        return new Status(verdict.Status, verdict.Problem!);
+    }
+
+    /// <summary>The raw bytes of each UploadRequest.batches entry, as sent (no re-encoding).</summary>
+    private static List<byte[]> SplitUpload(byte[] request)
+    {
+        var batches = new List<byte[]>();
+        try
+        {
+            var input = new CodedInputStream(request);
+            uint tag;
+            while ((tag = input.ReadTag()) != 0)
+            {
+                if (tag == 10) // field 1, length-delimited
+                {
+                    batches.Add(input.ReadBytes().ToByteArray());
+                }
+                else
+                {
+                    input.SkipLastField();
+                }
+            }
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"the message is not a valid convoy.telemetry.v1.UploadRequest: {e.Message}"));
+        }
+
+        return batches;
+    }
+}

@@ -1,0 +1,20 @@
+using Convoy.Collector;
+using Convoy.Kafka;
+
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(CollectorHost.Help);
+    return 0;
+}
+
+try
+{
+    var app = CollectorHost.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}

@@ -1,0 +1,32 @@
+namespace Convoy.Contracts;
+
+/// <summary>
+/// Headers of a telemetry record in Kafka (topic <c>telemetry.&lt;tenant&gt;</c>, key = device id,
+/// value = the validated <c>convoy.telemetry.v1.TelemetryBatch</c> bytes exactly as the device sent
+/// them). Integers are 8-byte big-endian; strings UTF-8.
+/// </summary>
+public static class TelemetryRecordHeaders
+{
+    /// <summary>Tenant, as authenticated by the collector (never taken from the payload).</summary>
+    public const string Tenant = "convoy-tenant";
+
+    /// <summary>Device, as authenticated by the collector.</summary>
+    public const string Device = "convoy-device";
+
+    /// <summary>The batch's per-device sequence number (uint64).</summary>
+    public const string Sequence = "convoy-sequence";
+
+    /// <summary>Schema of the value, <see cref="SchemaTelemetryV1"/>.</summary>
+    public const string Schema = "convoy-schema";
+
+    /// <summary>When the collector received the batch, ms since the Unix epoch (int64).</summary>
+    public const string ReceivedAt = "convoy-received-ms";
+
+    public const string SchemaTelemetryV1 = "convoy.telemetry.v1.TelemetryBatch";
+
+    /// <summary>Topic of a tenant's telemetry.</summary>
+    public static string TelemetryTopic(string tenant) => "telemetry." + tenant;
+
+    /// <summary>Topic of a tenant's alerts.</summary>
+    public static string AlertTopic(string tenant) => "alerts." + tenant;
+}

@@ -1,0 +1,117 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
+
+namespace Convoy.Pki;
+
+/// <summary>
+/// Who a device is: its tenant and device id, read from one place only, the URI subject
+/// alternative name <c>urn:convoy:tenant:&lt;tenant&gt;:device:&lt;device&gt;</c> of its client
+/// certificate. Nothing a device sends can change it.
+/// </summary>
+public readonly partial record struct DeviceIdentity(string Tenant, string Device)
+{
+    private const string SubjectAltNameOid = "2.5.29.17";
+    private const string UriPrefix = "urn:convoy:tenant:";
+
+    public string ToUri() => $"{UriPrefix}{Tenant}:device:{Device}";
+
+    public override string ToString() => $"{Tenant}/{Device}";
+
+    /// <summary>Tenant ids: 1..63 characters of [a-z0-9-], starting with a letter or digit (they name Kafka topics).</summary>
+    public static bool IsValidTenant(string? tenant) => tenant is not null && TenantPattern().IsMatch(tenant);
+
+    /// <summary>Device ids: 1..64 characters of [A-Za-z0-9._-].</summary>
+    public static bool IsValidDevice(string? device) => device is not null && DevicePattern().IsMatch(device);
+
+    public static DeviceIdentity Create(string tenant, string device)
+    {
+        if (!IsValidTenant(tenant))
+        {
+            throw new ArgumentException($"Tenant '{tenant}' is not 1..63 characters of [a-z0-9-].", nameof(tenant));
+        }
+
+        if (!IsValidDevice(device))
+        {
+            throw new ArgumentException($"Device '{device}' is not 1..64 characters of [A-Za-z0-9._-].", nameof(device));
+        }
+
+        return new DeviceIdentity(tenant, device);
+    }
+
+    /// <summary>Parses <c>urn:convoy:tenant:&lt;tenant&gt;:device:&lt;device&gt;</c>.</summary>
+    public static bool TryParseUri(string uri, out DeviceIdentity identity)
+    {
+        identity = default;
+        var match = UriPattern().Match(uri);
+        if (!match.Success)
+        {
+            return false;
+        }
+
+        identity = new DeviceIdentity(match.Groups["tenant"].Value, match.Groups["device"].Value);
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the identity from the certificate's URI SAN. False when there is none, or more than
+    /// one Convoy URI (an ambiguous certificate names nobody).
+    /// </summary>
+    public static bool TryFromCertificate(X509Certificate2 certificate, out DeviceIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        identity = default;
+        bool found = false;
+        foreach (var extension in certificate.Extensions)
+        {
+            if (extension.Oid?.Value != SubjectAltNameOid)
+            {
+                continue;
+            }
+
+            try
+            {
+                var sequence = new AsnReader(extension.RawData, AsnEncodingRules.DER).ReadSequence();
+                while (sequence.HasData)
+                {
+                    var tag = sequence.PeekTag();
+                    // uniformResourceIdentifier [6] IA5String (RFC 5280 4.2.1.6)
+                    if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue == 6)
+                    {
+                        string uri = sequence.ReadCharacterString(UniversalTagNumber.IA5String, new Asn1Tag(TagClass.ContextSpecific, 6));
+                        if (TryParseUri(uri, out var candidate))
+                        {
+                            if (found)
+                            {
+                                identity = default;
+                                return false;
+                            }
+
+                            identity = candidate;
+                            found = true;
+                        }
+                    }
+                    else
+                    {
+                        sequence.ReadEncodedValue();
+                    }
+                }
+            }
+            catch (AsnContentException)
+            {
+                return false;
+            }
+        }
+
+        return found;
+    }
+
+    [GeneratedRegex("^urn:convoy:tenant:(?<tenant>[a-z0-9][a-z0-9-]{0,62}):device:(?<device>[A-Za-z0-9._-]{1,64})$")]
+    private static partial Regex UriPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex TenantPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex DevicePattern();
+}
