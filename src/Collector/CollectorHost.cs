@@ -60,18 +60,12 @@ public static class CollectorHost
 
         var options = builder.Configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
         options.Validate();
-        var kafka = new KafkaOptions();
-        builder.Configuration.GetSection(KafkaOptions.SectionName).Bind(kafka);
-        kafka.Validate();
-
         var (serverCertificate, trustRoots, devFolder) = LoadCertificates(options);
 
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(Options.Create(kafka));
+        builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new KafkaCluster(sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<ILogger<KafkaCluster>>(),
-            sp.GetService<Convoy.Kafka.Embedded.EmbeddedKafkaCluster>()));
         builder.Services.AddSingleton<TelemetryProducer>();
         builder.Services.AddSingleton<BatchValidator>();
         builder.Services.AddSingleton<DeviceHighWaterMarks>();
@@ -141,7 +135,8 @@ public static class CollectorHost
         var roots = CertificateIssuer.LoadPemCertificates(options.DeviceTrustRoots!);
         if (roots.Count == 0)
         {
-            throw new OptionsException("Collector:DeviceTrustRoots", $"names '{options.DeviceTrustRoots}', which holds no PEM certificate");
+            throw new OptionsValidationException("Collector:DeviceTrustRoots", typeof(CollectorOptions),
+                [$"Configuration 'Collector:DeviceTrustRoots' names '{options.DeviceTrustRoots}', which holds no PEM certificate."]);
         }
 
         return (CertificateIssuer.LoadPem(options.ServerCertificate!, options.ServerKey!), roots, null);

@@ -48,12 +48,12 @@ public sealed class CollectorOptions
     {
         if (!IPAddress.TryParse(Address, out _))
         {
-            throw new OptionsException("Collector:Address", $"must be an IP address, was '{Address}'");
+            throw Invalid("Collector:Address", $"must be an IP address, was '{Address}'");
         }
 
         if (Port is < 0 or > 65535)
         {
-            throw new OptionsException("Collector:Port", $"must be 0..65535, was {Port}");
+            throw Invalid("Collector:Port", $"must be 0..65535, was {Port}");
         }
 
         bool anyTls = ServerCertificate is not null || ServerKey is not null || DeviceTrustRoots is not null;
@@ -63,29 +63,32 @@ public sealed class CollectorOptions
             {
                 if (string.IsNullOrWhiteSpace(path))
                 {
-                    throw new OptionsException($"Collector:{key}", "is not set: give the server certificate, its key and the device trust roots as PEM files, or run with --Collector:DevCertificates=true to generate development certificates (never in production)");
+                    throw Invalid($"Collector:{key}", "is not set: give the server certificate, its key and the device trust roots as PEM files, or run with --Collector:DevCertificates=true to generate development certificates (never in production)");
                 }
 
                 if (!File.Exists(path))
                 {
-                    throw new OptionsException($"Collector:{key}", $"names '{path}', which does not exist");
+                    throw Invalid($"Collector:{key}", $"names '{path}', which does not exist");
                 }
             }
         }
 
         if (Window is < 1 or > 1024)
         {
-            throw new OptionsException("Collector:Window", $"must be 1..1024, was {Window}");
+            throw Invalid("Collector:Window", $"must be 1..1024, was {Window}");
         }
 
         if (MaxBatchBytes is < 1024 or > 64 * 1024 * 1024)
         {
-            throw new OptionsException("Collector:MaxBatchBytes", $"must be 1 KiB..64 MiB, was {MaxBatchBytes}");
+            throw Invalid("Collector:MaxBatchBytes", $"must be 1 KiB..64 MiB, was {MaxBatchBytes}");
         }
 
         if (MaxClockSkew < TimeSpan.Zero || MaxBatchAge <= TimeSpan.Zero)
         {
-            throw new OptionsException("Collector:MaxClockSkew", "and Collector:MaxBatchAge must be positive");
+            throw Invalid("Collector:MaxClockSkew", "and Collector:MaxBatchAge must be positive");
         }
     }
+
+    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+        new(key, typeof(CollectorOptions), [$"Configuration '{key}' {reason}."]);
 }

@@ -1,5 +1,4 @@
 using Convoy.Collector;
-using Convoy.Kafka;
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
@@ -13,7 +12,7 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (OptionsException e)
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
 {
     Console.Error.WriteLine(e.Message);
     return 2;

@@ -147,6 +147,13 @@ public sealed class KafkaCluster : IDisposable
         {
             // Someone else created it first: fine.
         }
+        catch (KafkaException e)
+        {
+            // Not allowed or not supported (librdkafka's mock broker has no CreateTopics): the
+            // broker may still create it on first write (auto.create.topics.enable); if it does
+            // not, the write fails with an error that names the topic.
+            KafkaLog.TopicNotCreated(_logger, topic, e.Error.Reason);
+        }
     }
 
     private void Apply(ClientConfig config)

@@ -11,4 +11,8 @@ internal static partial class KafkaLog
     [LoggerMessage(EventId = 101, EventName = "TopicCreated", Level = LogLevel.Information,
         Message = "Created Kafka topic {Topic} with {Partitions} partition(s)")]
     public static partial void TopicCreated(ILogger logger, string topic, int partitions);
+
+    [LoggerMessage(EventId = 102, EventName = "TopicNotCreated", Level = LogLevel.Warning,
+        Message = "Could not create Kafka topic {Topic} ({Reason}); relying on the broker to create it on first write")]
+    public static partial void TopicNotCreated(ILogger logger, string topic, string reason);
 }

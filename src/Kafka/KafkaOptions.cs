@@ -46,38 +46,41 @@ public sealed partial class KafkaOptions
     {
         if (EmbeddedBrokers is < 1 or > 9)
         {
-            throw new OptionsException("Kafka:EmbeddedBrokers", $"must be 1..9, was {EmbeddedBrokers}");
+            throw Invalid("Kafka:EmbeddedBrokers", $"must be 1..9, was {EmbeddedBrokers}");
         }
 
         if (TopicPartitions is < 1 or > 10000)
         {
-            throw new OptionsException("Kafka:TopicPartitions", $"must be 1..10000, was {TopicPartitions}");
+            throw Invalid("Kafka:TopicPartitions", $"must be 1..10000, was {TopicPartitions}");
         }
 
         if (TopicReplicationFactor is 0 or < -1)
         {
-            throw new OptionsException("Kafka:TopicReplicationFactor", $"must be -1 (broker default) or >= 1, was {TopicReplicationFactor}");
+            throw Invalid("Kafka:TopicReplicationFactor", $"must be -1 (broker default) or >= 1, was {TopicReplicationFactor}");
         }
 
         if (!UsesEmbeddedCluster && !BootstrapPattern().IsMatch(BootstrapServers!))
         {
-            throw new OptionsException("Kafka:BootstrapServers", $"must be a comma-separated list of host:port, was '{BootstrapServers}'");
+            throw Invalid("Kafka:BootstrapServers", $"must be a comma-separated list of host:port, was '{BootstrapServers}'");
         }
 
         foreach (var (key, value) in Properties)
         {
             if (key is "bootstrap.servers")
             {
-                throw new OptionsException("Kafka:Properties:bootstrap.servers", "set Kafka:BootstrapServers instead");
+                throw Invalid("Kafka:Properties:bootstrap.servers", "set Kafka:BootstrapServers instead");
             }
 
             if (string.IsNullOrEmpty(value))
             {
-                throw new OptionsException($"Kafka:Properties:{key}", "has no value");
+                throw Invalid($"Kafka:Properties:{key}", "has no value");
             }
         }
     }
 
     [GeneratedRegex(@"^\s*[^,:\s]+:\d{1,5}\s*(,\s*[^,:\s]+:\d{1,5}\s*)*$")]
     private static partial Regex BootstrapPattern();
+
+    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+        new(key, typeof(KafkaOptions), [$"Configuration '{key}' {reason}."]);
 }

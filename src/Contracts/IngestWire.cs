@@ -1,17 +1,19 @@
 using Convoy.Contracts.Telemetry.V1;
 using Grpc.Core;
 
-namespace Convoy.Collector.Ingest;
+namespace Convoy.Contracts;
 
 /// <summary>
-/// The Ingest service's methods, bound with a request marshaller that keeps the batch's bytes as
-/// they arrived: those bytes are what goes to Kafka, so the collector never re-encodes a batch.
+/// The methods of convoy.telemetry.v1.Ingest (ingest.proto) with the request carried as the
+/// encoded batch bytes. The wire format is exactly the generated one; only the in-process type
+/// differs. The agent stores batches encoded and sends them as they are; the collector keeps the
+/// bytes as they arrived and writes those to Kafka, so nobody re-encodes a batch.
 /// </summary>
-internal static class IngestMethods
+public static class IngestWire
 {
     private const string ServiceName = "convoy.telemetry.v1.Ingest";
 
-    /// <summary>The request payload, copied once into an array of exactly its length.</summary>
+    /// <summary>Encoded request: written as is; read by copying the payload once into an array of exactly its length.</summary>
     private static readonly Marshaller<byte[]> RawBytes = Marshallers.Create(
         static (byte[] bytes, SerializationContext context) => context.Complete(bytes),
         static (DeserializationContext context) => context.PayloadAsNewBuffer());
@@ -34,7 +36,9 @@ internal static class IngestMethods
         },
         static context => UploadResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence()));
 
+    /// <summary>rpc Stream(stream TelemetryBatch) returns (stream IngestAck), requests as encoded TelemetryBatch.</summary>
     public static readonly Method<byte[], IngestAck> Stream = new(MethodType.DuplexStreaming, ServiceName, "Stream", RawBytes, Ack);
 
+    /// <summary>rpc Upload(UploadRequest) returns (UploadResponse), the request as encoded UploadRequest.</summary>
     public static readonly Method<byte[], UploadResponse> Upload = new(MethodType.Unary, ServiceName, "Upload", RawBytes, UploadAnswer);
 }

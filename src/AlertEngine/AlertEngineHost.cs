@@ -1,0 +1,56 @@
+using Convoy.AlertEngine.Alerts;
+using Convoy.AlertEngine.Consumption;
+using Convoy.AlertEngine.Rules;
+using Convoy.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.AlertEngine;
+
+/// <summary>Builds the alert engine host: a Kafka consumer group member that evaluates rules and writes alerts.</summary>
+public static class AlertEngineHost
+{
+    public const string Help = """
+        Convoy alert engine: consumes every tenant's telemetry topic, evaluates the rules in event
+        time and writes alerts to alerts.<tenant>.
+
+        Usage: Convoy.AlertEngine [--Key=Value ...]
+        Every setting can also come from appsettings.json or an environment variable
+        (AlertEngine__GroupId=..., Kafka__BootstrapServers=...).
+
+          --AlertEngine:GroupId=NAME                       consumer group (convoy-alert-engine)
+          --AlertEngine:TopicPattern=REGEX                 topics to evaluate (^telemetry\..+)
+          --AlertEngine:TemperatureRules:N:Id=ID           rule N's id (rules come from appsettings.json)
+          --AlertEngine:TemperatureRules:N:Zone=Z          reefer zone 1..8, 0 = every zone
+          --AlertEngine:TemperatureRules:N:AboveC=C        fire above this temperature
+          --AlertEngine:TemperatureRules:N:For=hh:mm:ss    ...for this long (event time)
+          --AlertEngine:TemperatureRules:N:ClearBelowC=C   resolve at or below this (AboveC - 0.5)
+          --AlertEngine:TemperatureRules:N:ClearFor=hh:mm:ss  ...for this long
+          --AlertEngine:TemperatureRules:N:Severity=S      Info, Warning or Critical
+          --Kafka:BootstrapServers=host:port,...           Apache Kafka; empty = embedded in-memory cluster
+          --Kafka:Properties:<librdkafka key>=V            any librdkafka setting, passed through
+        """;
+
+    /// <summary>Builds the engine from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
+    public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var options = new AlertEngineOptions();
+        builder.Configuration.GetSection(AlertEngineOptions.SectionName).Bind(options);
+        if (options.TemperatureRules.Count == 0)
+        {
+            options.TemperatureRules.Add(new TemperatureRuleOptions());
+        }
+
+        options.Validate();
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddConvoyKafka(builder.Configuration);
+        builder.Services.AddSingleton<AlertEngineMetrics>();
+        builder.Services.AddSingleton<AlertProducer>();
+        builder.Services.AddHostedService<TelemetryConsumer>();
+        configureServices?.Invoke(builder.Services);
+        return builder.Build();
+    }
+}

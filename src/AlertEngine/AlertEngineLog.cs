@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.AlertEngine;
+
+/// <summary>The alert engine's structured log events. Event names are stable: tests and operators grep them.</summary>
+internal static partial class AlertEngineLog
+{
+    [LoggerMessage(EventId = 1, EventName = "AlertEngineStarted", Level = LogLevel.Information,
+        Message = "Alert engine consuming {TopicPattern} as group {GroupId} from {BootstrapServers} with {Rules} rule(s)")]
+    public static partial void Started(ILogger logger, string topicPattern, string groupId, string bootstrapServers, int rules);
+
+    [LoggerMessage(EventId = 10, EventName = "AlertRaised", Level = LogLevel.Information,
+        Message = "Alert {AlertId} {State}: {Tenant}/{Device} rule {RuleId}: {Text}")]
+    public static partial void AlertRaised(ILogger logger, string alertId, Contracts.Alerts.V1.AlertState state, string tenant, string device, string ruleId, string text);
+
+    [LoggerMessage(EventId = 20, EventName = "UnreadableRecord", Level = LogLevel.Warning,
+        Message = "Skipped record {Topic}[{Partition}]@{Offset}: {Reason}")]
+    public static partial void UnreadableRecord(ILogger logger, string topic, int partition, long offset, string reason);
+
+    [LoggerMessage(EventId = 30, EventName = "AlertWriteFailed", Level = LogLevel.Warning,
+        Message = "Kafka did not confirm alert {AlertId} ({Error}); retrying before the batch's offset is stored")]
+    public static partial void AlertWriteFailed(ILogger logger, string alertId, string error);
+
+    [LoggerMessage(EventId = 31, EventName = "ConsumeFailed", Level = LogLevel.Warning,
+        Message = "Consume failed: {Error}")]
+    public static partial void ConsumeFailed(ILogger logger, string error);
+}

@@ -1,0 +1,149 @@
+using System.Text;
+using Confluent.Kafka;
+using Convoy.AlertEngine.Alerts;
+using Convoy.AlertEngine.Evaluation;
+using Convoy.Contracts;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka;
+using Google.Protobuf;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.AlertEngine.Consumption;
+
+/// <summary>
+/// Consumes every tenant's telemetry topic as one consumer group member, evaluates each batch, and
+/// stores a record's offset only after the alerts it caused are confirmed by Kafka (at least once;
+/// alert ids are deterministic, so a redelivered alert is the same alert).
+/// </summary>
+internal sealed class TelemetryConsumer : BackgroundService
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private readonly KafkaCluster _cluster;
+    private readonly AlertProducer _alerts;
+    private readonly AlertEngineOptions _options;
+    private readonly AlertEngineMetrics _metrics;
+    private readonly ILogger<TelemetryConsumer> _logger;
+
+    public TelemetryConsumer(KafkaCluster cluster, AlertProducer alerts, IOptions<AlertEngineOptions> options, AlertEngineMetrics metrics, ILogger<TelemetryConsumer> logger)
+    {
+        _cluster = cluster;
+        _alerts = alerts;
+        _options = options.Value;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    // Consume blocks, so the loop gets a thread of its own rather than a pool thread.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        var evaluator = new BatchEvaluator(_options);
+        var raised = new List<Alert>();
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(_cluster.CreateConsumerConfig(_options.GroupId, "convoy-alert-engine"))
+            .SetErrorHandler((_, error) => AlertEngineLog.ConsumeFailed(_logger, error.Reason))
+            .SetLogHandler((_, _) => { })
+            .Build();
+        consumer.Subscribe(_options.TopicPattern);
+        AlertEngineLog.Started(_logger, _options.TopicPattern, _options.GroupId, _cluster.BootstrapServers, _options.TemperatureRules.Count);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<Ignore, byte[]> record;
+                try
+                {
+                    record = consumer.Consume(stoppingToken);
+                }
+                catch (ConsumeException e) when (e.Error.Code == ErrorCode.UnknownTopicOrPart)
+                {
+                    // A pattern that matches no topic yet (no tenant has sent anything): not an error.
+                    continue;
+                }
+                catch (ConsumeException e)
+                {
+                    AlertEngineLog.ConsumeFailed(_logger, e.Error.Reason);
+                    continue;
+                }
+
+                if (record?.Message is null)
+                {
+                    continue;
+                }
+
+                Process(record, evaluator, raised, stoppingToken);
+                consumer.StoreOffset(record);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        finally
+        {
+            consumer.Close(); // commits stored offsets and leaves the group at once
+        }
+    }
+
+    private void Process(ConsumeResult<Ignore, byte[]> record, BatchEvaluator evaluator, List<Alert> raised, CancellationToken stoppingToken)
+    {
+        const string prefix = "telemetry.";
+        string topic = record.Topic;
+        string tenant = topic.StartsWith(prefix, StringComparison.Ordinal) ? topic[prefix.Length..] : string.Empty;
+        if (record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Tenant, out byte[] header) && Encoding.UTF8.GetString(header) != tenant)
+        {
+            // The collector never writes one tenant's batch to another's topic; if something did, refuse to act on it.
+            AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, "its tenant header does not match the topic");
+            return;
+        }
+
+        TelemetryBatch batch;
+        try
+        {
+            batch = TelemetryBatch.Parser.ParseFrom(record.Message.Value);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, e.Message);
+            return;
+        }
+
+        raised.Clear();
+        if (!evaluator.Evaluate(tenant, batch, raised, out int late))
+        {
+            _metrics.Duplicate(tenant);
+            return;
+        }
+
+        _metrics.Evaluated(tenant, late);
+        foreach (var alert in raised)
+        {
+            Write(alert, stoppingToken);
+            _metrics.Alert(tenant, alert.State);
+            AlertEngineLog.AlertRaised(_logger, alert.AlertId, alert.State, tenant, alert.DeviceId, alert.RuleId, alert.Message);
+        }
+    }
+
+    private void Write(Alert alert, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                // On the consumer's own thread: blocking here is the backpressure.
+                _alerts.WriteAsync(alert, stoppingToken).GetAwaiter().GetResult();
+                return;
+            }
+            catch (KafkaException e)
+            {
+                AlertEngineLog.AlertWriteFailed(_logger, alert.AlertId, e.Error.Reason);
+                stoppingToken.WaitHandle.WaitOne(RetryDelay);
+                stoppingToken.ThrowIfCancellationRequested();
+            }
+        }
+    }
+}

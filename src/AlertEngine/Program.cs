@@ -1,0 +1,21 @@
+using Convoy.AlertEngine;
+using Convoy.Kafka;
+using Microsoft.Extensions.Hosting;
+
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(AlertEngineHost.Help);
+    return 0;
+}
+
+try
+{
+    using var host = AlertEngineHost.Build(args);
+    await host.RunAsync();
+    return 0;
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}

@@ -1,0 +1,122 @@
+using System.Threading.Channels;
+using Convoy.Contracts.Telemetry.V1;
+using Google.Protobuf;
+
+namespace Convoy.EdgeAgent.Buffering;
+
+/// <summary>
+/// One device's outgoing batches, from the moment they are made until the collector acknowledged
+/// them. Assigns the sequence (1, 2, 3...) and keeps each batch encoded, so it is sent again byte
+/// for byte after a reconnect. Bounded: when full, the oldest unacknowledged batch is dropped and
+/// counted. Held in memory; it does not survive a restart of the agent.
+/// </summary>
+internal sealed class BatchBuffer
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<(ulong Sequence, byte[] Bytes, int Readings)> _pending = new();
+    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly int _capacity;
+    private ulong _nextSequence = 1;
+    private ulong _acked;
+
+    public BatchBuffer(string device, int capacity)
+    {
+        Device = device;
+        _capacity = capacity;
+    }
+
+    public string Device { get; }
+
+    /// <summary>Highest sequence the collector acknowledged.</summary>
+    public ulong Acked
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _acked;
+            }
+        }
+    }
+
+    /// <summary>Batches dropped because the buffer was full.</summary>
+    public long Dropped { get; private set; }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.</summary>
+    public ulong Append(TelemetryBatch batch, int readings)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_gate)
+        {
+            batch.Sequence = _nextSequence++;
+            if (_pending.Count >= _capacity)
+            {
+                _pending.Dequeue();
+                Dropped++;
+            }
+
+            _pending.Enqueue((batch.Sequence, batch.ToByteArray(), readings));
+        }
+
+        _doorbell.Writer.TryWrite(true);
+        return batch.Sequence;
+    }
+
+    /// <summary>The first kept batch with a sequence above <paramref name="after"/>.</summary>
+    public bool TryGetNext(ulong after, out ulong sequence, out byte[] bytes)
+    {
+        lock (_gate)
+        {
+            foreach (var entry in _pending)
+            {
+                if (entry.Sequence > after)
+                {
+                    (sequence, bytes) = (entry.Sequence, entry.Bytes);
+                    return true;
+                }
+            }
+        }
+
+        (sequence, bytes) = (0, []);
+        return false;
+    }
+
+    /// <summary>Forgets every batch up to and including <paramref name="sequence"/>; returns their readings.</summary>
+    public (int Batches, long Readings) Acknowledge(ulong sequence)
+    {
+        int batches = 0;
+        long readings = 0;
+        lock (_gate)
+        {
+            if (sequence <= _acked)
+            {
+                return (0, 0);
+            }
+
+            _acked = sequence;
+            while (_pending.TryPeek(out var head) && head.Sequence <= sequence)
+            {
+                _pending.Dequeue();
+                batches++;
+                readings += head.Readings;
+            }
+        }
+
+        _doorbell.Writer.TryWrite(true);
+        return (batches, readings);
+    }
+
+    /// <summary>Completes when something changed (a batch was added or acknowledged) since the last wait.</summary>
+    public async ValueTask WaitForChangeAsync(CancellationToken cancellationToken) => await _doorbell.Reader.ReadAsync(cancellationToken);
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.EdgeAgent;
+
+/// <summary>The agent's structured log events. Event names are stable: tests and operators grep them.</summary>
+internal static partial class EdgeAgentLog
+{
+    [LoggerMessage(EventId = 1, EventName = "SimulatorStarted", Level = LogLevel.Information,
+        Message = "Simulating {Trucks} truck(s) of tenant {Tenant} at {TimeScale}x real time, starting {StartInPast} in the past")]
+    public static partial void SimulatorStarted(ILogger logger, int trucks, string tenant, double timeScale, TimeSpan startInPast);
+
+    [LoggerMessage(EventId = 10, EventName = "UplinkConnected", Level = LogLevel.Debug,
+        Message = "{Device} connected to {Collector}; window {Window}, resending after sequence {Acked}")]
+    public static partial void Connected(ILogger logger, string device, Uri collector, int window, ulong acked);
+
+    [LoggerMessage(EventId = 11, EventName = "UplinkFailed", Level = LogLevel.Warning,
+        Message = "{Device} lost its stream to {Collector}: {Status} {Detail}; reconnecting in {Delay}")]
+    public static partial void UplinkFailed(ILogger logger, string device, Uri collector, string status, string detail, TimeSpan delay);
+
+    [LoggerMessage(EventId = 20, EventName = "BatchesDropped", Level = LogLevel.Warning,
+        Message = "{Device}: buffer full, dropped {Dropped} unacknowledged batch(es) so far")]
+    public static partial void BatchesDropped(ILogger logger, string device, long dropped);
+}

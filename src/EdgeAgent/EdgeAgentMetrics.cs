@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Convoy.EdgeAgent;
+
+/// <summary>The agent's instruments (meter <c>Convoy.EdgeAgent</c>), tagged by tenant.</summary>
+internal sealed class EdgeAgentMetrics
+{
+    public const string MeterName = "Convoy.EdgeAgent";
+
+    private readonly Counter<long> _readingsSampled;
+    private readonly Counter<long> _batchesSent;
+    private readonly Counter<long> _batchesAcknowledged;
+    private readonly Counter<long> _readingsAcknowledged;
+    private readonly Counter<long> _reconnects;
+
+    public EdgeAgentMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _readingsSampled = meter.CreateCounter<long>("convoy.edge.readings.sampled", "{reading}", "Readings taken from the sensors");
+        _batchesSent = meter.CreateCounter<long>("convoy.edge.batches.sent", "{batch}", "Batches written to the uplink, resends included");
+        _batchesAcknowledged = meter.CreateCounter<long>("convoy.edge.batches.acknowledged", "{batch}", "Batches the collector acknowledged");
+        _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
+        _reconnects = meter.CreateCounter<long>("convoy.edge.uplink.reconnects", "{reconnect}", "Uplink streams lost and retried");
+    }
+
+    public void Sampled(string tenant, int readings) => _readingsSampled.Add(readings, new TagList { { "tenant", tenant } });
+
+    public void Sent(string tenant) => _batchesSent.Add(1, new TagList { { "tenant", tenant } });
+
+    public void Acknowledged(string tenant, int batches, long readings)
+    {
+        var tags = new TagList { { "tenant", tenant } };
+        _batchesAcknowledged.Add(batches, tags);
+        _readingsAcknowledged.Add(readings, tags);
+    }
+
+    public void Reconnect(string tenant) => _reconnects.Add(1, new TagList { { "tenant", tenant } });
+}

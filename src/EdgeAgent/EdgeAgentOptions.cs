@@ -1,0 +1,76 @@
+using Convoy.EdgeAgent.Simulation;
+
+namespace Convoy.EdgeAgent;
+
+/// <summary>Configuration section <c>EdgeAgent</c>.</summary>
+public sealed class EdgeAgentOptions
+{
+    public const string SectionName = "EdgeAgent";
+
+    /// <summary>Collector addresses (https://host:port). The agent uses the first and moves to the next when one fails.</summary>
+    public List<string> Collectors { get; } = [];
+
+    /// <summary>PEM file of the CA certificate(s) the collector's server certificate must chain to.</summary>
+    public string? TrustRoots { get; set; }
+
+    /// <summary>
+    /// Folder of device certificates, laid out as <c>devices/&lt;tenant&gt;/&lt;device&gt;.crt</c> and <c>.key</c>.
+    /// </summary>
+    public string CertificatesFolder { get; set; } = ".convoy/dev-certs";
+
+    /// <summary>
+    /// Development only: issue missing device certificates with the CA in <see cref="CertificatesFolder"/>
+    /// (ca.crt, ca.key) and trust that CA for the collector.
+    /// </summary>
+    public bool DevCertificates { get; set; }
+
+    /// <summary>Batches kept per device until acknowledged; beyond it the oldest is dropped and counted.</summary>
+    public int BufferCapacity { get; set; } = 10_000;
+
+    /// <summary>First reconnect delay; doubles per failed attempt, with jitter, up to <see cref="ReconnectMaxDelay"/>.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public SimulatorOptions Simulator { get; } = new();
+
+    public void Validate()
+    {
+        if (Collectors.Count == 0)
+        {
+            Collectors.Add("https://127.0.0.1:5443");
+        }
+
+        for (int i = 0; i < Collectors.Count; i++)
+        {
+            if (!Uri.TryCreate(Collectors[i], UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+            {
+                throw Invalid($"EdgeAgent:Collectors:{i}", $"must be an https:// address, was '{Collectors[i]}'");
+            }
+        }
+
+        if (!DevCertificates && (string.IsNullOrWhiteSpace(TrustRoots) || !File.Exists(TrustRoots)))
+        {
+            throw Invalid("EdgeAgent:TrustRoots", $"must name the PEM file of the collector's CA (was '{TrustRoots}'), or run with --EdgeAgent:DevCertificates=true (development only)");
+        }
+
+        if (BufferCapacity is < 1 or > 10_000_000)
+        {
+            throw Invalid("EdgeAgent:BufferCapacity", $"must be 1..10000000, was {BufferCapacity}");
+        }
+
+        if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
+        {
+            throw Invalid("EdgeAgent:ReconnectDelay", "must be positive and at most EdgeAgent:ReconnectMaxDelay");
+        }
+
+        Simulator.Validate();
+        if (Simulator.Trucks == 0)
+        {
+            throw Invalid("EdgeAgent:Simulator:Trucks", "is 0, so the agent has nothing to send: the simulator is its only input so far; set it to 1 or more");
+        }
+    }
+
+    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+        new(key, typeof(EdgeAgentOptions), [$"Configuration '{key}' {reason}."]);
+}

@@ -1,0 +1,21 @@
+using Convoy.EdgeAgent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(EdgeAgentHost.Help);
+    return 0;
+}
+
+try
+{
+    using var host = EdgeAgentHost.Build(args);
+    await host.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}

@@ -1,0 +1,73 @@
+using Convoy.Contracts.Telemetry.V1;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.EdgeAgent.Simulation;
+
+/// <summary>
+/// Drives the simulated clock and cuts each truck's readings into batches of
+/// <see cref="SimulatorOptions.BatchSpan"/>, appending them to the truck's buffer. Simulated time
+/// runs <see cref="SimulatorOptions.TimeScale"/> times faster than real time until it reaches now,
+/// then keeps pace with it: no reading ever lies in the future.
+/// </summary>
+internal sealed class SimulatorService : BackgroundService
+{
+    private readonly SimulatedFleet _fleet;
+    private readonly SimulatorOptions _options;
+    private readonly EdgeAgentMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SimulatorService> _logger;
+
+    public SimulatorService(SimulatedFleet fleet, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<SimulatorService> logger)
+    {
+        _fleet = fleet;
+        _options = options.Value.Simulator;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        EdgeAgentLog.SimulatorStarted(_logger, _fleet.Trucks.Count, _options.Tenant, _options.TimeScale, _options.StartInPast);
+        long spanMs = (long)_options.BatchSpan.TotalMilliseconds;
+        long stepMs = (long)_options.SampleInterval.TotalMilliseconds;
+        long realStartMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        long nextBatchMs = _fleet.StartMs;
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(spanMs / _options.TimeScale / 2, 20, 1000));
+        long[] dropped = new long[_fleet.Trucks.Count];
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            long realNowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            long simulatedNowMs = Math.Min(realNowMs, _fleet.StartMs + (long)((realNowMs - realStartMs) * _options.TimeScale));
+            while (nextBatchMs + spanMs <= simulatedNowMs)
+            {
+                for (int i = 0; i < _fleet.Trucks.Count; i++)
+                {
+                    var (identity, truck, buffer) = _fleet.Trucks[i];
+                    var batch = new TelemetryBatch();
+                    int readings = truck.Fill(batch, nextBatchMs, spanMs, stepMs);
+                    buffer.Append(batch, readings);
+                    _metrics.Sampled(identity.Tenant, readings);
+                    if (buffer.Dropped != dropped[i])
+                    {
+                        dropped[i] = buffer.Dropped;
+                        EdgeAgentLog.BatchesDropped(_logger, identity.Device, buffer.Dropped);
+                    }
+                }
+
+                nextBatchMs += spanMs;
+            }
+
+            try
+            {
+                await Task.Delay(tick, _time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.EdgeAgent.Buffering;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.EdgeAgent.Uplink;
+
+/// <summary>
+/// Keeps one device's stream to a collector open and its buffer draining: sends every
+/// unacknowledged batch in sequence order within the window the collector grants, releases
+/// batches as acks arrive, and after any failure reconnects (exponential backoff with jitter,
+/// honouring a retry delay the collector asks for, moving on to the next collector) and sends
+/// again everything not yet acknowledged.
+/// </summary>
+internal sealed class DeviceUplink
+{
+    private const int DefaultWindow = 8;
+    private readonly string _tenant;
+    private readonly BatchBuffer _buffer;
+    private readonly IReadOnlyList<(Uri Address, GrpcChannel Channel)> _collectors;
+    private readonly EdgeAgentOptions _options;
+    private readonly EdgeAgentMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    public DeviceUplink(string tenant, BatchBuffer buffer, IReadOnlyList<(Uri Address, GrpcChannel Channel)> collectors, EdgeAgentOptions options,
+        EdgeAgentMetrics metrics, ILogger logger, TimeProvider time)
+    {
+        _tenant = tenant;
+        _buffer = buffer;
+        _collectors = collectors;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _time = time;
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        int failures = 0;
+        int current = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            var (address, channel) = _collectors[current];
+            TimeSpan? askedDelay = null;
+            string status;
+            string detail;
+            try
+            {
+                if (await StreamAsync(address, channel, stopping))
+                {
+                    failures = 0; // a stream that carried acks was healthy: start backoff afresh
+                }
+
+                if (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                status = "closed";
+                detail = "by the collector";
+            }
+            catch (RpcException e) when (!stopping.IsCancellationRequested)
+            {
+                status = e.StatusCode.ToString();
+                detail = e.Status.Detail;
+                askedDelay = RetryDelay(e.Trailers);
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                return; // shutting down: whatever the call threw, the buffer keeps what is unacknowledged
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                status = "Unavailable";
+                detail = e.Message;
+            }
+
+            failures++;
+            current = (current + 1) % _collectors.Count;
+            var delay = askedDelay ?? Backoff(failures);
+            _metrics.Reconnect(_tenant);
+            EdgeAgentLog.UplinkFailed(_logger, _buffer.Device, address, status, detail, delay);
+            try
+            {
+                await Task.Delay(delay, _time, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One stream's life. Returns true if the collector acknowledged anything on it.</summary>
+    private async Task<bool> StreamAsync(Uri address, GrpcChannel channel, CancellationToken stopping)
+    {
+        using var streamEnded = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(IngestWire.Stream, null, new CallOptions(cancellationToken: stopping));
+        var headers = await call.ResponseHeadersAsync;
+        int window = int.TryParse(headers.GetValue("convoy-window"), NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w : DefaultWindow;
+        EdgeAgentLog.Connected(_logger, _buffer.Device, address, window, _buffer.Acked);
+
+        bool acknowledged = false;
+        var receiving = ReceiveAsync(call.ResponseStream, streamEnded, () => acknowledged = true, stopping);
+        ulong sent = _buffer.Acked; // everything after the last ack goes (again)
+        try
+        {
+            while (true)
+            {
+                if (sent - Math.Min(sent, _buffer.Acked) < (ulong)window && _buffer.TryGetNext(sent, out ulong sequence, out byte[] bytes))
+                {
+                    await call.RequestStream.WriteAsync(bytes, streamEnded.Token);
+                    sent = sequence;
+                    _metrics.Sent(_tenant);
+                    continue;
+                }
+
+                await _buffer.WaitForChangeAsync(streamEnded.Token);
+            }
+        }
+        catch (OperationCanceledException) when (streamEnded.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            // The response side ended: its outcome (an RpcException, or a clean close) is the stream's.
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return acknowledged;
+        }
+        catch (RpcException) when (receiving.IsCompleted)
+        {
+            // Writing failed because the call ended; the response side says why.
+        }
+
+        await receiving;
+        return acknowledged;
+    }
+
+    private async Task ReceiveAsync(IAsyncStreamReader<IngestAck> acks, CancellationTokenSource streamEnded, Action onAck, CancellationToken stopping)
+    {
+        try
+        {
+            while (await acks.MoveNext(stopping))
+            {
+                var (batches, readings) = _buffer.Acknowledge(acks.Current.AckedSequence);
+                if (batches > 0)
+                {
+                    onAck();
+                    _metrics.Acknowledged(_tenant, batches, readings);
+                }
+            }
+        }
+        finally
+        {
+            await streamEnded.CancelAsync();
+        }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        double baseMs = _options.ReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
+        double capped = Math.Min(baseMs, _options.ReconnectMaxDelay.TotalMilliseconds);
+#pragma warning disable CA5394 // jitter, not security
+        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
+#pragma warning restore CA5394
+    }
+
+    /// <summary>The delay a collector asked for when it refused the stream (gRPC's retry pushback trailer).</summary>
+    private static TimeSpan? RetryDelay(Metadata trailers)
+    {
+        string? value = trailers.GetValue("grpc-retry-pushback-ms");
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) && ms >= 0 ? TimeSpan.FromMilliseconds(ms) : null;
+    }
+}
