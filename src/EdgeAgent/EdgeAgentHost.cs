@@ -35,6 +35,7 @@ public static class EdgeAgentHost
           --EdgeAgent:Simulator:SampleInterval=hh:mm:ss  time between readings (00:00:01)
           --EdgeAgent:Simulator:ReeferFailures=N         the first N trucks' reefer compressors fail (0)
           --EdgeAgent:Simulator:ReeferFailureAfter=hh:mm:ss  ...this long after the start (00:03:00)
+          --EdgeAgent:Simulator:ReeferRepairAfter=hh:mm:ss   ...and are repaired this long after failing (0 = never)
           --EdgeAgent:Simulator:Seed=N                   random seed (1)
         """;
 

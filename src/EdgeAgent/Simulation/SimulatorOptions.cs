@@ -36,6 +36,9 @@ public sealed class SimulatorOptions
     /// <summary>Simulated time after the start at which those compressors fail.</summary>
     public TimeSpan ReeferFailureAfter { get; set; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>How long after failing a compressor is repaired (the zone cools back down); 0 = never.</summary>
+    public TimeSpan ReeferRepairAfter { get; set; } = TimeSpan.Zero;
+
     /// <summary>Seed of the random noise, so a run can be repeated.</summary>
     public int Seed { get; set; } = 1;
 
@@ -80,6 +83,11 @@ public sealed class SimulatorOptions
         if (ReeferFailures < 0 || ReeferFailures > Trucks)
         {
             Fail("ReeferFailures", $"must be 0..Trucks ({Trucks}), was {ReeferFailures}");
+        }
+
+        if (ReeferRepairAfter < TimeSpan.Zero)
+        {
+            Fail("ReeferRepairAfter", $"must not be negative, was {ReeferRepairAfter}");
         }
 
         if (DepotLatitude is < -80 or > 80 || DepotLongitude is < -179 or > 179)

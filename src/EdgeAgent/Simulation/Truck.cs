@@ -20,6 +20,7 @@ internal sealed class Truck
     private readonly Random _random;
     private readonly (double Lat, double Lon)[] _stops;
     private readonly long _failureAtMs;
+    private readonly long _repairAtMs;
     private readonly float _tankCapacityL;
     private int _nextStop = 1;
     private double _lat;
@@ -37,6 +38,9 @@ internal sealed class Truck
         Device = device;
         _random = new Random(HashCode.Combine(options.Seed, index));
         _failureAtMs = index < options.ReeferFailures ? startMs + (long)options.ReeferFailureAfter.TotalMilliseconds : long.MaxValue;
+        _repairAtMs = _failureAtMs != long.MaxValue && options.ReeferRepairAfter > TimeSpan.Zero
+            ? _failureAtMs + (long)options.ReeferRepairAfter.TotalMilliseconds
+            : long.MaxValue;
         _tankCapacityL = 600;
         _fuelL = _tankCapacityL * (0.55 + (0.4 * _random.NextDouble()));
         _cyclePhase = _random.NextDouble() * Math.PI * 2;
@@ -57,8 +61,8 @@ internal sealed class Truck
 
     public string Device { get; }
 
-    /// <summary>Whether the compressor has failed by <paramref name="timeMs"/>.</summary>
-    public bool ReeferFailed(long timeMs) => timeMs >= _failureAtMs;
+    /// <summary>Whether the compressor is broken at <paramref name="timeMs"/>.</summary>
+    public bool ReeferFailed(long timeMs) => timeMs >= _failureAtMs && timeMs < _repairAtMs;
 
     /// <summary>
     /// Fills <paramref name="batch"/> with the readings of [<paramref name="fromMs"/>, <paramref name="fromMs"/> + span),
@@ -140,6 +144,15 @@ internal sealed class Truck
         {
             _chilledC += (AmbientC - _chilledC) * (seconds / WarmingTimeConstantS);
             _frozenC += (AmbientC - _frozenC) * (seconds / (WarmingTimeConstantS * 3));
+            return;
+        }
+
+        if (nowMs >= _repairAtMs && (Math.Abs(_chilledC - ChilledSetPointC) > 0.6 || Math.Abs(_frozenC - FrozenSetPointC) > 0.6))
+        {
+            // Repaired: pull down toward the set points (10 min time constant), then cycle again.
+            _chilledC += (ChilledSetPointC - _chilledC) * Math.Min(1, seconds / 600);
+            _frozenC += (FrozenSetPointC - _frozenC) * Math.Min(1, seconds / 600);
+            _cyclePhase = Math.Asin(Math.Clamp((_chilledC - ChilledSetPointC) / 0.6, -1, 1));
             return;
         }
 

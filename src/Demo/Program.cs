@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Convoy.AlertEngine;
+using Convoy.Collector;
+using Convoy.Demo;
+using Convoy.EdgeAgent;
+using Convoy.Kafka.Embedded;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+var (options, error) = DemoOptions.Parse(args);
+if (options.ShowHelp)
+{
+    Console.WriteLine(DemoOptions.Help);
+    return 0;
+}
+
+if (error is not null)
+{
+    Console.Error.WriteLine(error);
+    return 2;
+}
+
+string[] tenants = ["acme", "globex"];
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+if (options.Duration is { } duration)
+{
+    stop.CancelAfter(duration);
+}
+
+string folder = Path.GetFullPath(options.Folder);
+string certificates = Path.Combine(folder, "certs");
+using var log = new DemoLog(Path.Combine(folder, "demo.log"));
+Console.WriteLine("Starting the embedded Kafka cluster (librdkafka's mock cluster: IN MEMORY ONLY, nothing survives this process) ...");
+using var kafka = EmbeddedKafkaCluster.Start(brokerCount: 1);
+kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+foreach (string tenant in tenants)
+{
+    kafka.CreateTopic("telemetry." + tenant, partitions: 4);
+    kafka.CreateTopic("alerts." + tenant, partitions: 4);
+}
+
+void Shared(IServiceCollection services)
+{
+    services.AddSingleton(kafka);
+    services.AddLogging(logging => logging.ClearProviders().AddProvider(log));
+}
+
+using var dashboard = new FleetDashboard(tenants);
+WebApplication? collector = null;
+IHost? engine = null;
+var agents = new List<IHost>();
+Task? alertsReader = null;
+var started = DateTime.UtcNow;
+Uri? address = null;
+try
+{
+    Console.WriteLine($"Starting the collector with development certificates in {certificates} ...");
+    collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={certificates}"], Shared);
+    await collector.StartAsync(stop.Token);
+    address = CollectorHost.Address(collector);
+
+    Console.WriteLine("Starting the alert engine (rule: a reefer zone above 8 degC for 5 min) ...");
+    engine = AlertEngineHost.Build(["--AlertEngine:GroupId=convoy-demo-alert-engine"], Shared);
+    await engine.StartAsync(stop.Token);
+
+    string hoursBack = TimeSpan.FromHours(options.HoursBack).ToString("c", CultureInfo.InvariantCulture);
+    for (int i = 0; i < tenants.Length; i++)
+    {
+        Console.WriteLine($"Starting {options.TrucksPerTenant} simulated trucks of tenant {tenants[i]} ...");
+        var agent = EdgeAgentHost.Build(
+        [
+            $"--EdgeAgent:Collectors:0={address}",
+            "--EdgeAgent:DevCertificates=true",
+            $"--EdgeAgent:CertificatesFolder={certificates}",
+            $"--EdgeAgent:Simulator:Tenant={tenants[i]}",
+            $"--EdgeAgent:Simulator:Trucks={options.TrucksPerTenant}",
+            $"--EdgeAgent:Simulator:TimeScale={options.TimeScale.ToString(CultureInfo.InvariantCulture)}",
+            $"--EdgeAgent:Simulator:StartInPast={hoursBack}",
+            "--EdgeAgent:Simulator:ReeferFailures=1",
+            // Each tenant's failing reefer fails at a different simulated time.
+            $"--EdgeAgent:Simulator:ReeferFailureAfter={TimeSpan.FromMinutes(10 + (i * 15)).ToString("c", CultureInfo.InvariantCulture)}",
+            "--EdgeAgent:Simulator:ReeferRepairAfter=00:40:00",
+            $"--EdgeAgent:Simulator:Seed={i + 1}",
+        ], Shared);
+        await agent.StartAsync(stop.Token);
+        agents.Add(agent);
+    }
+
+    alertsReader = Task.Factory.StartNew(() => dashboard.ReadAlerts(kafka.BootstrapServers, stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    bool interactive = !Console.IsOutputRedirected;
+    int tick = 0;
+    while (!stop.IsCancellationRequested)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            break;
+        }
+
+        tick++;
+        if (interactive)
+        {
+            Console.Write("\u001b[H\u001b[J" + dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath));
+        }
+        else if (tick % 5 == 0)
+        {
+            Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath));
+        }
+    }
+
+    Console.WriteLine("Stopping: trucks first, then the collector (acks for what landed), then the alert engine ...");
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.WriteLine("Stopped while starting.");
+}
+catch (OptionsValidationException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+finally
+{
+    using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+    foreach (var agent in agents)
+    {
+        await StopQuietly(agent, grace.Token);
+    }
+
+    if (collector is not null)
+    {
+        await collector.StopAsync(grace.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        await collector.DisposeAsync();
+    }
+
+    if (engine is not null)
+    {
+        await StopQuietly(engine, grace.Token);
+    }
+
+    if (alertsReader is not null)
+    {
+        await alertsReader;
+    }
+}
+
+if (address is not null)
+{
+    Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath));
+}
+
+Console.WriteLine("Stopped.");
+return 0;
+
+static async Task StopQuietly(IHost host, CancellationToken grace)
+{
+    try
+    {
+        await host.StopAsync(grace);
+    }
+    catch (OperationCanceledException)
+    {
+        // Out of patience: the process is exiting anyway.
+    }
+
+    host.Dispose();
+}
