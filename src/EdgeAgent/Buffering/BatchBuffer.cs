@@ -39,6 +39,18 @@ internal sealed class BatchBuffer
         }
     }
 
+    /// <summary>Highest sequence handed out so far (0 before the first batch).</summary>
+    public ulong LastSequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _nextSequence - 1;
+            }
+        }
+    }
+
     /// <summary>Batches dropped because the buffer was full.</summary>
     public long Dropped { get; private set; }
 

@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Convoy.Collector;
+using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Embedded;
+using Convoy.Pki;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>
+/// Only a device with a certificate from the configured CA that names it can send, and only
+/// as itself; every refusal is a clear gRPC status and leaves Kafka untouched.
+/// </summary>
+public sealed class DeviceAuthenticationTests : IAsyncLifetime
+{
+    private const string Tenant = "fleet-one";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-auth-" + Guid.NewGuid().ToString("N"));
+    private EmbeddedKafkaCluster _kafka = null!;
+    private WebApplication _collector = null!;
+    private DevCertificates _certificates = null!;
+
+    public async Task InitializeAsync()
+    {
+        _kafka = EmbeddedKafkaCluster.Start();
+        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 2);
+        _certificates = DevCertificates.Ensure(_folder);
+        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"],
+            services => services.AddSingleton(_kafka));
+        await _collector.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _collector.StopAsync();
+        await _collector.DisposeAsync();
+        _kafka.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task DeviceWithItsCertificate_IsAcknowledged_AndItsBatchIsInKafka()
+    {
+        using var certificate = DeviceCertificate("truck-7");
+
+        var acks = await SendAsync(certificate, Batch("truck-7", sequence: 1));
+
+        Assert.Equal(1UL, Assert.Single(acks).AckedSequence);
+        var record = Assert.Single(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+        Assert.Equal("truck-7", record.Message.Key);
+    }
+
+    [Fact]
+    public async Task DeviceWithoutCertificate_CannotSend_AndNothingReachesKafka()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => SendAsync(certificate: null, Batch("ghost", sequence: 1)));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+    }
+
+    [Fact]
+    public async Task DeviceWithCertificateFromUnknownCa_CannotSend_AndNothingReachesKafka()
+    {
+        using var rogueCa = CertificateIssuer.CreateCertificateAuthority("Rogue CA", TimeSpan.FromDays(1));
+        using var certificate = CertificateIssuer.IssueDevice(rogueCa, new DeviceIdentity(Tenant, "rogue"), TimeSpan.FromDays(1));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => SendAsync(certificate, Batch("rogue", sequence: 1)));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+    }
+
+    [Fact]
+    public async Task CertificateWithoutIdentityUri_CannotSend_AndNothingReachesKafka()
+    {
+        using var certificate = CertificateWithoutIdentity(_certificates.Authority);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => SendAsync(certificate, Batch("nameless", sequence: 1)));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+    }
+
+    [Fact]
+    public async Task BatchNamingAnotherDevice_IsPermissionDenied_AndNothingReachesKafka()
+    {
+        using var certificate = DeviceCertificate("truck-8");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => SendAsync(certificate, Batch("truck-9", sequence: 1)));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("truck-9", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+    }
+
+    private X509Certificate2 DeviceCertificate(string device)
+    {
+        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(Tenant, device));
+        return CertificateIssuer.LoadPem(certificate, key);
+    }
+
+    private static TelemetryBatch Batch(string device, ulong sequence)
+    {
+        var batch = new TelemetryBatch { DeviceId = device, Sequence = sequence, BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
+        var temperatures = new TemperatureColumns { Zone = 1 };
+        temperatures.OffsetMs.Add([0, 1000, 2000]);
+        temperatures.TemperatureC.Add([3.1f, 3.2f, 3.0f]);
+        batch.Temperatures.Add(temperatures);
+        return batch;
+    }
+
+    /// <summary>Sends one batch on the stream with a stock generated client and returns the acks.</summary>
+    private async Task<List<IngestAck>> SendAsync(X509Certificate2? certificate, TelemetryBatch batch)
+    {
+        var trustRoots = CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = certificate is null ? null : [certificate],
+                RemoteCertificateValidationCallback = (_, server, _, _) =>
+                {
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build((X509Certificate2)server!);
+                },
+            },
+        };
+        using var channel = GrpcChannel.ForAddress(CollectorHost.Address(_collector), new GrpcChannelOptions { HttpHandler = handler });
+        var client = new Ingest.IngestClient(channel);
+        using var call = client.Stream(deadline: DateTime.UtcNow.AddSeconds(30));
+        await call.ResponseHeadersAsync; // as the agent does: the call is established (or refused) before anything is sent
+        await call.RequestStream.WriteAsync(batch);
+        await call.RequestStream.CompleteAsync();
+        var acks = new List<IngestAck>();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            acks.Add(call.ResponseStream.Current);
+        }
+
+        return acks;
+    }
+
+    private static X509Certificate2 CertificateWithoutIdentity(X509Certificate2 authority)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=nameless", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("nameless.example");
+        request.CertificateExtensions.Add(names.Build());
+        using var authorityKey = authority.GetECDsaPrivateKey()!;
+        using var issued = request.Create(authority.SubjectName, X509SignatureGenerator.CreateForECDsa(authorityKey),
+            DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), [1, 2, 3, 4]);
+        return issued.CopyWithPrivateKey(key);
+    }
+}
