@@ -82,14 +82,15 @@ internal sealed class FleetDashboard : IDisposable
     }
 
     /// <summary>The screen as text.</summary>
-    public string Render(TimeSpan elapsed, string bootstrapServers, Uri collector, IEnumerable<string> recentEvents, string logPath)
+    public string Render(TimeSpan elapsed, string bootstrapServers, Uri collector, IEnumerable<string> recentEvents, string logPath, bool stopped = false)
     {
         var now = DateTime.UtcNow;
         double seconds = Math.Max(0.001, (now - _previousAt).TotalSeconds);
         _previousAt = now;
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"Convoy demo - running {elapsed:hh\\:mm\\:ss} - Ctrl+C to stop");
+        string clock = elapsed.ToString(@"hh\:mm\:ss", c);
+        text.AppendLine(stopped ? $"Convoy demo - ran {clock}" : $"Convoy demo - running {clock} - Ctrl+C to stop");
         text.AppendLine(c, $"Collector {collector} (mTLS)   Kafka {bootstrapServers} (embedded mock cluster: IN MEMORY ONLY)");
         text.AppendLine();
         text.AppendLine("tenant     readings/s   readings acked   batches acked   batches evaluated   alerts firing/resolved");

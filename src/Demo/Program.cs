@@ -163,7 +163,7 @@ finally
 
 if (address is not null)
 {
-    Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath));
+    Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath, stopped: true));
 }
 
 Console.WriteLine("Stopped.");

@@ -1,0 +1,121 @@
+using Convoy.Collector.Validation;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Pki;
+using Grpc.Core;
+
+namespace Convoy.Collector.Tests;
+
+public sealed class BatchValidatorUnitTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DeviceIdentity Sender = new("acme", "truck-1");
+    private readonly BatchValidator _validator = new(new CollectorOptions());
+
+    public static TheoryData<string, StatusCode, string> BadBatches => new()
+    {
+        { "other device", StatusCode.PermissionDenied, "device_id 'truck-2'" },
+        { "empty device", StatusCode.PermissionDenied, "device_id is empty" },
+        { "other tenant", StatusCode.PermissionDenied, "tenant_id 'globex'" },
+        { "sequence 0", StatusCode.InvalidArgument, "sequence" },
+        { "future", StatusCode.InvalidArgument, "in the future" },
+        { "too old", StatusCode.InvalidArgument, "older than" },
+        { "no readings", StatusCode.InvalidArgument, "no readings" },
+        { "unequal gps columns", StatusCode.InvalidArgument, "gps.latitude_deg has 1 values but gps.offset_ms has 2" },
+        { "offsets backwards", StatusCode.InvalidArgument, "temperatures[0].offset_ms goes backwards at index 1" },
+        { "latitude out of range", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91" },
+        { "NaN temperature", StatusCode.InvalidArgument, "temperatures[0].temperature_c[1] is NaN" },
+        { "infinite fuel", StatusCode.InvalidArgument, "fuel.level_percent[0] is Infinity" },
+        { "zone 9", StatusCode.InvalidArgument, "temperatures[0].zone 9" },
+        { "zone twice", StatusCode.InvalidArgument, "zone 1 appears twice" },
+        { "unknown scalar kind", StatusCode.InvalidArgument, "scalars[0].kind 0" },
+        { "custom without name", StatusCode.InvalidArgument, "scalars[0].name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBatches))]
+    public void Validate_BadBatch_IsRefusedWithStatusAndTheFieldNamed(string defect, StatusCode expected, string named)
+    {
+        var batch = Defective(defect);
+
+        var verdict = _validator.Validate(batch, Sender, Now);
+
+        Assert.False(verdict.IsValid);
+        Assert.Equal(expected, verdict.Status);
+        Assert.Contains(named, verdict.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_GoodBatch_CountsEveryReading()
+    {
+        var verdict = _validator.Validate(Good(), Sender, Now);
+
+        Assert.True(verdict.IsValid, verdict.Problem);
+        Assert.Equal(2 + 3 + 3 + 1, verdict.Readings);
+    }
+
+    [Fact]
+    public void Validate_TenantLeftEmpty_IsTakenFromTheCertificate()
+    {
+        var batch = Good();
+        batch.TenantId = string.Empty;
+
+        Assert.True(_validator.Validate(batch, Sender, Now).IsValid);
+    }
+
+    private static TelemetryBatch Good()
+    {
+        long now = Now.ToUnixTimeMilliseconds();
+        var batch = new TelemetryBatch { TenantId = "acme", DeviceId = "truck-1", Sequence = 7, BaseTimeUnixMs = now - 60_000 };
+        batch.Gps = new GpsColumns();
+        batch.Gps.OffsetMs.Add([0, 1000]);
+        batch.Gps.LatitudeDeg.Add([52.1, 52.2]);
+        batch.Gps.LongitudeDeg.Add([4.1, 4.2]);
+        batch.Gps.SpeedKmh.Add([80f, 81f]);
+        batch.Gps.HeadingDeg.Add([90f, 359.9f]);
+        var zone = new TemperatureColumns { Zone = 1 };
+        zone.OffsetMs.Add([0, 1000, 2000]);
+        zone.TemperatureC.Add([2.5f, 2.6f, -0f]);
+        batch.Temperatures.Add(zone);
+        batch.Fuel = new FuelColumns { TankCapacityL = 600 };
+        batch.Fuel.OffsetMs.Add([0, 500, 500]);
+        batch.Fuel.LevelPercent.Add([55f, 55f, 54.9f]);
+        var door = new ScalarColumns { Kind = ScalarKind.ReeferDoorOpen };
+        door.OffsetMs.Add(0);
+        door.Value.Add(1f);
+        batch.Scalars.Add(door);
+        return batch;
+    }
+
+    private static TelemetryBatch Defective(string defect)
+    {
+        var batch = Good();
+        long now = Now.ToUnixTimeMilliseconds();
+        switch (defect)
+        {
+            case "other device": batch.DeviceId = "truck-2"; break;
+            case "empty device": batch.DeviceId = string.Empty; break;
+            case "other tenant": batch.TenantId = "globex"; break;
+            case "sequence 0": batch.Sequence = 0; break;
+            case "future": batch.BaseTimeUnixMs = now + (long)TimeSpan.FromMinutes(6).TotalMilliseconds; break;
+            case "too old": batch.BaseTimeUnixMs = now - (long)TimeSpan.FromDays(31).TotalMilliseconds; break;
+            case "no readings":
+                batch.Gps = null;
+                batch.Temperatures.Clear();
+                batch.Fuel = null;
+                batch.Scalars.Clear();
+                break;
+            case "unequal gps columns": batch.Gps.LatitudeDeg.RemoveAt(1); break;
+            case "offsets backwards": batch.Temperatures[0].OffsetMs[1] = 0; batch.Temperatures[0].OffsetMs[0] = 5; break;
+            case "latitude out of range": batch.Gps.LatitudeDeg[0] = 91; break;
+            case "NaN temperature": batch.Temperatures[0].TemperatureC[1] = float.NaN; break;
+            case "infinite fuel": batch.Fuel.LevelPercent[0] = float.PositiveInfinity; break;
+            case "zone 9": batch.Temperatures[0].Zone = 9; break;
+            case "zone twice": batch.Temperatures.Add(batch.Temperatures[0].Clone()); break;
+            case "unknown scalar kind": batch.Scalars[0].Kind = ScalarKind.Unspecified; break;
+            case "custom without name": batch.Scalars[0].Kind = ScalarKind.Custom; break;
+            default: throw new ArgumentOutOfRangeException(nameof(defect), defect, null);
+        }
+
+        return batch;
+    }
+}
