@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -35,7 +36,8 @@ public static class CollectorHost
           --Collector:ServerCertificate=PEM      server certificate
           --Collector:ServerKey=PEM              its private key (PKCS#8)
           --Collector:DeviceTrustRoots=PEM       CA certificate(s) device certificates must chain to
-          --Collector:DevCertificates=true       generate development certificates instead (never in production)
+          --Collector:DevCertificates=true       generate development certificates instead (never in production;
+                                                 automatic in the Development environment when none are set)
           --Collector:DevCertificatesFolder=DIR  where they go (.convoy/dev-certs)
           --Collector:Window=N                   batches a device may have unacknowledged (32)
           --Collector:MaxBatchBytes=N            largest batch accepted (4194304)
@@ -56,9 +58,15 @@ public static class CollectorHost
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddCommandLine(args);
 
         var options = builder.Configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
+        if (builder.Environment.IsDevelopment() && options.ServerCertificate is null && options.ServerKey is null && options.DeviceTrustRoots is null)
+        {
+            // Development (e.g. `dotnet run`, via launchSettings.json) with no certificates configured:
+            // make development ones. Logged as a warning at start; never done in Production.
+            options.DevCertificates = true;
+        }
+
         options.Validate();
         var (serverCertificate, trustRoots, devFolder) = LoadCertificates(options);
 

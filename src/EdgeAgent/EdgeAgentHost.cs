@@ -22,7 +22,8 @@ public static class EdgeAgentHost
           --EdgeAgent:Collectors:0=https://host:port     collector address; :1, :2 ... are fallbacks
           --EdgeAgent:TrustRoots=PEM                     CA the collector's certificate must chain to
           --EdgeAgent:CertificatesFolder=DIR             devices/<tenant>/<device>.crt|.key (.convoy/dev-certs)
-          --EdgeAgent:DevCertificates=true               issue missing device certificates with DIR/ca.key (development only)
+          --EdgeAgent:DevCertificates=true               issue missing device certificates with DIR/ca.key (development only;
+                                                         automatic in the Development environment when TrustRoots is not set)
           --EdgeAgent:BufferCapacity=N                   batches kept per device until acknowledged (10000)
           --EdgeAgent:ReconnectDelay=hh:mm:ss            first reconnect delay, doubling with jitter (00:00:00.5)
           --EdgeAgent:ReconnectMaxDelay=hh:mm:ss         longest reconnect delay (00:00:30)
@@ -45,6 +46,13 @@ public static class EdgeAgentHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var options = new EdgeAgentOptions();
         builder.Configuration.GetSection(EdgeAgentOptions.SectionName).Bind(options);
+        if (builder.Environment.IsDevelopment() && options.TrustRoots is null)
+        {
+            // Development (e.g. `dotnet run`, via launchSettings.json) with no trust roots: use the
+            // development CA the collector makes in the same folder. Never done in Production.
+            options.DevCertificates = true;
+        }
+
         options.Validate();
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(options);
