@@ -1,6 +1,8 @@
+using Convoy.Collector.Authentication;
 using Convoy.Collector.Validation;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Pki;
+using Google.Protobuf;
 using Grpc.Core;
 
 namespace Convoy.Collector.Tests;
@@ -8,7 +10,7 @@ namespace Convoy.Collector.Tests;
 public sealed class BatchValidatorUnitTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
-    private static readonly DeviceIdentity Sender = new("acme", "truck-1");
+    private static readonly AuthenticatedDevice Sender = new(new DeviceIdentity("acme", "truck-1"));
     private readonly BatchValidator _validator = new(new CollectorOptions());
 
     public static TheoryData<string, StatusCode, string> BadBatches => new()
@@ -20,7 +22,7 @@ public sealed class BatchValidatorUnitTests
         { "future", StatusCode.InvalidArgument, "in the future" },
         { "too old", StatusCode.InvalidArgument, "older than" },
         { "no readings", StatusCode.InvalidArgument, "no readings" },
-        { "unequal gps columns", StatusCode.InvalidArgument, "gps.latitude_deg has 1 values but gps.offset_ms has 2" },
+        { "unequal gps columns", StatusCode.InvalidArgument, "gps columns differ in length: offset_ms 2, latitude_deg 1" },
         { "offsets backwards", StatusCode.InvalidArgument, "temperatures[0].offset_ms goes backwards at index 1" },
         { "latitude out of range", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91" },
         { "NaN temperature", StatusCode.InvalidArgument, "temperatures[0].temperature_c[1] is NaN" },
@@ -37,7 +39,7 @@ public sealed class BatchValidatorUnitTests
     {
         var batch = Defective(defect);
 
-        var verdict = _validator.Validate(batch, Sender, Now);
+        var verdict = Validate(batch);
 
         Assert.False(verdict.IsValid);
         Assert.Equal(expected, verdict.Status);
@@ -47,7 +49,7 @@ public sealed class BatchValidatorUnitTests
     [Fact]
     public void Validate_GoodBatch_CountsEveryReading()
     {
-        var verdict = _validator.Validate(Good(), Sender, Now);
+        var verdict = Validate(Good());
 
         Assert.True(verdict.IsValid, verdict.Problem);
         Assert.Equal(2 + 3 + 3 + 1, verdict.Readings);
@@ -59,8 +61,11 @@ public sealed class BatchValidatorUnitTests
         var batch = Good();
         batch.TenantId = string.Empty;
 
-        Assert.True(_validator.Validate(batch, Sender, Now).IsValid);
+        Assert.True(Validate(batch).IsValid);
     }
+
+    private BatchVerdict Validate(TelemetryBatch batch) =>
+        _validator.Validate(batch.ToByteArray(), Sender, Now.ToUnixTimeMilliseconds(), out _);
 
     private static TelemetryBatch Good()
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Collector;
@@ -8,7 +6,6 @@ using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka.Embedded;
 using Convoy.Pki;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -106,48 +103,12 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
         return CertificateIssuer.LoadPem(certificate, key);
     }
 
-    private static TelemetryBatch Batch(string device, ulong sequence)
-    {
-        var batch = new TelemetryBatch { DeviceId = device, Sequence = sequence, BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
-        var temperatures = new TemperatureColumns { Zone = 1 };
-        temperatures.OffsetMs.Add([0, 1000, 2000]);
-        temperatures.TemperatureC.Add([3.1f, 3.2f, 3.0f]);
-        batch.Temperatures.Add(temperatures);
-        return batch;
-    }
+    private static TelemetryBatch Batch(string device, ulong sequence) => TestDevice.Batch(device, sequence);
 
-    /// <summary>Sends one batch on the stream with a stock generated client and returns the acks.</summary>
     private async Task<List<IngestAck>> SendAsync(X509Certificate2? certificate, TelemetryBatch batch)
     {
-        var trustRoots = CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = certificate is null ? null : [certificate],
-                RemoteCertificateValidationCallback = (_, server, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build((X509Certificate2)server!);
-                },
-            },
-        };
-        using var channel = GrpcChannel.ForAddress(CollectorHost.Address(_collector), new GrpcChannelOptions { HttpHandler = handler });
-        var client = new Ingest.IngestClient(channel);
-        using var call = client.Stream(deadline: DateTime.UtcNow.AddSeconds(30));
-        await call.ResponseHeadersAsync; // as the agent does: the call is established (or refused) before anything is sent
-        await call.RequestStream.WriteAsync(batch);
-        await call.RequestStream.CompleteAsync();
-        var acks = new List<IngestAck>();
-        while (await call.ResponseStream.MoveNext(CancellationToken.None))
-        {
-            acks.Add(call.ResponseStream.Current);
-        }
-
-        return acks;
+        using var device = new TestDevice(CollectorHost.Address(_collector), certificate, CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
+        return await device.SendAsync(batch);
     }
 
     private static X509Certificate2 CertificateWithoutIdentity(X509Certificate2 authority)

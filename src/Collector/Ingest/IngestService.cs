@@ -1,3 +1,4 @@
+using Convoy.Collector.Authentication;
 using Convoy.Collector.Kafka;
 using Convoy.Collector.Validation;
 using Convoy.Contracts;
@@ -5,6 +6,7 @@ using Convoy.Contracts.Telemetry.V1;
 using Convoy.Pki;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -26,10 +28,12 @@ internal sealed class IngestService
     private readonly TimeProvider _time;
     private readonly ILogger<IngestService> _logger;
     private readonly int _window;
+    private readonly CancellationToken _stopping;
 
     public IngestService(TelemetryProducer producer, BatchValidator validator, DeviceHighWaterMarks marks, CollectorMetrics metrics,
-        IOptions<CollectorOptions> options, TimeProvider time, ILogger<IngestService> logger)
+        IOptions<CollectorOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<IngestService> logger)
     {
+        _stopping = lifetime.ApplicationStopping;
         _producer = producer;
         _validator = validator;
         _marks = marks;
@@ -46,10 +50,11 @@ internal sealed class IngestService
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
         await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _window.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
-        var stream = new DeviceStream(device, _window, _marks, _metrics);
+        var stream = new DeviceStream(device.Identity, _window, _marks, _metrics);
         CollectorLog.StreamOpened(_logger, device.Tenant, device.Device, context.Peer, stream.Acked);
         _metrics.StreamOpened(device.Tenant);
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed);
+        // Reading stops when the device goes, when Kafka refused a batch, or when the collector stops.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping);
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
         try
@@ -57,29 +62,30 @@ internal sealed class IngestService
             while (await requests.MoveNext(reading.Token))
             {
                 byte[] payload = requests.Current;
-                var (batch, verdict) = Check(payload, device);
+                long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                var verdict = _validator.Validate(payload, device, nowMs, out ulong sequence);
                 if (!verdict.IsValid)
                 {
-                    refusal = Refuse(device, batch?.Sequence ?? 0, verdict);
+                    refusal = Refuse(device, sequence, verdict);
                     break;
                 }
 
-                if (stream.IsReplay(batch!.Sequence))
+                if (stream.IsReplay(sequence))
                 {
                     continue;
                 }
 
                 await stream.WaitForWindowAsync(reading.Token);
-                stream.Accept(batch.Sequence, verdict.Readings);
+                stream.Accept(sequence, verdict.Readings);
                 try
                 {
-                    _producer.Produce(topic, device.Tenant, device.Device, batch.Sequence, payload, _time.GetUtcNow().ToUnixTimeMilliseconds(), stream.OnDelivered);
+                    _producer.Produce(topic, device, sequence, payload, nowMs, stream.OnDelivered);
                 }
                 catch (Confluent.Kafka.KafkaException e)
                 {
                     // Refused locally (queue full, producer closing): nothing was written.
                     stream.ReleaseUnused();
-                    refusal = new Status(StatusCode.Unavailable, $"Kafka cannot take batch {batch.Sequence} now ({e.Error.Reason}); send it again");
+                    refusal = new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({e.Error.Reason}); send it again");
                     break;
                 }
             }
@@ -87,8 +93,9 @@ internal sealed class IngestService
             // Let in-flight writes finish so their acks go out before the call ends.
             await stream.DrainAsync(context.CancellationToken);
         }
-        catch (OperationCanceledException) when (stream.Failed.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when ((stream.Failed.IsCancellationRequested || _stopping.IsCancellationRequested) && !context.CancellationToken.IsCancellationRequested)
         {
+            // Stop reading, but let what is in flight land and be acknowledged.
             await stream.DrainAsync(context.CancellationToken);
         }
         finally
@@ -110,6 +117,12 @@ internal sealed class IngestService
         {
             throw new RpcException(status);
         }
+
+        if (_stopping.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"the collector is shutting down; everything up to sequence {stream.Acked} is safe. Reconnect (to another collector) and send the rest."));
+        }
     }
 
     public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
@@ -123,54 +136,49 @@ internal sealed class IngestService
         }
 
         // All or nothing: validate every batch before writing any.
-        var batches = new List<(TelemetryBatch Batch, byte[] Payload, int Readings)>(payloads.Count);
+        long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var batches = new List<(ulong Sequence, byte[] Payload, int Readings)>(payloads.Count);
         foreach (byte[] payload in payloads)
         {
-            var (batch, verdict) = Check(payload, device);
+            var verdict = _validator.Validate(payload, device, nowMs, out ulong sequence);
             if (!verdict.IsValid)
             {
-                var status = Refuse(device, batch?.Sequence ?? 0, verdict);
+                var status = Refuse(device, sequence, verdict);
                 throw new RpcException(new Status(status.StatusCode, $"batches[{batches.Count}]: {status.Detail}; nothing was written"));
             }
 
-            batches.Add((batch!, payload, verdict.Readings));
+            batches.Add((sequence, payload, verdict.Readings));
         }
 
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
-        var writes = new List<Task<Confluent.Kafka.DeliveryReport<string, byte[]>>>(batches.Count);
-        ulong alreadyAcked = _marks.Get(device);
-        foreach (var (batch, payload, _) in batches)
+        ulong alreadyAcked = _marks.Get(device.Identity);
+        var writes = new List<(ulong Sequence, int Readings, Task<Confluent.Kafka.DeliveryReport<string, byte[]>> Delivered)>(batches.Count);
+        foreach (var (sequence, payload, count) in batches)
         {
-            if (batch.Sequence <= alreadyAcked)
+            if (sequence <= alreadyAcked)
             {
-                continue;
+                continue; // a replay of what Kafka already has: acknowledged again, not written again
             }
 
             var delivered = new TaskCompletionSource<Confluent.Kafka.DeliveryReport<string, byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _producer.Produce(topic, device.Tenant, device.Device, batch.Sequence, payload, _time.GetUtcNow().ToUnixTimeMilliseconds(), delivered.SetResult);
-            writes.Add(delivered.Task);
+            _producer.Produce(topic, device, sequence, payload, nowMs, delivered.SetResult);
+            writes.Add((sequence, count, delivered.Task));
         }
 
         ulong highest = alreadyAcked;
         int confirmed = 0;
         long readings = 0;
         string? failure = null;
-        for (int i = 0, w = 0; i < batches.Count; i++)
+        foreach (var (sequence, count, delivered) in writes)
         {
-            var (batch, _, count) = batches[i];
-            if (batch.Sequence <= alreadyAcked)
-            {
-                continue;
-            }
-
-            var report = await writes[w++];
+            var report = await delivered;
             if (report.Error.IsError)
             {
-                failure ??= $"batch {batch.Sequence}: {report.Error.Reason}";
+                failure ??= $"batch {sequence}: {report.Error.Reason}";
                 continue;
             }
 
-            highest = Math.Max(highest, batch.Sequence);
+            highest = Math.Max(highest, sequence);
             confirmed++;
             readings += count;
         }
@@ -181,11 +189,11 @@ internal sealed class IngestService
             throw new RpcException(new Status(StatusCode.Unavailable, $"Kafka did not confirm {failure}; send the upload again"));
         }
 
-        _marks.Advance(device, highest);
+        _marks.Advance(device.Identity, highest);
         return new UploadResponse { Acks = { new IngestAck { DeviceId = device.Device, AckedSequence = highest, Window = (uint)_window } } };
     }
 
-    private static DeviceIdentity Authenticate(ServerCallContext context)
+    private static AuthenticatedDevice Authenticate(ServerCallContext context)
     {
         var certificate = context.GetHttpContext().Connection.ClientCertificate;
         if (certificate is null || !DeviceIdentity.TryFromCertificate(certificate, out var device))
@@ -194,25 +202,10 @@ internal sealed class IngestService
                 "a client certificate with the URI subject alternative name urn:convoy:tenant:<tenant>:device:<device> is required"));
         }
 
-        return device;
+        return new AuthenticatedDevice(device);
     }
 
-    private (TelemetryBatch? Batch, BatchVerdict Verdict) Check(byte[] payload, DeviceIdentity device)
-    {
-        TelemetryBatch batch;
-        try
-        {
-            batch = TelemetryBatch.Parser.ParseFrom(payload);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            return (null, BatchVerdict.Invalid($"the message is not a valid convoy.telemetry.v1.TelemetryBatch: {e.Message}"));
-        }
-
-        return (batch, _validator.Validate(batch, device, _time.GetUtcNow()));
-    }
-
-    private Status Refuse(DeviceIdentity device, ulong sequence, BatchVerdict verdict)
+    private Status Refuse(AuthenticatedDevice device, ulong sequence, BatchVerdict verdict)
     {
         _metrics.Refused(device.Tenant, verdict.Status);
         CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, verdict.Status, verdict.Problem!);

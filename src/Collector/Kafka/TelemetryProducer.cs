@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
+using Convoy.Collector.Authentication;
 using Convoy.Contracts;
 using Convoy.Kafka;
 using Microsoft.Extensions.Logging;
@@ -33,17 +34,19 @@ internal sealed class TelemetryProducer : IDisposable
     /// Queues one batch. <paramref name="onDelivered"/> runs on the producer's delivery thread once
     /// Kafka confirmed or finally refused the write.
     /// </summary>
-    public void Produce(string topic, string tenant, string device, ulong sequence, byte[] batch, long receivedAtMs, Action<DeliveryReport<string, byte[]>> onDelivered)
+    public void Produce(string topic, AuthenticatedDevice device, ulong sequence, byte[] batch, long receivedAtMs, Action<DeliveryReport<string, byte[]>> onDelivered)
     {
+        // librdkafka copies headers and value during Produce; the identity arrays are the
+        // stream's own, shared by all its records.
         var headers = new Headers
         {
-            { TelemetryRecordHeaders.Tenant, Encoding.UTF8.GetBytes(tenant) },
-            { TelemetryRecordHeaders.Device, Encoding.UTF8.GetBytes(device) },
+            { TelemetryRecordHeaders.Tenant, device.TenantUtf8 },
+            { TelemetryRecordHeaders.Device, device.DeviceUtf8 },
             { TelemetryRecordHeaders.Sequence, BigEndian(sequence) },
             { TelemetryRecordHeaders.Schema, SchemaV1 },
             { TelemetryRecordHeaders.ReceivedAt, BigEndian((ulong)receivedAtMs) },
         };
-        _producer.Produce(topic, new Message<string, byte[]> { Key = device, Value = batch, Headers = headers }, onDelivered);
+        _producer.Produce(topic, new Message<string, byte[]> { Key = device.Device, Value = batch, Headers = headers }, onDelivered);
     }
 
     /// <summary>The sequence header of a record this producer wrote.</summary>

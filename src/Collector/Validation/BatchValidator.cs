@@ -1,6 +1,7 @@
+using System.Text;
+using Convoy.Collector.Authentication;
+using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Pki;
-using Google.Protobuf.Collections;
 using Grpc.Core;
 
 namespace Convoy.Collector.Validation;
@@ -18,32 +19,46 @@ internal readonly record struct BatchVerdict(StatusCode Status, string? Problem,
 }
 
 /// <summary>
-/// Checks a batch against the contract in telemetry.proto and against who sent it. A batch is
-/// all or nothing: one bad reading refuses the whole batch, so nothing half-valid reaches Kafka.
+/// Checks a batch, read in place, against the contract in telemetry.proto and against who sent
+/// it. A batch is all or nothing: one bad reading refuses the whole batch, so nothing half-valid
+/// reaches Kafka. The valid path allocates nothing; only a refusal builds its message.
 /// </summary>
 internal sealed class BatchValidator
 {
-    private readonly TimeSpan _maxSkew;
-    private readonly TimeSpan _maxAge;
+    private readonly long _maxSkewMs;
+    private readonly long _maxAgeMs;
 
     public BatchValidator(CollectorOptions options)
     {
-        _maxSkew = options.MaxClockSkew;
-        _maxAge = options.MaxBatchAge;
+        _maxSkewMs = (long)options.MaxClockSkew.TotalMilliseconds;
+        _maxAgeMs = (long)options.MaxBatchAge.TotalMilliseconds;
     }
 
-    public BatchVerdict Validate(TelemetryBatch batch, DeviceIdentity sender, DateTimeOffset now)
+    /// <summary>Reads and validates an encoded batch.</summary>
+    public BatchVerdict Validate(ReadOnlySpan<byte> payload, AuthenticatedDevice sender, long nowMs, out ulong sequence)
     {
-        if (batch.TenantId.Length != 0 && batch.TenantId != sender.Tenant)
+        sequence = 0;
+        if (!BatchView.TryRead(payload, out var batch, out string? problem))
         {
-            return BatchVerdict.Denied($"tenant_id '{batch.TenantId}' is not the tenant of this device's certificate ('{sender.Tenant}')");
+            return BatchVerdict.Invalid(problem!);
         }
 
-        if (batch.DeviceId != sender.Device)
+        sequence = batch.Sequence;
+        return Validate(batch, sender, nowMs);
+    }
+
+    public BatchVerdict Validate(in BatchView batch, AuthenticatedDevice sender, long nowMs)
+    {
+        if (!batch.TenantId.IsEmpty && !batch.TenantId.SequenceEqual(sender.TenantUtf8))
         {
-            return BatchVerdict.Denied(batch.DeviceId.Length == 0
+            return BatchVerdict.Denied($"tenant_id '{Text(batch.TenantId)}' is not the tenant of this device's certificate ('{sender.Tenant}')");
+        }
+
+        if (!batch.DeviceId.SequenceEqual(sender.DeviceUtf8))
+        {
+            return BatchVerdict.Denied(batch.DeviceId.IsEmpty
                 ? "device_id is empty; it must name this device"
-                : $"device_id '{batch.DeviceId}' is not the device of this certificate ('{sender.Device}')");
+                : $"device_id '{Text(batch.DeviceId)}' is not the device of this certificate ('{sender.Device}')");
         }
 
         if (batch.Sequence == 0)
@@ -51,134 +66,202 @@ internal sealed class BatchValidator
             return BatchVerdict.Invalid("sequence must start at 1");
         }
 
-        long nowMs = now.ToUnixTimeMilliseconds();
-        if (batch.BaseTimeUnixMs > nowMs + (long)_maxSkew.TotalMilliseconds)
+        if (batch.BaseTimeUnixMs > nowMs + _maxSkewMs)
         {
-            return BatchVerdict.Invalid($"base_time_unix_ms {batch.BaseTimeUnixMs} is more than {_maxSkew} in the future; check the device clock");
+            return BatchVerdict.Invalid($"base_time_unix_ms {batch.BaseTimeUnixMs} is more than {TimeSpan.FromMilliseconds(_maxSkewMs)} in the future; check the device clock");
         }
 
-        if (batch.BaseTimeUnixMs < nowMs - (long)_maxAge.TotalMilliseconds)
+        if (batch.BaseTimeUnixMs < nowMs - _maxAgeMs)
         {
-            return BatchVerdict.Invalid($"base_time_unix_ms {batch.BaseTimeUnixMs} is older than {_maxAge}");
+            return BatchVerdict.Invalid($"base_time_unix_ms {batch.BaseTimeUnixMs} is older than {TimeSpan.FromMilliseconds(_maxAgeMs)}");
         }
 
         int readings = 0;
-        string? problem = null;
-        if (batch.Gps is { } gps)
+        if (batch.HasGps)
         {
-            int n = gps.OffsetMs.Count;
-            problem = SameLength("gps", n, gps.LatitudeDeg.Count, "latitude_deg")
-                ?? SameLength("gps", n, gps.LongitudeDeg.Count, "longitude_deg")
-                ?? SameLength("gps", n, gps.SpeedKmh.Count, "speed_kmh")
-                ?? SameLength("gps", n, gps.HeadingDeg.Count, "heading_deg")
-                ?? Offsets("gps", gps.OffsetMs)
-                ?? InRange("gps.latitude_deg", gps.LatitudeDeg, -90, 90)
-                ?? InRange("gps.longitude_deg", gps.LongitudeDeg, -180, 180)
-                ?? InRange("gps.speed_kmh", gps.SpeedKmh, 0, 400)
-                ?? InRange("gps.heading_deg", gps.HeadingDeg, 0, 360);
+            var gps = batch.Gps;
+            int n = gps.OffsetMs.Length;
+            if (gps.LatitudeDeg.Length != n || gps.LongitudeDeg.Length != n || gps.SpeedKmh.Length != n || gps.HeadingDeg.Length != n)
+            {
+                return BatchVerdict.Invalid(
+                    $"gps columns differ in length: offset_ms {n}, latitude_deg {gps.LatitudeDeg.Length}, longitude_deg {gps.LongitudeDeg.Length}, speed_kmh {gps.SpeedKmh.Length}, heading_deg {gps.HeadingDeg.Length}");
+            }
+
+            int bad;
+            if ((bad = Backwards(gps.OffsetMs)) >= 0)
+            {
+                return BackwardsAt("gps", gps.OffsetMs, bad);
+            }
+
+            if ((bad = OutOfRange(gps.LatitudeDeg, -90, 90)) >= 0)
+            {
+                return OutOfRangeAt("gps.latitude_deg", gps.LatitudeDeg[bad], bad, -90, 90);
+            }
+
+            if ((bad = OutOfRange(gps.LongitudeDeg, -180, 180)) >= 0)
+            {
+                return OutOfRangeAt("gps.longitude_deg", gps.LongitudeDeg[bad], bad, -180, 180);
+            }
+
+            if ((bad = OutOfRange(gps.SpeedKmh, 0, 400)) >= 0)
+            {
+                return OutOfRangeAt("gps.speed_kmh", gps.SpeedKmh[bad], bad, 0, 400);
+            }
+
+            if ((bad = OutOfRange(gps.HeadingDeg, 0, 360)) >= 0)
+            {
+                return OutOfRangeAt("gps.heading_deg", gps.HeadingDeg[bad], bad, 0, 360);
+            }
+
             readings += n;
         }
 
-        ulong zones = 0;
-        for (int i = 0; problem is null && i < batch.Temperatures.Count; i++)
+        uint zones = 0;
+        foreach (var column in batch.Temperatures)
         {
-            var column = batch.Temperatures[i];
-            string name = $"temperatures[{i}]";
             if (column.Zone is < 1 or > 8)
             {
-                return BatchVerdict.Invalid($"{name}.zone {column.Zone} is not 1..8");
+                return BatchVerdict.Invalid($"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
             }
 
-            if ((zones & (1UL << (int)column.Zone)) != 0)
+            if ((zones & (1u << (int)column.Zone)) != 0)
             {
-                return BatchVerdict.Invalid($"{name}.zone {column.Zone} appears twice in the batch");
+                return BatchVerdict.Invalid($"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
             }
 
-            zones |= 1UL << (int)column.Zone;
-            problem = SameLength(name, column.OffsetMs.Count, column.TemperatureC.Count, "temperature_c")
-                ?? Offsets(name, column.OffsetMs)
-                ?? InRange(name + ".temperature_c", column.TemperatureC, -100, 100);
-            readings += column.OffsetMs.Count;
+            zones |= 1u << (int)column.Zone;
+            if (column.TemperatureC.Length != column.OffsetMs.Length)
+            {
+                return Unequal($"temperatures[{column.Index}]", "temperature_c", column.TemperatureC.Length, column.OffsetMs.Length);
+            }
+
+            int bad;
+            if ((bad = Backwards(column.OffsetMs)) >= 0)
+            {
+                return BackwardsAt($"temperatures[{column.Index}]", column.OffsetMs, bad);
+            }
+
+            if ((bad = OutOfRange(column.TemperatureC, -100, 100)) >= 0)
+            {
+                return OutOfRangeAt($"temperatures[{column.Index}].temperature_c", column.TemperatureC[bad], bad, -100, 100);
+            }
+
+            readings += column.OffsetMs.Length;
         }
 
-        if (problem is null && batch.Fuel is { } fuel)
+        if (batch.HasFuel)
         {
-            problem = SameLength("fuel", fuel.OffsetMs.Count, fuel.LevelPercent.Count, "level_percent")
-                ?? Offsets("fuel", fuel.OffsetMs)
-                ?? InRange("fuel.level_percent", fuel.LevelPercent, 0, 100)
-                ?? (float.IsFinite(fuel.TankCapacityL) && fuel.TankCapacityL >= 0 ? null : $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
-            readings += fuel.OffsetMs.Count;
+            var fuel = batch.Fuel;
+            if (fuel.LevelPercent.Length != fuel.OffsetMs.Length)
+            {
+                return Unequal("fuel", "level_percent", fuel.LevelPercent.Length, fuel.OffsetMs.Length);
+            }
+
+            int bad;
+            if ((bad = Backwards(fuel.OffsetMs)) >= 0)
+            {
+                return BackwardsAt("fuel", fuel.OffsetMs, bad);
+            }
+
+            if ((bad = OutOfRange(fuel.LevelPercent, 0, 100)) >= 0)
+            {
+                return OutOfRangeAt("fuel.level_percent", fuel.LevelPercent[bad], bad, 0, 100);
+            }
+
+            if (!(float.IsFinite(fuel.TankCapacityL) && fuel.TankCapacityL >= 0))
+            {
+                return BatchVerdict.Invalid($"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
+            }
+
+            readings += fuel.OffsetMs.Length;
         }
 
-        for (int i = 0; problem is null && i < batch.Scalars.Count; i++)
+        foreach (var column in batch.Scalars)
         {
-            var column = batch.Scalars[i];
-            string name = $"scalars[{i}]";
             if (column.Kind == ScalarKind.Unspecified || !Enum.IsDefined(column.Kind))
             {
-                return BatchVerdict.Invalid($"{name}.kind {(int)column.Kind} is not a known ScalarKind");
+                return BatchVerdict.Invalid($"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
             }
 
-            if ((column.Kind == ScalarKind.Custom) != (column.Name.Length is > 0 and <= 64))
+            int nameLength = Encoding.UTF8.GetCharCount(column.Name);
+            if ((column.Kind == ScalarKind.Custom) != (nameLength is > 0 and <= 64))
             {
-                return BatchVerdict.Invalid($"{name}.name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
+                return BatchVerdict.Invalid($"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
             }
 
-            problem = SameLength(name, column.OffsetMs.Count, column.Value.Count, "value")
-                ?? Offsets(name, column.OffsetMs)
-                ?? InRange(name + ".value", column.Value, float.MinValue, float.MaxValue);
-            readings += column.OffsetMs.Count;
-        }
+            if (column.Value.Length != column.OffsetMs.Length)
+            {
+                return Unequal($"scalars[{column.Index}]", "value", column.Value.Length, column.OffsetMs.Length);
+            }
 
-        if (problem is not null)
-        {
-            return BatchVerdict.Invalid(problem);
+            int bad;
+            if ((bad = Backwards(column.OffsetMs)) >= 0)
+            {
+                return BackwardsAt($"scalars[{column.Index}]", column.OffsetMs, bad);
+            }
+
+            if ((bad = OutOfRange(column.Value, float.MinValue, float.MaxValue)) >= 0)
+            {
+                return OutOfRangeAt($"scalars[{column.Index}].value", column.Value[bad], bad, float.MinValue, float.MaxValue);
+            }
+
+            readings += column.OffsetMs.Length;
         }
 
         return readings == 0 ? BatchVerdict.Invalid("the batch holds no readings") : BatchVerdict.Valid(readings);
     }
 
-    private static string? SameLength(string column, int offsets, int values, string field) =>
-        offsets == values ? null : $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}";
-
-    private static string? Offsets(string column, RepeatedField<uint> offsets)
+    /// <summary>Index of the first offset smaller than the one before it, or -1.</summary>
+    private static int Backwards(ReadOnlySpan<uint> offsets)
     {
-        for (int i = 1; i < offsets.Count; i++)
+        for (int i = 1; i < offsets.Length; i++)
         {
             if (offsets[i] < offsets[i - 1])
             {
-                return $"{column}.offset_ms goes backwards at index {i} ({offsets[i - 1]} then {offsets[i]})";
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
 
-    private static string? InRange(string field, RepeatedField<double> values, double min, double max)
+    /// <summary>Index of the first value outside [min, max] or not finite (NaN fails every comparison), or -1.</summary>
+    private static int OutOfRange(ReadOnlySpan<double> values, double min, double max)
     {
-        for (int i = 0; i < values.Count; i++)
+        for (int i = 0; i < values.Length; i++)
         {
             double v = values[i];
             if (!(v >= min && v <= max))
             {
-                return $"{field}[{i}] is {v}; it must be finite and within [{min}, {max}]";
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
 
-    private static string? InRange(string field, RepeatedField<float> values, float min, float max)
+    private static int OutOfRange(ReadOnlySpan<float> values, float min, float max)
     {
-        for (int i = 0; i < values.Count; i++)
+        for (int i = 0; i < values.Length; i++)
         {
             float v = values[i];
             if (!(v >= min && v <= max))
             {
-                return $"{field}[{i}] is {v}; it must be finite and within [{min}, {max}]";
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
+
+    private static BatchVerdict Unequal(string column, string field, int values, int offsets) =>
+        BatchVerdict.Invalid($"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
+
+    private static BatchVerdict BackwardsAt(string column, ReadOnlySpan<uint> offsets, int index) =>
+        BatchVerdict.Invalid($"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
+
+    private static BatchVerdict OutOfRangeAt(string field, double value, int index, double min, double max) =>
+        BatchVerdict.Invalid($"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
+
+    private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
 }

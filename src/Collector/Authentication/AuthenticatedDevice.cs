@@ -1,0 +1,28 @@
+using System.Text;
+using Convoy.Pki;
+
+namespace Convoy.Collector.Authentication;
+
+/// <summary>
+/// The device a stream was authenticated as, with its ids also as UTF-8 so every batch can be
+/// compared with them in place. Made once per call, not per batch.
+/// </summary>
+internal sealed class AuthenticatedDevice
+{
+    public AuthenticatedDevice(DeviceIdentity identity)
+    {
+        Identity = identity;
+        TenantUtf8 = Encoding.UTF8.GetBytes(identity.Tenant);
+        DeviceUtf8 = Encoding.UTF8.GetBytes(identity.Device);
+    }
+
+    public DeviceIdentity Identity { get; }
+
+    public string Tenant => Identity.Tenant;
+
+    public string Device => Identity.Device;
+
+    public byte[] TenantUtf8 { get; }
+
+    public byte[] DeviceUtf8 { get; }
+}

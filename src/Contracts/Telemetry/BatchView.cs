@@ -1,0 +1,486 @@
+using System.Runtime.InteropServices;
+using Convoy.Contracts.Telemetry.V1;
+
+namespace Convoy.Contracts.Telemetry;
+
+/// <summary>
+/// A <c>convoy.telemetry.v1.TelemetryBatch</c> read in place: its columns are spans over the
+/// encoded bytes (packed fixed-width fields are little-endian arrays on the wire), so reading a
+/// batch allocates nothing and copies no reading. <see cref="TryRead"/> checks the whole
+/// structure once; after it returned true every view and enumerator is well-formed.
+/// </summary>
+/// <remarks>
+/// Columns must be written packed and whole, as every protobuf library writes proto3 repeated
+/// scalars by default. The wire format also allows unpacked or split columns; those cannot be
+/// read in place and are refused with a message saying so.
+/// </remarks>
+public readonly ref struct BatchView
+{
+    private readonly ReadOnlySpan<byte> _payload;
+
+    private BatchView(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> tenantId, ReadOnlySpan<byte> deviceId, ulong sequence, long baseTimeUnixMs,
+        GpsView gps, bool hasGps, FuelView fuel, bool hasFuel, int temperatureCount, int scalarCount)
+    {
+        _payload = payload;
+        TenantId = tenantId;
+        DeviceId = deviceId;
+        Sequence = sequence;
+        BaseTimeUnixMs = baseTimeUnixMs;
+        Gps = gps;
+        HasGps = hasGps;
+        Fuel = fuel;
+        HasFuel = hasFuel;
+        TemperatureCount = temperatureCount;
+        ScalarCount = scalarCount;
+    }
+
+    /// <summary>tenant_id, UTF-8; empty when absent.</summary>
+    public ReadOnlySpan<byte> TenantId { get; }
+
+    /// <summary>device_id, UTF-8.</summary>
+    public ReadOnlySpan<byte> DeviceId { get; }
+
+    public ulong Sequence { get; }
+
+    public long BaseTimeUnixMs { get; }
+
+    public GpsView Gps { get; }
+
+    public bool HasGps { get; }
+
+    public FuelView Fuel { get; }
+
+    public bool HasFuel { get; }
+
+    public int TemperatureCount { get; }
+
+    public int ScalarCount { get; }
+
+    /// <summary>The temperature column sets, in wire order.</summary>
+    public TemperatureEnumerator Temperatures => new(_payload);
+
+    /// <summary>The scalar column sets, in wire order.</summary>
+    public ScalarEnumerator Scalars => new(_payload);
+
+    /// <summary>
+    /// Reads <paramref name="payload"/>. On failure <paramref name="problem"/> says what is wrong
+    /// with which field, for a human; on success it is null.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> payload, out BatchView batch, out string? problem)
+    {
+        batch = default;
+        problem = null;
+        if (!BitConverter.IsLittleEndian)
+        {
+            problem = "this collector runs on a big-endian machine, which cannot read columns in place";
+            return false;
+        }
+
+        var reader = new WireReader(payload);
+        ReadOnlySpan<byte> tenant = default, device = default;
+        ulong sequence = 0;
+        long baseTime = 0;
+        GpsView gps = default;
+        FuelView fuel = default;
+        bool hasGps = false, hasFuel = false;
+        int temperatures = 0, scalars = 0;
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out int field, out int wire))
+            {
+                problem = "the message is not valid protobuf (bad field tag)";
+                return false;
+            }
+
+            ReadOnlySpan<byte> nested;
+            switch (field)
+            {
+                case 1 when wire == WireReader.LengthDelimited:
+                    if (!reader.TryReadLengthDelimited(out tenant))
+                    {
+                        problem = Truncated("tenant_id");
+                        return false;
+                    }
+
+                    break;
+                case 2 when wire == WireReader.LengthDelimited:
+                    if (!reader.TryReadLengthDelimited(out device))
+                    {
+                        problem = Truncated("device_id");
+                        return false;
+                    }
+
+                    break;
+                case 3 when wire == WireReader.Varint:
+                    if (!reader.TryReadVarint(out sequence))
+                    {
+                        problem = Truncated("sequence");
+                        return false;
+                    }
+
+                    break;
+                case 4 when wire == WireReader.Varint:
+                    if (!reader.TryReadVarint(out ulong raw))
+                    {
+                        problem = Truncated("base_time_unix_ms");
+                        return false;
+                    }
+
+                    baseTime = unchecked((long)raw);
+                    break;
+                case 5 when wire == WireReader.LengthDelimited:
+                    if (hasGps)
+                    {
+                        problem = "gps appears twice; send one gps column set per batch";
+                        return false;
+                    }
+
+                    if (!reader.TryReadLengthDelimited(out nested) || (problem = GpsView.TryRead(nested, out gps)) is not null)
+                    {
+                        problem ??= Truncated("gps");
+                        return false;
+                    }
+
+                    hasGps = true;
+                    break;
+                case 6 when wire == WireReader.LengthDelimited:
+                    if (!reader.TryReadLengthDelimited(out nested) || (problem = TemperatureView.TryRead(nested, temperatures, out _)) is not null)
+                    {
+                        problem ??= Truncated($"temperatures[{temperatures}]");
+                        return false;
+                    }
+
+                    temperatures++;
+                    break;
+                case 7 when wire == WireReader.LengthDelimited:
+                    if (hasFuel)
+                    {
+                        problem = "fuel appears twice; send one fuel column set per batch";
+                        return false;
+                    }
+
+                    if (!reader.TryReadLengthDelimited(out nested) || (problem = FuelView.TryRead(nested, out fuel)) is not null)
+                    {
+                        problem ??= Truncated("fuel");
+                        return false;
+                    }
+
+                    hasFuel = true;
+                    break;
+                case 8 when wire == WireReader.LengthDelimited:
+                    if (!reader.TryReadLengthDelimited(out nested) || (problem = ScalarView.TryRead(nested, scalars, out _)) is not null)
+                    {
+                        problem ??= Truncated($"scalars[{scalars}]");
+                        return false;
+                    }
+
+                    scalars++;
+                    break;
+                case >= 1 and <= 8:
+                    problem = $"field {field} of TelemetryBatch has wire type {wire}, which its type does not allow";
+                    return false;
+                default:
+                    if (!reader.TrySkip(wire))
+                    {
+                        problem = $"the message is not valid protobuf (unknown field {field} cannot be skipped)";
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+
+        batch = new BatchView(payload, tenant, device, sequence, baseTime, gps, hasGps, fuel, hasFuel, temperatures, scalars);
+        return true;
+    }
+
+    internal static string Truncated(string field) => $"{field} is truncated or not valid protobuf";
+
+    /// <summary>A packed column: one length-delimited field, read once, a whole number of elements.</summary>
+    internal static string? Column<T>(ref WireReader reader, int wire, ref ReadOnlySpan<T> column, ref bool seen, string name)
+        where T : unmanaged
+    {
+        if (wire != WireReader.LengthDelimited)
+        {
+            return $"{name} is not packed; write columns packed (the proto3 default)";
+        }
+
+        if (seen)
+        {
+            return $"{name} is written in more than one piece; write each column once, packed";
+        }
+
+        if (!reader.TryReadLengthDelimited(out var bytes))
+        {
+            return Truncated(name);
+        }
+
+        int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (bytes.Length % size != 0)
+        {
+            return $"{name} holds {bytes.Length} bytes, not a whole number of {size}-byte values";
+        }
+
+        column = MemoryMarshal.Cast<byte, T>(bytes);
+        seen = true;
+        return null;
+    }
+
+    /// <summary>Iterates the temperature column sets without allocating.</summary>
+    public ref struct TemperatureEnumerator
+    {
+        private WireReader _reader;
+        private int _index;
+
+        internal TemperatureEnumerator(ReadOnlySpan<byte> payload)
+        {
+            _reader = new WireReader(payload);
+            _index = -1;
+            Current = default;
+        }
+
+        public TemperatureView Current { get; private set; }
+
+        public readonly TemperatureEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            while (!_reader.AtEnd && _reader.TryReadTag(out int field, out int wire))
+            {
+                if (field == 6 && wire == WireReader.LengthDelimited && _reader.TryReadLengthDelimited(out var nested))
+                {
+                    _index++;
+                    TemperatureView.TryRead(nested, _index, out var view);
+                    Current = view;
+                    return true;
+                }
+
+                _reader.TrySkip(wire);
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Iterates the scalar column sets without allocating.</summary>
+    public ref struct ScalarEnumerator
+    {
+        private WireReader _reader;
+        private int _index;
+
+        internal ScalarEnumerator(ReadOnlySpan<byte> payload)
+        {
+            _reader = new WireReader(payload);
+            _index = -1;
+            Current = default;
+        }
+
+        public ScalarView Current { get; private set; }
+
+        public readonly ScalarEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            while (!_reader.AtEnd && _reader.TryReadTag(out int field, out int wire))
+            {
+                if (field == 8 && wire == WireReader.LengthDelimited && _reader.TryReadLengthDelimited(out var nested))
+                {
+                    _index++;
+                    ScalarView.TryRead(nested, _index, out var view);
+                    Current = view;
+                    return true;
+                }
+
+                _reader.TrySkip(wire);
+            }
+
+            return false;
+        }
+    }
+}
+
+/// <summary>GPS fixes as columns, in place.</summary>
+public readonly ref struct GpsView
+{
+    public ReadOnlySpan<uint> OffsetMs { get; init; }
+
+    public ReadOnlySpan<double> LatitudeDeg { get; init; }
+
+    public ReadOnlySpan<double> LongitudeDeg { get; init; }
+
+    public ReadOnlySpan<float> SpeedKmh { get; init; }
+
+    public ReadOnlySpan<float> HeadingDeg { get; init; }
+
+    internal static string? TryRead(ReadOnlySpan<byte> data, out GpsView gps)
+    {
+        gps = default;
+        var reader = new WireReader(data);
+        ReadOnlySpan<uint> offsets = default;
+        ReadOnlySpan<double> latitude = default, longitude = default;
+        ReadOnlySpan<float> speed = default, heading = default;
+        bool o = false, la = false, lo = false, s = false, h = false;
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out int field, out int wire))
+            {
+                return BatchView.Truncated("gps");
+            }
+
+            string? problem = field switch
+            {
+                1 => BatchView.Column(ref reader, wire, ref offsets, ref o, "gps.offset_ms"),
+                2 => BatchView.Column(ref reader, wire, ref latitude, ref la, "gps.latitude_deg"),
+                3 => BatchView.Column(ref reader, wire, ref longitude, ref lo, "gps.longitude_deg"),
+                4 => BatchView.Column(ref reader, wire, ref speed, ref s, "gps.speed_kmh"),
+                5 => BatchView.Column(ref reader, wire, ref heading, ref h, "gps.heading_deg"),
+                _ => reader.TrySkip(wire) ? null : BatchView.Truncated("gps"),
+            };
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        gps = new GpsView { OffsetMs = offsets, LatitudeDeg = latitude, LongitudeDeg = longitude, SpeedKmh = speed, HeadingDeg = heading };
+        return null;
+    }
+}
+
+/// <summary>One reefer zone's temperatures as columns, in place.</summary>
+public readonly ref struct TemperatureView
+{
+    /// <summary>Position of this column set among the batch's temperatures (for messages).</summary>
+    public int Index { get; init; }
+
+    public uint Zone { get; init; }
+
+    public ReadOnlySpan<uint> OffsetMs { get; init; }
+
+    public ReadOnlySpan<float> TemperatureC { get; init; }
+
+    internal static string? TryRead(ReadOnlySpan<byte> data, int index, out TemperatureView view)
+    {
+        view = default;
+        var reader = new WireReader(data);
+        ulong zone = 0;
+        ReadOnlySpan<uint> offsets = default;
+        ReadOnlySpan<float> values = default;
+        bool o = false, v = false;
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out int field, out int wire))
+            {
+                return BatchView.Truncated($"temperatures[{index}]");
+            }
+
+            string? problem = field switch
+            {
+                1 when wire == WireReader.Varint => reader.TryReadVarint(out zone) ? null : BatchView.Truncated($"temperatures[{index}].zone"),
+                2 => BatchView.Column(ref reader, wire, ref offsets, ref o, $"temperatures[{index}].offset_ms"),
+                3 => BatchView.Column(ref reader, wire, ref values, ref v, $"temperatures[{index}].temperature_c"),
+                _ => reader.TrySkip(wire) ? null : BatchView.Truncated($"temperatures[{index}]"),
+            };
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        view = new TemperatureView { Index = index, Zone = (uint)Math.Min(zone, uint.MaxValue), OffsetMs = offsets, TemperatureC = values };
+        return null;
+    }
+}
+
+/// <summary>Fuel level as columns, in place.</summary>
+public readonly ref struct FuelView
+{
+    public ReadOnlySpan<uint> OffsetMs { get; init; }
+
+    public ReadOnlySpan<float> LevelPercent { get; init; }
+
+    public float TankCapacityL { get; init; }
+
+    internal static string? TryRead(ReadOnlySpan<byte> data, out FuelView fuel)
+    {
+        fuel = default;
+        var reader = new WireReader(data);
+        ReadOnlySpan<uint> offsets = default;
+        ReadOnlySpan<float> levels = default;
+        uint capacity = 0;
+        bool o = false, l = false;
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out int field, out int wire))
+            {
+                return BatchView.Truncated("fuel");
+            }
+
+            string? problem = field switch
+            {
+                1 => BatchView.Column(ref reader, wire, ref offsets, ref o, "fuel.offset_ms"),
+                2 => BatchView.Column(ref reader, wire, ref levels, ref l, "fuel.level_percent"),
+                3 when wire == WireReader.Fixed32 => reader.TryReadFixed32(out capacity) ? null : BatchView.Truncated("fuel.tank_capacity_l"),
+                _ => reader.TrySkip(wire) ? null : BatchView.Truncated("fuel"),
+            };
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        fuel = new FuelView { OffsetMs = offsets, LevelPercent = levels, TankCapacityL = BitConverter.UInt32BitsToSingle(capacity) };
+        return null;
+    }
+}
+
+/// <summary>One scalar sensor as columns, in place.</summary>
+public readonly ref struct ScalarView
+{
+    /// <summary>Position of this column set among the batch's scalars (for messages).</summary>
+    public int Index { get; init; }
+
+    /// <summary>The kind as sent; may be a value this version does not know.</summary>
+    public ScalarKind Kind { get; init; }
+
+    /// <summary>name, UTF-8.</summary>
+    public ReadOnlySpan<byte> Name { get; init; }
+
+    public ReadOnlySpan<uint> OffsetMs { get; init; }
+
+    public ReadOnlySpan<float> Value { get; init; }
+
+    internal static string? TryRead(ReadOnlySpan<byte> data, int index, out ScalarView view)
+    {
+        view = default;
+        var reader = new WireReader(data);
+        ulong kind = 0;
+        ReadOnlySpan<byte> name = default;
+        ReadOnlySpan<uint> offsets = default;
+        ReadOnlySpan<float> values = default;
+        bool o = false, v = false;
+        while (!reader.AtEnd)
+        {
+            if (!reader.TryReadTag(out int field, out int wire))
+            {
+                return BatchView.Truncated($"scalars[{index}]");
+            }
+
+            string? problem = field switch
+            {
+                1 when wire == WireReader.Varint => reader.TryReadVarint(out kind) ? null : BatchView.Truncated($"scalars[{index}].kind"),
+                2 when wire == WireReader.LengthDelimited => reader.TryReadLengthDelimited(out name) ? null : BatchView.Truncated($"scalars[{index}].name"),
+                3 => BatchView.Column(ref reader, wire, ref offsets, ref o, $"scalars[{index}].offset_ms"),
+                4 => BatchView.Column(ref reader, wire, ref values, ref v, $"scalars[{index}].value"),
+                _ => reader.TrySkip(wire) ? null : BatchView.Truncated($"scalars[{index}]"),
+            };
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        view = new ScalarView { Index = index, Kind = (ScalarKind)unchecked((int)kind), Name = name, OffsetMs = offsets, Value = values };
+        return null;
+    }
+}

@@ -1,0 +1,142 @@
+using Confluent.Kafka;
+using Convoy.Collector;
+using Convoy.Contracts;
+using Convoy.Kafka.Embedded;
+using Convoy.Pki;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>
+/// The collector never acknowledges what Kafka did not confirm: with the broker down it stops
+/// acknowledging and, once the producer gives up, tells the device UNAVAILABLE so it sends
+/// again; retriable broker errors are retried without duplicates; a replay of an acknowledged
+/// batch is acknowledged again without a second write; shutting down ends streams cleanly.
+/// </summary>
+public sealed class KafkaTroubleTests : IAsyncLifetime
+{
+    private const string Tenant = "trouble";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-trouble-" + Guid.NewGuid().ToString("N"));
+    private EmbeddedKafkaCluster _kafka = null!;
+    private WebApplication _collector = null!;
+    private DevCertificates _certificates = null!;
+
+    public async Task InitializeAsync()
+    {
+        _kafka = EmbeddedKafkaCluster.Start();
+        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 2);
+        _certificates = DevCertificates.Ensure(_folder);
+        _collector = CollectorHost.Build(
+        [
+            "--Collector:Port=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}",
+            // Give up on a write after 4 s instead of 30 s, so the test sees UNAVAILABLE soon.
+            "--Kafka:Properties:message.timeout.ms=4000",
+        ], services => services.AddSingleton(_kafka));
+        await _collector.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _kafka.SetBrokerUp();
+        await _collector.StopAsync();
+        await _collector.DisposeAsync();
+        _kafka.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task BrokerDown_NoAckForTheUnconfirmedBatch_UnavailableThenResentAndLandedOnce()
+    {
+        using var device = Device("truck-1");
+        using var call = await device.OpenAsync();
+        await call.RequestStream.WriteAsync(TestDevice.Batch("truck-1", 1));
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(1UL, call.ResponseStream.Current.AckedSequence);
+
+        _kafka.SetBrokerDown();
+        await call.RequestStream.WriteAsync(TestDevice.Batch("truck-1", 2));
+        var acksWhileDown = new List<ulong>();
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                acksWhileDown.Add(call.ResponseStream.Current.AckedSequence);
+            }
+        });
+
+        Assert.Empty(acksWhileDown); // batch 2 was never confirmed, so never acknowledged
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("up to sequence 1 is safe", error.Status.Detail, StringComparison.Ordinal);
+
+        _kafka.SetBrokerUp();
+        var acks = await device.SendAsync(TestDevice.Batch("truck-1", 2));
+
+        Assert.Equal(2UL, acks[^1].AckedSequence);
+        Assert.Equal([1UL, 2UL], Sequences("truck-1"));
+    }
+
+    [Fact]
+    public async Task RetriableBrokerErrors_AreRetried_AckedOnceAndWrittenOnce()
+    {
+        using var device = Device("truck-2");
+        await device.SendAsync(TestDevice.Batch("truck-2", 1)); // connections and producer id in place
+
+        _kafka.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.NotEnoughReplicas, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut);
+        var acks = await device.SendAsync(TestDevice.Batch("truck-2", 2), TestDevice.Batch("truck-2", 3));
+
+        Assert.Equal(3UL, acks[^1].AckedSequence);
+        Assert.Equal([1UL, 2UL, 3UL], Sequences("truck-2"));
+    }
+
+    [Fact]
+    public async Task ReplayOfAcknowledgedBatches_IsAcknowledgedAgain_WithoutASecondWrite()
+    {
+        using var device = Device("truck-3");
+        await device.SendAsync(TestDevice.Batch("truck-3", 1), TestDevice.Batch("truck-3", 2));
+
+        // The device lost the acks (say, the link dropped) and sends both again, then a new one.
+        var acks = await device.SendAsync(TestDevice.Batch("truck-3", 1), TestDevice.Batch("truck-3", 2), TestDevice.Batch("truck-3", 3));
+
+        Assert.Contains(acks, a => a.AckedSequence == 2);
+        Assert.Equal(3UL, acks[^1].AckedSequence);
+        Assert.Equal([1UL, 2UL, 3UL], Sequences("truck-3"));
+    }
+
+    [Fact]
+    public async Task CollectorShutdown_SendsTheAcksForWhatLanded_ThenTellsTheDeviceToReconnect()
+    {
+        using var device = Device("truck-4");
+        using var call = await device.OpenAsync();
+        await call.RequestStream.WriteAsync(TestDevice.Batch("truck-4", 1));
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var stopping = _collector.StopAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20)); // not held up by the open stream
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("shutting down", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal([1UL], Sequences("truck-4"));
+    }
+
+    private TestDevice Device(string name)
+    {
+        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(Tenant, name));
+        return new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
+            CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
+    }
+
+    private List<ulong> Sequences(string device) =>
+        KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant))
+            .Where(r => r.Message.Key == device)
+            .Select(KafkaTopics.Sequence)
+            .Order()
+            .ToList();
+}

@@ -1,0 +1,76 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Convoy.Contracts.Telemetry.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>A device as a test drives it: a stock generated gRPC client over mTLS (or without a certificate).</summary>
+internal sealed class TestDevice : IDisposable
+{
+    private readonly GrpcChannel _channel;
+
+    public TestDevice(Uri collector, X509Certificate2? certificate, X509Certificate2Collection trustRoots)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = certificate is null ? null : [certificate],
+                RemoteCertificateValidationCallback = (_, server, _, _) =>
+                {
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build((X509Certificate2)server!);
+                },
+            },
+        };
+        _channel = GrpcChannel.ForAddress(collector, new GrpcChannelOptions { HttpHandler = handler });
+        Client = new Ingest.IngestClient(_channel);
+    }
+
+    public Ingest.IngestClient Client { get; }
+
+    /// <summary>Opens the stream and waits until the collector accepted the call (as the agent does).</summary>
+    public async Task<AsyncDuplexStreamingCall<TelemetryBatch, IngestAck>> OpenAsync()
+    {
+        var call = Client.Stream(deadline: DateTime.UtcNow.AddSeconds(60));
+        await call.ResponseHeadersAsync;
+        return call;
+    }
+
+    /// <summary>Sends the batches on one stream, half-closes, and returns every ack until the collector ends the call.</summary>
+    public async Task<List<IngestAck>> SendAsync(params TelemetryBatch[] batches)
+    {
+        using var call = await OpenAsync();
+        foreach (var batch in batches)
+        {
+            await call.RequestStream.WriteAsync(batch);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var acks = new List<IngestAck>();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            acks.Add(call.ResponseStream.Current);
+        }
+
+        return acks;
+    }
+
+    /// <summary>A small valid batch: three readings of reefer zone 1, a minute ago.</summary>
+    public static TelemetryBatch Batch(string device, ulong sequence)
+    {
+        var batch = new TelemetryBatch { DeviceId = device, Sequence = sequence, BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
+        var temperatures = new TemperatureColumns { Zone = 1 };
+        temperatures.OffsetMs.Add([0, 1000, 2000]);
+        temperatures.TemperatureC.Add([3.1f, 3.2f, 3.0f]);
+        batch.Temperatures.Add(temperatures);
+        return batch;
+    }
+
+    public void Dispose() => _channel.Dispose();
+}
