@@ -7,7 +7,13 @@ using Convoy.Collector.Kafka;
 using Convoy.Collector.Validation;
 using Convoy.Kafka;
 using Convoy.Pki;
+using Convoy.Contracts.Telemetry.V1;
 using Grpc.AspNetCore.Server.Model;
+using Grpc.Health.V1;
+using Grpc.Reflection;
+using Grpc.Reflection.V1Alpha;
+using Microsoft.AspNetCore.Http;
+using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -33,6 +39,7 @@ public static class CollectorHost
 
           --Collector:Address=IP                 listen address (127.0.0.1)
           --Collector:Port=N                     TLS port, 0 = any free port (5443)
+          --Collector:MetricsPort=N              plain-HTTP Prometheus /metrics port, 0 = any, -1 = off (9464)
           --Collector:ServerCertificate=PEM      server certificate
           --Collector:ServerKey=PEM              its private key (PKCS#8)
           --Collector:DeviceTrustRoots=PEM       CA certificate(s) device certificates must chain to
@@ -86,6 +93,13 @@ public static class CollectorHost
             grpc.MaxReceiveMessageSize = options.MaxBatchBytes;
             grpc.EnableDetailedErrors = false;
         });
+        // grpc.health.v1 (Kafka reachable = serving) and server reflection, so grpcurl works.
+        builder.Services.AddGrpcHealthChecks().AddCheck<KafkaHealthCheck>("kafka");
+        builder.Services.AddSingleton(new ReflectionServiceImpl(Contracts.Telemetry.V1.Ingest.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(CollectorMetrics.MeterName)
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter());
         configureServices?.Invoke(builder.Services);
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -102,10 +116,29 @@ public static class CollectorHost
                         kestrel.ApplicationServices.GetRequiredService<DeviceCertificateValidator>().Validate(certificate, chain, errors);
                 });
             });
+            if (options.MetricsPort >= 0)
+            {
+                // Plain HTTP for Prometheus only; nothing else answers on this port.
+                kestrel.Listen(IPAddress.Parse(options.Address), options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            }
         });
 
         var app = builder.Build();
+        app.Use(static (context, next) =>
+        {
+            // The plain-HTTP listener serves /metrics and nothing else: device traffic needs TLS.
+            if (!context.Request.IsHttps && context.Request.Path != "/metrics")
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(static context => !context.Request.IsHttps && context.Request.Path == "/metrics");
         app.MapGrpcService<IngestService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcService<ReflectionServiceImpl>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector");
@@ -124,11 +157,19 @@ public static class CollectorHost
         return app;
     }
 
-    /// <summary>The https://127.0.0.1:port address the collector listens on, once started.</summary>
+    /// <summary>The https://127.0.0.1:port address devices connect to, once started.</summary>
     public static Uri Address(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return new Uri(app.Urls.First());
+        return new Uri(app.Urls.First(static u => u.StartsWith("https:", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The http://127.0.0.1:port/metrics address of the Prometheus endpoint, once started; null when off.</summary>
+    public static Uri? MetricsAddress(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        string? url = app.Urls.FirstOrDefault(static u => u.StartsWith("http:", StringComparison.Ordinal));
+        return url is null ? null : new Uri(new Uri(url), "/metrics");
     }
 
     private static (X509Certificate2 Server, X509Certificate2Collection TrustRoots, string? DevFolder) LoadCertificates(CollectorOptions options)

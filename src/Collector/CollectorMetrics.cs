@@ -12,6 +12,10 @@ internal sealed class CollectorMetrics
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _batchesRefused;
     private readonly UpDownCounter<long> _openStreams;
+    private readonly Counter<long> _bytesReceived;
+    private readonly UpDownCounter<long> _inFlight;
+    private readonly Histogram<double> _produceLatency;
+    private readonly Counter<long> _kafkaErrors;
 
     public CollectorMetrics(IMeterFactory meters)
     {
@@ -20,6 +24,11 @@ internal sealed class CollectorMetrics
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.collector.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _batchesRefused = meter.CreateCounter<long>("convoy.collector.batches.refused", "{batch}", "Batches refused, by gRPC status");
         _openStreams = meter.CreateUpDownCounter<long>("convoy.collector.streams.open", "{stream}", "Device streams open now");
+        _bytesReceived = meter.CreateCounter<long>("convoy.collector.bytes.received", "By", "Bytes of valid batches accepted for Kafka");
+        _inFlight = meter.CreateUpDownCounter<long>("convoy.collector.batches.in_flight", "{batch}", "Batches written to Kafka and not yet confirmed");
+        _produceLatency = meter.CreateHistogram<double>("convoy.collector.kafka.produce.duration", "ms", "From produce to Kafka's delivery report",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000] });
+        _kafkaErrors = meter.CreateCounter<long>("convoy.collector.kafka.errors", "{error}", "Writes Kafka finally refused, by error code");
     }
 
     public void Acknowledged(string tenant, int batches, long readings)
@@ -31,6 +40,24 @@ internal sealed class CollectorMetrics
 
     public void Refused(string tenant, Grpc.Core.StatusCode status) =>
         _batchesRefused.Add(1, new TagList { { "tenant", tenant }, { "status", status.ToString() } });
+
+    public void Accepted(string tenant, int bytes)
+    {
+        var tags = new TagList { { "tenant", tenant } };
+        _bytesReceived.Add(bytes, tags);
+        _inFlight.Add(1, tags);
+    }
+
+    public void Delivered(string tenant, TimeSpan latency, Confluent.Kafka.ErrorCode error)
+    {
+        var tags = new TagList { { "tenant", tenant } };
+        _inFlight.Add(-1, tags);
+        _produceLatency.Record(latency.TotalMilliseconds);
+        if (error != Confluent.Kafka.ErrorCode.NoError)
+        {
+            _kafkaErrors.Add(1, new TagList { { "tenant", tenant }, { "error", error.ToString() } });
+        }
+    }
 
     public void StreamOpened(string tenant) => _openStreams.Add(1, new TagList { { "tenant", tenant } });
 

@@ -14,6 +14,13 @@ public sealed class CollectorOptions
     /// <summary>TLS port; 0 lets the OS choose (tests).</summary>
     public int Port { get; set; } = 5443;
 
+    /// <summary>
+    /// Plain-HTTP port of the Prometheus endpoint <c>/metrics</c> (on <see cref="Address"/>);
+    /// 0 lets the OS choose, -1 turns it off. Separate from the device port, which requires a
+    /// client certificate that a scraper does not have.
+    /// </summary>
+    public int MetricsPort { get; set; } = 9464;
+
     /// <summary>Server certificate, PEM.</summary>
     public string? ServerCertificate { get; set; }
 
@@ -54,6 +61,11 @@ public sealed class CollectorOptions
         if (Port is < 0 or > 65535)
         {
             throw Invalid("Collector:Port", $"must be 0..65535, was {Port}");
+        }
+
+        if (MetricsPort is < -1 or > 65535 || (MetricsPort == Port && Port != 0))
+        {
+            throw Invalid("Collector:MetricsPort", $"must be -1 (off), 0 (any) or a port other than Collector:Port, was {MetricsPort}");
         }
 
         bool anyTls = ServerCertificate is not null || ServerKey is not null || DeviceTrustRoots is not null;

@@ -69,7 +69,7 @@ Uri? address = null;
 try
 {
     Console.WriteLine($"Starting the collector with development certificates in {certificates} ...");
-    collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={certificates}"], Shared);
+    collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={certificates}"], Shared);
     await collector.StartAsync(stop.Token);
     address = CollectorHost.Address(collector);
 

@@ -156,6 +156,21 @@ public sealed class KafkaCluster : IDisposable
         }
     }
 
+    /// <summary>Asks the cluster for its brokers; null when it answered, else why not.</summary>
+    public string? Probe(TimeSpan timeout)
+    {
+        try
+        {
+            _admin ??= new AdminClientBuilder(CreateAdminConfig()).Build();
+            var metadata = _admin.GetMetadata(timeout);
+            return metadata.Brokers.Count > 0 ? null : "the Kafka cluster reports no brokers";
+        }
+        catch (KafkaException e)
+        {
+            return "Kafka is unreachable: " + e.Error.Reason;
+        }
+    }
+
     private void Apply(ClientConfig config)
     {
         foreach (var (key, value) in _options.Properties)

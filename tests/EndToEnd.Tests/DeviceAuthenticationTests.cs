@@ -28,7 +28,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
         _kafka = EmbeddedKafkaCluster.Start();
         _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 2);
         _certificates = DevCertificates.Ensure(_folder);
-        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"],
+        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"],
             services => services.AddSingleton(_kafka));
         await _collector.StartAsync();
     }

@@ -30,7 +30,7 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
         _certificates = DevCertificates.Ensure(_folder);
         _collector = CollectorHost.Build(
         [
-            "--Collector:Port=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}",
+            "--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}",
             // Give up on a write after 4 s instead of 30 s, so the test sees UNAVAILABLE soon.
             "--Kafka:Properties:message.timeout.ms=4000",
         ], services => services.AddSingleton(_kafka));

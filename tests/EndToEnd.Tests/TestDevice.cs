@@ -34,6 +34,9 @@ internal sealed class TestDevice : IDisposable
 
     public Ingest.IngestClient Client { get; }
 
+    /// <summary>The mTLS channel, for other services of the collector (health, reflection).</summary>
+    public GrpcChannel Channel => _channel;
+
     /// <summary>Opens the stream and waits until the collector accepted the call (as the agent does).</summary>
     public async Task<AsyncDuplexStreamingCall<TelemetryBatch, IngestAck>> OpenAsync()
     {

@@ -37,7 +37,7 @@ public sealed class TruckToAlertTests : IAsyncLifetime
             _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(tenant), partitions: 4);
         }
 
-        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"], Shared);
+        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"], Shared);
         await _collector.StartAsync();
         _engine = AlertEngineHost.Build(["--AlertEngine:GroupId=e2e-" + Guid.NewGuid().ToString("N")], Shared);
         await _engine.StartAsync();

@@ -29,6 +29,7 @@ internal sealed class DeviceStream
     private readonly ulong[] _sequences;
     private readonly int[] _readings;
     private readonly byte[] _states; // 0 in flight, 1 confirmed, 2 failed
+    private readonly long[] _producedAt; // Stopwatch timestamps, for the produce latency
     private int _head;
     private int _count;
 
@@ -45,6 +46,7 @@ internal sealed class DeviceStream
         _sequences = new ulong[window];
         _readings = new int[window];
         _states = new byte[window];
+        _producedAt = new long[window];
         _acked = _lastAccepted = marks.Get(device);
         OnDelivered = Delivered;
     }
@@ -81,21 +83,33 @@ internal sealed class DeviceStream
     /// <summary>Waits for a free slot in the window: the backpressure that stops reading the stream.</summary>
     public Task WaitForWindowAsync(CancellationToken cancellationToken) => _window.WaitAsync(cancellationToken);
 
-    public void Accept(ulong sequence, int readings)
+    public void Accept(ulong sequence, int readings, int bytes)
     {
+        _metrics.Accepted(Device.Tenant, bytes);
         lock (_gate)
         {
             int slot = (_head + _count) % _windowSize;
             _sequences[slot] = sequence;
             _readings[slot] = readings;
             _states[slot] = 0;
+            _producedAt[slot] = System.Diagnostics.Stopwatch.GetTimestamp();
             _count++;
             _lastAccepted = sequence;
         }
     }
 
-    /// <summary>Gives back a slot taken by <see cref="WaitForWindowAsync"/> for a batch that was not produced.</summary>
-    public void ReleaseUnused() => _window.Release();
+    /// <summary>Takes back a batch accepted but then not produced (the producer refused it locally).</summary>
+    public void Withdraw()
+    {
+        lock (_gate)
+        {
+            _count--;
+            _lastAccepted = _count > 0 ? _sequences[(_head + _count - 1) % _windowSize] : Acked;
+        }
+
+        _metrics.Delivered(Device.Tenant, TimeSpan.Zero, Confluent.Kafka.ErrorCode.Local_QueueFull);
+        _window.Release();
+    }
 
     /// <summary>Waits until every accepted batch is confirmed or failed.</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
@@ -133,6 +147,7 @@ internal sealed class DeviceStream
         int batches = 0;
         long readings = 0;
         ulong acked = 0;
+        long producedAt = 0;
         lock (_gate)
         {
             for (int i = 0; i < _count; i++)
@@ -141,6 +156,7 @@ internal sealed class DeviceStream
                 if (_sequences[slot] == sequence && _states[slot] == 0)
                 {
                     _states[slot] = failed ? (byte)2 : (byte)1;
+                    producedAt = _producedAt[slot];
                     break;
                 }
             }
@@ -165,6 +181,7 @@ internal sealed class DeviceStream
             }
         }
 
+        _metrics.Delivered(Device.Tenant, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), report.Error.Code);
         if (batches > 0)
         {
             _marks.Advance(Device, acked);

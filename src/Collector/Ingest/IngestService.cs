@@ -76,7 +76,7 @@ internal sealed class IngestService
                 }
 
                 await stream.WaitForWindowAsync(reading.Token);
-                stream.Accept(sequence, verdict.Readings);
+                stream.Accept(sequence, verdict.Readings, payload.Length);
                 try
                 {
                     _producer.Produce(topic, device, sequence, payload, nowMs, stream.OnDelivered);
@@ -84,7 +84,7 @@ internal sealed class IngestService
                 catch (Confluent.Kafka.KafkaException e)
                 {
                     // Refused locally (queue full, producer closing): nothing was written.
-                    stream.ReleaseUnused();
+                    stream.Withdraw();
                     refusal = new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({e.Error.Reason}); send it again");
                     break;
                 }

@@ -196,8 +196,10 @@ public readonly ref struct BatchView
 
     internal static string Truncated(string field) => $"{field} is truncated or not valid protobuf";
 
+    internal static string Truncated(FieldName field) => Truncated(field.ToString());
+
     /// <summary>A packed column: one length-delimited field, read once, a whole number of elements.</summary>
-    internal static string? Column<T>(ref WireReader reader, int wire, ref ReadOnlySpan<T> column, ref bool seen, string name)
+    internal static string? Column<T>(ref WireReader reader, int wire, ref ReadOnlySpan<T> column, ref bool seen, FieldName name)
         where T : unmanaged
     {
         if (wire != WireReader.LengthDelimited)
@@ -329,11 +331,11 @@ public readonly ref struct GpsView
 
             string? problem = field switch
             {
-                1 => BatchView.Column(ref reader, wire, ref offsets, ref o, "gps.offset_ms"),
-                2 => BatchView.Column(ref reader, wire, ref latitude, ref la, "gps.latitude_deg"),
-                3 => BatchView.Column(ref reader, wire, ref longitude, ref lo, "gps.longitude_deg"),
-                4 => BatchView.Column(ref reader, wire, ref speed, ref s, "gps.speed_kmh"),
-                5 => BatchView.Column(ref reader, wire, ref heading, ref h, "gps.heading_deg"),
+                1 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("gps", -1, "offset_ms")),
+                2 => BatchView.Column(ref reader, wire, ref latitude, ref la, new FieldName("gps", -1, "latitude_deg")),
+                3 => BatchView.Column(ref reader, wire, ref longitude, ref lo, new FieldName("gps", -1, "longitude_deg")),
+                4 => BatchView.Column(ref reader, wire, ref speed, ref s, new FieldName("gps", -1, "speed_kmh")),
+                5 => BatchView.Column(ref reader, wire, ref heading, ref h, new FieldName("gps", -1, "heading_deg")),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated("gps"),
             };
             if (problem is not null)
@@ -376,9 +378,9 @@ public readonly ref struct TemperatureView
 
             string? problem = field switch
             {
-                1 when wire == WireReader.Varint => reader.TryReadVarint(out zone) ? null : BatchView.Truncated($"temperatures[{index}].zone"),
-                2 => BatchView.Column(ref reader, wire, ref offsets, ref o, $"temperatures[{index}].offset_ms"),
-                3 => BatchView.Column(ref reader, wire, ref values, ref v, $"temperatures[{index}].temperature_c"),
+                1 when wire == WireReader.Varint => reader.TryReadVarint(out zone) ? null : BatchView.Truncated(new FieldName("temperatures", index, "zone")),
+                2 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("temperatures", index, "offset_ms")),
+                3 => BatchView.Column(ref reader, wire, ref values, ref v, new FieldName("temperatures", index, "temperature_c")),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated($"temperatures[{index}]"),
             };
             if (problem is not null)
@@ -418,8 +420,8 @@ public readonly ref struct FuelView
 
             string? problem = field switch
             {
-                1 => BatchView.Column(ref reader, wire, ref offsets, ref o, "fuel.offset_ms"),
-                2 => BatchView.Column(ref reader, wire, ref levels, ref l, "fuel.level_percent"),
+                1 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("fuel", -1, "offset_ms")),
+                2 => BatchView.Column(ref reader, wire, ref levels, ref l, new FieldName("fuel", -1, "level_percent")),
                 3 when wire == WireReader.Fixed32 => reader.TryReadFixed32(out capacity) ? null : BatchView.Truncated("fuel.tank_capacity_l"),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated("fuel"),
             };
@@ -468,10 +470,10 @@ public readonly ref struct ScalarView
 
             string? problem = field switch
             {
-                1 when wire == WireReader.Varint => reader.TryReadVarint(out kind) ? null : BatchView.Truncated($"scalars[{index}].kind"),
-                2 when wire == WireReader.LengthDelimited => reader.TryReadLengthDelimited(out name) ? null : BatchView.Truncated($"scalars[{index}].name"),
-                3 => BatchView.Column(ref reader, wire, ref offsets, ref o, $"scalars[{index}].offset_ms"),
-                4 => BatchView.Column(ref reader, wire, ref values, ref v, $"scalars[{index}].value"),
+                1 when wire == WireReader.Varint => reader.TryReadVarint(out kind) ? null : BatchView.Truncated(new FieldName("scalars", index, "kind")),
+                2 when wire == WireReader.LengthDelimited => reader.TryReadLengthDelimited(out name) ? null : BatchView.Truncated(new FieldName("scalars", index, "name")),
+                3 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("scalars", index, "offset_ms")),
+                4 => BatchView.Column(ref reader, wire, ref values, ref v, new FieldName("scalars", index, "value")),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated($"scalars[{index}]"),
             };
             if (problem is not null)
@@ -483,4 +485,13 @@ public readonly ref struct ScalarView
         view = new ScalarView { Index = index, Kind = (ScalarKind)unchecked((int)kind), Name = name, OffsetMs = offsets, Value = values };
         return null;
     }
+}
+
+/// <summary>
+/// A field's name for a message, e.g. <c>temperatures[1].offset_ms</c>, formatted only when a
+/// message is needed: the valid path must not allocate.
+/// </summary>
+internal readonly record struct FieldName(string Set, int Index, string Field)
+{
+    public override string ToString() => Index < 0 ? $"{Set}.{Field}" : $"{Set}[{Index}].{Field}";
 }

@@ -1,0 +1,85 @@
+using Convoy.Collector;
+using Convoy.Contracts;
+using Convoy.Kafka.Embedded;
+using Convoy.Pki;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>What an operator uses: the gRPC health service, server reflection (grpcurl) and the Prometheus endpoint.</summary>
+public sealed class CollectorOperationsTests : IAsyncLifetime
+{
+    private const string Tenant = "ops";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-ops-" + Guid.NewGuid().ToString("N"));
+    private EmbeddedKafkaCluster _kafka = null!;
+    private WebApplication _collector = null!;
+    private TestDevice _device = null!;
+
+    public async Task InitializeAsync()
+    {
+        _kafka = EmbeddedKafkaCluster.Start();
+        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
+        var certificates = DevCertificates.Ensure(_folder);
+        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"],
+            services => services.AddSingleton(_kafka));
+        await _collector.StartAsync();
+        var (certificate, key) = certificates.EnsureDevice(new DeviceIdentity(Tenant, "truck-1"));
+        _device = new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
+            CertificateIssuer.LoadPemCertificates(certificates.AuthorityCertificatePath));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _device.Dispose();
+        await _collector.StopAsync();
+        await _collector.DisposeAsync();
+        _kafka.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task HealthService_WithKafkaReachable_IsServing()
+    {
+        var response = await new Health.HealthClient(_device.Channel).CheckAsync(new HealthCheckRequest());
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task Reflection_ListsTheIngestAndHealthServices()
+    {
+        using var call = new ServerReflection.ServerReflectionClient(_device.Channel).ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = string.Empty });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("convoy.telemetry.v1.Ingest", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+
+    [Fact]
+    public async Task MetricsEndpoint_ServesPerTenantCountersAndRuntimeGcInPrometheusFormat()
+    {
+        await _device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 2));
+        using var http = new HttpClient();
+        var metrics = CollectorHost.MetricsAddress(_collector)!;
+
+        string text = string.Empty;
+        await Eventually.HoldsAsync(() =>
+        {
+            text = http.GetStringAsync(metrics).GetAwaiter().GetResult();
+            return text.Contains("convoy_collector_batches_acknowledged", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(20), "the acknowledged batches to show in /metrics");
+
+        Assert.Matches(@"convoy_collector_batches_acknowledged[^\n]*tenant=""ops""[^\n]* 2", text);
+        Assert.Contains("convoy_collector_kafka_produce_duration", text, StringComparison.Ordinal);
+        Assert.Matches(@"dotnet_gc_collections\w*\{[^\n]*generation=""gen0""", text); // runtime instruments: GC by generation
+        // Only /metrics answers on the plain port.
+        var other = await http.GetAsync(new Uri(metrics, "/convoy.telemetry.v1.Ingest/Stream"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, other.StatusCode);
+    }
+}
