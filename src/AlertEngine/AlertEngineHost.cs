@@ -21,7 +21,7 @@ public static class AlertEngineHost
         (AlertEngine__GroupId=..., Kafka__BootstrapServers=...).
 
           --AlertEngine:GroupId=NAME                       consumer group (convoy-alert-engine)
-          --AlertEngine:TopicPattern=REGEX                 topics to evaluate (^telemetry\..+)
+          --AlertEngine:TopicPattern=REGEX                 topics to evaluate (^telemetry(\..+)?$)
           --AlertEngine:TemperatureRules:N:Id=ID           rule N's id (rules come from appsettings.json)
           --AlertEngine:TemperatureRules:N:Zone=Z          reefer zone 1..8, 0 = every zone
           --AlertEngine:TemperatureRules:N:AboveC=C        fire above this temperature

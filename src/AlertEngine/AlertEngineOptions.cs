@@ -11,8 +11,11 @@ public sealed class AlertEngineOptions
     /// <summary>Kafka consumer group; every engine instance of one deployment shares it.</summary>
     public string GroupId { get; set; } = "convoy-alert-engine";
 
-    /// <summary>Topics to evaluate, as a librdkafka regular expression (starts with ^).</summary>
-    public string TopicPattern { get; set; } = @"^telemetry\..+";
+    /// <summary>
+    /// Topics to evaluate, as a librdkafka regular expression (starts with ^): every tenant's
+    /// <c>telemetry.&lt;tenant&gt;</c>, and the shared <c>telemetry</c> topic of the collector's shared mode.
+    /// </summary>
+    public string TopicPattern { get; set; } = @"^telemetry(\..+)?$";
 
     /// <summary>Temperature rules, applied to every tenant.</summary>
     public List<TemperatureRuleOptions> TemperatureRules { get; } = [];

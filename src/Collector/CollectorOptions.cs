@@ -39,6 +39,24 @@ public sealed class CollectorOptions
 
     public string DevCertificatesFolder { get; set; } = ".convoy/dev-certs";
 
+    /// <summary>
+    /// Where telemetry goes: <see cref="TelemetryTopicMode.PerTenant"/> (<c>telemetry.&lt;tenant&gt;</c>,
+    /// key = device id), or <see cref="TelemetryTopicMode.Shared"/> (<see cref="SharedTopic"/> for
+    /// every tenant, key = <c>&lt;tenant&gt;/&lt;device&gt;</c>) for clusters where topics are scarce.
+    /// Either way the tenant is also in the <c>convoy-tenant</c> header.
+    /// </summary>
+    public TelemetryTopicMode TopicMode { get; set; } = TelemetryTopicMode.PerTenant;
+
+    /// <summary>The one telemetry topic in <see cref="TelemetryTopicMode.Shared"/> mode.</summary>
+    public string SharedTopic { get; set; } = "telemetry";
+
+    /// <summary>
+    /// Devices whose last acknowledged sequence is remembered (to acknowledge replays without a
+    /// second write). Beyond it the oldest half is forgotten; a forgotten device's replay is written
+    /// again, and consumers drop it by (device, sequence).
+    /// </summary>
+    public int MaxTrackedDevices { get; set; } = 1_000_000;
+
     /// <summary>Batches a device may have in flight unacknowledged on its stream, 1..1024.</summary>
     public int Window { get; set; } = 32;
 
@@ -85,6 +103,16 @@ public sealed class CollectorOptions
             }
         }
 
+        if (string.IsNullOrWhiteSpace(SharedTopic) || SharedTopic.Length > 200)
+        {
+            throw Invalid("Collector:SharedTopic", $"must be a Kafka topic name, was '{SharedTopic}'");
+        }
+
+        if (MaxTrackedDevices < 1000)
+        {
+            throw Invalid("Collector:MaxTrackedDevices", $"must be at least 1000, was {MaxTrackedDevices}");
+        }
+
         if (Window is < 1 or > 1024)
         {
             throw Invalid("Collector:Window", $"must be 1..1024, was {Window}");
@@ -103,4 +131,14 @@ public sealed class CollectorOptions
 
     private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
         new(key, typeof(CollectorOptions), [$"Configuration '{key}' {reason}."]);
+}
+
+/// <summary>How telemetry topics are laid out in Kafka.</summary>
+public enum TelemetryTopicMode
+{
+    /// <summary>One topic per tenant, <c>telemetry.&lt;tenant&gt;</c>, key = device id.</summary>
+    PerTenant,
+
+    /// <summary>One topic for all tenants, key = <c>&lt;tenant&gt;/&lt;device&gt;</c>.</summary>
+    Shared,
 }

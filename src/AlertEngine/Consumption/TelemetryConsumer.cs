@@ -91,12 +91,19 @@ internal sealed class TelemetryConsumer : BackgroundService
 
     private void Process(ConsumeResult<Ignore, byte[]> record, BatchEvaluator evaluator, List<Alert> raised, CancellationToken stoppingToken)
     {
-        const string prefix = "telemetry.";
+        // The tenant is the one the collector authenticated, in the record's header. In a
+        // per-tenant topic it must also match the topic: if it did not, something other than the
+        // collector wrote there, and nothing is done on its word.
         string topic = record.Topic;
-        string tenant = topic.StartsWith(prefix, StringComparison.Ordinal) ? topic[prefix.Length..] : string.Empty;
-        if (record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Tenant, out byte[] header) && Encoding.UTF8.GetString(header) != tenant)
+        if (!record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Tenant, out byte[] header))
         {
-            // The collector never writes one tenant's batch to another's topic; if something did, refuse to act on it.
+            AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, "it has no convoy-tenant header");
+            return;
+        }
+
+        string tenant = Encoding.UTF8.GetString(header);
+        if (topic.StartsWith("telemetry.", StringComparison.Ordinal) && topic != TelemetryRecordHeaders.TelemetryTopic(tenant))
+        {
             AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, "its tenant header does not match the topic");
             return;
         }

@@ -9,9 +9,10 @@ namespace Convoy.Collector.Authentication;
 /// </summary>
 internal sealed class AuthenticatedDevice
 {
-    public AuthenticatedDevice(DeviceIdentity identity)
+    public AuthenticatedDevice(DeviceIdentity identity, string? kafkaKey = null)
     {
         Identity = identity;
+        KafkaKey = kafkaKey ?? identity.Device;
         TenantUtf8 = Encoding.UTF8.GetBytes(identity.Tenant);
         DeviceUtf8 = Encoding.UTF8.GetBytes(identity.Device);
     }
@@ -25,4 +26,7 @@ internal sealed class AuthenticatedDevice
     public byte[] TenantUtf8 { get; }
 
     public byte[] DeviceUtf8 { get; }
+
+    /// <summary>The key of this device's records: its id, or tenant/device in a shared topic.</summary>
+    public string KafkaKey { get; }
 }

@@ -28,6 +28,7 @@ internal sealed class IngestService
     private readonly TimeProvider _time;
     private readonly ILogger<IngestService> _logger;
     private readonly int _window;
+    private readonly CollectorOptions _options;
     private readonly CancellationToken _stopping;
 
     public IngestService(TelemetryProducer producer, BatchValidator validator, DeviceHighWaterMarks marks, CollectorMetrics metrics,
@@ -41,12 +42,13 @@ internal sealed class IngestService
         _time = time;
         _logger = logger;
         _window = options.Value.Window;
+        _options = options.Value;
     }
 
     public async Task StreamAsync(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
         var device = Authenticate(context);
-        string topic = TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
+        string topic = Topic(device);
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
         await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _window.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
@@ -128,7 +130,7 @@ internal sealed class IngestService
     public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
     {
         var device = Authenticate(context);
-        string topic = TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
+        string topic = Topic(device);
         var payloads = SplitUpload(request);
         if (payloads.Count is 0 or > MaxUploadBatches)
         {
@@ -193,7 +195,10 @@ internal sealed class IngestService
         return new UploadResponse { Acks = { new IngestAck { DeviceId = device.Device, AckedSequence = highest, Window = (uint)_window } } };
     }
 
-    private static AuthenticatedDevice Authenticate(ServerCallContext context)
+    private string Topic(AuthenticatedDevice device) =>
+        _options.TopicMode == TelemetryTopicMode.Shared ? _options.SharedTopic : TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
+
+    private AuthenticatedDevice Authenticate(ServerCallContext context)
     {
         var certificate = context.GetHttpContext().Connection.ClientCertificate;
         if (certificate is null || !DeviceIdentity.TryFromCertificate(certificate, out var device))
@@ -202,7 +207,7 @@ internal sealed class IngestService
                 "a client certificate with the URI subject alternative name urn:convoy:tenant:<tenant>:device:<device> is required"));
         }
 
-        return new AuthenticatedDevice(device);
+        return new AuthenticatedDevice(device, _options.TopicMode == TelemetryTopicMode.Shared ? $"{device.Tenant}/{device.Device}" : null);
     }
 
     private Status Refuse(AuthenticatedDevice device, ulong sequence, BatchVerdict verdict)

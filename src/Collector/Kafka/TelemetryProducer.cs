@@ -46,7 +46,7 @@ internal sealed class TelemetryProducer : IDisposable
             { TelemetryRecordHeaders.Schema, SchemaV1 },
             { TelemetryRecordHeaders.ReceivedAt, BigEndian((ulong)receivedAtMs) },
         };
-        _producer.Produce(topic, new Message<string, byte[]> { Key = device.Device, Value = batch, Headers = headers }, onDelivered);
+        _producer.Produce(topic, new Message<string, byte[]> { Key = device.KafkaKey, Value = batch, Headers = headers }, onDelivered);
     }
 
     /// <summary>The sequence header of a record this producer wrote.</summary>
