@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Convoy.Contracts.Telemetry.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using HdrHistogram;
+
+namespace Convoy.LoadGenerator;
+
+/// <summary>
+/// One simulated device: its own mTLS connection and stream, sending batches within the window
+/// and timing each from write to the ack that covers it.
+/// </summary>
+internal sealed class DeviceLoad : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly string _device;
+    private readonly LoadOptions _options;
+    private readonly TelemetryBatch _template;
+    private readonly long[] _sentAt;
+    private readonly SemaphoreSlim _window;
+    private ulong _acked;
+
+    public DeviceLoad(Uri collector, X509Certificate2 certificate, X509Certificate2Collection trustRoots, string device, LoadOptions options)
+    {
+        _device = device;
+        _options = options;
+        _sentAt = new long[Math.Max(1024, options.Window * 4)];
+        _window = new SemaphoreSlim(options.Window, options.Window);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = [certificate],
+                RemoteCertificateValidationCallback = (_, server, _, _) =>
+                {
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build((X509Certificate2)server!);
+                },
+            },
+            EnableMultipleHttp2Connections = false,
+        };
+        _channel = GrpcChannel.ForAddress(collector, new GrpcChannelOptions { HttpHandler = handler });
+        _template = Template(device, options.ReadingsPerSensor);
+    }
+
+    public long AckedBatches { get; private set; }
+
+    public int ReadingsPerBatch => _options.ReadingsPerSensor * 4;
+
+    /// <summary>Sends until <paramref name="stop"/>; records ack latencies in microseconds while <paramref name="measuring"/> is set.</summary>
+    public async Task RunAsync(LongHistogram latencies, Func<bool> measuring, CancellationToken stop)
+    {
+        var client = new Ingest.IngestClient(_channel);
+        using var call = client.Stream(cancellationToken: CancellationToken.None);
+        var receiving = ReceiveAsync(call.ResponseStream, latencies, measuring);
+        ulong sequence = 0;
+        // Fleet devices send once a second, starting at a random phase; bulk devices as fast as the window allows.
+#pragma warning disable CA5394 // load shaping, not security
+        using var timer = _options.IsFleet ? new PeriodicTimer(TimeSpan.FromSeconds(1)) : null;
+        if (timer is not null)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1000)), CancellationToken.None);
+        }
+#pragma warning restore CA5394
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (timer is not null && !await timer.WaitForNextTickAsync(stop))
+                {
+                    break;
+                }
+
+                await _window.WaitAsync(stop);
+                sequence++;
+                _template.Sequence = sequence;
+                _template.BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
+                Volatile.Write(ref _sentAt[sequence % (ulong)_sentAt.Length], Stopwatch.GetTimestamp());
+                await call.RequestStream.WriteAsync(_template, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Time is up.
+        }
+
+        await call.RequestStream.CompleteAsync();
+        await receiving;
+    }
+
+    private async Task ReceiveAsync(IAsyncStreamReader<IngestAck> acks, LongHistogram latencies, Func<bool> measuring)
+    {
+        try
+        {
+            while (await acks.MoveNext(CancellationToken.None))
+            {
+                ulong acked = acks.Current.AckedSequence;
+                long now = Stopwatch.GetTimestamp();
+                for (ulong s = _acked + 1; s <= acked; s++)
+                {
+                    if (measuring())
+                    {
+                        long micros = (long)Stopwatch.GetElapsedTime(Volatile.Read(ref _sentAt[s % (ulong)_sentAt.Length]), now).TotalMicroseconds;
+                        lock (latencies)
+                        {
+                            latencies.RecordValue(Math.Max(1, micros));
+                        }
+
+                        AckedBatches++;
+                    }
+
+                    _window.Release();
+                }
+
+                _acked = Math.Max(_acked, acked);
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
+        {
+            // Stopped.
+        }
+    }
+
+    /// <summary>A batch of four sensors (GPS, two reefer zones, fuel), <paramref name="readingsPerSensor"/> readings each, 10 ms apart.</summary>
+    private static TelemetryBatch Template(string device, int readingsPerSensor)
+    {
+        var batch = new TelemetryBatch { DeviceId = device, Gps = new GpsColumns(), Fuel = new FuelColumns { TankCapacityL = 600 } };
+        var zones = new[] { new TemperatureColumns { Zone = 1 }, new TemperatureColumns { Zone = 2 } };
+        for (int i = 0; i < readingsPerSensor; i++)
+        {
+            uint offset = (uint)i * 10;
+            batch.Gps.OffsetMs.Add(offset);
+            batch.Gps.LatitudeDeg.Add(52.37 + (i * 1e-6));
+            batch.Gps.LongitudeDeg.Add(4.90 + (i * 1e-6));
+            batch.Gps.SpeedKmh.Add(80);
+            batch.Gps.HeadingDeg.Add(90);
+            foreach (var zone in zones)
+            {
+                zone.OffsetMs.Add(offset);
+                zone.TemperatureC.Add(zone.Zone == 1 ? 3.5f : -18f);
+            }
+
+            batch.Fuel.OffsetMs.Add(offset);
+            batch.Fuel.LevelPercent.Add(60);
+        }
+
+        batch.Temperatures.Add(zones);
+        return batch;
+    }
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _window.Dispose();
+    }
+}

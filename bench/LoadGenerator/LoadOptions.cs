@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace Convoy.LoadGenerator;
+
+/// <summary>Command-line switches of the load generator.</summary>
+internal sealed class LoadOptions
+{
+    public const string Help = """
+        Convoy load generator: runs the same mTLS load against the Convoy collector and the
+        reference collector (generated types, one awaited ProduceAsync per batch), each in its own
+        process, against one embedded Kafka, and prints both with their ratio.
+
+        Usage: dotnet run -c Release --project bench/LoadGenerator -- [options]
+          --shape bulk|fleet    bulk: few devices sending large batches as fast as the window allows
+                                (a truck back online); fleet: many devices, a small batch each per second (bulk)
+          --devices N           devices (bulk 40, fleet 1000; the fleet target is 10000)
+          --tenants N           tenants the devices are spread over (4)
+          --readings N          readings per sensor per batch, 4 sensors (bulk 1000, fleet 10)
+          --seconds N           measured seconds per collector, after 3 s of warm-up (20)
+          --target both|convoy|reference   which collectors to run (both)
+          --window N            batches in flight per device (32)
+        """;
+
+    public string Shape { get; private set; } = "bulk";
+
+    public int Devices { get; private set; }
+
+    public int Tenants { get; private set; } = 4;
+
+    public int ReadingsPerSensor { get; private set; }
+
+    public int Seconds { get; private set; } = 20;
+
+    public string Target { get; private set; } = "both";
+
+    public int Window { get; private set; } = 32;
+
+    public bool ShowHelp { get; private set; }
+
+    public bool IsFleet => Shape == "fleet";
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var options = new LoadOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            if (name is "--help" or "-h")
+            {
+                options.ShowHelp = true;
+                continue;
+            }
+
+            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            switch (name)
+            {
+                case "--shape" when value is "bulk" or "fleet": options.Shape = value; break;
+                case "--devices": options.Devices = Positive(name, value); break;
+                case "--tenants": options.Tenants = Positive(name, value); break;
+                case "--readings": options.ReadingsPerSensor = Positive(name, value); break;
+                case "--seconds": options.Seconds = Positive(name, value); break;
+                case "--window": options.Window = Positive(name, value); break;
+                case "--target" when value is "both" or "convoy" or "reference": options.Target = value; break;
+                default: throw new ArgumentException($"'{name} {value}' is not understood; see --help");
+            }
+        }
+
+        if (options.Devices == 0)
+        {
+            options.Devices = options.IsFleet ? 1000 : 40;
+        }
+
+        if (options.ReadingsPerSensor == 0)
+        {
+            options.ReadingsPerSensor = options.IsFleet ? 10 : 1000;
+        }
+
+        return options;
+    }
+
+    private static int Positive(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new ArgumentException($"{name} must be a positive integer, was '{value}'");
+}

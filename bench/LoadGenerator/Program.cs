@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using Convoy.Kafka.Embedded;
+using Convoy.LoadGenerator;
+using Convoy.Pki;
+using HdrHistogram;
+
+LoadOptions options;
+try
+{
+    options = LoadOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
+if (options.ShowHelp)
+{
+    Console.WriteLine(LoadOptions.Help);
+    return 0;
+}
+
+string repository = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(repository, "Collector.sln")))
+{
+    repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("run from inside the repository");
+}
+
+string certificatesFolder = Path.Combine(repository, ".convoy", "loadgen-certs");
+Console.WriteLine($"Issuing {options.Devices} device certificates in {certificatesFolder} (kept for the next run) ...");
+var certificates = DevCertificates.Ensure(certificatesFolder);
+var trustRoots = CertificateIssuer.LoadPemCertificates(certificates.AuthorityCertificatePath);
+var devices = new List<(string Device, System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate)>(options.Devices);
+for (int i = 0; i < options.Devices; i++)
+{
+    var identity = new DeviceIdentity($"tenant-{i % options.Tenants}", $"device-{i:D5}");
+    var (certificate, key) = certificates.EnsureDevice(identity);
+    devices.Add((identity.Device, CertificateIssuer.LoadPem(certificate, key)));
+}
+
+using var kafka = EmbeddedKafkaCluster.Start();
+for (int t = 0; t < options.Tenants; t++)
+{
+    kafka.CreateTopic($"telemetry.tenant-{t}", partitions: 4);
+}
+
+Console.WriteLine($"Shape {options.Shape}: {options.Devices} devices over {options.Tenants} tenants, {options.ReadingsPerSensor * 4} readings per batch, window {options.Window}, {options.Seconds} s measured after 3 s warm-up.");
+Console.WriteLine("Kafka: the embedded mock cluster in this process (in memory). Readers of these figures: it is not a real broker's cost.");
+var results = new List<Result>();
+foreach (string target in options.Target == "both" ? new[] { "reference", "convoy" } : new[] { options.Target })
+{
+    using var collector = await CollectorProcess.StartAsync(target, repository, kafka.BootstrapServers, certificatesFolder);
+    Console.WriteLine($"{target}: collector started at {collector.Address}; connecting {options.Devices} devices ...");
+    var loads = devices.Select(d => new DeviceLoad(collector.Address, d.Certificate, trustRoots, d.Device, options)).ToList();
+    var latencies = new LongHistogram(TimeSpan.TicksPerMinute, 3);
+    bool measuring = false;
+    using var stop = new CancellationTokenSource();
+    var running = loads.Select(l => Task.Run(() => l.RunAsync(latencies, () => Volatile.Read(ref measuring), stop.Token))).ToList();
+    await Task.Delay(TimeSpan.FromSeconds(3));
+
+    var before = await collector.RuntimeAsync();
+    var cpuBefore = collector.CpuTime;
+    var clock = Stopwatch.StartNew();
+    Volatile.Write(ref measuring, true);
+    await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
+    Volatile.Write(ref measuring, false);
+    var elapsed = clock.Elapsed;
+    var cpu = collector.CpuTime - cpuBefore;
+    var after = await collector.RuntimeAsync();
+    await stop.CancelAsync();
+    await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(static _ => { }, TaskScheduler.Default);
+    var failed = running.FirstOrDefault(t => t.IsFaulted);
+    if (failed is not null)
+    {
+        Console.Error.WriteLine($"{running.Count(t => t.IsFaulted)} device(s) failed; the first: {failed.Exception!.InnerException!.Message}");
+    }
+
+    long batches = loads.Sum(l => l.AckedBatches);
+    long readings = batches * options.ReadingsPerSensor * 4;
+    results.Add(new Result(
+        target,
+        readings / elapsed.TotalSeconds,
+        batches / elapsed.TotalSeconds,
+        Percentile(latencies, 50),
+        Percentile(latencies, 99),
+        Percentile(latencies, 99.9),
+        cpu.TotalSeconds / elapsed.TotalSeconds,
+        batches == 0 ? double.NaN : cpu.TotalMicroseconds / batches,
+        batches == 0 ? double.NaN : (after.AllocatedBytes - before.AllocatedBytes) / batches,
+        readings == 0 ? double.NaN : (after.AllocatedBytes - before.AllocatedBytes) / readings,
+        after.Gen0 - before.Gen0,
+        after.Gen1 - before.Gen1,
+        after.Gen2 - before.Gen2));
+    foreach (var load in loads)
+    {
+        load.Dispose();
+    }
+}
+
+Print(results);
+return 0;
+
+static double Percentile(LongHistogram latencies, double percentile) =>
+    latencies.TotalCount == 0 ? double.NaN : latencies.GetValueAtPercentile(percentile) / 1000.0;
+
+static void Print(List<Result> results)
+{
+    var c = CultureInfo.InvariantCulture;
+    var rows = new (string Name, Func<Result, double> Value, string Format)[]
+    {
+        ("readings/s", r => r.ReadingsPerSecond, "N0"),
+        ("batches/s", r => r.BatchesPerSecond, "N0"),
+        ("ack p50 ms", r => r.P50Ms, "0.00"),
+        ("ack p99 ms", r => r.P99Ms, "0.00"),
+        ("ack p99.9 ms", r => r.P999Ms, "0.00"),
+        ("collector CPU (cores)", r => r.CpuCores, "0.00"),
+        ("collector CPU us/batch", r => r.CpuMicrosPerBatch, "N1"),
+        ("allocated B/batch", r => r.BytesPerBatch, "N0"),
+        ("allocated B/reading", r => r.BytesPerReading, "0.00"),
+        ("GC gen0", r => r.Gen0, "N0"),
+        ("GC gen1", r => r.Gen1, "N0"),
+        ("GC gen2", r => r.Gen2, "N0"),
+    };
+    Console.WriteLine();
+    Console.Write($"{"",-24}");
+    foreach (var r in results)
+    {
+        Console.Write($"{r.Target,16}");
+    }
+
+    bool ratio = results.Count == 2;
+    Console.WriteLine(ratio ? $"{"convoy/reference",18}" : string.Empty);
+    foreach (var (name, value, format) in rows)
+    {
+        Console.Write($"{name,-24}");
+        foreach (var r in results)
+        {
+            Console.Write(value(r).ToString(format, c).PadLeft(16));
+        }
+
+        if (ratio)
+        {
+            double reference = value(results[0]);
+            double convoy = value(results[1]);
+            Console.Write((reference == 0 ? "-" : (convoy / reference).ToString("0.00", c) + "x").PadLeft(18));
+        }
+
+        Console.WriteLine();
+    }
+}
+
+internal sealed record Result(string Target, double ReadingsPerSecond, double BatchesPerSecond, double P50Ms, double P99Ms, double P999Ms,
+    double CpuCores, double CpuMicrosPerBatch, double BytesPerBatch, double BytesPerReading, double Gen0, double Gen1, double Gen2);
