@@ -1,0 +1,144 @@
+namespace Convoy.EdgeAgent.Inputs.Nmea;
+
+/// <summary>Where the agent reads NMEA 0183 from.</summary>
+public enum NmeaSourceKind
+{
+    /// <summary>A TCP server sending raw NMEA lines: gpsd (with <see cref="NmeaOptions.GpsdWatch"/>) or a serial-to-TCP bridge.</summary>
+    Tcp,
+
+    /// <summary>A receiver on a serial port (UART, or a USB receiver's virtual port).</summary>
+    Serial,
+
+    /// <summary>A capture file, replayed (tests, demos, reproducing a field report).</summary>
+    File,
+}
+
+/// <summary>How a <see cref="NmeaSourceKind.File"/> replay is paced.</summary>
+public enum NmeaPacing
+{
+    /// <summary>Fixes are delivered as far apart as the receiver's own timestamps say.</summary>
+    SentenceTime,
+
+    /// <summary>Fixes are delivered as fast as they are read.</summary>
+    AsFastAsPossible,
+}
+
+/// <summary>Configuration section <c>EdgeAgent:Nmea</c>: the GPS receiver input.</summary>
+public sealed class NmeaOptions
+{
+    public const string SectionName = "EdgeAgent:Nmea";
+
+    private static readonly int[] StandardBaudRates = [4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
+
+    /// <summary>
+    /// The default reads gpsd on the gateway itself, the usual way a Linux gateway shares one
+    /// receiver among programs.
+    /// </summary>
+    public NmeaSourceKind Source { get; set; } = NmeaSourceKind.Tcp;
+
+    /// <summary>TCP: host of gpsd or of the NMEA bridge.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP: port; 2947 is gpsd's.</summary>
+    public int Port { get; set; } = 2947;
+
+    /// <summary>
+    /// TCP: on connecting, ask gpsd for raw NMEA (<c>?WATCH={"enable":true,"raw":1}</c>); gpsd's JSON
+    /// replies are skipped. Set false for a plain bridge (ser2net, a GPS-to-TCP app) that sends NMEA unasked.
+    /// </summary>
+    public bool GpsdWatch { get; set; } = true;
+
+    /// <summary>Serial: the port, e.g. <c>/dev/ttyUSB0</c>, <c>/dev/ttyACM0</c>, <c>/dev/ttyAMA0</c>, <c>COM3</c>.</summary>
+    public string SerialPort { get; set; } = "/dev/ttyUSB0";
+
+    /// <summary>Serial: bits per second, 8N1. NMEA 0183 says 4800; most current receivers default to 9600, some to 115200.</summary>
+    public int BaudRate { get; set; } = 9600;
+
+    /// <summary>File: the capture to replay; lines starting with '#' are comments.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>File: replay in the receiver's time, or as fast as possible.</summary>
+    public NmeaPacing Pacing { get; set; } = NmeaPacing.SentenceTime;
+
+    /// <summary>File, paced: a jump in the receiver's time longer than this (or backwards) is not waited for.</summary>
+    public TimeSpan ReplayMaxGap { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>TCP and serial: first delay before reconnecting; doubles per failed attempt, with jitter, up to <see cref="ReconnectMaxDelay"/>.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>TCP and serial: with no data for this long the connection is taken as dead and reopened (receivers talk at least once a second).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Also deliver epochs without a fix (<see cref="GpsFix.Valid"/> false, NaN position): a heartbeat that the receiver is alive.</summary>
+    public bool IncludeNoFix { get; set; }
+
+    public void Validate()
+    {
+        static void Fail(string key, string reason) => throw Invalid($"{SectionName}:{key}", reason);
+        if (!Enum.IsDefined(Source))
+        {
+            Fail("Source", $"must be Tcp, Serial or File, was '{Source}'");
+        }
+
+        switch (Source)
+        {
+            case NmeaSourceKind.Tcp:
+                if (string.IsNullOrWhiteSpace(Host))
+                {
+                    Fail("Host", "must name the host serving NMEA (gpsd or a bridge), was empty");
+                }
+
+                if (Port is < 1 or > 65535)
+                {
+                    Fail("Port", $"must be 1..65535, was {Port}");
+                }
+
+                break;
+            case NmeaSourceKind.Serial:
+                if (string.IsNullOrWhiteSpace(SerialPort))
+                {
+                    Fail("SerialPort", "must name the receiver's port (e.g. /dev/ttyUSB0), was empty");
+                }
+
+                if (Array.IndexOf(StandardBaudRates, BaudRate) < 0)
+                {
+                    Fail("BaudRate", $"must be one of {string.Join(", ", StandardBaudRates)}, was {BaudRate}");
+                }
+
+                break;
+            case NmeaSourceKind.File:
+            default:
+                if (string.IsNullOrWhiteSpace(Path) || !File.Exists(Path))
+                {
+                    Fail("Path", $"must name an existing NMEA capture file, was '{Path}'");
+                }
+
+                if (!Enum.IsDefined(Pacing))
+                {
+                    Fail("Pacing", $"must be SentenceTime or AsFastAsPossible, was '{Pacing}'");
+                }
+
+                if (ReplayMaxGap <= TimeSpan.Zero)
+                {
+                    Fail("ReplayMaxGap", $"must be positive, was {ReplayMaxGap}");
+                }
+
+                break;
+        }
+
+        if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
+        {
+            Fail("ReconnectDelay", $"must be positive and at most {SectionName}:ReconnectMaxDelay, was {ReconnectDelay} with {ReconnectMaxDelay}");
+        }
+
+        if (IdleTimeout < TimeSpan.FromMilliseconds(100))
+        {
+            Fail("IdleTimeout", $"must be at least 100 ms (receivers send every 0.1..1 s), was {IdleTimeout}");
+        }
+    }
+
+    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+        new(key, typeof(NmeaOptions), [$"Configuration '{key}' {reason}."]);
+}

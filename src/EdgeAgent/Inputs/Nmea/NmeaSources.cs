@@ -1,0 +1,79 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.EdgeAgent.Inputs.Nmea;
+
+/// <summary>
+/// A GPS receiver input: yields the receiver's fixes until cancelled (a file: until its end).
+/// Only <see cref="GpsFix.Valid"/> fixes are yielded unless <see cref="NmeaOptions.IncludeNoFix"/>.
+/// A source keeps the receiver's epoch across reconnects, so it is enumerated by one reader at a time.
+/// </summary>
+internal interface INmeaSource
+{
+    /// <summary>What the source reads, for logs: a path, host:port or serial port.</summary>
+    string Endpoint { get; }
+
+    /// <summary>Every line read so far, by outcome.</summary>
+    NmeaStatistics Statistics { get; }
+
+    IAsyncEnumerable<GpsFix> ReadFixesAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Makes the configured source, and feeds one into a channel.</summary>
+internal static class NmeaSources
+{
+    /// <summary>The source <paramref name="options"/> name; call <see cref="NmeaOptions.Validate"/> first.</summary>
+    public static INmeaSource Create(NmeaOptions options, ILogger logger, TimeProvider time) => options.Source switch
+    {
+        NmeaSourceKind.File => new NmeaFileSource(options, logger, time),
+        NmeaSourceKind.Serial => new NmeaSerialSource(options, logger, time),
+        _ => new NmeaTcpSource(options, logger, time),
+    };
+
+    /// <summary>
+    /// Writes every fix of <paramref name="source"/> to <paramref name="writer"/> until the source
+    /// ends or <paramref name="cancellationToken"/> is cancelled; waits when the channel is full.
+    /// Does not complete the writer: the caller owns it.
+    /// </summary>
+    public static async Task WriteToAsync(this INmeaSource source, ChannelWriter<GpsFix> writer, CancellationToken cancellationToken)
+    {
+        await foreach (var fix in source.ReadFixesAsync(cancellationToken))
+        {
+            await writer.WriteAsync(fix, cancellationToken);
+        }
+    }
+
+    /// <summary>Exponential backoff from the first delay, capped, with jitter so that many agents do not retry in step.</summary>
+    internal static TimeSpan Backoff(NmeaOptions options, int failures)
+    {
+        double baseMs = options.ReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
+        double capped = Math.Min(baseMs, options.ReconnectMaxDelay.TotalMilliseconds);
+#pragma warning disable CA5394 // jitter, not security
+        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
+#pragma warning restore CA5394
+    }
+}
+
+/// <summary>Logs when the receiver gains or loses its fix, once per change rather than once per epoch.</summary>
+internal sealed class FixStateLog(ILogger logger, string endpoint)
+{
+    private bool? _valid;
+
+    public void Observe(in GpsFix fix)
+    {
+        if (_valid == fix.Valid)
+        {
+            return;
+        }
+
+        _valid = fix.Valid;
+        if (fix.Valid)
+        {
+            NmeaLog.FixAcquired(logger, endpoint);
+        }
+        else
+        {
+            NmeaLog.FixLost(logger, endpoint);
+        }
+    }
+}
