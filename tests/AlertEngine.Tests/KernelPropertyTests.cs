@@ -70,7 +70,7 @@ public sealed class KernelPropertyTests
         var data = new float[MaxLength + 16];
         for (int i = 0; i < data.Length; i++)
         {
-            data[i] = (random.Next(3)) switch
+            data[i] = random.Next(3) switch
             {
                 0 => SpecialFloats[random.Next(SpecialFloats.Length)],
                 _ => (float)((random.NextDouble() * 20) - 2),
@@ -120,20 +120,22 @@ public sealed class KernelPropertyTests
         // Star-shaped outlines (sorted angles) and arbitrary, self-intersecting ones, of 3 to 300
         // vertices, with the odd special vertex; points near it, on its vertices, on a vertex's
         // latitude (the ray passes through a vertex), or special.
-        var vertex = Gen.Frequency((30, (IGen<(double, double)>)Gen.Select(Gen.Double[0.0, 2 * Math.PI], Gen.Double[0.05, 1.0])), (1, Gen.Select(Gen.OneOf(SpecialDoubles), Gen.Double[0.0, 1.0])));
+        var vertex = Gen.Frequency<(double Angle, double Radius)>(
+            (30, Gen.Select(Gen.Double[0.0, 2 * Math.PI], Gen.Double[0.05, 1.0])),
+            (1, Gen.Select(Gen.OneOf(SpecialDoubles), Gen.Double[0.0, 1.0])));
         var polygons = Gen.Select(Gen.Double[-60.0, 60.0], Gen.Double[-170.0, 170.0], vertex.Array[3, 300], Gen.Bool, (lat0, lon0, polar, star) =>
         {
             if (star)
             {
-                Array.Sort(polar, (p, q) => p.Item1.CompareTo(q.Item1));
+                Array.Sort(polar, (p, q) => p.Angle.CompareTo(q.Angle));
             }
 
             var lat = new double[polar.Length];
             var lon = new double[polar.Length];
             for (int i = 0; i < polar.Length; i++)
             {
-                lat[i] = lat0 + (polar[i].Item2 * Math.Sin(polar[i].Item1));
-                lon[i] = lon0 + (polar[i].Item2 * Math.Cos(polar[i].Item1));
+                lat[i] = lat0 + (polar[i].Radius * Math.Sin(polar[i].Angle));
+                lon[i] = lon0 + (polar[i].Radius * Math.Cos(polar[i].Angle));
             }
 
             return (lat0, lon0, lat, lon);
@@ -187,15 +189,15 @@ public sealed class KernelPropertyTests
     {
         var words = Gen.Frequency(
             (3, (IGen<ulong>)Gen.ULong), (1, Gen.OneOf(0UL, ulong.MaxValue, 1UL, 1UL << 63, 0x5555_5555_5555_5555UL)));
-        var cases = Gen.Select(words.Array[0, 20], Gen.Int[0, 64 * 20], Gen.Bool, (mask, n, before) => (mask, Math.Min(n, mask.Length * 64), before));
+        var cases = Gen.Select(words.Array[0, 20], Gen.Int[0, 64 * 20], Gen.Bool, (mask, n, before) => (Mask: mask, N: Math.Min(n, mask.Length * 64), Before: before));
 
         cases.Sample(c =>
         {
-            var expected = new int[c.Item2];
-            int count = ScalarKernels.Transitions(c.mask, c.Item2, c.before, expected);
+            var expected = new int[c.N];
+            int count = ScalarKernels.Transitions(c.Mask, c.N, c.Before, expected);
 
             var actual = new List<int>();
-            foreach (int i in VectorKernels.Transitions(c.mask, c.Item2, c.before))
+            foreach (int i in VectorKernels.Transitions(c.Mask, c.N, c.Before))
             {
                 actual.Add(i);
             }

@@ -34,12 +34,12 @@ internal sealed class PolygonFence
                 (longitudesDeg[j] - longitudesDeg[i]) / (latitudesDeg[j] - latitudesDeg[i]));
         }
 
-        Edges = edges;
+        _edges = edges;
     }
 
-    public ReadOnlySpan<PolygonEdge> EdgeSpan => Edges;
+    private readonly PolygonEdge[] _edges;
 
-    private PolygonEdge[] Edges { get; }
+    public ReadOnlySpan<PolygonEdge> Edges => _edges;
 }
 
 /// <summary>

@@ -91,7 +91,7 @@ internal readonly struct InsidePolygonOp : IPositionOp<PolygonFence>
     public static bool Matches(double latDeg, double lonDeg, PolygonFence fence)
     {
         bool inside = false;
-        foreach (ref readonly var e in fence.EdgeSpan)
+        foreach (ref readonly var e in fence.Edges)
         {
             bool spans = (e.LatA > latDeg) != (e.LatB > latDeg);
             bool east = lonDeg < (e.LonPerLat * (latDeg - e.LatA)) + e.LonA;
@@ -104,7 +104,7 @@ internal readonly struct InsidePolygonOp : IPositionOp<PolygonFence>
     public static Vector128<double> Matches(Vector128<double> latDeg, Vector128<double> lonDeg, PolygonFence fence)
     {
         var inside = Vector128<double>.Zero;
-        foreach (ref readonly var e in fence.EdgeSpan)
+        foreach (ref readonly var e in fence.Edges)
         {
             var spans = Vector128.GreaterThan(Vector128.Create(e.LatA), latDeg) ^ Vector128.GreaterThan(Vector128.Create(e.LatB), latDeg);
             var east = Vector128.LessThan(lonDeg, (Vector128.Create(e.LonPerLat) * (latDeg - Vector128.Create(e.LatA))) + Vector128.Create(e.LonA));
@@ -117,7 +117,7 @@ internal readonly struct InsidePolygonOp : IPositionOp<PolygonFence>
     public static Vector256<double> Matches(Vector256<double> latDeg, Vector256<double> lonDeg, PolygonFence fence)
     {
         var inside = Vector256<double>.Zero;
-        foreach (ref readonly var e in fence.EdgeSpan)
+        foreach (ref readonly var e in fence.Edges)
         {
             var spans = Vector256.GreaterThan(Vector256.Create(e.LatA), latDeg) ^ Vector256.GreaterThan(Vector256.Create(e.LatB), latDeg);
             var east = Vector256.LessThan(lonDeg, (Vector256.Create(e.LonPerLat) * (latDeg - Vector256.Create(e.LatA))) + Vector256.Create(e.LonA));
@@ -130,7 +130,7 @@ internal readonly struct InsidePolygonOp : IPositionOp<PolygonFence>
     public static Vector512<double> Matches(Vector512<double> latDeg, Vector512<double> lonDeg, PolygonFence fence)
     {
         var inside = Vector512<double>.Zero;
-        foreach (ref readonly var e in fence.EdgeSpan)
+        foreach (ref readonly var e in fence.Edges)
         {
             var spans = Vector512.GreaterThan(Vector512.Create(e.LatA), latDeg) ^ Vector512.GreaterThan(Vector512.Create(e.LatB), latDeg);
             var east = Vector512.LessThan(lonDeg, (Vector512.Create(e.LonPerLat) * (latDeg - Vector512.Create(e.LatA))) + Vector512.Create(e.LonA));

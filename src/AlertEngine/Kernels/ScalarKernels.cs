@@ -75,7 +75,7 @@ internal static class ScalarKernels
     {
         ViolationMask.Check(latitudesDeg.Length, longitudesDeg.Length, mask.Length);
         Clear(latitudesDeg.Length, mask);
-        var edges = fence.EdgeSpan;
+        var edges = fence.Edges;
         for (int i = 0; i < latitudesDeg.Length; i++)
         {
             double lat = latitudesDeg[i];

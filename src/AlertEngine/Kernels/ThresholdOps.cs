@@ -55,9 +55,9 @@ internal readonly struct BelowOp : IThresholdOp
 
 /// <summary>
 /// <c>value &lt; lower || value &gt; upper</c>: outside the inclusive range, so a reading equal to
-/// either bound is inside. NaN never violates; a NaN bound never matches on its side. A range with
-/// <c>lower &gt; upper</c> is not rejected: it flags every reading outside the gap (both tests hold
-/// independently), in every path alike.
+/// either bound is inside. NaN never violates; a NaN bound never matches on its side. An inverted
+/// range (<c>lower &gt; upper</c>) is not rejected here: the two tests hold independently, so it
+/// flags every reading but NaN, in every path alike. Rule options validate their ranges.
 /// </summary>
 internal readonly struct OutsideOp : IThresholdOp
 {
