@@ -50,6 +50,9 @@ internal sealed class DeviceLoad : IDisposable
 
     public long AckedBatches { get; private set; }
 
+    /// <summary>True once the collector acknowledged anything: the connection, TLS and stream are up.</summary>
+    public bool Started => Volatile.Read(ref _acked) > 0;
+
     public int ReadingsPerBatch => _options.ReadingsPerSensor * 4;
 
     /// <summary>Sends until <paramref name="stop"/>; records ack latencies in microseconds while <paramref name="measuring"/> is set.</summary>

@@ -58,6 +58,14 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     bool measuring = false;
     using var stop = new CancellationTokenSource();
     var running = loads.Select(l => Task.Run(() => l.RunAsync(latencies, () => Volatile.Read(ref measuring), stop.Token))).ToList();
+    // Measure the steady state: every device connected (TLS handshakes done) and acknowledged once, then 3 s more.
+    var connecting = Stopwatch.StartNew();
+    while (!loads.TrueForAll(l => l.Started) && connecting.Elapsed < TimeSpan.FromMinutes(3))
+    {
+        await Task.Delay(250);
+    }
+
+    Console.WriteLine($"{target}: {loads.Count(l => l.Started)} of {loads.Count} devices streaming after {connecting.Elapsed.TotalSeconds:0.0} s");
     await Task.Delay(TimeSpan.FromSeconds(3));
 
     var before = await collector.RuntimeAsync();
