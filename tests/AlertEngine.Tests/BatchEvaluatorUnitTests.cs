@@ -2,6 +2,7 @@ using Convoy.AlertEngine.Evaluation;
 using Convoy.AlertEngine.Rules;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
+using Google.Protobuf;
 
 namespace Convoy.AlertEngine.Tests;
 
@@ -14,11 +15,11 @@ public sealed class BatchEvaluatorUnitTests
     {
         var evaluator = Evaluator();
         var alerts = new List<Alert>();
-        Assert.True(evaluator.Evaluate("acme", WarmBatch(sequence: 1, fromMinute: 0), alerts, out _));
+        Assert.True(evaluator.Evaluate("acme", WarmBatch(sequence: 1, fromMinute: 0).ToByteArray(), alerts, out _, out _));
         Assert.Single(alerts);
 
         alerts.Clear();
-        bool evaluated = evaluator.Evaluate("acme", WarmBatch(sequence: 1, fromMinute: 0), alerts, out _);
+        bool evaluated = evaluator.Evaluate("acme", WarmBatch(sequence: 1, fromMinute: 0).ToByteArray(), alerts, out _, out _);
 
         Assert.False(evaluated);
         Assert.Empty(alerts);
@@ -30,8 +31,8 @@ public sealed class BatchEvaluatorUnitTests
         var evaluator = Evaluator();
         var alerts = new List<Alert>();
 
-        evaluator.Evaluate("acme", WarmBatch(sequence: 1, fromMinute: 0), alerts, out _);
-        evaluator.Evaluate("globex", WarmBatch(sequence: 1, fromMinute: 0), alerts, out _);
+        evaluator.Evaluate("acme", WarmBatch(sequence: 1, fromMinute: 0).ToByteArray(), alerts, out _, out _);
+        evaluator.Evaluate("globex", WarmBatch(sequence: 1, fromMinute: 0).ToByteArray(), alerts, out _, out _);
 
         Assert.Equal(["acme", "globex"], alerts.Select(a => a.TenantId));
         Assert.NotEqual(alerts[0].AlertId, alerts[1].AlertId);
@@ -42,7 +43,7 @@ public sealed class BatchEvaluatorUnitTests
     {
         var alerts = new List<Alert>();
 
-        Evaluator().Evaluate("acme", WarmBatch(sequence: 3, fromMinute: 0), alerts, out _);
+        Evaluator().Evaluate("acme", WarmBatch(sequence: 3, fromMinute: 0).ToByteArray(), alerts, out _, out _);
 
         var alert = Assert.Single(alerts);
         Assert.Equal("truck-1", alert.DeviceId);
@@ -54,7 +55,7 @@ public sealed class BatchEvaluatorUnitTests
         Assert.Equal("zone 1 at 9.0 degC, above 8.0 degC for 5 min", alert.Message);
         // Deterministic: the same evaluation elsewhere gives the same id.
         var again = new List<Alert>();
-        Evaluator().Evaluate("acme", WarmBatch(sequence: 3, fromMinute: 0), again, out _);
+        Evaluator().Evaluate("acme", WarmBatch(sequence: 3, fromMinute: 0).ToByteArray(), again, out _, out _);
         Assert.Equal(alert.AlertId, Assert.Single(again).AlertId);
     }
 

@@ -1,6 +1,5 @@
 using Convoy.AlertEngine.Rules;
 using Convoy.Contracts.Alerts.V1;
-using Google.Protobuf.Collections;
 
 namespace Convoy.AlertEngine.Tests;
 
@@ -104,19 +103,26 @@ public sealed class TemperatureRuleUnitTests
         return changes;
     }
 
+    /// <summary>Runs the kernel path and the reading-by-reading reference; they must agree on every change and on the state.</summary>
     private int Evaluate(IEnumerable<(long At, float C)> readings, ThresholdState state, List<AlertChange> changes)
     {
         var list = readings.ToList();
         long baseMs = list.Count == 0 ? Base : list[0].At;
-        var offsets = new RepeatedField<uint>();
-        var values = new RepeatedField<float>();
-        foreach (var (at, c) in list)
-        {
-            offsets.Add((uint)(at - baseMs));
-            values.Add(c);
-        }
+        uint[] offsets = list.Select(r => (uint)(r.At - baseMs)).ToArray();
+        float[] values = list.Select(r => r.C).ToArray();
+        var referenceState = state.Clone();
+        var referenceChanges = new List<AlertChange>();
+        int referenceLate = _rule.EvaluateEachReading(1, baseMs, offsets, values, referenceState, referenceChanges);
 
-        return _rule.Evaluate(1, baseMs, offsets, values, state, changes);
+        var fresh = new List<AlertChange>();
+        int words = Kernels.ViolationMask.WordsFor(values.Length);
+        int late = _rule.Evaluate(1, baseMs, offsets, values, state, fresh, new ulong[words], new ulong[words]);
+
+        Assert.Equal(referenceChanges, fresh);
+        Assert.Equal(referenceState.ToString(), state.ToString());
+        Assert.Equal(referenceLate, late);
+        changes.AddRange(fresh);
+        return late;
     }
 
     private static IEnumerable<(long At, float C)> Minutes(float celsius, int fromMinute, int count) =>

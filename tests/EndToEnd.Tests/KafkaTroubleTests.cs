@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Convoy.Collector;
 using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka.Embedded;
 using Convoy.Pki;
 using Grpc.Core;
@@ -71,7 +72,20 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
         Assert.Contains("up to sequence 1 is safe", error.Status.Detail, StringComparison.Ordinal);
 
         _kafka.SetBrokerUp();
-        var acks = await device.SendAsync(TestDevice.Batch("truck-1", 2));
+        // As the agent does: send again until acknowledged (the producer may need a moment to
+        // reconnect, and may say UNAVAILABLE once more meanwhile).
+        List<IngestAck>? acks = null;
+        for (int attempt = 1; acks is null; attempt++)
+        {
+            try
+            {
+                acks = await device.SendAsync(TestDevice.Batch("truck-1", 2));
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && attempt < 10)
+            {
+                await Task.Delay(500);
+            }
+        }
 
         Assert.Equal(2UL, acks[^1].AckedSequence);
         Assert.Equal([1UL, 2UL], Sequences("truck-1"));

@@ -4,9 +4,7 @@ using Convoy.AlertEngine.Alerts;
 using Convoy.AlertEngine.Evaluation;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
-using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka;
-using Google.Protobuf;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -108,21 +106,18 @@ internal sealed class TelemetryConsumer : BackgroundService
             return;
         }
 
-        TelemetryBatch batch;
-        try
-        {
-            batch = TelemetryBatch.Parser.ParseFrom(record.Message.Value);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, e.Message);
-            return;
-        }
-
         raised.Clear();
-        if (!evaluator.Evaluate(tenant, batch, raised, out int late))
+        if (!evaluator.Evaluate(tenant, record.Message.Value, raised, out int late, out string? problem))
         {
-            _metrics.Duplicate(tenant);
+            if (problem is not null)
+            {
+                AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, problem);
+            }
+            else
+            {
+                _metrics.Duplicate(tenant);
+            }
+
             return;
         }
 

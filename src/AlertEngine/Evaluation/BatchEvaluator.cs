@@ -1,21 +1,25 @@
 using System.Globalization;
 using Convoy.AlertEngine.Alerts;
 using Convoy.AlertEngine.Rules;
+using Convoy.AlertEngine.Kernels;
 using Convoy.Contracts.Alerts.V1;
-using Convoy.Contracts.Telemetry.V1;
+using Convoy.Contracts.Telemetry;
 
 namespace Convoy.AlertEngine.Evaluation;
 
 /// <summary>
 /// Runs each batch of a device through the rules, in event time, and turns the state changes into
-/// alerts. Drops a batch whose sequence the device has already passed (effectively once).
-/// Holds per-device state; one instance per consumer (not thread-safe).
+/// alerts. Reads the batch's columns in place from the Kafka record (<see cref="BatchView"/>: no
+/// per-reading objects). Drops a batch whose sequence the device has already passed (effectively
+/// once). Holds per-device state; one instance per consumer (not thread-safe).
 /// </summary>
 internal sealed class BatchEvaluator
 {
     private readonly TemperatureRule[] _temperatureRules;
     private readonly Dictionary<(string Tenant, string Device), DeviceState> _devices = [];
     private readonly List<AlertChange> _changes = [];
+    private ulong[] _above = new ulong[64];
+    private ulong[] _cleared = new ulong[64];
 
     public BatchEvaluator(AlertEngineOptions options)
     {
@@ -26,14 +30,23 @@ internal sealed class BatchEvaluator
         }
     }
 
-    /// <summary>Evaluates one batch, appending the alerts it raised. False when it was a duplicate.</summary>
-    public bool Evaluate(string tenant, TelemetryBatch batch, List<Alert> alerts, out int lateReadings)
+    /// <summary>
+    /// Evaluates one encoded batch, appending the alerts it raised. False when it was a duplicate.
+    /// A record that is not a readable batch is reported through <paramref name="problem"/>.
+    /// </summary>
+    public bool Evaluate(string tenant, ReadOnlySpan<byte> payload, List<Alert> alerts, out int lateReadings, out string? problem)
     {
         lateReadings = 0;
-        if (!_devices.TryGetValue((tenant, batch.DeviceId), out var device))
+        if (!BatchView.TryRead(payload, out var batch, out problem))
+        {
+            return false;
+        }
+
+        string deviceId = System.Text.Encoding.UTF8.GetString(batch.DeviceId);
+        if (!_devices.TryGetValue((tenant, deviceId), out var device))
         {
             device = new DeviceState();
-            _devices.Add((tenant, batch.DeviceId), device);
+            _devices.Add((tenant, deviceId), device);
         }
 
         if (batch.Sequence <= device.LastSequence)
@@ -44,6 +57,13 @@ internal sealed class BatchEvaluator
         device.LastSequence = batch.Sequence;
         foreach (var column in batch.Temperatures)
         {
+            int words = ViolationMask.WordsFor(column.TemperatureC.Length);
+            if (_above.Length < words)
+            {
+                _above = new ulong[words * 2];
+                _cleared = new ulong[words * 2];
+            }
+
             foreach (var rule in _temperatureRules)
             {
                 if (!rule.Watches(column.Zone))
@@ -58,10 +78,10 @@ internal sealed class BatchEvaluator
                 }
 
                 _changes.Clear();
-                lateReadings += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, state, _changes);
+                lateReadings += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, state, _changes, _above, _cleared);
                 foreach (var change in _changes)
                 {
-                    alerts.Add(ToAlert(tenant, batch, device, change));
+                    alerts.Add(ToAlert(tenant, deviceId, batch, device, change));
                 }
             }
         }
@@ -70,13 +90,13 @@ internal sealed class BatchEvaluator
         return true;
     }
 
-    private static Alert ToAlert(string tenant, TelemetryBatch batch, DeviceState device, AlertChange change)
+    private static Alert ToAlert(string tenant, string deviceId, in BatchView batch, DeviceState device, AlertChange change)
     {
         var alert = new Alert
         {
-            AlertId = AlertIds.For(tenant, batch.DeviceId, change.RuleId, change.Zone, change.StartMs),
+            AlertId = AlertIds.For(tenant, deviceId, change.RuleId, change.Zone, change.StartMs),
             TenantId = tenant,
-            DeviceId = batch.DeviceId,
+            DeviceId = deviceId,
             RuleId = change.RuleId,
             Severity = change.Severity,
             State = change.State,
@@ -97,11 +117,12 @@ internal sealed class BatchEvaluator
         span.TotalMinutes >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.#} min") : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0} s");
 
     /// <summary>The last fix at or before <paramref name="atMs"/>: from this batch, else the device's last known one.</summary>
-    private static Position? PositionAt(TelemetryBatch batch, DeviceState device, long atMs)
+    private static Position? PositionAt(in BatchView batch, DeviceState device, long atMs)
     {
-        if (batch.Gps is { } gps)
+        if (batch.HasGps)
         {
-            for (int i = gps.OffsetMs.Count - 1; i >= 0; i--)
+            var gps = batch.Gps;
+            for (int i = gps.OffsetMs.Length - 1; i >= 0; i--)
             {
                 long t = batch.BaseTimeUnixMs + gps.OffsetMs[i];
                 if (t <= atMs)
@@ -114,11 +135,12 @@ internal sealed class BatchEvaluator
         return device.LastFix?.Clone();
     }
 
-    private static void RememberLastFix(TelemetryBatch batch, DeviceState device)
+    private static void RememberLastFix(in BatchView batch, DeviceState device)
     {
-        if (batch.Gps is { } gps && gps.OffsetMs.Count > 0)
+        if (batch.HasGps && batch.Gps.OffsetMs.Length > 0)
         {
-            int i = gps.OffsetMs.Count - 1;
+            var gps = batch.Gps;
+            int i = gps.OffsetMs.Length - 1;
             device.LastFix = new Position
             {
                 LatitudeDeg = gps.LatitudeDeg[i],
