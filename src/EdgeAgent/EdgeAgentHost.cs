@@ -1,3 +1,6 @@
+using Convoy.EdgeAgent.Batching;
+using Convoy.EdgeAgent.Buffering;
+using Convoy.EdgeAgent.Inputs.Nmea;
 using Convoy.EdgeAgent.Simulation;
 using Convoy.EdgeAgent.Uplink;
 using Microsoft.Extensions.Configuration;
@@ -13,7 +16,8 @@ public static class EdgeAgentHost
     public const string Help = """
         Convoy edge agent: reads a truck's sensors, buffers the batches and streams them to a
         collector over mutual-TLS gRPC, deleting a batch only once the collector acknowledged it.
-        Its input so far is the truck simulator (one device, and certificate, per simulated truck).
+        It runs on one real truck (EdgeAgent:Device, GPS from an NMEA 0183 receiver: serial, gpsd/TCP
+        or a replayed file, see EdgeAgent:Nmea:*), or simulates trucks (one device, and certificate, each).
 
         Usage: Convoy.EdgeAgent [--Key=Value ...]
         Every setting can also come from appsettings.json or an environment variable
@@ -27,6 +31,13 @@ public static class EdgeAgentHost
           --EdgeAgent:BufferCapacity=N                   batches kept per device until acknowledged (10000)
           --EdgeAgent:ReconnectDelay=hh:mm:ss            first reconnect delay, doubling with jitter (00:00:00.5)
           --EdgeAgent:ReconnectMaxDelay=hh:mm:ss         longest reconnect delay (00:00:30)
+          --EdgeAgent:Device:Tenant=ID                   this truck's tenant (as in its certificate)
+          --EdgeAgent:Device:Id=ID                       this truck's device id; empty = simulator mode
+          --EdgeAgent:Device:BatchSpan=hh:mm:ss          time one batch covers (00:00:10)
+          --EdgeAgent:Nmea:Source=Tcp|Serial|File        GPS receiver: gpsd or a TCP bridge, a serial port, a capture
+          --EdgeAgent:Nmea:Host=H --EdgeAgent:Nmea:Port=P   (Tcp) 127.0.0.1:2947
+          --EdgeAgent:Nmea:SerialPort=DEV --EdgeAgent:Nmea:BaudRate=N   (Serial) /dev/ttyUSB0, 9600
+          --EdgeAgent:Nmea:Path=FILE                     (File) capture to replay
           --EdgeAgent:Simulator:Tenant=ID                tenant of the simulated trucks (acme)
           --EdgeAgent:Simulator:Trucks=N                 number of trucks (0: required)
           --EdgeAgent:Simulator:DevicePrefix=P           device ids P-001, P-002 ... (truck)
@@ -58,8 +69,24 @@ public static class EdgeAgentHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EdgeAgentMetrics>();
-        builder.Services.AddSingleton<SimulatedFleet>();
-        builder.Services.AddHostedService<SimulatorService>();
+        if (options.Device.IsConfigured)
+        {
+            // One real truck: GPS from its receiver (NMEA 0183), batched, buffered, uplinked.
+            var nmea = new NmeaOptions();
+            builder.Configuration.GetSection(NmeaOptions.SectionName).Bind(nmea);
+            nmea.Validate();
+            builder.Services.AddSingleton(Options.Create(nmea));
+            var identity = Pki.DeviceIdentity.Create(options.Device.Tenant, options.Device.Id);
+            builder.Services.AddSingleton(new DeviceRegistry([(identity, new BatchBuffer(identity.Device, options.BufferCapacity))]));
+            builder.Services.AddHostedService<GpsBatcher>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<SimulatedFleet>();
+            builder.Services.AddSingleton(sp => new DeviceRegistry(sp.GetRequiredService<SimulatedFleet>().Trucks.Select(t => (t.Identity, t.Buffer)).ToList()));
+            builder.Services.AddHostedService<SimulatorService>();
+        }
+
         builder.Services.AddHostedService<UplinkService>();
         configureServices?.Invoke(builder.Services);
         return builder.Build();

@@ -34,6 +34,9 @@ public sealed class EdgeAgentOptions
 
     public SimulatorOptions Simulator { get; } = new();
 
+    /// <summary>The real truck this agent runs on (section <c>EdgeAgent:Device</c>); unset in simulator mode.</summary>
+    public DeviceOptions Device { get; } = new();
+
     public void Validate()
     {
         if (Collectors.Count == 0)
@@ -64,10 +67,30 @@ public sealed class EdgeAgentOptions
             throw Invalid("EdgeAgent:ReconnectDelay", "must be positive and at most EdgeAgent:ReconnectMaxDelay");
         }
 
+        if (Device.IsConfigured)
+        {
+            if (Simulator.Trucks > 0)
+            {
+                throw Invalid("EdgeAgent:Device:Id", "and EdgeAgent:Simulator:Trucks are both set: an agent runs on one real truck or simulates trucks, not both");
+            }
+
+            if (!Pki.DeviceIdentity.IsValidTenant(Device.Tenant) || !Pki.DeviceIdentity.IsValidDevice(Device.Id))
+            {
+                throw Invalid("EdgeAgent:Device", $"must name the tenant ([a-z0-9-]) and device id ([A-Za-z0-9._-]) of this truck's certificate, was '{Device.Tenant}'/'{Device.Id}'");
+            }
+
+            if (Device.BatchSpan < TimeSpan.FromSeconds(1) || Device.BatchSpan > TimeSpan.FromHours(1))
+            {
+                throw Invalid("EdgeAgent:Device:BatchSpan", $"must be 1 s..1 h, was {Device.BatchSpan}");
+            }
+
+            return;
+        }
+
         Simulator.Validate();
         if (Simulator.Trucks == 0)
         {
-            throw Invalid("EdgeAgent:Simulator:Trucks", "is 0, so the agent has nothing to send: the simulator is its only input so far; set it to 1 or more");
+            throw Invalid("EdgeAgent:Simulator:Trucks", "is 0 and EdgeAgent:Device:Id is not set, so the agent has nothing to send: set EdgeAgent:Device (a real truck, GPS from EdgeAgent:Nmea) or EdgeAgent:Simulator:Trucks");
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Convoy.EdgeAgent.Simulation;
 using Convoy.Pki;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Hosting;
@@ -8,19 +7,19 @@ using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent.Uplink;
 
-/// <summary>Runs one <see cref="DeviceUplink"/> per device, each on its own mTLS connection with the device's certificate.</summary>
+/// <summary>Runs one <see cref="DeviceUplink"/> per device (the truck, or each simulated one), each on its own mTLS connection with the device's certificate.</summary>
 internal sealed class UplinkService : BackgroundService
 {
-    private readonly SimulatedFleet _fleet;
+    private readonly DeviceRegistry _devices;
     private readonly EdgeAgentOptions _options;
     private readonly EdgeAgentMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<DeviceUplink> _logger;
     private readonly List<GrpcChannel> _channels = [];
 
-    public UplinkService(SimulatedFleet fleet, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<DeviceUplink> logger)
+    public UplinkService(DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<DeviceUplink> logger)
     {
-        _fleet = fleet;
+        _devices = devices;
         _options = options.Value;
         _metrics = metrics;
         _time = time;
@@ -31,8 +30,8 @@ internal sealed class UplinkService : BackgroundService
     {
         DevCertificates? dev = _options.DevCertificates ? DevCertificates.Ensure(_options.CertificatesFolder) : null;
         var trustRoots = CertificateIssuer.LoadPemCertificates(dev?.AuthorityCertificatePath ?? _options.TrustRoots!);
-        var uplinks = new List<Task>(_fleet.Trucks.Count);
-        foreach (var (identity, _, buffer) in _fleet.Trucks)
+        var uplinks = new List<Task>(_devices.All.Count);
+        foreach (var (identity, buffer) in _devices.All)
         {
             var (certificatePath, keyPath) = dev?.EnsureDevice(identity) ?? DeviceFiles(identity);
             var certificate = CertificateIssuer.LoadPem(certificatePath, keyPath);

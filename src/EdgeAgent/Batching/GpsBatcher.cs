@@ -1,0 +1,78 @@
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.EdgeAgent.Buffering;
+using Convoy.EdgeAgent.Inputs.Nmea;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.EdgeAgent.Batching;
+
+/// <summary>
+/// Cuts the truck's GPS fixes into batches of <see cref="DeviceOptions.BatchSpan"/> (by the fixes'
+/// own time) and appends them to the device's buffer. Only valid fixes become readings. A
+/// receiver that sends no speed or course for an epoch gets the last known one (0 before any),
+/// since the contract requires finite values in every column.
+/// </summary>
+internal sealed class GpsBatcher : BackgroundService
+{
+    private readonly INmeaSource _source;
+    private readonly BatchBuffer _buffer;
+    private readonly DeviceOptions _device;
+    private readonly EdgeAgentMetrics _metrics;
+
+    public GpsBatcher(IOptions<NmeaOptions> nmea, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<GpsBatcher> logger)
+    {
+        _source = NmeaSources.Create(nmea.Value, logger, time);
+        _buffer = devices.All[0].Buffer;
+        _device = options.Value.Device;
+        _metrics = metrics;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        long spanMs = (long)_device.BatchSpan.TotalMilliseconds;
+        TelemetryBatch? batch = null;
+        float speed = 0, heading = 0;
+        try
+        {
+            await foreach (var fix in _source.ReadFixesAsync(stoppingToken))
+            {
+                if (!fix.Valid)
+                {
+                    continue;
+                }
+
+                if (batch is not null && (fix.UnixTimeMs >= batch.BaseTimeUnixMs + spanMs || fix.UnixTimeMs < batch.BaseTimeUnixMs + batch.Gps.OffsetMs[^1]))
+                {
+                    Flush(batch);
+                    batch = null;
+                }
+
+                batch ??= new TelemetryBatch { DeviceId = _buffer.Device, BaseTimeUnixMs = fix.UnixTimeMs, Gps = new GpsColumns() };
+                speed = fix.SpeedKmh is { } s ? (float)Math.Clamp(s, 0, 400) : speed;
+                heading = fix.HeadingDeg is { } h ? (float)h : heading;
+                batch.Gps.OffsetMs.Add((uint)(fix.UnixTimeMs - batch.BaseTimeUnixMs));
+                batch.Gps.LatitudeDeg.Add(fix.Latitude);
+                batch.Gps.LongitudeDeg.Add(fix.Longitude);
+                batch.Gps.SpeedKmh.Add(speed);
+                batch.Gps.HeadingDeg.Add(heading);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what was read so far still goes out below.
+        }
+
+        if (batch is not null)
+        {
+            Flush(batch);
+        }
+    }
+
+    private void Flush(TelemetryBatch batch)
+    {
+        int readings = batch.Gps.OffsetMs.Count;
+        _buffer.Append(batch, readings);
+        _metrics.Sampled(_device.Tenant, readings);
+    }
+}

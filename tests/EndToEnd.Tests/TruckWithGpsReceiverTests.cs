@@ -1,0 +1,91 @@
+using Convoy.Collector;
+using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.EdgeAgent;
+using Convoy.Kafka.Embedded;
+using Convoy.Pki;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>
+/// The agent on a real truck: GPS from an NMEA 0183 receiver (here a real capture replayed from
+/// ../shared/data/nmea), cut into batches, sent over mTLS and acknowledged, positions intact.
+/// </summary>
+public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
+{
+    private const string Tenant = "gps-fleet";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-gps-" + Guid.NewGuid().ToString("N"));
+    private EmbeddedKafkaCluster _kafka = null!;
+    private WebApplication _collector = null!;
+
+    public async Task InitializeAsync()
+    {
+        _kafka = EmbeddedKafkaCluster.Start();
+        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
+        _collector = CollectorHost.Build(
+        [
+            "--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}",
+            // The capture is from 2020: accept readings that old.
+            "--Collector:MaxBatchAge=3650.00:00:00",
+        ], services => services.AddSingleton(_kafka));
+        await _collector.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _collector.StopAsync();
+        await _collector.DisposeAsync();
+        _kafka.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task ReplayedReceiver_EveryValidFixArrivesInKafka_WithExactCoordinates()
+    {
+        DevCertificates.Ensure(_folder).EnsureDevice(new DeviceIdentity(Tenant, "rtk-truck"));
+        using var agent = EdgeAgentHost.Build(
+        [
+            $"--EdgeAgent:Collectors:0={CollectorHost.Address(_collector)}",
+            "--EdgeAgent:DevCertificates=true",
+            $"--EdgeAgent:CertificatesFolder={_folder}",
+            $"--EdgeAgent:Device:Tenant={Tenant}",
+            "--EdgeAgent:Device:Id=rtk-truck",
+            "--EdgeAgent:Device:BatchSpan=00:00:02",
+            "--EdgeAgent:Nmea:Source=File",
+            $"--EdgeAgent:Nmea:Path={Capture("nmea-fuzzy-cases.log")}",
+            "--EdgeAgent:Nmea:Pacing=AsFastAsPossible",
+        ]);
+
+        await agent.StartAsync();
+        var buffer = agent.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
+        await Eventually.HoldsAsync(() => buffer.LastSequence > 0 && buffer.Acked == buffer.LastSequence && buffer.Count == 0,
+            TimeSpan.FromSeconds(30), "every batch of the replayed capture to be acknowledged");
+        await agent.StopAsync();
+
+        var batches = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant))
+            .Select(r => TelemetryBatch.Parser.ParseFrom(r.Message.Value)).OrderBy(b => b.Sequence).ToList();
+        Assert.Equal(Enumerable.Range(1, batches.Count).Select(i => (ulong)i), batches.Select(b => b.Sequence));
+        Assert.Equal(buffer.LastSequence, (ulong)batches.Count);
+        var first = batches[0].Gps;
+        // $GPGGA,132820.60,4134.49821229,N,09345.03351845,W: degrees and minutes, exactly.
+        Assert.Equal(41 + (34.49821229 / 60), first.LatitudeDeg[0], 1e-9);
+        Assert.Equal(-(93 + (45.03351845 / 60)), first.LongitudeDeg[0], 1e-9);
+        Assert.Equal(new DateTimeOffset(2020, 3, 18, 13, 28, 20, 600, TimeSpan.Zero).ToUnixTimeMilliseconds(), batches[0].BaseTimeUnixMs);
+        Assert.All(batches, b => Assert.True(b.Gps.OffsetMs.Count > 0));
+    }
+
+    private static string Capture(string name)
+    {
+        string? folder = AppContext.BaseDirectory;
+        while (folder is not null && !File.Exists(Path.Combine(folder, "Collector.sln")))
+        {
+            folder = Path.GetDirectoryName(folder);
+        }
+
+        Assert.NotNull(folder);
+        return Path.GetFullPath(Path.Combine(folder, "..", "shared", "data", "nmea", name));
+    }
+}
