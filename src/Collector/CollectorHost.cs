@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Convoy.Collector.Authentication;
 using Convoy.Collector.Ingest;
 using Convoy.Collector.Kafka;
+using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Kafka;
 using Convoy.Pki;
@@ -46,6 +47,7 @@ public static class CollectorHost
           --Collector:DevCertificates=true       generate development certificates instead (never in production;
                                                  automatic in the Development environment when none are set)
           --Collector:DevCertificatesFolder=DIR  where they go (.convoy/dev-certs)
+          --Collector:TenantsFile=JSON           tenant registry and quotas, reloaded on change (none: all tenants, default quota)
           --Collector:Window=N                   batches a device may have unacknowledged (32)
           --Collector:MaxBatchBytes=N            largest batch accepted (4194304)
           --Collector:MaxClockSkew=hh:mm:ss      how far in the future a batch may start (00:05:00)
@@ -85,6 +87,18 @@ public static class CollectorHost
         builder.Services.AddSingleton<BatchValidator>();
         builder.Services.AddSingleton<DeviceHighWaterMarks>();
         builder.Services.AddSingleton<CollectorMetrics>();
+        if (options.TenantsFile is { } tenantsFile)
+        {
+            // Its own configuration root: the file's keys must not mix with the collector's.
+            var registry = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(tenantsFile), optional: false, reloadOnChange: true).Build();
+            builder.Services.Configure<TenantRegistryOptions>(registry);
+        }
+        else
+        {
+            builder.Services.Configure<TenantRegistryOptions>(static registry => registry.Open = true);
+        }
+
+        builder.Services.AddSingleton<TenantRegistry>();
         builder.Services.AddSingleton(sp => new DeviceCertificateValidator(trustRoots, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();

@@ -57,6 +57,12 @@ public sealed class CollectorOptions
     /// </summary>
     public int MaxTrackedDevices { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// JSON file of the tenant registry (who may send, and their quotas); reloaded when it changes.
+    /// Unset: every authenticated tenant is admitted with the default quota.
+    /// </summary>
+    public string? TenantsFile { get; set; }
+
     /// <summary>Batches a device may have in flight unacknowledged on its stream, 1..1024.</summary>
     public int Window { get; set; } = 32;
 
@@ -111,6 +117,11 @@ public sealed class CollectorOptions
         if (MaxTrackedDevices < 1000)
         {
             throw Invalid("Collector:MaxTrackedDevices", $"must be at least 1000, was {MaxTrackedDevices}");
+        }
+
+        if (TenantsFile is not null && !File.Exists(TenantsFile))
+        {
+            throw Invalid("Collector:TenantsFile", $"names '{TenantsFile}', which does not exist");
         }
 
         if (Window is < 1 or > 1024)

@@ -1,5 +1,6 @@
 using Convoy.Collector.Authentication;
 using Convoy.Collector.Kafka;
+using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
@@ -21,7 +22,9 @@ internal sealed class IngestService
     public const string WindowHeader = "convoy-window";
     private const int MaxUploadBatches = 1000;
 
+    private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
     private readonly TelemetryProducer _producer;
+    private readonly TenantRegistry _tenants;
     private readonly BatchValidator _validator;
     private readonly DeviceHighWaterMarks _marks;
     private readonly CollectorMetrics _metrics;
@@ -31,11 +34,12 @@ internal sealed class IngestService
     private readonly CollectorOptions _options;
     private readonly CancellationToken _stopping;
 
-    public IngestService(TelemetryProducer producer, BatchValidator validator, DeviceHighWaterMarks marks, CollectorMetrics metrics,
+    public IngestService(TelemetryProducer producer, TenantRegistry tenants, BatchValidator validator, DeviceHighWaterMarks marks, CollectorMetrics metrics,
         IOptions<CollectorOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<IngestService> logger)
     {
         _stopping = lifetime.ApplicationStopping;
         _producer = producer;
+        _tenants = tenants;
         _validator = validator;
         _marks = marks;
         _metrics = metrics;
@@ -48,6 +52,16 @@ internal sealed class IngestService
     public async Task StreamAsync(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
         var device = Authenticate(context);
+        var gate = Admit(device);
+        using var streamSlot = gate.OpenStream();
+        if (streamSlot is null)
+        {
+            string reason = $"tenant {device.Tenant} already has its maximum of {gate.Quota.MaxStreams} streams open";
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, StatusCode.ResourceExhausted, reason);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, reason), RetryAfter(TimeSpan.FromSeconds(5)));
+        }
+
         string topic = Topic(device);
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
         await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _window.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
@@ -59,6 +73,7 @@ internal sealed class IngestService
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping);
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
+        TimeSpan retryAfter = TimeSpan.Zero;
         try
         {
             while (await requests.MoveNext(reading.Token))
@@ -75,6 +90,15 @@ internal sealed class IngestService
                 if (stream.IsReplay(sequence))
                 {
                     continue;
+                }
+
+                // Over quota, this waits (and so stops reading the stream) before it refuses.
+                if (await gate.AdmitAsync(verdict.Readings, payload.Length, reading.Token) is { } over)
+                {
+                    (refusal, retryAfter) = (over.Status, over.RetryAfter);
+                    _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+                    CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, over.Status.Detail);
+                    break;
                 }
 
                 await stream.WaitForWindowAsync(reading.Token);
@@ -117,7 +141,7 @@ internal sealed class IngestService
 
         if (refusal is { } status)
         {
-            throw new RpcException(status);
+            throw new RpcException(status, retryAfter > TimeSpan.Zero ? RetryAfter(retryAfter) : []);
         }
 
         if (_stopping.IsCancellationRequested)
@@ -130,6 +154,7 @@ internal sealed class IngestService
     public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
     {
         var device = Authenticate(context);
+        var gate = Admit(device);
         string topic = Topic(device);
         var payloads = SplitUpload(request);
         if (payloads.Count is 0 or > MaxUploadBatches)
@@ -150,6 +175,16 @@ internal sealed class IngestService
             }
 
             batches.Add((sequence, payload, verdict.Readings));
+        }
+
+        foreach (var (_, payload, count) in batches)
+        {
+            if (await gate.AdmitAsync(count, payload.Length, context.CancellationToken) is { } over)
+            {
+                _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+                throw new RpcException(new Status(over.Status.StatusCode, over.Status.Detail + "; nothing was written"),
+                    over.RetryAfter > TimeSpan.Zero ? RetryAfter(over.RetryAfter) : []);
+            }
         }
 
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
@@ -194,6 +229,23 @@ internal sealed class IngestService
         _marks.Advance(device.Identity, highest);
         return new UploadResponse { Acks = { new IngestAck { DeviceId = device.Device, AckedSequence = highest, Window = (uint)_window } } };
     }
+
+    private TenantGate Admit(AuthenticatedDevice device)
+    {
+        var gate = _tenants.Admit(device.Tenant, out var denied);
+        if (gate is null)
+        {
+            _metrics.Refused(device.Tenant, denied.StatusCode);
+            CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, denied.StatusCode, denied.Detail);
+            throw new RpcException(denied);
+        }
+
+        return gate;
+    }
+
+    /// <summary>The standard gRPC trailer an agent honours before it tries again.</summary>
+    private static Metadata RetryAfter(TimeSpan delay) =>
+        new() { { RetryPushbackTrailer, ((long)Math.Ceiling(delay.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
 
     private string Topic(AuthenticatedDevice device) =>
         _options.TopicMode == TelemetryTopicMode.Shared ? _options.SharedTopic : TelemetryRecordHeaders.TelemetryTopic(device.Tenant);

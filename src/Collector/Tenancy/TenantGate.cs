@@ -1,0 +1,109 @@
+using System.Threading.RateLimiting;
+using Grpc.Core;
+
+namespace Convoy.Collector.Tenancy;
+
+/// <summary>
+/// One tenant's share of the collector: token buckets for readings and bytes per second and a
+/// limit on open streams (System.Threading.RateLimiting). Shared by all of the tenant's streams,
+/// and by nobody else's.
+/// </summary>
+internal sealed class TenantGate : IDisposable
+{
+    private readonly TokenBucketRateLimiter _readings;
+    private readonly TokenBucketRateLimiter _bytes;
+    private readonly ConcurrencyLimiter _streams;
+
+    public TenantGate(string tenant, TenantQuota quota)
+    {
+        Tenant = tenant;
+        Quota = quota;
+        _readings = Bucket(quota.ReadingsPerSecond, quota.BurstSeconds);
+        _bytes = Bucket(quota.BytesPerSecond, quota.BurstSeconds);
+        _streams = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = quota.MaxStreams, QueueLimit = 0 });
+    }
+
+    public string Tenant { get; }
+
+    public TenantQuota Quota { get; }
+
+    /// <summary>A stream slot, or null when the tenant already has its maximum open.</summary>
+    public RateLimitLease? OpenStream()
+    {
+        var lease = _streams.AttemptAcquire();
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        return null;
+    }
+
+    /// <summary>
+    /// Takes a batch's readings and bytes from the buckets, waiting (and so not reading the
+    /// stream) up to the quota's MaxWait. Null when admitted; otherwise the refusal, with the
+    /// delay after which the device should try again.
+    /// </summary>
+    public async ValueTask<(Status Status, TimeSpan RetryAfter)?> AdmitAsync(int readings, int bytes, CancellationToken cancellationToken)
+    {
+        var refusal = await TakeAsync(_readings, readings, "readings", Quota.ReadingsPerSecond, cancellationToken);
+        return refusal ?? await TakeAsync(_bytes, bytes, "bytes", Quota.BytesPerSecond, cancellationToken);
+    }
+
+    private async ValueTask<(Status, TimeSpan)?> TakeAsync(TokenBucketRateLimiter bucket, int permits, string what, double perSecond, CancellationToken cancellationToken)
+    {
+        using (var now = bucket.AttemptAcquire(permits))
+        {
+            if (now.IsAcquired)
+            {
+                return null;
+            }
+        }
+
+        long limit = TokenLimit(perSecond, Quota.BurstSeconds);
+        if (permits > limit)
+        {
+            return (new Status(StatusCode.ResourceExhausted,
+                $"a batch of {permits} {what} is more than tenant {Tenant} may send at once ({limit}); split it into smaller batches"), TimeSpan.Zero);
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(Quota.MaxWait);
+        try
+        {
+            using var lease = await bucket.AcquireAsync(permits, wait.Token);
+            if (lease.IsAcquired)
+            {
+                return null;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Waited as long as the quota allows.
+        }
+
+        var retryAfter = TimeSpan.FromSeconds(Math.Max(0.1, permits / perSecond));
+        return (new Status(StatusCode.ResourceExhausted,
+            $"tenant {Tenant} is over its quota of {perSecond:0} {what}/s; slow down and send again after {retryAfter.TotalMilliseconds:0} ms"), retryAfter);
+    }
+
+    private static TokenBucketRateLimiter Bucket(double perSecond, double burstSeconds) => new(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = (int)TokenLimit(perSecond, burstSeconds),
+        TokensPerPeriod = Math.Max(1, (int)Math.Ceiling(perSecond / 10)),
+        ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+        AutoReplenishment = true,
+        QueueLimit = (int)TokenLimit(perSecond, burstSeconds),
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
+
+    private static long TokenLimit(double perSecond, double burstSeconds) => (long)Math.Clamp(perSecond * burstSeconds, 1, int.MaxValue);
+
+    public void Dispose()
+    {
+        _readings.Dispose();
+        _bytes.Dispose();
+        _streams.Dispose();
+    }
+}

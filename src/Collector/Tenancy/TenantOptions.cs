@@ -1,0 +1,96 @@
+namespace Convoy.Collector.Tenancy;
+
+/// <summary>
+/// The tenant registry: which companies may send, and how much. Read from the JSON file named
+/// by <c>Collector:TenantsFile</c> (reloaded when it changes); without a file every authenticated
+/// tenant is admitted with the <see cref="Default"/> quota.
+/// </summary>
+/// <example>
+/// { "Open": false,
+///   "Default": { "ReadingsPerSecond": 100000 },
+///   "Tenants": { "acme": { "DisplayName": "ACME Cold Chain", "Quota": { "ReadingsPerSecond": 50000, "MaxStreams": 500 } } } }
+/// </example>
+public sealed class TenantRegistryOptions
+{
+    /// <summary>Admit tenants that are not listed, with the <see cref="Default"/> quota. True without a file.</summary>
+    public bool Open { get; set; }
+
+    /// <summary>Quota of a tenant that is listed without one, or admitted because the registry is open.</summary>
+    public TenantQuota Default { get; set; } = new();
+
+    public Dictionary<string, TenantOptions> Tenants { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Throws naming the key and why.</summary>
+    public void Validate()
+    {
+        Default.Validate("Default");
+        foreach (var (id, tenant) in Tenants)
+        {
+            if (!Pki.DeviceIdentity.IsValidTenant(id))
+            {
+                throw Invalid($"Tenants:{id}", "is not a tenant id (1..63 characters of [a-z0-9-])");
+            }
+
+            tenant.Quota?.Validate($"Tenants:{id}:Quota");
+        }
+    }
+
+    internal static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+        new(key, typeof(TenantRegistryOptions), [$"Tenant registry '{key}' {reason}."]);
+}
+
+public sealed class TenantOptions
+{
+    public string DisplayName { get; set; } = string.Empty;
+
+    /// <summary>A disabled tenant's devices are refused (PERMISSION_DENIED) until it is enabled again.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>This tenant's quota; the registry's default when absent.</summary>
+    public TenantQuota? Quota { get; set; }
+}
+
+/// <summary>What one tenant may take of a collector, so that no tenant can starve another.</summary>
+public sealed class TenantQuota
+{
+    /// <summary>Sustained readings per second (token bucket).</summary>
+    public double ReadingsPerSecond { get; set; } = 5_000_000;
+
+    /// <summary>Sustained bytes of batches per second (token bucket).</summary>
+    public double BytesPerSecond { get; set; } = 512 * 1024 * 1024;
+
+    /// <summary>How many seconds of the sustained rates may arrive at once (bucket size).</summary>
+    public double BurstSeconds { get; set; } = 2;
+
+    /// <summary>Device streams open at once.</summary>
+    public int MaxStreams { get; set; } = 100_000;
+
+    /// <summary>
+    /// How long a stream over quota is slowed (the collector stops reading it, so HTTP/2 flow
+    /// control holds the device back) before it is refused with RESOURCE_EXHAUSTED and a retry delay.
+    /// </summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    internal void Validate(string key)
+    {
+        if (!(ReadingsPerSecond >= 1) || !(BytesPerSecond >= 1024))
+        {
+            throw TenantRegistryOptions.Invalid(key, $"needs ReadingsPerSecond >= 1 and BytesPerSecond >= 1024, was {ReadingsPerSecond} and {BytesPerSecond}");
+        }
+
+        if (!(BurstSeconds is >= 0.1 and <= 3600))
+        {
+            throw TenantRegistryOptions.Invalid(key + ":BurstSeconds", $"must be 0.1..3600, was {BurstSeconds}");
+        }
+
+        if (MaxStreams < 1)
+        {
+            throw TenantRegistryOptions.Invalid(key + ":MaxStreams", $"must be at least 1, was {MaxStreams}");
+        }
+
+        if (MaxWait < TimeSpan.Zero || MaxWait > TimeSpan.FromMinutes(1))
+        {
+            throw TenantRegistryOptions.Invalid(key + ":MaxWait", $"must be 0..1 minute, was {MaxWait}");
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using Convoy.Collector;
+using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Embedded;
+using Convoy.Pki;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>
+/// The tenant registry and quotas: only registered, enabled tenants send; a tenant flooding at
+/// ten times its quota is slowed and then refused with RESOURCE_EXHAUSTED and a retry delay,
+/// while another tenant's every batch is acknowledged and lands.
+/// </summary>
+public sealed class TenantQuotaTests : IAsyncLifetime
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-quota-" + Guid.NewGuid().ToString("N"));
+    private readonly ITestOutputHelper _output;
+    private EmbeddedKafkaCluster _kafka = null!;
+    private WebApplication _collector = null!;
+    private DevCertificates _certificates = null!;
+
+    public TenantQuotaTests(ITestOutputHelper output) => _output = output;
+
+    public async Task InitializeAsync()
+    {
+        _kafka = EmbeddedKafkaCluster.Start();
+        foreach (string tenant in new[] { "flood", "calm", "off", "stranger" })
+        {
+            _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), partitions: 1);
+        }
+
+        _certificates = DevCertificates.Ensure(_folder);
+        string tenants = Path.Combine(_folder, "tenants.json");
+        await File.WriteAllTextAsync(tenants, """
+            {
+              "Open": false,
+              "Tenants": {
+                "flood": { "DisplayName": "Flood Freight", "Quota": { "ReadingsPerSecond": 2000, "BurstSeconds": 1, "MaxWait": "00:00:00.5" } },
+                "calm": { "DisplayName": "Calm Carriers" },
+                "off": { "DisplayName": "Former Customer", "Enabled": false }
+              }
+            }
+            """);
+        _collector = CollectorHost.Build(
+            ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}", $"--Collector:TenantsFile={tenants}"],
+            services => services.AddSingleton(_kafka));
+        await _collector.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _collector.StopAsync();
+        await _collector.DisposeAsync();
+        _kafka.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("stranger", "is not registered")]
+    [InlineData("off", "is disabled")]
+    public async Task UnregisteredOrDisabledTenant_IsPermissionDenied_AndNothingIsWritten(string tenant, string reason)
+    {
+        using var device = Device(tenant, "truck-1");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => device.SendAsync(TestDevice.Batch("truck-1", 1)));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains(reason, error.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(tenant)));
+    }
+
+    [Fact]
+    public async Task FloodAtTenTimesQuota_IsRefusedWithRetryDelay_WhileTheOtherTenantsBatchesAllLand()
+    {
+        using var calm = Device("calm", "reefer-1");
+        using var flood = Device("flood", "loader-1");
+        using var calmCall = await calm.OpenAsync();
+
+        // Tenant calm alone (after 5 warm-up batches: connection, JIT, producer).
+        await SendOneByOneAsync(calmCall, 1, 5);
+        var alone = await SendOneByOneAsync(calmCall, 6, 40);
+
+        // Tenant flood sends 1000-reading batches as fast as its window allows: 20,000 readings
+        // in well under a second against a quota of 2,000 per second.
+        var flooding = FloodAsync(flood, batches: 20);
+        var beside = await SendOneByOneAsync(calmCall, 46, 40);
+        var (floodError, floodAcked) = await flooding;
+        await calmCall.RequestStream.CompleteAsync();
+
+        Assert.Equal(StatusCode.ResourceExhausted, floodError.StatusCode);
+        Assert.Contains("over its quota of 2000 readings/s", floodError.Status.Detail, StringComparison.Ordinal);
+        Assert.True(long.Parse(floodError.Trailers.GetValue("grpc-retry-pushback-ms")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.InRange(floodAcked, 1UL, 19UL); // the burst got through, the flood did not
+        var floodInKafka = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic("flood")).Select(KafkaTopics.Sequence).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, (int)floodAcked).Select(i => (ulong)i), floodInKafka); // exactly what was acknowledged
+        var calmInKafka = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic("calm")).Select(KafkaTopics.Sequence).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, 85).Select(i => (ulong)i), calmInKafka);
+        _output.WriteLine($"tenant calm ack latency alone: p50 {Percentile(alone, 50):0.0} ms, p99 {Percentile(alone, 99):0.0} ms; " +
+            $"beside the flood: p50 {Percentile(beside, 50):0.0} ms, p99 {Percentile(beside, 99):0.0} ms");
+    }
+
+    /// <summary>Sends batches one at a time on an open stream, timing each until its ack.</summary>
+    private static async Task<List<double>> SendOneByOneAsync(AsyncDuplexStreamingCall<TelemetryBatch, IngestAck> call, int first, int count)
+    {
+        var latencies = new List<double>(count);
+        for (int sequence = first; sequence < first + count; sequence++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await call.RequestStream.WriteAsync(TestDevice.Batch("reefer-1", (ulong)sequence));
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal((ulong)sequence, call.ResponseStream.Current.AckedSequence);
+            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        return latencies;
+    }
+
+    private static async Task<(RpcException Error, ulong Acked)> FloodAsync(TestDevice device, int batches)
+    {
+        using var call = await device.OpenAsync();
+        ulong acked = 0;
+        var receiving = Task.Run(async () =>
+        {
+            try
+            {
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                    acked = call.ResponseStream.Current.AckedSequence;
+                }
+
+                return (RpcException?)null;
+            }
+            catch (RpcException e)
+            {
+                return e;
+            }
+        });
+        try
+        {
+            for (int sequence = 1; sequence <= batches; sequence++)
+            {
+                await call.RequestStream.WriteAsync(BigBatch("loader-1", (ulong)sequence));
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The collector ended the call while we were still writing: its status is on the response side.
+        }
+
+        var error = await receiving;
+        Assert.NotNull(error);
+        return (error, acked);
+    }
+
+    private static TelemetryBatch BigBatch(string device, ulong sequence)
+    {
+        var batch = new TelemetryBatch { DeviceId = device, Sequence = sequence, BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
+        var zone = new TemperatureColumns { Zone = 1 };
+        for (uint i = 0; i < 1000; i++)
+        {
+            zone.OffsetMs.Add(i * 10);
+            zone.TemperatureC.Add(4f);
+        }
+
+        batch.Temperatures.Add(zone);
+        return batch;
+    }
+
+    private static double Percentile(List<double> values, double percentile)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    private TestDevice Device(string tenant, string name)
+    {
+        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(tenant, name));
+        return new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
+            CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
+    }
+}
