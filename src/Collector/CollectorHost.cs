@@ -99,7 +99,8 @@ public static class CollectorHost
         }
 
         builder.Services.AddSingleton<TenantRegistry>();
-        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(trustRoots, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(trustRoots, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>()));
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
         builder.Services.AddGrpc(grpc =>

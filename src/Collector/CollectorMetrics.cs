@@ -16,6 +16,7 @@ internal sealed class CollectorMetrics
     private readonly UpDownCounter<long> _inFlight;
     private readonly Histogram<double> _produceLatency;
     private readonly Counter<long> _kafkaErrors;
+    private readonly Counter<long> _accessRefused;
 
     public CollectorMetrics(IMeterFactory meters)
     {
@@ -28,6 +29,8 @@ internal sealed class CollectorMetrics
         _inFlight = meter.CreateUpDownCounter<long>("convoy.collector.batches.in_flight", "{batch}", "Batches written to Kafka and not yet confirmed");
         _produceLatency = meter.CreateHistogram<double>("convoy.collector.kafka.produce.duration", "ms", "From produce to Kafka's delivery report",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000] });
+        _accessRefused = meter.CreateCounter<long>("convoy.collector.access.refused", "{refusal}",
+            "Refused authentications and authorizations, by reason (untrusted-certificate, no-identity, tenant-not-registered, tenant-disabled, wrong-device, wrong-tenant)");
         _kafkaErrors = meter.CreateCounter<long>("convoy.collector.kafka.errors", "{error}", "Writes Kafka finally refused, by error code");
     }
 
@@ -58,6 +61,10 @@ internal sealed class CollectorMetrics
             _kafkaErrors.Add(1, new TagList { { "tenant", tenant }, { "error", error.ToString() } });
         }
     }
+
+    /// <summary>An authentication or authorization refused; <paramref name="tenant"/> is empty when unknown.</summary>
+    public void AccessRefused(string tenant, string reason) =>
+        _accessRefused.Add(1, new TagList { { "tenant", tenant }, { "reason", reason } });
 
     public void StreamOpened(string tenant) => _openStreams.Add(1, new TagList { { "tenant", tenant } });
 

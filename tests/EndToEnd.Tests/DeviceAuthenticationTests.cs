@@ -22,6 +22,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
     private EmbeddedKafkaCluster _kafka = null!;
     private WebApplication _collector = null!;
     private DevCertificates _certificates = null!;
+    private readonly MeterTotals _meters = new();
 
     public async Task InitializeAsync()
     {
@@ -38,6 +39,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
         await _collector.StopAsync();
         await _collector.DisposeAsync();
         _kafka.Dispose();
+        _meters.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
 
@@ -94,6 +96,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Contains("truck-9", error.Status.Detail, StringComparison.Ordinal);
+        await Eventually.HoldsAsync(() => _meters["convoy.collector.access.refused", Tenant] >= 1, TimeSpan.FromSeconds(5), "the refusal to be counted");
         Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
     }
 

@@ -16,9 +16,11 @@ internal sealed class DeviceCertificateValidator
     private readonly X509Certificate2Collection _trustRoots;
     private readonly ILogger<DeviceCertificateValidator> _logger;
     private readonly TimeProvider _time;
+    private readonly CollectorMetrics _metrics;
 
-    public DeviceCertificateValidator(X509Certificate2Collection trustRoots, ILogger<DeviceCertificateValidator> logger, TimeProvider time)
+    public DeviceCertificateValidator(X509Certificate2Collection trustRoots, ILogger<DeviceCertificateValidator> logger, TimeProvider time, CollectorMetrics metrics)
     {
+        _metrics = metrics;
         _trustRoots = trustRoots;
         _logger = logger;
         _time = time;
@@ -50,11 +52,13 @@ internal sealed class DeviceCertificateValidator
         {
             string reason = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : errors.ToString();
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, reason);
+            _metrics.AccessRefused(string.Empty, "untrusted-certificate");
             return false;
         }
 
         if (!DeviceIdentity.TryFromCertificate(certificate, out _))
         {
+            _metrics.AccessRefused(string.Empty, "no-identity");
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber,
                 "no subject alternative name URI urn:convoy:tenant:<tenant>:device:<device>");
             return false;

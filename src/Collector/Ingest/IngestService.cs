@@ -232,10 +232,11 @@ internal sealed class IngestService
 
     private TenantGate Admit(AuthenticatedDevice device)
     {
-        var gate = _tenants.Admit(device.Tenant, out var denied);
+        var gate = _tenants.Admit(device.Tenant, out var denied, out string reason);
         if (gate is null)
         {
             _metrics.Refused(device.Tenant, denied.StatusCode);
+            _metrics.AccessRefused(device.Tenant, reason);
             CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, denied.StatusCode, denied.Detail);
             throw new RpcException(denied);
         }
@@ -265,6 +266,11 @@ internal sealed class IngestService
     private Status Refuse(AuthenticatedDevice device, ulong sequence, BatchVerdict verdict)
     {
         _metrics.Refused(device.Tenant, verdict.Status);
+        if (verdict.AccessReason is { } reason)
+        {
+            _metrics.AccessRefused(device.Tenant, reason);
+        }
+
         CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, verdict.Status, verdict.Problem!);
         return new Status(verdict.Status, verdict.Problem!);
     }

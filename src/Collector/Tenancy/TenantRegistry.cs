@@ -25,17 +25,19 @@ internal sealed class TenantRegistry : IDisposable
         _subscription = options.OnChange(Reload);
     }
 
-    /// <summary>The tenant's gate, or why it may not send (PERMISSION_DENIED).</summary>
-    public TenantGate? Admit(string tenant, out Status refusal)
+    /// <summary>The tenant's gate, or why it may not send (PERMISSION_DENIED, and a short reason for metrics).</summary>
+    public TenantGate? Admit(string tenant, out Status refusal, out string reason)
     {
         var registry = Volatile.Read(ref _current);
         refusal = default;
+        reason = string.Empty;
         TenantQuota quota;
         if (registry.Tenants.TryGetValue(tenant, out var entry))
         {
             if (!entry.Enabled)
             {
                 refusal = new Status(StatusCode.PermissionDenied, $"tenant {tenant} is disabled on this platform; ask the platform operator");
+                reason = "tenant-disabled";
                 return null;
             }
 
@@ -48,6 +50,7 @@ internal sealed class TenantRegistry : IDisposable
         else
         {
             refusal = new Status(StatusCode.PermissionDenied, $"tenant {tenant} is not registered on this platform; ask the platform operator");
+            reason = "tenant-not-registered";
             return null;
         }
 

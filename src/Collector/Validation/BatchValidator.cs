@@ -7,7 +7,7 @@ using Grpc.Core;
 namespace Convoy.Collector.Validation;
 
 /// <summary>The outcome of validating one batch: OK with its reading count, or a status and a message naming the field.</summary>
-internal readonly record struct BatchVerdict(StatusCode Status, string? Problem, int Readings)
+internal readonly record struct BatchVerdict(StatusCode Status, string? Problem, int Readings, string? AccessReason = null)
 {
     public bool IsValid => Status == StatusCode.OK;
 
@@ -15,7 +15,8 @@ internal readonly record struct BatchVerdict(StatusCode Status, string? Problem,
 
     public static BatchVerdict Invalid(string problem) => new(StatusCode.InvalidArgument, problem, 0);
 
-    public static BatchVerdict Denied(string problem) => new(StatusCode.PermissionDenied, problem, 0);
+    /// <summary>Refused as not this device's to send; <paramref name="reason"/> labels the access-refused metric.</summary>
+    public static BatchVerdict Denied(string problem, string reason) => new(StatusCode.PermissionDenied, problem, 0, reason);
 }
 
 /// <summary>
@@ -51,14 +52,14 @@ internal sealed class BatchValidator
     {
         if (!batch.TenantId.IsEmpty && !batch.TenantId.SequenceEqual(sender.TenantUtf8))
         {
-            return BatchVerdict.Denied($"tenant_id '{Text(batch.TenantId)}' is not the tenant of this device's certificate ('{sender.Tenant}')");
+            return BatchVerdict.Denied($"tenant_id '{Text(batch.TenantId)}' is not the tenant of this device's certificate ('{sender.Tenant}')", "wrong-tenant");
         }
 
         if (!batch.DeviceId.SequenceEqual(sender.DeviceUtf8))
         {
             return BatchVerdict.Denied(batch.DeviceId.IsEmpty
                 ? "device_id is empty; it must name this device"
-                : $"device_id '{Text(batch.DeviceId)}' is not the device of this certificate ('{sender.Device}')");
+                : $"device_id '{Text(batch.DeviceId)}' is not the device of this certificate ('{sender.Device}')", "wrong-device");
         }
 
         if (batch.Sequence == 0)
