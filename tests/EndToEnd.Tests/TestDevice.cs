@@ -10,29 +10,36 @@ namespace Convoy.EndToEnd.Tests;
 internal sealed class TestDevice : IDisposable
 {
     private readonly GrpcChannel _channel;
+    private readonly X509Certificate2? _certificate;
+    private readonly X509Certificate2Collection _trustRoots;
 
     public TestDevice(Uri collector, X509Certificate2? certificate, X509Certificate2Collection trustRoots)
     {
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = certificate is null ? null : [certificate],
-                RemoteCertificateValidationCallback = (_, server, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build((X509Certificate2)server!);
-                },
-            },
-        };
-        _channel = GrpcChannel.ForAddress(collector, new GrpcChannelOptions { HttpHandler = handler });
+        _certificate = certificate;
+        _trustRoots = trustRoots;
+        _channel = GrpcChannel.ForAddress(collector, new GrpcChannelOptions { HttpHandler = NewHandler() });
         Client = new Ingest.IngestClient(_channel);
     }
 
+    /// <summary>A fresh mTLS HTTP/2 handler with this device's certificate, for raw requests.</summary>
+    public SocketsHttpHandler NewHandler() => new()
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            ClientCertificates = _certificate is null ? null : [_certificate],
+            RemoteCertificateValidationCallback = (_, server, _, _) =>
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(_trustRoots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build((X509Certificate2)server!);
+            },
+        },
+    };
+
     public Ingest.IngestClient Client { get; }
+
 
     /// <summary>The mTLS channel, for other services of the collector (health, reflection).</summary>
     public GrpcChannel Channel => _channel;
@@ -49,12 +56,21 @@ internal sealed class TestDevice : IDisposable
     public async Task<List<IngestAck>> SendAsync(params TelemetryBatch[] batches)
     {
         using var call = await OpenAsync();
-        foreach (var batch in batches)
+        try
         {
-            await call.RequestStream.WriteAsync(batch);
+            foreach (var batch in batches)
+            {
+                await call.RequestStream.WriteAsync(batch);
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The collector ended the call while we were writing: its own status is on the
+            // response side, and that is the one that says why (as the agent reads it).
         }
 
-        await call.RequestStream.CompleteAsync();
         var acks = new List<IngestAck>();
         while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {

@@ -130,9 +130,10 @@ internal sealed class DeviceUplink
         {
             return acknowledged;
         }
-        catch (RpcException) when (receiving.IsCompleted)
+        catch (RpcException) when (!stopping.IsCancellationRequested)
         {
-            // Writing failed because the call ended; the response side says why.
+            // Writing failed because the call ended; the response side says why (its status and
+            // trailers, such as a retry delay), so that is what the caller sees.
         }
 
         await receiving;

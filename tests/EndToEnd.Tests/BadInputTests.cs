@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Convoy.Collector;
+using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Embedded;
+using Convoy.Pki;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>
+/// Bad input against a real Kestrel collector: each case gets its precise status and a message
+/// naming the field, nothing reaches Kafka, and the process goes on serving other devices.
+/// </summary>
+public sealed class BadInputTests : IAsyncLifetime
+{
+    private const string Tenant = "bad-input";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-bad-" + Guid.NewGuid().ToString("N"));
+    private EmbeddedKafkaCluster _kafka = null!;
+    private WebApplication _collector = null!;
+    private DevCertificates _certificates = null!;
+
+    public async Task InitializeAsync()
+    {
+        _kafka = EmbeddedKafkaCluster.Start();
+        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
+        _certificates = DevCertificates.Ensure(_folder);
+        _collector = CollectorHost.Build(
+            ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}", "--Collector:MaxBatchBytes=65536"],
+            services => services.AddSingleton(_kafka));
+        await _collector.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _collector.StopAsync();
+        await _collector.DisposeAsync();
+        _kafka.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    public static TheoryData<string, StatusCode, string> Cases => new()
+    {
+        { "sequence 0", StatusCode.InvalidArgument, "sequence must start at 1" },
+        { "unequal columns", StatusCode.InvalidArgument, "temperatures[0].temperature_c has 1 values but temperatures[0].offset_ms has 2" },
+        { "offsets backwards", StatusCode.InvalidArgument, "temperatures[0].offset_ms goes backwards at index 1" },
+        { "NaN", StatusCode.InvalidArgument, "temperatures[0].temperature_c[0] is NaN" },
+        { "latitude 91", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91" },
+        { "from the future", StatusCode.InvalidArgument, "in the future" },
+        { "empty", StatusCode.InvalidArgument, "no readings" },
+        { "unknown sensor kind", StatusCode.InvalidArgument, "scalars[0].kind 0 is not a known ScalarKind" },
+        { "another device", StatusCode.PermissionDenied, "device_id 'truck-2'" },
+        { "another tenant", StatusCode.PermissionDenied, "tenant_id 'someone-else'" },
+        { "oversized", StatusCode.ResourceExhausted, "exceeds the maximum" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task BadBatch_GetsItsStatusAndNamesTheField_AndNothingIsWritten(string defect, StatusCode expected, string named)
+    {
+        using var device = Device("truck-1");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => device.SendAsync(Defective(defect)));
+
+        Assert.Equal(expected, error.StatusCode);
+        Assert.Contains(named, error.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)), r => r.Message.Key == "truck-1");
+        await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task MalformedProtobuf_IsInvalidArgument()
+    {
+        using var device = Device("truck-1");
+        using var call = device.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(IngestWire.Stream, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
+
+        await call.RequestStream.WriteAsync([0x12, 0xFF, 0xFF, 0xFF, 0x0F, 0x01]); // device_id claiming 4 GB in a 6-byte message
+        await call.RequestStream.CompleteAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("device_id is truncated or not valid protobuf", error.Status.Detail, StringComparison.Ordinal);
+        await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task WrongContentType_IsRefusedBeforeAnyHandler()
+    {
+        using var device = Device("truck-1");
+        using var http = new HttpClient(device.NewHandler()) { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var content = new StringContent("{\"sequence\": 1}");
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var response = await http.PostAsync(new Uri(CollectorHost.Address(_collector), "/convoy.telemetry.v1.Ingest/Stream"), content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task CallWithoutTls_CannotReachTheService()
+    {
+        var plain = new UriBuilder(CollectorHost.Address(_collector)) { Scheme = "http" }.Uri;
+        using var http = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.PostAsync(new Uri(plain, "/convoy.telemetry.v1.Ingest/Stream"), new ByteArrayContent([])));
+    }
+
+    private async Task AnotherDeviceIsStillServedAsync()
+    {
+        using var healthy = Device("healthy-" + Guid.NewGuid().ToString("N")[..6]);
+        var name = KafkaDeviceName(healthy);
+        var acks = await healthy.SendAsync(TestDevice.Batch(name, 1));
+        Assert.Equal(1UL, acks[^1].AckedSequence);
+    }
+
+    private readonly Dictionary<TestDevice, string> _names = [];
+
+    private string KafkaDeviceName(TestDevice device) => _names[device];
+
+    private TestDevice Device(string name)
+    {
+        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(Tenant, name));
+        var device = new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
+            CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
+        _names[device] = name;
+        return device;
+    }
+
+    private static TelemetryBatch Defective(string defect)
+    {
+        var batch = TestDevice.Batch("truck-1", 1);
+        var zone = batch.Temperatures[0];
+        switch (defect)
+        {
+            case "sequence 0": batch.Sequence = 0; break;
+            case "unequal columns": zone.TemperatureC.RemoveAt(2); zone.TemperatureC.RemoveAt(1); zone.OffsetMs.RemoveAt(2); break;
+            case "offsets backwards": zone.OffsetMs[1] = 0; zone.OffsetMs[0] = 500; break;
+            case "NaN": zone.TemperatureC[0] = float.NaN; break;
+            case "latitude 91":
+                batch.Gps = new GpsColumns { OffsetMs = { 0 }, LatitudeDeg = { 91 }, LongitudeDeg = { 4 }, SpeedKmh = { 0 }, HeadingDeg = { 0 } };
+                break;
+            case "from the future": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds(); break;
+            case "empty": batch.Temperatures.Clear(); break;
+            case "unknown sensor kind": batch.Scalars.Add(new ScalarColumns { OffsetMs = { 0 }, Value = { 1 } }); break;
+            case "another device": batch.DeviceId = "truck-2"; break;
+            case "another tenant": batch.TenantId = "someone-else"; break;
+            case "oversized":
+                for (uint i = 3; i < 20_000; i++)
+                {
+                    zone.OffsetMs.Add(i * 10);
+                    zone.TemperatureC.Add(3);
+                }
+
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(defect), defect, null);
+        }
+
+        return batch;
+    }
+}
