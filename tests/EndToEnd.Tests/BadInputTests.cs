@@ -18,29 +18,12 @@ namespace Convoy.EndToEnd.Tests;
 public sealed class BadInputTests : IAsyncLifetime
 {
     private const string Tenant = "bad-input";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-bad-" + Guid.NewGuid().ToString("N"));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
-    private DevCertificates _certificates = null!;
+    private readonly Dictionary<TestDevice, string> _names = [];
+    private TestCollector _collector = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
-        _certificates = DevCertificates.Ensure(_folder);
-        _collector = CollectorHost.Build(
-            ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}", "--Collector:MaxBatchBytes=65536"],
-            services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
-    }
+    public async Task InitializeAsync() => _collector = await TestCollector.StartAsync([Tenant], "--Collector:MaxBatchBytes=65536");
 
-    public async Task DisposeAsync()
-    {
-        await _collector.StopAsync();
-        await _collector.DisposeAsync();
-        _kafka.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public async Task DisposeAsync() => await _collector.DisposeAsync();
 
     public static TheoryData<string, StatusCode, string> Cases => new()
     {
@@ -67,7 +50,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
         Assert.Equal(expected, error.StatusCode);
         Assert.Contains(named, error.Status.Detail, StringComparison.Ordinal);
-        Assert.DoesNotContain(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)), r => r.Message.Key == "truck-1");
+        Assert.DoesNotContain(_collector.Telemetry(Tenant), r => r.Message.Key == "truck-1");
         await AnotherDeviceIsStillServedAsync();
     }
 
@@ -94,7 +77,7 @@ public sealed class BadInputTests : IAsyncLifetime
         using var content = new StringContent("{\"sequence\": 1}");
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
-        using var response = await http.PostAsync(new Uri(CollectorHost.Address(_collector), "/convoy.telemetry.v1.Ingest/Stream"), content);
+        using var response = await http.PostAsync(new Uri(_collector.Address, "/convoy.telemetry.v1.Ingest/Stream"), content);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
@@ -102,7 +85,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task CallWithoutTls_CannotReachTheService()
     {
-        var plain = new UriBuilder(CollectorHost.Address(_collector)) { Scheme = "http" }.Uri;
+        var plain = new UriBuilder(_collector.Address) { Scheme = "http" }.Uri;
         using var http = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.PostAsync(new Uri(plain, "/convoy.telemetry.v1.Ingest/Stream"), new ByteArrayContent([])));
@@ -116,15 +99,11 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal(1UL, acks[^1].AckedSequence);
     }
 
-    private readonly Dictionary<TestDevice, string> _names = [];
-
     private string KafkaDeviceName(TestDevice device) => _names[device];
 
     private TestDevice Device(string name)
     {
-        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(Tenant, name));
-        var device = new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
-            CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
+        var device = _collector.Device(Tenant, name);
         _names[device] = name;
         return device;
     }

@@ -13,31 +13,19 @@ namespace Convoy.EndToEnd.Tests;
 public sealed class CollectorOperationsTests : IAsyncLifetime
 {
     private const string Tenant = "ops";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-ops-" + Guid.NewGuid().ToString("N"));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
+    private TestCollector _collector = null!;
     private TestDevice _device = null!;
 
     public async Task InitializeAsync()
     {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
-        var certificates = DevCertificates.Ensure(_folder);
-        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"],
-            services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
-        var (certificate, key) = certificates.EnsureDevice(new DeviceIdentity(Tenant, "truck-1"));
-        _device = new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
-            CertificateIssuer.LoadPemCertificates(certificates.AuthorityCertificatePath));
+        _collector = await TestCollector.StartAsync([Tenant]);
+        _device = _collector.Device(Tenant, "truck-1");
     }
 
     public async Task DisposeAsync()
     {
         _device.Dispose();
-        await _collector.StopAsync();
         await _collector.DisposeAsync();
-        _kafka.Dispose();
-        Directory.Delete(_folder, recursive: true);
     }
 
     [Fact]
@@ -66,7 +54,7 @@ public sealed class CollectorOperationsTests : IAsyncLifetime
     {
         await _device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 2));
         using var http = new HttpClient();
-        var metrics = CollectorHost.MetricsAddress(_collector)!;
+        var metrics = CollectorHost.MetricsAddress(_collector.App)!;
 
         string text = string.Empty;
         await Eventually.HoldsAsync(() =>

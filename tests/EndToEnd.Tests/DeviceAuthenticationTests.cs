@@ -18,29 +18,15 @@ namespace Convoy.EndToEnd.Tests;
 public sealed class DeviceAuthenticationTests : IAsyncLifetime
 {
     private const string Tenant = "fleet-one";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-auth-" + Guid.NewGuid().ToString("N"));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
-    private DevCertificates _certificates = null!;
     private readonly MeterTotals _meters = new();
+    private TestCollector _collector = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 2);
-        _certificates = DevCertificates.Ensure(_folder);
-        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"],
-            services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
-    }
+    public async Task InitializeAsync() => _collector = await TestCollector.StartAsync([Tenant]);
 
     public async Task DisposeAsync()
     {
-        await _collector.StopAsync();
         await _collector.DisposeAsync();
-        _kafka.Dispose();
         _meters.Dispose();
-        Directory.Delete(_folder, recursive: true);
     }
 
     [Fact]
@@ -51,7 +37,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
         var acks = await SendAsync(certificate, Batch("truck-7", sequence: 1));
 
         Assert.Equal(1UL, Assert.Single(acks).AckedSequence);
-        var record = Assert.Single(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+        var record = Assert.Single(_collector.Telemetry(Tenant));
         Assert.Equal("truck-7", record.Message.Key);
     }
 
@@ -61,7 +47,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<RpcException>(() => SendAsync(certificate: null, Batch("ghost", sequence: 1)));
 
         AssertRefusedAtTls(error);
-        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+        Assert.Empty(_collector.Telemetry(Tenant));
     }
 
     [Fact]
@@ -73,18 +59,18 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<RpcException>(() => SendAsync(certificate, Batch("rogue", sequence: 1)));
 
         AssertRefusedAtTls(error);
-        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+        Assert.Empty(_collector.Telemetry(Tenant));
     }
 
     [Fact]
     public async Task CertificateWithoutIdentityUri_CannotSend_AndNothingReachesKafka()
     {
-        using var certificate = CertificateWithoutIdentity(_certificates.Authority);
+        using var certificate = CertificateWithoutIdentity(_collector.Certificates.Authority);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => SendAsync(certificate, Batch("nameless", sequence: 1)));
 
         AssertRefusedAtTls(error);
-        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+        Assert.Empty(_collector.Telemetry(Tenant));
     }
 
     [Fact]
@@ -97,7 +83,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Contains("truck-9", error.Status.Detail, StringComparison.Ordinal);
         await Eventually.HoldsAsync(() => _meters["convoy.collector.access.refused", Tenant] >= 1, TimeSpan.FromSeconds(5), "the refusal to be counted");
-        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)));
+        Assert.Empty(_collector.Telemetry(Tenant));
     }
 
     /// <summary>
@@ -109,7 +95,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
 
     private X509Certificate2 DeviceCertificate(string device)
     {
-        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(Tenant, device));
+        var (certificate, key) = _collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, device));
         return CertificateIssuer.LoadPem(certificate, key);
     }
 
@@ -117,7 +103,7 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
 
     private async Task<List<IngestAck>> SendAsync(X509Certificate2? certificate, TelemetryBatch batch)
     {
-        using var device = new TestDevice(CollectorHost.Address(_collector), certificate, CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
+        using var device = new TestDevice(_collector.Address, certificate, CertificateIssuer.LoadPemCertificates(_collector.Certificates.AuthorityCertificatePath));
         return await device.SendAsync(batch);
     }
 

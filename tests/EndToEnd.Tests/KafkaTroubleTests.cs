@@ -19,33 +19,13 @@ namespace Convoy.EndToEnd.Tests;
 public sealed class KafkaTroubleTests : IAsyncLifetime
 {
     private const string Tenant = "trouble";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-trouble-" + Guid.NewGuid().ToString("N"));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
-    private DevCertificates _certificates = null!;
+    private TestCollector _collector = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 2);
-        _certificates = DevCertificates.Ensure(_folder);
-        _collector = CollectorHost.Build(
-        [
-            "--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}",
-            // Give up on a write after 4 s instead of 30 s, so the test sees UNAVAILABLE soon.
-            "--Kafka:Properties:message.timeout.ms=4000",
-        ], services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
-    }
+    public async Task InitializeAsync() =>
+        // Give up on a write after 4 s instead of 30 s, so the test sees UNAVAILABLE soon.
+        _collector = await TestCollector.StartAsync([Tenant], "--Kafka:Properties:message.timeout.ms=4000");
 
-    public async Task DisposeAsync()
-    {
-        _kafka.SetBrokerUp();
-        await _collector.StopAsync();
-        await _collector.DisposeAsync();
-        _kafka.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public async Task DisposeAsync() => await _collector.DisposeAsync();
 
     [Fact]
     public async Task BrokerDown_NoAckForTheUnconfirmedBatch_UnavailableThenResentAndLandedOnce()
@@ -56,7 +36,7 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(1UL, call.ResponseStream.Current.AckedSequence);
 
-        _kafka.SetBrokerDown();
+        _collector.Kafka.SetBrokerDown();
         await call.RequestStream.WriteAsync(TestDevice.Batch("truck-1", 2));
         var acksWhileDown = new List<ulong>();
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
@@ -71,7 +51,7 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Contains("up to sequence 1 is safe", error.Status.Detail, StringComparison.Ordinal);
 
-        _kafka.SetBrokerUp();
+        _collector.Kafka.SetBrokerUp();
         // As the agent does: send again until acknowledged (the producer may need a moment to
         // reconnect, and may say UNAVAILABLE once more meanwhile).
         List<IngestAck>? acks = null;
@@ -97,7 +77,7 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
         using var device = Device("truck-2");
         await device.SendAsync(TestDevice.Batch("truck-2", 1)); // connections and producer id in place
 
-        _kafka.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.NotEnoughReplicas, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut);
+        _collector.Kafka.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.NotEnoughReplicas, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut);
         var acks = await device.SendAsync(TestDevice.Batch("truck-2", 2), TestDevice.Batch("truck-2", 3));
 
         Assert.Equal(3UL, acks[^1].AckedSequence);
@@ -126,7 +106,7 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
         await call.RequestStream.WriteAsync(TestDevice.Batch("truck-4", 1));
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
 
-        var stopping = _collector.StopAsync();
+        var stopping = _collector.App.StopAsync();
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
             while (await call.ResponseStream.MoveNext(CancellationToken.None))
@@ -140,15 +120,10 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
         Assert.Equal([1UL], Sequences("truck-4"));
     }
 
-    private TestDevice Device(string name)
-    {
-        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(Tenant, name));
-        return new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
-            CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
-    }
+    private TestDevice Device(string name) => _collector.Device(Tenant, name);
 
     private List<ulong> Sequences(string device) =>
-        KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant))
+        _collector.Telemetry(Tenant)
             .Where(r => r.Message.Key == device)
             .Select(KafkaTopics.Sequence)
             .Order()

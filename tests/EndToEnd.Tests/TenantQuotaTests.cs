@@ -18,25 +18,15 @@ namespace Convoy.EndToEnd.Tests;
 /// </summary>
 public sealed class TenantQuotaTests : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-quota-" + Guid.NewGuid().ToString("N"));
+    private readonly string _tenants = Path.Combine(Path.GetTempPath(), "convoy-tenants-" + Guid.NewGuid().ToString("N") + ".json");
     private readonly ITestOutputHelper _output;
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
-    private DevCertificates _certificates = null!;
+    private TestCollector _collector = null!;
 
     public TenantQuotaTests(ITestOutputHelper output) => _output = output;
 
     public async Task InitializeAsync()
     {
-        _kafka = EmbeddedKafkaCluster.Start();
-        foreach (string tenant in new[] { "flood", "calm", "off", "stranger" })
-        {
-            _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), partitions: 1);
-        }
-
-        _certificates = DevCertificates.Ensure(_folder);
-        string tenants = Path.Combine(_folder, "tenants.json");
-        await File.WriteAllTextAsync(tenants, """
+        await File.WriteAllTextAsync(_tenants, """
             {
               "Open": false,
               "Tenants": {
@@ -46,18 +36,13 @@ public sealed class TenantQuotaTests : IAsyncLifetime
               }
             }
             """);
-        _collector = CollectorHost.Build(
-            ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}", $"--Collector:TenantsFile={tenants}"],
-            services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
+        _collector = await TestCollector.StartAsync(["flood", "calm", "off", "stranger"], $"--Collector:TenantsFile={_tenants}");
     }
 
     public async Task DisposeAsync()
     {
-        await _collector.StopAsync();
         await _collector.DisposeAsync();
-        _kafka.Dispose();
-        Directory.Delete(_folder, recursive: true);
+        File.Delete(_tenants);
     }
 
     [Theory]
@@ -71,7 +56,7 @@ public sealed class TenantQuotaTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Contains(reason, error.Status.Detail, StringComparison.Ordinal);
-        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(tenant)));
+        Assert.Empty(_collector.Telemetry(tenant));
     }
 
     [Fact]
@@ -96,9 +81,9 @@ public sealed class TenantQuotaTests : IAsyncLifetime
         Assert.Contains("over its quota of 2000 readings/s", floodError.Status.Detail, StringComparison.Ordinal);
         Assert.True(long.Parse(floodError.Trailers.GetValue("grpc-retry-pushback-ms")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
         Assert.InRange(floodAcked, 1UL, 19UL); // the burst got through, the flood did not
-        var floodInKafka = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic("flood")).Select(KafkaTopics.Sequence).Order().ToList();
+        var floodInKafka = _collector.Telemetry("flood").Select(KafkaTopics.Sequence).Order().ToList();
         Assert.Equal(Enumerable.Range(1, (int)floodAcked).Select(i => (ulong)i), floodInKafka); // exactly what was acknowledged
-        var calmInKafka = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic("calm")).Select(KafkaTopics.Sequence).Order().ToList();
+        var calmInKafka = _collector.Telemetry("calm").Select(KafkaTopics.Sequence).Order().ToList();
         Assert.Equal(Enumerable.Range(1, 85).Select(i => (ulong)i), calmInKafka);
         _output.WriteLine($"tenant calm ack latency alone: p50 {Percentile(alone, 50):0.0} ms, p99 {Percentile(alone, 99):0.0} ms; " +
             $"beside the flood: p50 {Percentile(beside, 50):0.0} ms, p99 {Percentile(beside, 99):0.0} ms");
@@ -179,10 +164,5 @@ public sealed class TenantQuotaTests : IAsyncLifetime
         return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
     }
 
-    private TestDevice Device(string tenant, string name)
-    {
-        var (certificate, key) = _certificates.EnsureDevice(new DeviceIdentity(tenant, name));
-        return new TestDevice(CollectorHost.Address(_collector), CertificateIssuer.LoadPem(certificate, key),
-            CertificateIssuer.LoadPemCertificates(_certificates.AuthorityCertificatePath));
-    }
+    private TestDevice Device(string tenant, string name) => _collector.Device(tenant, name);
 }

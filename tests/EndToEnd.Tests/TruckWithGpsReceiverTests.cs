@@ -17,40 +17,22 @@ namespace Convoy.EndToEnd.Tests;
 public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
 {
     private const string Tenant = "gps-fleet";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-gps-" + Guid.NewGuid().ToString("N"));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
+    private TestCollector _collector = null!;
 
-    public async Task InitializeAsync()
-    {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
-        _collector = CollectorHost.Build(
-        [
-            "--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}",
-            // The capture is from 2020: accept readings that old.
-            "--Collector:MaxBatchAge=3650.00:00:00",
-        ], services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
-    }
+    // The capture is from 2020: accept readings that old.
+    public async Task InitializeAsync() => _collector = await TestCollector.StartAsync([Tenant], "--Collector:MaxBatchAge=3650.00:00:00");
 
-    public async Task DisposeAsync()
-    {
-        await _collector.StopAsync();
-        await _collector.DisposeAsync();
-        _kafka.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public async Task DisposeAsync() => await _collector.DisposeAsync();
 
     [Fact]
     public async Task ReplayedReceiver_EveryValidFixArrivesInKafka_WithExactCoordinates()
     {
-        DevCertificates.Ensure(_folder).EnsureDevice(new DeviceIdentity(Tenant, "rtk-truck"));
+        _collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, "rtk-truck"));
         using var agent = EdgeAgentHost.Build(
         [
-            $"--EdgeAgent:Collectors:0={CollectorHost.Address(_collector)}",
+            $"--EdgeAgent:Collectors:0={_collector.Address}",
             "--EdgeAgent:DevCertificates=true",
-            $"--EdgeAgent:CertificatesFolder={_folder}",
+            $"--EdgeAgent:CertificatesFolder={_collector.Folder}",
             $"--EdgeAgent:Device:Tenant={Tenant}",
             "--EdgeAgent:Device:Id=rtk-truck",
             "--EdgeAgent:Device:BatchSpan=00:00:02",
@@ -65,7 +47,7 @@ public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
             TimeSpan.FromSeconds(30), "every batch of the replayed capture to be acknowledged");
         await agent.StopAsync();
 
-        var batches = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant))
+        var batches = _collector.Telemetry(Tenant)
             .Select(r => TelemetryBatch.Parser.ParseFrom(r.Message.Value)).OrderBy(b => b.Sequence).ToList();
         Assert.Equal(Enumerable.Range(1, batches.Count).Select(i => (ulong)i), batches.Select(b => b.Sequence));
         Assert.Equal(buffer.LastSequence, (ulong)batches.Count);
