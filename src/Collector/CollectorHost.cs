@@ -77,7 +77,8 @@ public static class CollectorHost
         }
 
         options.Validate();
-        var (serverCertificate, trustRoots, devFolder) = LoadCertificates(options);
+        var (certificatePath, keyPath, trustRootsPath, devFolder) = CertificatePaths(options);
+        var certificates = new CertificateFiles(certificatePath, keyPath, trustRootsPath, TimeProvider.System);
 
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(options);
@@ -99,7 +100,8 @@ public static class CollectorHost
         }
 
         builder.Services.AddSingleton<TenantRegistry>();
-        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(trustRoots, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
+        builder.Services.AddSingleton(certificates);
+        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(() => certificates.TrustRoots, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>()));
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
@@ -124,7 +126,8 @@ public static class CollectorHost
                 listen.Protocols = HttpProtocols.Http2;
                 listen.UseHttps(https =>
                 {
-                    https.ServerCertificate = serverCertificate;
+                    // Asked per handshake, so a rotated certificate is used without a restart.
+                    https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
                     https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
                     https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
                     https.ClientCertificateValidation = (certificate, chain, errors) =>
@@ -139,6 +142,7 @@ public static class CollectorHost
         });
 
         var app = builder.Build();
+        certificates.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector");
         app.Use(static (context, next) =>
         {
             // The plain-HTTP listener serves /metrics and nothing else: device traffic needs TLS.
@@ -187,22 +191,20 @@ public static class CollectorHost
         return url is null ? null : new Uri(new Uri(url), "/metrics");
     }
 
-    private static (X509Certificate2 Server, X509Certificate2Collection TrustRoots, string? DevFolder) LoadCertificates(CollectorOptions options)
+    private static (string Certificate, string Key, string TrustRoots, string? DevFolder) CertificatePaths(CollectorOptions options)
     {
         if (options.ServerCertificate is null && options.DevCertificates)
         {
             var dev = DevCertificates.Ensure(options.DevCertificatesFolder);
-            return (CertificateIssuer.LoadPem(dev.ServerCertificatePath, dev.ServerKeyPath),
-                CertificateIssuer.LoadPemCertificates(dev.AuthorityCertificatePath), dev.Folder);
+            return (dev.ServerCertificatePath, dev.ServerKeyPath, dev.AuthorityCertificatePath, dev.Folder);
         }
 
-        var roots = CertificateIssuer.LoadPemCertificates(options.DeviceTrustRoots!);
-        if (roots.Count == 0)
+        if (CertificateIssuer.LoadPemCertificates(options.DeviceTrustRoots!).Count == 0)
         {
             throw new OptionsValidationException("Collector:DeviceTrustRoots", typeof(CollectorOptions),
                 [$"Configuration 'Collector:DeviceTrustRoots' names '{options.DeviceTrustRoots}', which holds no PEM certificate."]);
         }
 
-        return (CertificateIssuer.LoadPem(options.ServerCertificate!, options.ServerKey!), roots, null);
+        return (options.ServerCertificate!, options.ServerKey!, options.DeviceTrustRoots!, null);
     }
 }

@@ -48,4 +48,12 @@ internal static partial class CollectorLog
     [LoggerMessage(EventId = 52, EventName = "TenantRefused", Level = LogLevel.Warning,
         Message = "Refused a stream of {Tenant}/{Device}: {Status} {Reason}")]
     public static partial void TenantRefused(ILogger logger, string tenant, string device, Grpc.Core.StatusCode status, string reason);
+
+    [LoggerMessage(EventId = 3, EventName = "CertificatesReloaded", Level = LogLevel.Information,
+        Message = "Reloaded the {What} from {Path}; new connections use it, open streams continue")]
+    public static partial void CertificatesReloaded(ILogger logger, string what, string path);
+
+    [LoggerMessage(EventId = 4, EventName = "CertificatesReloadFailed", Level = LogLevel.Error,
+        Message = "Could not reload certificates, keeping the ones in use: {Reason}")]
+    public static partial void CertificatesReloadFailed(ILogger logger, string reason);
 }

@@ -13,12 +13,12 @@ namespace Convoy.Collector.Authentication;
 /// </summary>
 internal sealed class DeviceCertificateValidator
 {
-    private readonly X509Certificate2Collection _trustRoots;
+    private readonly Func<X509Certificate2Collection> _trustRoots;
     private readonly ILogger<DeviceCertificateValidator> _logger;
     private readonly TimeProvider _time;
     private readonly CollectorMetrics _metrics;
 
-    public DeviceCertificateValidator(X509Certificate2Collection trustRoots, ILogger<DeviceCertificateValidator> logger, TimeProvider time, CollectorMetrics metrics)
+    public DeviceCertificateValidator(Func<X509Certificate2Collection> trustRoots, ILogger<DeviceCertificateValidator> logger, TimeProvider time, CollectorMetrics metrics)
     {
         _metrics = metrics;
         _trustRoots = trustRoots;
@@ -30,7 +30,7 @@ internal sealed class DeviceCertificateValidator
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_trustRoots);
+        chain.ChainPolicy.CustomTrustStore.AddRange(_trustRoots());
         // Revocation lists arrive with the operator PKI; until then a certificate is revoked by
         // removing its CA from the trust roots.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
