@@ -35,6 +35,7 @@ public static class CollectorHost
         each into its tenant's Kafka topic, acknowledging a batch only after Kafka has it.
 
         Usage: Convoy.Collector [--Key=Value ...]
+               Convoy.Collector pki <command> ...   the operators' PKI (pki --help)
         Every setting can also come from appsettings.json or an environment variable
         (Collector__Port=5443, Kafka__BootstrapServers=...).
 
@@ -44,6 +45,7 @@ public static class CollectorHost
           --Collector:ServerCertificate=PEM      server certificate
           --Collector:ServerKey=PEM              its private key (PKCS#8)
           --Collector:DeviceTrustRoots=PEM       CA certificate(s) device certificates must chain to
+          --Collector:RevocationList=CRL         revoked device certificates (from `pki revoke`), followed on disk
           --Collector:DevCertificates=true       generate development certificates instead (never in production;
                                                  automatic in the Development environment when none are set)
           --Collector:DevCertificatesFolder=DIR  where they go (.convoy/dev-certs)
@@ -78,7 +80,7 @@ public static class CollectorHost
 
         options.Validate();
         var (certificatePath, keyPath, trustRootsPath, devFolder) = CertificatePaths(options);
-        var certificates = new CertificateFiles(certificatePath, keyPath, trustRootsPath, TimeProvider.System);
+        var certificates = new CertificateFiles(certificatePath, keyPath, trustRootsPath, options.RevocationList, TimeProvider.System);
 
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(options);
@@ -101,7 +103,9 @@ public static class CollectorHost
 
         builder.Services.AddSingleton<TenantRegistry>();
         builder.Services.AddSingleton(certificates);
-        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(() => certificates.TrustRoots, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
+        builder.Services.AddSingleton<CertificateWatcher>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<CertificateWatcher>());
+        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(() => certificates.TrustRoots, () => certificates.Revoked, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>()));
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();

@@ -30,6 +30,9 @@ public sealed class CollectorOptions
     /// <summary>PEM file of the CA certificate(s) that device certificates must chain to.</summary>
     public string? DeviceTrustRoots { get; set; }
 
+    /// <summary>Certificate revocation list (PEM or DER) of device certificates; followed on disk. Optional.</summary>
+    public string? RevocationList { get; set; }
+
     /// <summary>
     /// Generate and use development certificates in <see cref="DevCertificatesFolder"/> when the
     /// three files above are not set. Off by default: a production collector never runs on
@@ -117,6 +120,11 @@ public sealed class CollectorOptions
         if (MaxTrackedDevices < 1000)
         {
             throw Invalid("Collector:MaxTrackedDevices", $"must be at least 1000, was {MaxTrackedDevices}");
+        }
+
+        if (RevocationList is not null && !File.Exists(RevocationList))
+        {
+            throw Invalid("Collector:RevocationList", $"names '{RevocationList}', which does not exist");
         }
 
         if (TenantsFile is not null && !File.Exists(TenantsFile))

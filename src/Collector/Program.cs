@@ -1,5 +1,10 @@
 using Convoy.Collector;
 
+if (args.Length > 0 && args[0] == "pki")
+{
+    return Convoy.Pki.PkiCommands.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(CollectorHost.Help);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Convoy.Collector.Authentication;
 
 /// <summary>
-/// The server certificate and the device trust roots, followed on disk: when a file changes they
+/// The server certificate, the device trust roots and the revocation list, followed on disk: when a file changes they
 /// are read again (checked at most once a second, on the next TLS handshake), so certificates
 /// rotate without a restart and without touching open streams. A file that cannot be read (say,
 /// caught half-written) leaves the previous certificates in use, and is tried again.
@@ -16,19 +16,23 @@ internal sealed class CertificateFiles
     private readonly string _certificatePath;
     private readonly string _keyPath;
     private readonly string _trustRootsPath;
+    private readonly string? _revocationListPath;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private DateTimeOffset _checkedAt;
-    private (DateTime Certificate, DateTime Key, DateTime Roots) _stamps;
+    private (DateTime Certificate, DateTime Key, DateTime Roots, DateTime Revocations) _stamps;
+    private RevocationList _revoked;
     private X509Certificate2 _server;
     private X509Certificate2Collection _roots;
 
     /// <summary>Loads the files now, so a bad one stops the start-up rather than the first handshake.</summary>
-    public CertificateFiles(string certificatePath, string keyPath, string trustRootsPath, TimeProvider time)
+    public CertificateFiles(string certificatePath, string keyPath, string trustRootsPath, string? revocationListPath, TimeProvider time)
     {
         _certificatePath = certificatePath;
         _keyPath = keyPath;
         _trustRootsPath = trustRootsPath;
+        _revocationListPath = revocationListPath;
+        _revoked = revocationListPath is null ? RevocationList.Empty : RevocationList.Load(revocationListPath);
         _time = time;
         _stamps = Stamps();
         _server = CertificateIssuer.LoadPem(certificatePath, keyPath);
@@ -48,6 +52,16 @@ internal sealed class CertificateFiles
         }
     }
 
+    /// <summary>The revoked device certificates (empty without Collector:RevocationList).</summary>
+    public RevocationList Revoked
+    {
+        get
+        {
+            Refresh();
+            return Volatile.Read(ref _revoked);
+        }
+    }
+
     public X509Certificate2Collection TrustRoots
     {
         get
@@ -57,7 +71,8 @@ internal sealed class CertificateFiles
         }
     }
 
-    private void Refresh()
+    /// <summary>Re-reads changed files (at most once a second); also called by <see cref="CertificateWatcher"/>.</summary>
+    public void Refresh()
     {
         var now = _time.GetUtcNow();
         if (now - _checkedAt < CheckEvery)
@@ -87,6 +102,12 @@ internal sealed class CertificateFiles
                     CollectorLog.CertificatesReloaded(Logger, "server certificate", _certificatePath);
                 }
 
+                if (stamps.Revocations != _stamps.Revocations && _revocationListPath is not null)
+                {
+                    Volatile.Write(ref _revoked, RevocationList.Load(_revocationListPath));
+                    CollectorLog.CertificatesReloaded(Logger, "revocation list", _revocationListPath);
+                }
+
                 if (stamps.Roots != _stamps.Roots)
                 {
                     Volatile.Write(ref _roots, LoadRoots(_trustRootsPath));
@@ -95,15 +116,16 @@ internal sealed class CertificateFiles
 
                 _stamps = stamps;
             }
-            catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or ArgumentException or System.Formats.Asn1.AsnContentException)
             {
                 CollectorLog.CertificatesReloadFailed(Logger, e.Message);
             }
         }
     }
 
-    private (DateTime Certificate, DateTime Key, DateTime Roots) Stamps() =>
-        (File.GetLastWriteTimeUtc(_certificatePath), File.GetLastWriteTimeUtc(_keyPath), File.GetLastWriteTimeUtc(_trustRootsPath));
+    private (DateTime Certificate, DateTime Key, DateTime Roots, DateTime Revocations) Stamps() =>
+        (File.GetLastWriteTimeUtc(_certificatePath), File.GetLastWriteTimeUtc(_keyPath), File.GetLastWriteTimeUtc(_trustRootsPath),
+         _revocationListPath is null ? default : File.GetLastWriteTimeUtc(_revocationListPath));
 
     private static X509Certificate2Collection LoadRoots(string path)
     {

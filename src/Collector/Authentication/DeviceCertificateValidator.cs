@@ -8,18 +8,20 @@ namespace Convoy.Collector.Authentication;
 /// <summary>
 /// Decides during the TLS handshake whether a device certificate is acceptable: it must chain to
 /// one of the configured trust roots (and only those: the machine's store is not consulted), be
-/// within its validity period, and carry a Convoy identity URI. A refused certificate fails the
+/// within its validity period, not be on the revocation list, and carry a Convoy identity URI. A refused certificate fails the
 /// handshake, so nothing of that connection ever reaches a handler.
 /// </summary>
 internal sealed class DeviceCertificateValidator
 {
     private readonly Func<X509Certificate2Collection> _trustRoots;
+    private readonly Func<RevocationList> _revoked;
     private readonly ILogger<DeviceCertificateValidator> _logger;
     private readonly TimeProvider _time;
     private readonly CollectorMetrics _metrics;
 
-    public DeviceCertificateValidator(Func<X509Certificate2Collection> trustRoots, ILogger<DeviceCertificateValidator> logger, TimeProvider time, CollectorMetrics metrics)
+    public DeviceCertificateValidator(Func<X509Certificate2Collection> trustRoots, Func<RevocationList> revoked, ILogger<DeviceCertificateValidator> logger, TimeProvider time, CollectorMetrics metrics)
     {
+        _revoked = revoked;
         _metrics = metrics;
         _trustRoots = trustRoots;
         _logger = logger;
@@ -31,8 +33,8 @@ internal sealed class DeviceCertificateValidator
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(_trustRoots());
-        // Revocation lists arrive with the operator PKI; until then a certificate is revoked by
-        // removing its CA from the trust roots.
+        // Revocation is checked below against the operator's CRL file (Collector:RevocationList),
+        // not through the platform's online checks, which a closed network would stall.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
         chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")); // clientAuth
@@ -53,6 +55,13 @@ internal sealed class DeviceCertificateValidator
             string reason = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : errors.ToString();
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, reason);
             _metrics.AccessRefused(string.Empty, "untrusted-certificate");
+            return false;
+        }
+
+        if (_revoked().IsRevoked(certificate))
+        {
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, "revoked");
+            _metrics.AccessRefused(string.Empty, "revoked-certificate");
             return false;
         }
 

@@ -25,6 +25,7 @@ internal sealed class IngestService
     private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
     private readonly TelemetryProducer _producer;
     private readonly TenantRegistry _tenants;
+    private readonly CertificateWatcher _certificates;
     private readonly BatchValidator _validator;
     private readonly DeviceHighWaterMarks _marks;
     private readonly CollectorMetrics _metrics;
@@ -34,12 +35,13 @@ internal sealed class IngestService
     private readonly CollectorOptions _options;
     private readonly CancellationToken _stopping;
 
-    public IngestService(TelemetryProducer producer, TenantRegistry tenants, BatchValidator validator, DeviceHighWaterMarks marks, CollectorMetrics metrics,
+    public IngestService(TelemetryProducer producer, TenantRegistry tenants, CertificateWatcher certificates, BatchValidator validator, DeviceHighWaterMarks marks, CollectorMetrics metrics,
         IOptions<CollectorOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<IngestService> logger)
     {
         _stopping = lifetime.ApplicationStopping;
         _producer = producer;
         _tenants = tenants;
+        _certificates = certificates;
         _validator = validator;
         _marks = marks;
         _metrics = metrics;
@@ -69,8 +71,11 @@ internal sealed class IngestService
         var stream = new DeviceStream(device.Identity, _window, _marks, _metrics);
         CollectorLog.StreamOpened(_logger, device.Tenant, device.Device, context.Peer, stream.Acked);
         _metrics.StreamOpened(device.Tenant);
-        // Reading stops when the device goes, when Kafka refused a batch, or when the collector stops.
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping);
+        // Reading stops when the device goes, when Kafka refused a batch, when the collector stops,
+        // or when the device's certificate is revoked.
+        using var revoked = new CancellationTokenSource();
+        using var following = _certificates.Follow(context.GetHttpContext().Connection.ClientCertificate!, revoked);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping, revoked.Token);
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
         TimeSpan retryAfter = TimeSpan.Zero;
@@ -119,7 +124,8 @@ internal sealed class IngestService
             // Let in-flight writes finish so their acks go out before the call ends.
             await stream.DrainAsync(context.CancellationToken);
         }
-        catch (OperationCanceledException) when ((stream.Failed.IsCancellationRequested || _stopping.IsCancellationRequested) && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when ((stream.Failed.IsCancellationRequested || _stopping.IsCancellationRequested || revoked.IsCancellationRequested)
+            && !context.CancellationToken.IsCancellationRequested)
         {
             // Stop reading, but let what is in flight land and be acknowledged.
             await stream.DrainAsync(context.CancellationToken);
@@ -142,6 +148,14 @@ internal sealed class IngestService
         if (refusal is { } status)
         {
             throw new RpcException(status, retryAfter > TimeSpan.Zero ? RetryAfter(retryAfter) : []);
+        }
+
+        if (revoked.IsCancellationRequested)
+        {
+            _metrics.AccessRefused(device.Tenant, "revoked-certificate");
+            CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, StatusCode.PermissionDenied, "certificate revoked");
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"this device's certificate has been revoked; everything up to sequence {stream.Acked} is safe. Install a new certificate."));
         }
 
         if (_stopping.IsCancellationRequested)
