@@ -82,6 +82,39 @@ public sealed class PkiAndRevocationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AgentCertificateRotatedAndOldOneRevoked_AgentCarriesOnWithTheNewOne()
+    {
+        using var meters = new MeterTotals();
+        Assert.Equal(0, Pki("issue-device", "--ca", Ca, "--out", Path.Combine(_folder, "out"), "--tenant", Tenant, "--device", "truck-001"));
+        using var agent = Convoy.EdgeAgent.EdgeAgentHost.Build(
+        [
+            $"--EdgeAgent:Collectors:0={CollectorHost.Address(_collector)}",
+            $"--EdgeAgent:TrustRoots={Path.Combine(Ca, "ca.crt")}",
+            $"--EdgeAgent:CertificatesFolder={Path.Combine(_folder, "out")}",
+            $"--EdgeAgent:Simulator:Tenant={Tenant}",
+            "--EdgeAgent:Simulator:Trucks=1",
+            "--EdgeAgent:Simulator:TimeScale=600",
+            "--EdgeAgent:Simulator:StartInPast=03:00:00",
+            "--EdgeAgent:Simulator:BatchSpan=00:01:00",
+            "--EdgeAgent:ReconnectDelay=00:00:00.2",
+        ]);
+        await agent.StartAsync();
+        var buffer = agent.Services.GetRequiredService<Convoy.EdgeAgent.DeviceRegistry>().All[0].Buffer;
+        await Eventually.HoldsAsync(() => buffer.Acked >= 5, TimeSpan.FromSeconds(30), "the truck to stream");
+
+        // Fleet management pushes a new certificate to the truck, then the operator revokes the old one.
+        string old = Path.Combine(_folder, "old-truck-001.crt");
+        File.Copy(DeviceFile("truck-001", ".crt"), old);
+        Assert.Equal(0, Pki("issue-device", "--ca", Ca, "--out", Path.Combine(_folder, "out"), "--tenant", Tenant, "--device", "truck-001"));
+        Assert.Equal(0, Pki("revoke", "--ca", Ca, "--cert", old));
+        ulong atRevocation = buffer.Acked;
+
+        await Eventually.HoldsAsync(() => meters["convoy.collector.access.refused", Tenant] >= 1, TimeSpan.FromSeconds(15), "the old certificate's stream to be closed");
+        await Eventually.HoldsAsync(() => buffer.Acked >= atRevocation + 20, TimeSpan.FromSeconds(30), "the truck to go on with its new certificate");
+        await agent.StopAsync();
+    }
+
+    [Fact]
     public void PkiCommand_WithBadInput_SaysWhatIsWrongAndExitsTwo()
     {
         var errors = new StringWriter();

@@ -16,6 +16,9 @@ internal sealed class CertificateWatcher : BackgroundService
 
     public CertificateWatcher(CertificateFiles files) => _files = files;
 
+    /// <summary>True when the certificate is on the revocation list now.</summary>
+    public bool IsRevoked(X509Certificate2 certificate) => _files.Revoked.IsRevoked(certificate);
+
     /// <summary>Follows an open stream; <paramref name="revoked"/> is cancelled if its certificate is revoked. Dispose to stop.</summary>
     public IDisposable Follow(X509Certificate2 certificate, CancellationTokenSource revoked)
     {

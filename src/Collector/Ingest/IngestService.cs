@@ -152,6 +152,7 @@ internal sealed class IngestService
 
         if (revoked.IsCancellationRequested)
         {
+            CloseConnection(context);
             _metrics.AccessRefused(device.Tenant, "revoked-certificate");
             CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, StatusCode.PermissionDenied, "certificate revoked");
             throw new RpcException(new Status(StatusCode.PermissionDenied,
@@ -258,6 +259,10 @@ internal sealed class IngestService
         return gate;
     }
 
+    /// <summary>Asks Kestrel to close the device's connection (HTTP/2 GOAWAY) once its calls end.</summary>
+    private static void CloseConnection(ServerCallContext context) =>
+        context.GetHttpContext().Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
+
     /// <summary>The standard gRPC trailer an agent honours before it tries again.</summary>
     private static Metadata RetryAfter(TimeSpan delay) =>
         new() { { RetryPushbackTrailer, ((long)Math.Ceiling(delay.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
@@ -272,6 +277,15 @@ internal sealed class IngestService
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 "a client certificate with the URI subject alternative name urn:convoy:tenant:<tenant>:device:<device> is required"));
+        }
+
+        // The handshake may predate a revocation: a new call on an old connection is checked too,
+        // and the connection is closed so the device must shake hands again (with a new certificate).
+        if (_certificates.IsRevoked(certificate))
+        {
+            CloseConnection(context);
+            _metrics.AccessRefused(device.Tenant, "revoked-certificate");
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "this device's certificate has been revoked; install a new certificate"));
         }
 
         return new AuthenticatedDevice(device, _options.TopicMode == TelemetryTopicMode.Shared ? $"{device.Tenant}/{device.Device}" : null);

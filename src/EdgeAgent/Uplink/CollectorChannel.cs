@@ -10,13 +10,14 @@ namespace Convoy.EdgeAgent.Uplink;
 /// </summary>
 internal static class CollectorChannel
 {
-    public static GrpcChannel Create(Uri collector, X509Certificate2 deviceCertificate, X509Certificate2Collection trustRoots)
+    public static GrpcChannel Create(Uri collector, DeviceCertificate deviceCertificate, X509Certificate2Collection trustRoots)
     {
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
-                ClientCertificates = [deviceCertificate],
+                // Chosen per handshake, so a rotated certificate is presented on the next connection.
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => deviceCertificate.Current,
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrusted(certificate, errors, trustRoots),
             },
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,

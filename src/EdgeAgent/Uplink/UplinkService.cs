@@ -34,7 +34,7 @@ internal sealed class UplinkService : BackgroundService
         foreach (var (identity, buffer) in _devices.All)
         {
             var (certificatePath, keyPath) = dev?.EnsureDevice(identity) ?? DeviceFiles(identity);
-            var certificate = CertificateIssuer.LoadPem(certificatePath, keyPath);
+            var certificate = new DeviceCertificate(certificatePath, keyPath);
             var collectors = new List<(Uri, GrpcChannel)>(_options.Collectors.Count);
             foreach (string address in _options.Collectors)
             {
