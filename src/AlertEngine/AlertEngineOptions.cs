@@ -29,6 +29,9 @@ public sealed class AlertEngineOptions
     /// <summary>Geofence rules on the GPS fixes, applied to every tenant.</summary>
     public List<GeofenceRuleOptions> GeofenceRules { get; } = [];
 
+    /// <summary>Rules of every kind.</summary>
+    public int RuleCount => TemperatureRules.Count + SpeedRules.Count + FuelTheftRules.Count + GeofenceRules.Count;
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(GroupId))
