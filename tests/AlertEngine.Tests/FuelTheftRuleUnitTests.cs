@@ -86,6 +86,17 @@ public sealed class FuelTheftRuleUnitTests
     }
 
     [Fact]
+    public void Evaluate_BaseTimeAtTheStartOfTime_DoesNotWrapTheWindow()
+    {
+        var state = new FuelTheftState();
+        var changes = new List<AlertChange>();
+
+        Evaluate([(long.MinValue, 60f), (long.MinValue + Minute(1), 50f)], [(long.MinValue, 0f)], 0, state, changes, long.MinValue);
+
+        Assert.Equal(10f, Assert.Single(changes).Value);
+    }
+
+    [Fact]
     public void Evaluate_SameReadingsSplitIntoBatches_DecidesExactlyAsInOne()
     {
         var fuel = Levels(0, 60, 58, 56, 54, 52, 50, 50, 50, 50, 50, 45, 40, 40, 40, 40).ToList();

@@ -119,7 +119,8 @@ internal sealed class FuelTheftRule
             }
 
             window.Add((t, level));
-            while (window[state.Head].AtMs < t - _withinMs)
+            long oldest = WindowStart(t); // the reading just added is never before it, so this stops
+            while (window[state.Head].AtMs < oldest)
             {
                 state.Head++;
             }
@@ -188,7 +189,8 @@ internal sealed class FuelTheftRule
 
             var window = state.Window;
             window.Add((t, level));
-            window.RemoveAll(r => r.AtMs < t - _withinMs);
+            long oldest = WindowStart(t);
+            window.RemoveAll(r => r.AtMs < oldest);
             var top = window[0];
             foreach (var r in window)
             {
@@ -241,6 +243,9 @@ internal sealed class FuelTheftRule
         changes.Add(new AlertChange(_options.Id, 0, AlertState.Resolved, _options.Severity, state.AlertStartMs, t, t, lost, _options.DropPercent, _options.Within,
             RuleKind.FuelTheft, Litres(lost, tankCapacityL)));
     }
+
+    /// <summary>The earliest time still in the window of a reading at <paramref name="t"/>; saturates, so an absurd base time cannot wrap it past <paramref name="t"/>.</summary>
+    private long WindowStart(long t) => t < long.MinValue + _withinMs ? long.MinValue : t - _withinMs;
 
     private static float Litres(float percent, float tankCapacityL) => tankCapacityL > 0 && float.IsFinite(tankCapacityL) ? percent / 100f * tankCapacityL : float.NaN;
 }
