@@ -22,7 +22,7 @@ public sealed class GeofenceRuleUnitTests
         Assert.Equal(Base + Minute(2), changes[0].AtMs);
         Assert.Equal(changes[0].StartMs, changes[1].StartMs);
         Assert.Equal(Base + Minute(5), changes[1].EndMs);
-        Assert.Equal(1f, changes[0].ThresholdC); // fired on the inside
+        Assert.Equal(1f, changes[0].Threshold); // fired on the inside
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class GeofenceRuleUnitTests
         Assert.Equal([AlertState.Firing, AlertState.Resolved], changes.Select(c => c.State));
         Assert.Equal(Base + Minute(2), changes[0].StartMs);
         Assert.Equal(Base + Minute(5), changes[1].AtMs);
-        Assert.Equal(0f, changes[0].ThresholdC); // fired on the outside
+        Assert.Equal(0f, changes[0].Threshold); // fired on the outside
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class SpeedRuleUnitTests
         Assert.Equal(Base, fired.StartMs);
         Assert.Equal(Base + 60_000, fired.AtMs);
         Assert.Equal(100f, fired.Value);
-        Assert.Equal(90f, fired.ThresholdC);
+        Assert.Equal(90f, fired.Threshold);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class SpeedRuleUnitTests
         Assert.Equal(changes[0].StartMs, changes[1].StartMs);
         Assert.Equal(Base + 70_000, changes[1].EndMs);
         Assert.Equal(Base + 130_000, changes[1].AtMs);
-        Assert.Equal(85f, changes[1].ThresholdC);
+        Assert.Equal(85f, changes[1].Threshold);
     }
 
     [Fact]

@@ -181,12 +181,12 @@ internal sealed class BatchEvaluator
         {
             case RuleKind.Speed:
                 return firing
-                    ? string.Create(c, $"at {change.Value:0} km/h, above {change.ThresholdC:0} km/h for {Minutes(change.For)}")
-                    : string.Create(c, $"back to {change.Value:0} km/h, at or below {change.ThresholdC:0} km/h for {Minutes(change.For)}");
+                    ? string.Create(c, $"at {change.Value:0} km/h, above {change.Threshold:0} km/h for {Minutes(change.For)}")
+                    : string.Create(c, $"back to {change.Value:0} km/h, at or below {change.Threshold:0} km/h for {Minutes(change.For)}");
             case RuleKind.Geofence:
             {
-                // ThresholdC is the side the change happened on: 1 inside, 0 outside.
-                bool nowInside = change.ThresholdC == 1f;
+                // Threshold is the side the change happened on: 1 inside, 0 outside.
+                bool nowInside = change.Threshold == 1f;
                 string verb = (firing, nowInside) switch
                 {
                     (true, true) => "entered",
@@ -207,8 +207,8 @@ internal sealed class BatchEvaluator
 
             default:
                 return firing
-                    ? string.Create(c, $"zone {change.Zone} at {change.Value:0.0} degC, above {change.ThresholdC:0.0} degC for {Minutes(change.For)}")
-                    : string.Create(c, $"zone {change.Zone} back to {change.Value:0.0} degC, at or below {change.ThresholdC:0.0} degC for {Minutes(change.For)}");
+                    ? string.Create(c, $"zone {change.Zone} at {change.Value:0.0} degC, above {change.Threshold:0.0} degC for {Minutes(change.For)}")
+                    : string.Create(c, $"zone {change.Zone} back to {change.Value:0.0} degC, at or below {change.Threshold:0.0} degC for {Minutes(change.For)}");
         }
     }
 

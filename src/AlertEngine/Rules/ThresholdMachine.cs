@@ -13,9 +13,9 @@ internal enum RuleKind
 }
 
 /// <summary>A change of an alert's state that a rule decided, before it becomes an <see cref="Alert"/>.</summary>
-/// <remarks><paramref name="Litres"/> is only for <see cref="RuleKind.FuelTheft"/>: the drop in litres, or NaN when the tank's capacity is unknown.</remarks>
+/// <remarks><paramref name="Threshold"/> is in the unit of <paramref name="Value"/> (for a geofence, the side: 1 inside, 0 outside). <paramref name="Litres"/> is only for <see cref="RuleKind.FuelTheft"/>: the drop in litres, or NaN when the tank's capacity is unknown.</remarks>
 internal readonly record struct AlertChange(
-    string RuleId, uint Zone, AlertState State, Severity Severity, long StartMs, long EndMs, long AtMs, float Value, float ThresholdC, TimeSpan For,
+    string RuleId, uint Zone, AlertState State, Severity Severity, long StartMs, long EndMs, long AtMs, float Value, float Threshold, TimeSpan For,
     RuleKind Kind = RuleKind.Temperature, float Litres = float.NaN);
 
 /// <summary>Where one (device, rule, zone) is in its lifecycle. Survives between batches.</summary>
