@@ -29,6 +29,25 @@ public static class AlertEngineHost
           --AlertEngine:TemperatureRules:N:ClearBelowC=C   resolve at or below this (AboveC - 0.5)
           --AlertEngine:TemperatureRules:N:ClearFor=hh:mm:ss  ...for this long
           --AlertEngine:TemperatureRules:N:Severity=S      Info, Warning or Critical
+          --AlertEngine:SpeedRules:N:Id=ID                 over-speed rule N (none by default)
+          --AlertEngine:SpeedRules:N:AboveKmh=V            fire above this GPS speed (90)
+          --AlertEngine:SpeedRules:N:For=hh:mm:ss          ...for this long (00:01:00)
+          --AlertEngine:SpeedRules:N:ClearAtOrBelowKmh=V   resolve at or below this (AboveKmh - 5)
+          --AlertEngine:SpeedRules:N:ClearFor=hh:mm:ss     ...for this long (00:01:00)
+          --AlertEngine:SpeedRules:N:Severity=S            (Warning)
+          --AlertEngine:FuelTheftRules:N:Id=ID             fuel-theft rule N (none by default)
+          --AlertEngine:FuelTheftRules:N:DropPercent=P     fire when the level falls more than P points (5)
+          --AlertEngine:FuelTheftRules:N:Within=hh:mm:ss   ...within this long (00:10:00)
+          --AlertEngine:FuelTheftRules:N:StationaryBelowKmh=V  ...while GPS speed is below this (1); resolves on moving
+          --AlertEngine:FuelTheftRules:N:Severity=S        (Critical)
+          --AlertEngine:GeofenceRules:N:Id=ID              geofence rule N (none by default)
+          --AlertEngine:GeofenceRules:N:AlertWhen=W        Inside: fire on entering, resolve on leaving;
+                                                           Outside (must stay inside): the reverse
+          --AlertEngine:GeofenceRules:N:CentreLatitudeDeg=D, ...:CentreLongitudeDeg=D, ...:RadiusM=M   a circle
+          --AlertEngine:GeofenceRules:N:Polygon:M:LatitudeDeg=D, ...:Polygon:M:LongitudeDeg=D   or a polygon
+          --AlertEngine:GeofenceRules:N:For=hh:mm:ss       on the alerting side this long before firing (0)
+          --AlertEngine:GeofenceRules:N:ClearFor=hh:mm:ss  back on the other side this long before resolving (0)
+          --AlertEngine:GeofenceRules:N:Severity=S         (Warning)
           --Kafka:BootstrapServers=host:port,...           Apache Kafka; empty = embedded in-memory cluster
           --Kafka:Properties:<librdkafka key>=V            any librdkafka setting, passed through
         """;

@@ -20,6 +20,18 @@ public sealed class AlertEngineOptions
     /// <summary>Temperature rules, applied to every tenant.</summary>
     public List<TemperatureRuleOptions> TemperatureRules { get; } = [];
 
+    /// <summary>Over-speed rules on <c>gps.speed_kmh</c>, applied to every tenant.</summary>
+    public List<SpeedRuleOptions> SpeedRules { get; } = [];
+
+    /// <summary>Fuel-theft rules on <c>fuel.level_percent</c> while standing still, applied to every tenant.</summary>
+    public List<FuelTheftRuleOptions> FuelTheftRules { get; } = [];
+
+    /// <summary>Geofence rules on the GPS fixes, applied to every tenant.</summary>
+    public List<GeofenceRuleOptions> GeofenceRules { get; } = [];
+
+    /// <summary>Rules of every kind.</summary>
+    public int RuleCount => TemperatureRules.Count + SpeedRules.Count + FuelTheftRules.Count + GeofenceRules.Count;
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(GroupId))
@@ -32,14 +44,38 @@ public sealed class AlertEngineOptions
             throw Invalid("AlertEngine:TopicPattern", $"must be a regular expression starting with ^, was '{TopicPattern}'");
         }
 
+        // Ids are unique across every kind: a device's rule state and its alert ids are keyed by rule id.
         var ids = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < TemperatureRules.Count; i++)
         {
             TemperatureRules[i].Validate($"AlertEngine:TemperatureRules:{i}");
-            if (!ids.Add(TemperatureRules[i].Id))
-            {
-                throw Invalid($"AlertEngine:TemperatureRules:{i}:Id", $"'{TemperatureRules[i].Id}' is used by another rule");
-            }
+            Unique(ids, $"AlertEngine:TemperatureRules:{i}:Id", TemperatureRules[i].Id);
+        }
+
+        for (int i = 0; i < SpeedRules.Count; i++)
+        {
+            SpeedRules[i].Validate($"AlertEngine:SpeedRules:{i}");
+            Unique(ids, $"AlertEngine:SpeedRules:{i}:Id", SpeedRules[i].Id);
+        }
+
+        for (int i = 0; i < FuelTheftRules.Count; i++)
+        {
+            FuelTheftRules[i].Validate($"AlertEngine:FuelTheftRules:{i}");
+            Unique(ids, $"AlertEngine:FuelTheftRules:{i}:Id", FuelTheftRules[i].Id);
+        }
+
+        for (int i = 0; i < GeofenceRules.Count; i++)
+        {
+            GeofenceRules[i].Validate($"AlertEngine:GeofenceRules:{i}");
+            Unique(ids, $"AlertEngine:GeofenceRules:{i}:Id", GeofenceRules[i].Id);
+        }
+    }
+
+    private static void Unique(HashSet<string> ids, string key, string id)
+    {
+        if (!ids.Add(id))
+        {
+            throw Invalid(key, $"'{id}' is used by another rule");
         }
     }
 

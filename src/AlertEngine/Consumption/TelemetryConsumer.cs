@@ -47,7 +47,7 @@ internal sealed class TelemetryConsumer : BackgroundService
             .SetLogHandler((_, _) => { })
             .Build();
         consumer.Subscribe(_options.TopicPattern);
-        AlertEngineLog.Started(_logger, _options.TopicPattern, _options.GroupId, _cluster.BootstrapServers, _options.TemperatureRules.Count);
+        AlertEngineLog.Started(_logger, _options.TopicPattern, _options.GroupId, _cluster.BootstrapServers, _options.RuleCount);
         try
         {
             while (!stoppingToken.IsCancellationRequested)

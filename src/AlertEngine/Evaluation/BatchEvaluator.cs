@@ -16,6 +16,9 @@ namespace Convoy.AlertEngine.Evaluation;
 internal sealed class BatchEvaluator
 {
     private readonly TemperatureRule[] _temperatureRules;
+    private readonly SpeedRule[] _speedRules;
+    private readonly FuelTheftRule[] _fuelTheftRules;
+    private readonly GeofenceRule[] _geofenceRules;
     private readonly Dictionary<(string Tenant, string Device), DeviceState> _devices = [];
     private readonly List<AlertChange> _changes = [];
     private ulong[] _above = new ulong[64];
@@ -28,6 +31,10 @@ internal sealed class BatchEvaluator
         {
             _temperatureRules[i] = new TemperatureRule(options.TemperatureRules[i]);
         }
+
+        _speedRules = options.SpeedRules.Select(o => new SpeedRule(o)).ToArray();
+        _fuelTheftRules = options.FuelTheftRules.Select(o => new FuelTheftRule(o)).ToArray();
+        _geofenceRules = options.GeofenceRules.Select(o => new GeofenceRule(o)).ToArray();
     }
 
     /// <summary>
@@ -57,13 +64,7 @@ internal sealed class BatchEvaluator
         device.LastSequence = batch.Sequence;
         foreach (var column in batch.Temperatures)
         {
-            int words = ViolationMask.WordsFor(column.TemperatureC.Length);
-            if (_above.Length < words)
-            {
-                _above = new ulong[words * 2];
-                _cleared = new ulong[words * 2];
-            }
-
+            EnsureMasks(column.TemperatureC.Length);
             foreach (var rule in _temperatureRules)
             {
                 if (!rule.Watches(column.Zone))
@@ -71,23 +72,77 @@ internal sealed class BatchEvaluator
                     continue;
                 }
 
-                if (!device.Thresholds.TryGetValue((rule.Id, column.Zone), out var state))
+                _changes.Clear();
+                lateReadings += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, device.Threshold(rule.Id, column.Zone), _changes, _above, _cleared);
+                AddAlerts(tenant, deviceId, batch, device, alerts);
+            }
+        }
+
+        // The collector refuses columns of unequal length; a record that has them anyway is not
+        // evaluated by the rules that would index past one.
+        var gps = batch.Gps;
+        bool hasGps = batch.HasGps && gps.LatitudeDeg.Length == gps.OffsetMs.Length && gps.LongitudeDeg.Length == gps.OffsetMs.Length && gps.SpeedKmh.Length == gps.OffsetMs.Length;
+        if (hasGps)
+        {
+            EnsureMasks(gps.OffsetMs.Length);
+            foreach (var rule in _speedRules)
+            {
+                _changes.Clear();
+                lateReadings += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _above, _cleared);
+                AddAlerts(tenant, deviceId, batch, device, alerts);
+            }
+
+            foreach (var rule in _geofenceRules)
+            {
+                _changes.Clear();
+                lateReadings += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.LatitudeDeg, gps.LongitudeDeg, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _above, _cleared);
+                AddAlerts(tenant, deviceId, batch, device, alerts);
+            }
+        }
+
+        var fuel = batch.Fuel;
+        bool hasFuel = batch.HasFuel && fuel.LevelPercent.Length == fuel.OffsetMs.Length;
+        if (_fuelTheftRules.Length > 0 && (hasFuel || hasGps))
+        {
+            var gpsOffsets = hasGps ? gps.OffsetMs : default;
+            var speeds = hasGps ? gps.SpeedKmh : default;
+            var fuelOffsets = hasFuel ? fuel.OffsetMs : default;
+            var levels = hasFuel ? fuel.LevelPercent : default;
+            EnsureMasks(speeds.Length);
+            foreach (var rule in _fuelTheftRules)
+            {
+                if (!device.FuelThefts.TryGetValue(rule.Id, out var state))
                 {
-                    state = new ThresholdState();
-                    device.Thresholds.Add((rule.Id, column.Zone), state);
+                    state = new FuelTheftState();
+                    device.FuelThefts.Add(rule.Id, state);
                 }
 
                 _changes.Clear();
-                lateReadings += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, state, _changes, _above, _cleared);
-                foreach (var change in _changes)
-                {
-                    alerts.Add(ToAlert(tenant, deviceId, batch, device, change));
-                }
+                lateReadings += rule.Evaluate(batch.BaseTimeUnixMs, fuelOffsets, levels, fuel.TankCapacityL, gpsOffsets, speeds, state, _changes, _above);
+                AddAlerts(tenant, deviceId, batch, device, alerts);
             }
         }
 
         RememberLastFix(batch, device);
         return true;
+    }
+
+    private void AddAlerts(string tenant, string deviceId, in BatchView batch, DeviceState device, List<Alert> alerts)
+    {
+        foreach (var change in _changes)
+        {
+            alerts.Add(ToAlert(tenant, deviceId, batch, device, change));
+        }
+    }
+
+    private void EnsureMasks(int readings)
+    {
+        int words = ViolationMask.WordsFor(readings);
+        if (_above.Length < words)
+        {
+            _above = new ulong[words * 2];
+            _cleared = new ulong[words * 2];
+        }
     }
 
     private static Alert ToAlert(string tenant, string deviceId, in BatchView batch, DeviceState device, AlertChange change)
@@ -103,14 +158,58 @@ internal sealed class BatchEvaluator
             StartTimeUnixMs = change.StartMs,
             EndTimeUnixMs = change.EndMs,
             TriggerValue = change.Value,
-            TriggerUnit = "degC",
+            TriggerUnit = Unit(change.Kind),
             SourceSequence = batch.Sequence,
             LastPosition = PositionAt(batch, device, change.AtMs),
-            Message = change.State == AlertState.Firing
-                ? string.Create(CultureInfo.InvariantCulture, $"zone {change.Zone} at {change.Value:0.0} degC, above {change.ThresholdC:0.0} degC for {Minutes(change.For)}")
-                : string.Create(CultureInfo.InvariantCulture, $"zone {change.Zone} back to {change.Value:0.0} degC, at or below {change.ThresholdC:0.0} degC for {Minutes(change.For)}"),
+            Message = Message(change),
         };
         return alert;
+    }
+
+    private static string Unit(RuleKind kind) => kind switch
+    {
+        RuleKind.Speed or RuleKind.Geofence => "km/h",
+        RuleKind.FuelTheft => "percent",
+        _ => "degC",
+    };
+
+    private static string Message(in AlertChange change)
+    {
+        bool firing = change.State == AlertState.Firing;
+        var c = CultureInfo.InvariantCulture;
+        switch (change.Kind)
+        {
+            case RuleKind.Speed:
+                return firing
+                    ? string.Create(c, $"at {change.Value:0} km/h, above {change.Threshold:0} km/h for {Minutes(change.For)}")
+                    : string.Create(c, $"back to {change.Value:0} km/h, at or below {change.Threshold:0} km/h for {Minutes(change.For)}");
+            case RuleKind.Geofence:
+            {
+                // Threshold is the side the change happened on: 1 inside, 0 outside.
+                bool nowInside = change.Threshold == 1f;
+                string verb = (firing, nowInside) switch
+                {
+                    (true, true) => "entered",
+                    (false, true) => "came back inside",
+                    _ => "left",
+                };
+                string held = change.For > TimeSpan.Zero ? string.Create(c, $" {Minutes(change.For)} ago") : "";
+                return string.Create(c, $"{verb} geofence {change.RuleId}{held}, at {change.Value:0} km/h");
+            }
+
+            case RuleKind.FuelTheft:
+            {
+                string litres = float.IsNaN(change.Litres) ? "" : string.Create(c, $" ({change.Litres:0} L)");
+                return firing
+                    ? string.Create(c, $"fuel level dropped {change.Value:0.0} percent{litres} within {Minutes(change.For)} while stationary")
+                    : string.Create(c, $"moving again; {change.Value:0.0} percent{litres} of fuel lost while stationary");
+            }
+
+            default:
+                return firing
+                    ? string.Create(c, $"zone {change.Zone} at {change.Value:0.0} degC, above {change.Threshold:0.0} degC for {Minutes(change.For)}")
+                    : string.Create(c, $"zone {change.Zone} back to {change.Value:0.0} degC, at or below {change.Threshold:0.0} degC for {Minutes(change.For)}");
+        }
     }
 
     private static string Minutes(TimeSpan span) =>
@@ -156,5 +255,17 @@ internal sealed class BatchEvaluator
         public ulong LastSequence;
         public Position? LastFix;
         public readonly Dictionary<(string Rule, uint Zone), ThresholdState> Thresholds = [];
+        public readonly Dictionary<string, FuelTheftState> FuelThefts = [];
+
+        public ThresholdState Threshold(string rule, uint zone)
+        {
+            if (!Thresholds.TryGetValue((rule, zone), out var state))
+            {
+                state = new ThresholdState();
+                Thresholds.Add((rule, zone), state);
+            }
+
+            return state;
+        }
     }
 }
