@@ -281,7 +281,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
     private void Write(ReadOnlySpan<byte> record, ulong sequence, int length, int readings)
     {
         var active = _segments.Count > 0 ? _segments[^1] : null;
-        if (active is null || (active.Bytes > 0 && active.Bytes + record.Length > _options.SegmentBytes))
+        if (active is null || _writer is null || (active.Bytes > 0 && active.Bytes + record.Length > _options.SegmentBytes))
         {
             active = Roll(sequence);
             if (active is null)
