@@ -3,6 +3,7 @@ using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Tests.Nmea;
 using Google.Protobuf;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Convoy.EdgeAgent.Tests;
 
@@ -27,7 +28,7 @@ public sealed class DurableBatchLogTests : IDisposable
     private DurableBufferOptions Options(long segmentBytes = 4L * 1024 * 1024, long maxBytes = 64L * 1024 * 1024, FsyncPolicy fsync = FsyncPolicy.Never) =>
         new() { Folder = _root, SegmentBytes = segmentBytes, MaxBytes = maxBytes, FsyncPolicy = fsync };
 
-    private DurableBatchLog Open(DurableBufferOptions options) => new(Tenant, Device, options, _log);
+    private DurableBatchLog Open(DurableBufferOptions options, TimeProvider? time = null) => new(Tenant, Device, options, _log, time);
 
     /// <summary>A batch whose encoding depends on <paramref name="seed"/> and is about 28 bytes per point.</summary>
     private static TelemetryBatch Batch(int seed, int points = 4)
@@ -181,7 +182,7 @@ public sealed class DurableBatchLogTests : IDisposable
     [Fact]
     public void Open_ACorruptRecordInTheMiddle_QuarantinesTheRestOfItsSegment_AndServesLaterSegments()
     {
-        // ~5.6 KB batches in 16 KiB... the smallest segment (64 KiB) holds 11 of them.
+        // 200-point batches are ~5.6 KB: the smallest segment (64 KiB) holds 11 of them.
         var options = Options(segmentBytes: 64 * 1024);
         var expected = new Dictionary<ulong, byte[]>();
         using (var log = Open(options))
@@ -418,6 +419,64 @@ public sealed class DurableBatchLogTests : IDisposable
         log.Append(Batch(1), 4);
 
         await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void FsyncPolicy_Interval_FlushesInTheBackgroundOnlyWhenSomethingWasWritten()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(fsync: FsyncPolicy.Interval);
+        options.FsyncIntervalMs = 500;
+        using var log = Open(options, time);
+        log.Append(Batch(1), 4);
+        log.Append(Batch(2), 4);
+        Assert.Equal(0, log.Fsyncs);
+
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(1, log.Fsyncs);
+
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(1, log.Fsyncs); // nothing new: no flush
+
+        log.Append(Batch(3), 4);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(2, log.Fsyncs);
+    }
+
+    [Theory]
+    [InlineData(FsyncPolicy.EveryBatch, 3)]
+    [InlineData(FsyncPolicy.Never, 0)]
+    public void FsyncPolicy_EveryBatchOrNever_FlushesAsConfigured(FsyncPolicy fsync, int expected)
+    {
+        var time = new FakeTimeProvider();
+        using var log = Open(Options(fsync: fsync), time);
+
+        for (int i = 1; i <= 3; i++)
+        {
+            log.Append(Batch(i), 4);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(expected, log.Fsyncs);
+    }
+
+    [Fact]
+    public void CheckAll_ReportsEveryDeviceUnderTheRoot()
+    {
+        using (var first = new DurableBatchLog("acme", "truck-001", Options(), _log))
+        using (var second = new DurableBatchLog("globex", "truck-009", Options(), _log))
+        {
+            first.Append(Batch(1), 4);
+            second.Append(Batch(1), 4);
+            second.Append(Batch(2), 4);
+        }
+
+        var reports = DurableBatchLog.CheckAll(_root);
+
+        Assert.Equal(2, reports.Count);
+        Assert.EndsWith(Path.Combine("acme", "truck-001"), reports[0].Folder, StringComparison.Ordinal);
+        Assert.Equal((1, 2), (reports[0].Records, reports[1].Records));
+        Assert.All(reports, r => Assert.True(r.Healthy));
     }
 
     [Theory]

@@ -27,6 +27,31 @@ internal sealed partial class DurableBatchLog
     /// changing anything: every segment and record, the CRCs, the ack file. For an operator's
     /// <c>check</c> command, e.g. on a gateway that logged quarantined segments.
     /// </summary>
+    /// <summary>Verifies every device folder under a buffer root (<c>&lt;Folder&gt;/&lt;tenant&gt;/&lt;device&gt;</c>).</summary>
+    public static IReadOnlyList<BufferCheckReport> CheckAll(string bufferFolder)
+    {
+        ArgumentNullException.ThrowIfNull(bufferFolder);
+        var reports = new List<BufferCheckReport>();
+        if (!Directory.Exists(bufferFolder))
+        {
+            return reports;
+        }
+
+        var tenants = Directory.GetDirectories(bufferFolder);
+        Array.Sort(tenants, StringComparer.Ordinal);
+        foreach (string tenant in tenants)
+        {
+            var devices = Directory.GetDirectories(tenant);
+            Array.Sort(devices, StringComparer.Ordinal);
+            foreach (string device in devices)
+            {
+                reports.Add(Check(device));
+            }
+        }
+
+        return reports;
+    }
+
     public static BufferCheckReport Check(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);

@@ -32,6 +32,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
     private readonly ITimer? _fsyncTimer;
     private FileStream? _writer;
     private bool _dirty;
+    private long _fsyncs;
     private SafeFileHandle? _reader;
     private Segment? _readerSegment;
     private ulong _nextSequence = 1;
@@ -120,6 +121,18 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             lock (_gate)
             {
                 return _bytes;
+            }
+        }
+    }
+
+    /// <summary>fsyncs of segment data so far (tests and diagnostics: shows the policy at work).</summary>
+    public long Fsyncs
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _fsyncs;
             }
         }
     }
@@ -243,6 +256,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             {
                 _writer.Flush(flushToDisk: true);
                 _dirty = false;
+                _fsyncs++;
             }
             catch (IOException e)
             {
@@ -313,6 +327,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             if (_options.FsyncPolicy == FsyncPolicy.EveryBatch)
             {
                 _writer.Flush(flushToDisk: true);
+                _fsyncs++;
             }
             else
             {
