@@ -479,6 +479,85 @@ public sealed class DurableBatchLogTests : IDisposable
         Assert.All(reports, r => Assert.True(r.Healthy));
     }
 
+    [Fact]
+    public void Open_AmidGarbageFiles_StartsAndKeepsWhatIsIntact()
+    {
+        var options = Options(segmentBytes: 64 * 1024);
+        using (var log = Open(options))
+        {
+            for (int i = 1; i <= 5; i++)
+            {
+                log.Append(Batch(i), 4);
+            }
+        }
+
+        var random = new Random(42);
+        byte[] noise = new byte[5000];
+        random.NextBytes(noise);
+        File.WriteAllBytes(Path.Combine(DeviceFolder, "00000000000000000003.seg"), noise); // overlaps the real one
+        File.WriteAllBytes(Path.Combine(DeviceFolder, "ack"), noise[..24]);
+        File.WriteAllBytes(Path.Combine(DeviceFolder, "ack.tmp"), noise[..10]);
+        File.WriteAllBytes(Path.Combine(DeviceFolder, "notes.txt"), noise[..10]);
+        File.WriteAllBytes(Path.Combine(DeviceFolder, "12.seg"), noise[..10]);
+
+        using var reopened = Open(options);
+
+        Assert.Equal(5, reopened.Count);
+        Assert.Equal(5UL, reopened.LastSequence);
+        Assert.Equal(6UL, reopened.Append(Batch(6), 4));
+        ulong after = 0;
+        int served = 0;
+        while (reopened.TryGetNext(after, out ulong sequence, out _))
+        {
+            Assert.True(sequence > after);
+            after = sequence;
+            served++;
+        }
+
+        Assert.Equal(6, served);
+        Assert.False(File.Exists(Path.Combine(DeviceFolder, "ack.tmp")));
+    }
+
+    [Fact]
+    public async Task AppendsAndAcksFromTwoThreads_DeliverEveryBatchOnceInOrder()
+    {
+        const int Batches = 400;
+        using var log = Open(Options(segmentBytes: 64 * 1024));
+        var delivered = new List<ulong>();
+
+        var producer = Task.Run(() =>
+        {
+            for (int i = 1; i <= Batches; i++)
+            {
+                log.Append(Batch(i, points: 30), 30);
+            }
+        });
+        var uplink = Task.Run(async () =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            ulong sent = 0;
+            while (sent < Batches)
+            {
+                if (log.TryGetNext(sent, out ulong sequence, out byte[] bytes))
+                {
+                    Assert.Equal(sequence, TelemetryBatch.Parser.ParseFrom(bytes).Sequence);
+                    delivered.Add(sequence);
+                    sent = sequence;
+                    log.Acknowledge(sequence);
+                    continue;
+                }
+
+                await log.WaitForChangeAsync(timeout.Token);
+            }
+        });
+
+        await Task.WhenAll(producer, uplink);
+
+        Assert.Equal(Enumerable.Range(1, Batches).Select(i => (ulong)i), delivered);
+        Assert.Equal(0, log.Count);
+        Assert.Equal(1, log.Segments);
+    }
+
     [Theory]
     [InlineData("Folder", "EdgeAgent:Buffer:Folder")]
     [InlineData("SegmentBytes", "EdgeAgent:Buffer:SegmentBytes")]
