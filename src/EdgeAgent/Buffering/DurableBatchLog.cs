@@ -156,9 +156,16 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            sequence = _nextSequence++;
+            sequence = _nextSequence;
             batch.Sequence = sequence;
             int length = batch.CalculateSize();
+            if (length > SegmentFile.MaxPayloadBytes)
+            {
+                // A batcher bug, not a disk problem: the collector refuses batches of a few MiB already.
+                throw new ArgumentOutOfRangeException(nameof(batch), length, $"a batch of {length} bytes is larger than the buffer stores ({SegmentFile.MaxPayloadBytes})");
+            }
+
+            _nextSequence++;
             int recordBytes = SegmentFile.HeaderBytes + length;
             byte[] record = ArrayPool<byte>.Shared.Rent(recordBytes);
             try

@@ -55,9 +55,10 @@ public sealed class DurableBufferOptions
             throw Invalid("EdgeAgent:Buffer:Folder", "must name a folder");
         }
 
-        if (SegmentBytes is < 64 * 1024 or > 1024L * 1024 * 1024)
+        // Recovery reads a segment whole, so its size bounds start-up memory.
+        if (SegmentBytes is < 64 * 1024 or > 64L * 1024 * 1024)
         {
-            throw Invalid("EdgeAgent:Buffer:SegmentBytes", $"must be 65536..1073741824, was {SegmentBytes}");
+            throw Invalid("EdgeAgent:Buffer:SegmentBytes", $"must be 65536..67108864 (64 KiB..64 MiB), was {SegmentBytes}");
         }
 
         if (MaxBytes < 2 * SegmentBytes)

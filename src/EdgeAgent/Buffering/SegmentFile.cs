@@ -64,6 +64,13 @@ internal static class SegmentFile
     /// <summary>No batch is this large (the collector refuses more than a few MiB); a longer length is damage.</summary>
     public const int MaxPayloadBytes = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Largest segment file recovery reads (it reads a segment whole): a segment holds at most
+    /// <see cref="DurableBufferOptions.SegmentBytes"/> (≤ 64 MiB) or one record of at most
+    /// <see cref="MaxPayloadBytes"/>; anything larger is not ours and is treated as damaged.
+    /// </summary>
+    public const long MaxSegmentFileBytes = 2L * MaxPayloadBytes;
+
     public static string Name(ulong firstSequence) => firstSequence.ToString("D20", CultureInfo.InvariantCulture) + Extension;
 
     /// <summary>The segments of a device folder, oldest first; other files are ignored.</summary>
@@ -147,11 +154,11 @@ internal static class SegmentFile
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             long fileLength = RandomAccess.GetLength(handle);
-            if (fileLength > int.MaxValue - 64)
+            if (fileLength > MaxSegmentFileBytes)
             {
                 scan.FileLength = fileLength;
                 scan.Fault = SegmentFault.Corrupt;
-                scan.Error = "segment larger than 2 GiB";
+                scan.Error = $"segment of {fileLength} bytes is larger than any this buffer writes";
                 return scan;
             }
 
