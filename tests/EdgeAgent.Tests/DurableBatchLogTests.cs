@@ -443,6 +443,25 @@ public sealed class DurableBatchLogTests : IDisposable
         Assert.Equal(2, log.Fsyncs);
     }
 
+    [Fact]
+    public void FsyncPolicy_Interval_PersistsTheAckOnTheNextTick()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(fsync: FsyncPolicy.Interval);
+        using var log = Open(options, time);
+        for (int i = 1; i <= 3; i++)
+        {
+            log.Append(Batch(i), 4);
+        }
+
+        log.Acknowledge(2);
+        Assert.Equal(0UL, DurableBatchLog.Check(DeviceFolder).Acked);
+
+        time.Advance(TimeSpan.FromMilliseconds(options.FsyncIntervalMs));
+
+        Assert.Equal(2UL, DurableBatchLog.Check(DeviceFolder).Acked);
+    }
+
     [Theory]
     [InlineData(FsyncPolicy.EveryBatch, 3)]
     [InlineData(FsyncPolicy.Never, 0)]

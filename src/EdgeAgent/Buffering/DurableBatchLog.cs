@@ -32,6 +32,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
     private readonly ITimer? _fsyncTimer;
     private FileStream? _writer;
     private bool _dirty;
+    private bool _ackDirty;
     private long _fsyncs;
     private SafeFileHandle? _reader;
     private Segment? _readerSegment;
@@ -233,7 +234,17 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             }
 
             _count -= batches;
-            PersistAck();
+
+            // Under the interval policy the ack file is replaced on the next tick, not per ack: a
+            // crash in between only means some acknowledged batches are sent again (consumers drop them).
+            if (_options.FsyncPolicy == FsyncPolicy.Interval)
+            {
+                _ackDirty = true;
+            }
+            else
+            {
+                PersistAck();
+            }
 
             // Fully acknowledged segments go, except the one being written (it also keeps the
             // sequence high-water visible on disk should the ack file ever be lost).
@@ -254,6 +265,11 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
     {
         lock (_gate)
         {
+            if (_ackDirty && !_disposed)
+            {
+                PersistAck();
+            }
+
             if (_writer is null || !_dirty)
             {
                 return;
@@ -283,6 +299,11 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             }
 
             _disposed = true;
+            if (_ackDirty)
+            {
+                PersistAck();
+            }
+
             try
             {
                 _writer?.Flush(flushToDisk: _options.FsyncPolicy != FsyncPolicy.Never);
@@ -425,6 +446,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
 
     private void PersistAck()
     {
+        _ackDirty = false;
         try
         {
             SegmentFile.WriteAck(Folder, _acked, _nextSequence - 1, fsync: _options.FsyncPolicy != FsyncPolicy.Never);
