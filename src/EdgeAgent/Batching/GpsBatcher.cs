@@ -16,7 +16,7 @@ namespace Convoy.EdgeAgent.Batching;
 internal sealed class GpsBatcher : BackgroundService
 {
     private readonly INmeaSource _source;
-    private readonly BatchBuffer _buffer;
+    private readonly IBatchBuffer _buffer;
     private readonly DeviceOptions _device;
     private readonly EdgeAgentMetrics _metrics;
 

@@ -10,7 +10,7 @@ namespace Convoy.EdgeAgent.Buffering;
 /// for byte after a reconnect. Bounded: when full, the oldest unacknowledged batch is dropped and
 /// counted. Held in memory; it does not survive a restart of the agent.
 /// </summary>
-internal sealed class BatchBuffer
+internal sealed class BatchBuffer : IBatchBuffer
 {
     private readonly Lock _gate = new();
     private readonly Queue<(ulong Sequence, byte[] Bytes, int Readings)> _pending = new();

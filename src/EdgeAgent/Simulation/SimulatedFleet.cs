@@ -11,7 +11,7 @@ internal sealed class SimulatedFleet
     {
         var simulator = options.Simulator;
         StartMs = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)simulator.StartInPast.TotalMilliseconds;
-        var trucks = new List<(DeviceIdentity, Truck, BatchBuffer)>(simulator.Trucks);
+        var trucks = new List<(DeviceIdentity, Truck, IBatchBuffer)>(simulator.Trucks);
         for (int i = 0; i < simulator.Trucks; i++)
         {
             string device = simulator.DevicePrefix + "-" + (i + 1).ToString("D3", CultureInfo.InvariantCulture);
@@ -24,5 +24,5 @@ internal sealed class SimulatedFleet
     /// <summary>Simulated start time, ms since the Unix epoch.</summary>
     public long StartMs { get; }
 
-    public IReadOnlyList<(DeviceIdentity Identity, Truck Truck, BatchBuffer Buffer)> Trucks { get; }
+    public IReadOnlyList<(DeviceIdentity Identity, Truck Truck, IBatchBuffer Buffer)> Trucks { get; }
 }

@@ -19,14 +19,14 @@ internal sealed class DeviceUplink
 {
     private const int DefaultWindow = 8;
     private readonly string _tenant;
-    private readonly BatchBuffer _buffer;
+    private readonly IBatchBuffer _buffer;
     private readonly IReadOnlyList<(Uri Address, GrpcChannel Channel)> _collectors;
     private readonly EdgeAgentOptions _options;
     private readonly EdgeAgentMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
-    public DeviceUplink(string tenant, BatchBuffer buffer, IReadOnlyList<(Uri Address, GrpcChannel Channel)> collectors, EdgeAgentOptions options,
+    public DeviceUplink(string tenant, IBatchBuffer buffer, IReadOnlyList<(Uri Address, GrpcChannel Channel)> collectors, EdgeAgentOptions options,
         EdgeAgentMetrics metrics, ILogger logger, TimeProvider time)
     {
         _tenant = tenant;

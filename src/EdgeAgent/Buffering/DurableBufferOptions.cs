@@ -1,0 +1,82 @@
+namespace Convoy.EdgeAgent.Buffering;
+
+/// <summary>When the durable buffer forces its writes to the storage device (fsync).</summary>
+public enum FsyncPolicy
+{
+    /// <summary>
+    /// fsync before <c>Append</c> returns: a batch survives a power cut the moment it is made.
+    /// Costs one flush per batch (one every few seconds per device: cheap, but wears cheap flash).
+    /// </summary>
+    EveryBatch,
+
+    /// <summary>
+    /// fsync in the background every <see cref="DurableBufferOptions.FsyncIntervalMs"/>: a power cut
+    /// can lose at most that window of batches (a process crash loses nothing; the OS has them).
+    /// </summary>
+    Interval,
+
+    /// <summary>
+    /// Never fsync; the OS writes back when it likes (typically within 30 s on Linux). A process
+    /// crash loses nothing; a power cut can lose whatever the OS had not written yet.
+    /// </summary>
+    Never,
+}
+
+/// <summary>Configuration section <c>EdgeAgent:Buffer</c>: the agent's on-disk store-and-forward buffer.</summary>
+public sealed class DurableBufferOptions
+{
+    public const string SectionName = "EdgeAgent:Buffer";
+
+    /// <summary>Root folder; each device's log lives in <c>&lt;Folder&gt;/&lt;tenant&gt;/&lt;device&gt;/</c>.</summary>
+    public string Folder { get; set; } = ".convoy/buffer";
+
+    /// <summary>Size at which a segment file is closed and a new one started.</summary>
+    public long SegmentBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// Disk budget per device (all its segments). When an append would exceed it, the oldest
+    /// segment is deleted and its unacknowledged batches are counted as dropped.
+    /// Default: 72 h offline of a truck with 10 sensors at 1 Hz is 10 × 3600 × 72 = 2,592,000
+    /// readings; at ≈ 16 B per reading on disk (≈ 13.6 B of protobuf payload plus the 20 B record
+    /// header spread over a 10 s batch) that is ≈ 41.5 MB, and 64 MiB (67.1 MB) leaves 1.5× headroom
+    /// for richer batches.
+    /// </summary>
+    public long MaxBytes { get; set; } = 64L * 1024 * 1024;
+
+    public FsyncPolicy FsyncPolicy { get; set; } = FsyncPolicy.Interval;
+
+    /// <summary>Background fsync period when <see cref="FsyncPolicy"/> is <see cref="FsyncPolicy.Interval"/>.</summary>
+    public int FsyncIntervalMs { get; set; } = 1000;
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Folder))
+        {
+            throw Invalid("EdgeAgent:Buffer:Folder", "must name a folder");
+        }
+
+        // Recovery reads a segment whole, so its size bounds start-up memory.
+        if (SegmentBytes is < 64 * 1024 or > 64L * 1024 * 1024)
+        {
+            throw Invalid("EdgeAgent:Buffer:SegmentBytes", $"must be 65536..67108864 (64 KiB..64 MiB), was {SegmentBytes}");
+        }
+
+        if (MaxBytes < 2 * SegmentBytes)
+        {
+            throw Invalid("EdgeAgent:Buffer:MaxBytes", $"must be at least twice EdgeAgent:Buffer:SegmentBytes ({2 * SegmentBytes}), was {MaxBytes}");
+        }
+
+        if (!Enum.IsDefined(FsyncPolicy))
+        {
+            throw Invalid("EdgeAgent:Buffer:FsyncPolicy", $"must be EveryBatch, Interval or Never, was {FsyncPolicy}");
+        }
+
+        if (FsyncPolicy == FsyncPolicy.Interval && FsyncIntervalMs is < 10 or > 60_000)
+        {
+            throw Invalid("EdgeAgent:Buffer:FsyncIntervalMs", $"must be 10..60000, was {FsyncIntervalMs}");
+        }
+    }
+
+    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+        new(key, typeof(DurableBufferOptions), [$"Configuration '{key}' {reason}."]);
+}

@@ -1,0 +1,39 @@
+using Convoy.Contracts.Telemetry.V1;
+
+namespace Convoy.EdgeAgent.Buffering;
+
+/// <summary>
+/// One device's outgoing batches, from the moment they are made until the collector acknowledged
+/// them. The in-memory <see cref="BatchBuffer"/> and the on-disk <see cref="DurableBatchLog"/> both
+/// offer it, so inputs and the uplink do not care which one holds the batches.
+/// What must stay true: sequences are handed out strictly increasing from 1 and never reused;
+/// <see cref="TryGetNext"/> returns a batch byte for byte as it was appended.
+/// </summary>
+internal interface IBatchBuffer
+{
+    string Device { get; }
+
+    /// <summary>Highest sequence the collector acknowledged.</summary>
+    ulong Acked { get; }
+
+    /// <summary>Highest sequence handed out so far (0 before the first batch).</summary>
+    ulong LastSequence { get; }
+
+    /// <summary>Batches dropped (never sent) because the buffer was full or its files were damaged.</summary>
+    long Dropped { get; }
+
+    /// <summary>Batches kept and not yet acknowledged.</summary>
+    int Count { get; }
+
+    /// <summary>Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.</summary>
+    ulong Append(TelemetryBatch batch, int readings);
+
+    /// <summary>The first kept batch with a sequence above <paramref name="after"/>.</summary>
+    bool TryGetNext(ulong after, out ulong sequence, out byte[] bytes);
+
+    /// <summary>Forgets every batch up to and including <paramref name="sequence"/>; returns their count and readings.</summary>
+    (int Batches, long Readings) Acknowledge(ulong sequence);
+
+    /// <summary>Completes when something changed (a batch was added or acknowledged) since the last wait.</summary>
+    ValueTask WaitForChangeAsync(CancellationToken cancellationToken);
+}
