@@ -57,7 +57,14 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     var latencies = new LongHistogram(TimeSpan.TicksPerMinute, 3);
     bool measuring = false;
     using var stop = new CancellationTokenSource();
-    var running = loads.Select(l => Task.Run(() => l.RunAsync(latencies, () => Volatile.Read(ref measuring), stop.Token))).ToList();
+    // Devices connect spread over time, as a real fleet does (agents reconnect with jitter):
+    // 10,000 simultaneous TLS handshakes would measure a thundering herd, not the steady state.
+    var ramp = TimeSpan.FromSeconds(options.Devices / 400.0);
+    var running = loads.Select((l, i) => Task.Run(async () =>
+    {
+        await Task.Delay(ramp * i / loads.Count);
+        await l.RunAsync(latencies, () => Volatile.Read(ref measuring), stop.Token);
+    })).ToList();
     // Measure the steady state: every device connected (TLS handshakes done) and acknowledged once, then 3 s more.
     var connecting = Stopwatch.StartNew();
     while (!loads.TrueForAll(l => l.Started) && connecting.Elapsed < TimeSpan.FromMinutes(3))

@@ -123,6 +123,9 @@ public static class CollectorHost
             .AddPrometheusExporter());
         configureServices?.Invoke(builder.Services);
 
+        // A fleet reconnecting after a network outage arrives as a burst of handshakes; the
+        // default accept backlog of 512 would reset the excess before TLS even starts.
+        builder.WebHost.UseSockets(static sockets => sockets.Backlog = 4096);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen =>

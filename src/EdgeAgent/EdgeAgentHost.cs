@@ -6,6 +6,7 @@ using Convoy.EdgeAgent.Uplink;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent;
@@ -20,6 +21,7 @@ public static class EdgeAgentHost
         or a replayed file, see EdgeAgent:Nmea:*), or simulates trucks (one device, and certificate, each).
 
         Usage: Convoy.EdgeAgent [--Key=Value ...]
+               Convoy.EdgeAgent check [--folder DIR]   verify the durable buffer offline (exit 1 if damaged)
         Every setting can also come from appsettings.json or an environment variable
         (EdgeAgent__Simulator__Trucks=3).
 
@@ -38,6 +40,9 @@ public static class EdgeAgentHost
           --EdgeAgent:Nmea:Host=H --EdgeAgent:Nmea:Port=P   (Tcp) 127.0.0.1:2947
           --EdgeAgent:Nmea:SerialPort=DEV --EdgeAgent:Nmea:BaudRate=N   (Serial) /dev/ttyUSB0, 9600
           --EdgeAgent:Nmea:Path=FILE                     (File) capture to replay
+          --EdgeAgent:Buffer:Folder=DIR                  (truck) durable buffer root (.convoy/buffer)
+          --EdgeAgent:Buffer:MaxBytes=N                  (truck) disk budget per device (67108864)
+          --EdgeAgent:Buffer:FsyncPolicy=EveryBatch|Interval|Never   (Interval)
           --EdgeAgent:Simulator:Tenant=ID                tenant of the simulated trucks (acme)
           --EdgeAgent:Simulator:Trucks=N                 number of trucks (0: required)
           --EdgeAgent:Simulator:DevicePrefix=P           device ids P-001, P-002 ... (truck)
@@ -77,7 +82,12 @@ public static class EdgeAgentHost
             nmea.Validate();
             builder.Services.AddSingleton(Options.Create(nmea));
             var identity = Pki.DeviceIdentity.Create(options.Device.Tenant, options.Device.Id);
-            builder.Services.AddSingleton(new DeviceRegistry([(identity, new BatchBuffer(identity.Device, options.BufferCapacity))]));
+            var buffer = new DurableBufferOptions();
+            builder.Configuration.GetSection(DurableBufferOptions.SectionName).Bind(buffer);
+            buffer.Validate();
+            // On a real truck every batch goes to disk before it is sent (DESIGN guarantee 1).
+            builder.Services.AddSingleton(sp => new DeviceRegistry([(identity,
+                new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>()))]));
             builder.Services.AddHostedService<GpsBatcher>();
         }
         else

@@ -2,6 +2,11 @@ using Convoy.EdgeAgent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
+if (args.Length > 0 && args[0] == "check")
+{
+    return Convoy.EdgeAgent.BufferCheckCommand.Run(args[1..], Console.Out);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(EdgeAgentHost.Help);

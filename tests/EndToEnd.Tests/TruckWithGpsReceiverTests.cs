@@ -37,8 +37,9 @@ public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
             "--EdgeAgent:Device:Id=rtk-truck",
             "--EdgeAgent:Device:BatchSpan=00:00:02",
             "--EdgeAgent:Nmea:Source=File",
-            $"--EdgeAgent:Nmea:Path={Capture("nmea-fuzzy-cases.log")}",
+            $"--EdgeAgent:Nmea:Path={NmeaCaptures.Path("nmea-fuzzy-cases.log")}",
             "--EdgeAgent:Nmea:Pacing=AsFastAsPossible",
+            $"--EdgeAgent:Buffer:Folder={Path.Combine(_collector.Folder, "buffer")}",
         ]);
 
         await agent.StartAsync();
@@ -57,17 +58,5 @@ public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
         Assert.Equal(-(93 + (45.03351845 / 60)), first.LongitudeDeg[0], 1e-9);
         Assert.Equal(new DateTimeOffset(2020, 3, 18, 13, 28, 20, 600, TimeSpan.Zero).ToUnixTimeMilliseconds(), batches[0].BaseTimeUnixMs);
         Assert.All(batches, b => Assert.True(b.Gps.OffsetMs.Count > 0));
-    }
-
-    private static string Capture(string name)
-    {
-        string? folder = AppContext.BaseDirectory;
-        while (folder is not null && !File.Exists(Path.Combine(folder, "Collector.sln")))
-        {
-            folder = Path.GetDirectoryName(folder);
-        }
-
-        Assert.NotNull(folder);
-        return Path.GetFullPath(Path.Combine(folder, "..", "shared", "data", "nmea", name));
     }
 }
