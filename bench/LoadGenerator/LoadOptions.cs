@@ -19,6 +19,7 @@ internal sealed class LoadOptions
           --seconds N           measured seconds per collector, after 3 s of warm-up (20)
           --target both|convoy|reference   which collectors to run (both)
           --window N            batches in flight per device (32)
+          --connect-rate N      new device connections per second while starting up (400)
         """;
 
     public string Shape { get; private set; } = "bulk";
@@ -34,6 +35,8 @@ internal sealed class LoadOptions
     public string Target { get; private set; } = "both";
 
     public int Window { get; private set; } = 32;
+
+    public int ConnectRate { get; private set; } = 400;
 
     public bool ShowHelp { get; private set; }
 
@@ -60,6 +63,7 @@ internal sealed class LoadOptions
                 case "--readings": options.ReadingsPerSensor = Positive(name, value); break;
                 case "--seconds": options.Seconds = Positive(name, value); break;
                 case "--window": options.Window = Positive(name, value); break;
+                case "--connect-rate": options.ConnectRate = Positive(name, value); break;
                 case "--target" when value is "both" or "convoy" or "reference": options.Target = value; break;
                 default: throw new ArgumentException($"'{name} {value}' is not understood; see --help");
             }

@@ -59,7 +59,7 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     using var stop = new CancellationTokenSource();
     // Devices connect spread over time, as a real fleet does (agents reconnect with jitter):
     // 10,000 simultaneous TLS handshakes would measure a thundering herd, not the steady state.
-    var ramp = TimeSpan.FromSeconds(options.Devices / 400.0);
+    var ramp = TimeSpan.FromSeconds(options.Devices / (double)options.ConnectRate);
     var running = loads.Select((l, i) => Task.Run(async () =>
     {
         await Task.Delay(ramp * i / loads.Count);
@@ -67,7 +67,7 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     })).ToList();
     // Measure the steady state: every device connected (TLS handshakes done) and acknowledged once, then 3 s more.
     var connecting = Stopwatch.StartNew();
-    while (!loads.TrueForAll(l => l.Started) && connecting.Elapsed < TimeSpan.FromMinutes(3))
+    while (!loads.TrueForAll(l => l.Started) && connecting.Elapsed < ramp + TimeSpan.FromMinutes(1))
     {
         await Task.Delay(250);
     }
