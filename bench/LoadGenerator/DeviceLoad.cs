@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.Pki;
 using Grpc.Core;
 using Grpc.Net.Client;
 using HdrHistogram;
@@ -33,14 +34,7 @@ internal sealed class DeviceLoad : IDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [certificate],
-                RemoteCertificateValidationCallback = (_, server, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build((X509Certificate2)server!);
-                },
+                RemoteCertificateValidationCallback = (_, server, _, _) => CertificateTrust.IsTrusted((X509Certificate2)server!, trustRoots, out _),
             },
             EnableMultipleHttp2Connections = false,
         };

@@ -38,14 +38,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
         {
             https.ServerCertificate = CertificateIssuer.LoadPem(certificates.ServerCertificatePath, certificates.ServerKeyPath);
             https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-            https.ClientCertificateValidation = (certificate, _, _) =>
-            {
-                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
-                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                return chain.Build(certificate);
-            };
+            https.ClientCertificateValidation = (certificate, _, _) => CertificateTrust.IsTrusted(certificate, trustRoots, out _);
         });
     });
     kestrel.Listen(IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), listen => listen.Protocols = HttpProtocols.Http1);

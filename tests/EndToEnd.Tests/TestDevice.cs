@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.Pki;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -27,14 +28,7 @@ internal sealed class TestDevice : IDisposable
         SslOptions = new SslClientAuthenticationOptions
         {
             ClientCertificates = _certificate is null ? null : [_certificate],
-            RemoteCertificateValidationCallback = (_, server, _, _) =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(_trustRoots);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build((X509Certificate2)server!);
-            },
+            RemoteCertificateValidationCallback = (_, server, _, _) => CertificateTrust.IsTrusted((X509Certificate2)server!, _trustRoots, out _),
         },
     };
 

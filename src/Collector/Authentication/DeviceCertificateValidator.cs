@@ -30,30 +30,11 @@ internal sealed class DeviceCertificateValidator
 
     public bool Validate(X509Certificate2 certificate, X509Chain? presentedChain, SslPolicyErrors errors)
     {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(_trustRoots());
-        // Revocation is checked below against the operator's CRL file (Collector:RevocationList),
-        // not through the platform's online checks, which a closed network would stall.
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
-        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")); // clientAuth
-        if (presentedChain is not null)
+        // Intermediates the client sent along count; revocation is the CRL check below.
+        if (!CertificateTrust.IsTrusted(certificate, _trustRoots(), out string? reason, CertificateTrust.ClientAuthentication,
+            _time.GetUtcNow().UtcDateTime, presentedChain?.ChainElements))
         {
-            // Intermediates the client sent along.
-            foreach (var element in presentedChain.ChainElements)
-            {
-                if (!element.Certificate.Equals(certificate))
-                {
-                    chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-        }
-
-        if (!chain.Build(certificate))
-        {
-            string reason = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : errors.ToString();
-            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, reason);
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, reason ?? errors.ToString());
             _metrics.AccessRefused(string.Empty, "untrusted-certificate");
             return false;
         }

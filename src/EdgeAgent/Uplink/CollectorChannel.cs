@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Convoy.Pki;
 using Grpc.Net.Client;
 
 namespace Convoy.EdgeAgent.Uplink;
@@ -42,10 +43,6 @@ internal static class CollectorChannel
             return false;
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trustRoots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(server);
+        return CertificateTrust.IsTrusted(server, trustRoots, out _);
     }
 }
