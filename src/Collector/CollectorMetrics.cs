@@ -14,6 +14,7 @@ internal sealed class CollectorMetrics
     private readonly UpDownCounter<long> _openStreams;
     private readonly Counter<long> _bytesReceived;
     private readonly UpDownCounter<long> _inFlight;
+    private readonly UpDownCounter<long> _bytesInFlight;
     private readonly Histogram<double> _produceLatency;
     private readonly Counter<long> _kafkaErrors;
     private readonly Counter<long> _accessRefused;
@@ -27,6 +28,7 @@ internal sealed class CollectorMetrics
         _openStreams = meter.CreateUpDownCounter<long>("convoy.collector.streams.open", "{stream}", "Device streams open now");
         _bytesReceived = meter.CreateCounter<long>("convoy.collector.bytes.received", "By", "Bytes of valid batches accepted for Kafka");
         _inFlight = meter.CreateUpDownCounter<long>("convoy.collector.batches.in_flight", "{batch}", "Batches written to Kafka and not yet confirmed");
+        _bytesInFlight = meter.CreateUpDownCounter<long>("convoy.collector.bytes.in_flight", "By", "Bytes of batches written to Kafka and not yet confirmed (bounded per tenant by MaxInFlightBytes)");
         _produceLatency = meter.CreateHistogram<double>("convoy.collector.kafka.produce.duration", "ms", "From produce to Kafka's delivery report",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000] });
         _accessRefused = meter.CreateCounter<long>("convoy.collector.access.refused", "{refusal}",
@@ -49,12 +51,14 @@ internal sealed class CollectorMetrics
         var tags = new TagList { { "tenant", tenant } };
         _bytesReceived.Add(bytes, tags);
         _inFlight.Add(1, tags);
+        _bytesInFlight.Add(bytes, tags);
     }
 
-    public void Delivered(string tenant, TimeSpan latency, Confluent.Kafka.ErrorCode error)
+    public void Delivered(string tenant, int bytes, TimeSpan latency, Confluent.Kafka.ErrorCode error)
     {
         var tags = new TagList { { "tenant", tenant } };
         _inFlight.Add(-1, tags);
+        _bytesInFlight.Add(-bytes, tags);
         _produceLatency.Record(latency.TotalMilliseconds);
         if (error != Confluent.Kafka.ErrorCode.NoError)
         {

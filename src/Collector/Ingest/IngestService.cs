@@ -106,8 +106,27 @@ internal sealed class IngestService
                     break;
                 }
 
-                await stream.WaitForWindowAsync(reading.Token);
-                stream.Accept(sequence, verdict.Readings, payload.Length);
+                // The tenant's allowance of bytes in flight to Kafka, then a slot in this stream's window.
+                var inFlight = await gate.HoldInFlightAsync(payload.Length, reading.Token);
+                if (inFlight is null)
+                {
+                    (refusal, retryAfter) = gate.InFlightRefusal();
+                    _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+                    CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, refusal.Value.Detail);
+                    break;
+                }
+
+                try
+                {
+                    await stream.WaitForWindowAsync(reading.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    inFlight.Dispose();
+                    throw;
+                }
+
+                stream.Accept(sequence, verdict.Readings, payload.Length, inFlight);
                 try
                 {
                     _producer.Produce(topic, device, sequence, payload, nowMs, stream.OnDelivered);
@@ -200,6 +219,21 @@ internal sealed class IngestService
                 throw new RpcException(new Status(over.Status.StatusCode, over.Status.Detail + "; nothing was written"),
                     over.RetryAfter > TimeSpan.Zero ? RetryAfter(over.RetryAfter) : []);
             }
+        }
+
+        long uploadBytes = 0;
+        foreach (var (_, payload, _) in batches)
+        {
+            uploadBytes += payload.Length;
+        }
+
+        // Held until every write of the upload is answered (the end of this call).
+        using var inFlight = await gate.HoldInFlightAsync(uploadBytes, context.CancellationToken);
+        if (inFlight is null)
+        {
+            var (status, retry) = gate.InFlightRefusal();
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            throw new RpcException(new Status(status.StatusCode, status.Detail + "; nothing was written"), RetryAfter(retry));
         }
 
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
