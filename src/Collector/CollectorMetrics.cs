@@ -12,6 +12,7 @@ internal sealed class CollectorMetrics
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _batchesRefused;
     private readonly UpDownCounter<long> _openStreams;
+    private readonly Counter<long> _streamsReplaced;
     private readonly Counter<long> _bytesReceived;
     private readonly UpDownCounter<long> _inFlight;
     private readonly UpDownCounter<long> _bytesInFlight;
@@ -26,6 +27,7 @@ internal sealed class CollectorMetrics
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.collector.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _batchesRefused = meter.CreateCounter<long>("convoy.collector.batches.refused", "{batch}", "Batches refused, by gRPC status");
         _openStreams = meter.CreateUpDownCounter<long>("convoy.collector.streams.open", "{stream}", "Device streams open now");
+        _streamsReplaced = meter.CreateCounter<long>("convoy.collector.streams.replaced", "{stream}", "Device streams ended because a newer stream of the same device took over");
         _bytesReceived = meter.CreateCounter<long>("convoy.collector.bytes.received", "By", "Bytes of valid batches accepted for Kafka");
         _inFlight = meter.CreateUpDownCounter<long>("convoy.collector.batches.in_flight", "{batch}", "Batches written to Kafka and not yet confirmed");
         _bytesInFlight = meter.CreateUpDownCounter<long>("convoy.collector.bytes.in_flight", "By", "Bytes of batches written to Kafka and not yet confirmed (bounded per tenant by MaxInFlightBytes)");
@@ -71,6 +73,8 @@ internal sealed class CollectorMetrics
         _accessRefused.Add(1, new TagList { { "tenant", tenant }, { "reason", reason } });
 
     public void StreamOpened(string tenant) => _openStreams.Add(1, new TagList { { "tenant", tenant } });
+
+    public void StreamReplaced(string tenant) => _streamsReplaced.Add(1, new TagList { { "tenant", tenant } });
 
     public void StreamClosed(string tenant) => _openStreams.Add(-1, new TagList { { "tenant", tenant } });
 }
