@@ -105,6 +105,9 @@ public sealed class KafkaCluster : IDisposable
         {
             BootstrapServers = BootstrapServers,
             ClientId = clientId,
+            // Required by the .NET client even for an assign-only consumer; never joined (Assign,
+            // not Subscribe) and nothing is committed under it.
+            GroupId = clientId,
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,

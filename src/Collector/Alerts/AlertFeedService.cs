@@ -146,6 +146,11 @@ internal sealed class AlertFeedService : AlertFeed.AlertFeedBase
             using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
             {
                 var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+                if (metadata.Topics.Count != 1 || metadata.Topics[0].Error.IsError || metadata.Topics[0].Partitions.Count == 0)
+                {
+                    throw new KafkaException(metadata.Topics.Count == 1 ? metadata.Topics[0].Error : new Error(ErrorCode.UnknownTopicOrPart, $"{topic} not found"));
+                }
+
                 var partitions = new List<TopicPartitionOffset>();
                 foreach (var partition in metadata.Topics[0].Partitions)
                 {
@@ -195,7 +200,7 @@ internal sealed class AlertFeedService : AlertFeed.AlertFeedBase
         {
             // The watch ended.
         }
-        catch (KafkaException e)
+        catch (Exception e) when (e is KafkaException or ArgumentException)
         {
             failure = e;
         }
