@@ -73,6 +73,15 @@ public sealed class PartnerTokensUnitTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyAsync_TokenWithoutKid_IsTriedAgainstEveryConfiguredKey()
+    {
+        var verdict = await Tokens().VerifyAsync(Mint(keyId: null));
+
+        Assert.NotNull(verdict.Partner);
+        Assert.Null(verdict.Partner.KeyId);
+    }
+
+    [Fact]
     public async Task VerifyAsync_WithoutConfiguredKeys_RefusesEveryTokenSayingSo()
     {
         var verdict = await new PartnerTokens(null, new PartnerOptions(), _time).VerifyAsync(Mint());
@@ -180,7 +189,7 @@ public sealed class PartnerTokensUnitTests : IDisposable
 
     private PartnerTokens Tokens() => new(new PartnerKeys(_options, _time), _options, _time);
 
-    private string Mint(DateTimeOffset? expires = null, DateTimeOffset? notBefore = null, object? roles = null, RSA? signingKey = null)
+    private string Mint(DateTimeOffset? expires = null, DateTimeOffset? notBefore = null, object? roles = null, RSA? signingKey = null, string? keyId = "issuer-1")
     {
         var descriptor = new SecurityTokenDescriptor
         {
@@ -190,7 +199,7 @@ public sealed class PartnerTokensUnitTests : IDisposable
             Expires = (expires ?? Start.AddMinutes(10)).UtcDateTime,
             IssuedAt = (notBefore ?? Start.AddMinutes(-1)).UtcDateTime,
             Claims = new Dictionary<string, object> { ["sub"] = "unit", ["tid"] = "acme", ["roles"] = roles ?? new[] { "ingest" } },
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(signingKey ?? _rsa) { KeyId = "issuer-1" }, SecurityAlgorithms.RsaSha256),
+            SigningCredentials = new SigningCredentials(new RsaSecurityKey(signingKey ?? _rsa) { KeyId = keyId }, SecurityAlgorithms.RsaSha256),
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }

@@ -117,7 +117,9 @@ internal sealed class PartnerTokens
             }
         }
 
-        return new PartnerVerdict(new PartnerIdentity(tenant, subject, roles, jwt.ValidTo == DateTime.MinValue ? DateTimeOffset.MaxValue : new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), jwt.Kid), null, null, subject);
+        // exp is required above, so ValidTo is the token's real expiry.
+        var partner = new PartnerIdentity(tenant, subject, roles, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), string.IsNullOrEmpty(jwt.Kid) ? null : jwt.Kid);
+        return new PartnerVerdict(partner, null, null, subject);
     }
 
     /// <summary>exp and nbf against this process's <see cref="TimeProvider"/> (so tests can move time), with the skew.</summary>
