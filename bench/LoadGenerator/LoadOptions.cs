@@ -20,6 +20,9 @@ internal sealed class LoadOptions
           --target both|convoy|reference   which collectors to run (both)
           --window N            batches in flight per device (32)
           --connect-rate N      new device connections per second while starting up (400)
+          --check FILE          after a run of both, exit 1 if Convoy's allocation per reading exceeds the
+                                budget in FILE (bench/allocation-budget.json) or its readings/s ratio
+                                against the reference falls under the floor there (the CI smoke)
         """;
 
     public string Shape { get; private set; } = "bulk";
@@ -39,6 +42,9 @@ internal sealed class LoadOptions
     public int ConnectRate { get; private set; } = 400;
 
     public bool ShowHelp { get; private set; }
+
+    /// <summary>The budget file to check the run against; null for no check.</summary>
+    public string? CheckFile { get; private set; }
 
     public bool IsFleet => Shape == "fleet";
 
@@ -65,6 +71,7 @@ internal sealed class LoadOptions
                 case "--window": options.Window = Positive(name, value); break;
                 case "--connect-rate": options.ConnectRate = Positive(name, value); break;
                 case "--target" when value is "both" or "convoy" or "reference": options.Target = value; break;
+                case "--check": options.CheckFile = value; break;
                 default: throw new ArgumentException($"'{name} {value}' is not understood; see --help");
             }
         }

@@ -115,7 +115,31 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
 }
 
 Print(results);
-return 0;
+return options.CheckFile is null ? 0 : Check(results, options);
+
+// The CI smoke: ratios and bytes only, never absolute times (CI machines are shared and noisy).
+static int Check(List<Result> results, LoadOptions options)
+{
+    if (results.Count != 2)
+    {
+        Console.Error.WriteLine("--check needs --target both: it compares against the reference of the same run");
+        return 2;
+    }
+
+    using var budget = System.Text.Json.JsonDocument.Parse(File.ReadAllText(options.CheckFile!));
+    string shape = options.IsFleet ? "fleet" : "bulk";
+    double maxBytes = budget.RootElement.GetProperty($"{shape}LoadBytesPerReading").GetDouble();
+    double minRatio = budget.RootElement.GetProperty($"{shape}LoadMinReadingsRatio").GetDouble();
+    var (reference, convoy) = (results[0], results[1]);
+    double ratio = convoy.ReadingsPerSecond / reference.ReadingsPerSecond;
+    bool bytesOk = convoy.BytesPerReading <= maxBytes;
+    bool ratioOk = ratio >= minRatio;
+    var c = CultureInfo.InvariantCulture;
+    Console.WriteLine();
+    Console.WriteLine(string.Create(c, $"check {shape}: allocated {convoy.BytesPerReading:0.00} B/reading (budget {maxBytes:0.00}) {(bytesOk ? "ok" : "OVER BUDGET")}; " +
+        $"readings/s {ratio:0.00}x the reference (floor {minRatio:0.00}x) {(ratioOk ? "ok" : "COLLAPSED")}"));
+    return bytesOk && ratioOk ? 0 : 1;
+}
 
 static double Percentile(LongHistogram latencies, double percentile) =>
     latencies.TotalCount == 0 ? double.NaN : latencies.GetValueAtPercentile(percentile) / 1000.0;

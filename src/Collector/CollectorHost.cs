@@ -96,6 +96,7 @@ public static class CollectorHost
         builder.Services.AddSingleton<TelemetryProducer>();
         builder.Services.AddSingleton<BatchValidator>();
         builder.Services.AddSingleton<DeviceHighWaterMarks>();
+        builder.Services.AddSingleton<ActiveStreams>();
         builder.Services.AddSingleton<CollectorMetrics>();
         if (options.TenantsFile is { } tenantsFile)
         {

@@ -25,6 +25,10 @@ internal static partial class CollectorLog
         Message = "Stream of {Tenant}/{Device} closed; highest acknowledged sequence {AckedSequence}")]
     public static partial void StreamClosed(ILogger logger, string tenant, string device, ulong ackedSequence);
 
+    [LoggerMessage(EventId = 22, EventName = "StreamReplaced", Level = LogLevel.Warning,
+        Message = "Device {Tenant}/{Device}: a new stream from {NewRemote} replaces the one from {OldRemote}")]
+    public static partial void StreamReplaced(ILogger logger, string tenant, string device, string? oldRemote, string? newRemote);
+
     [LoggerMessage(EventId = 30, EventName = "BatchRefused", Level = LogLevel.Information,
         Message = "Refused batch {Sequence} of {Tenant}/{Device}: {Status} {Reason}")]
     public static partial void BatchRefused(ILogger logger, string tenant, string device, ulong sequence, Grpc.Core.StatusCode status, string reason);

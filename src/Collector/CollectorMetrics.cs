@@ -12,8 +12,10 @@ internal sealed class CollectorMetrics
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _batchesRefused;
     private readonly UpDownCounter<long> _openStreams;
+    private readonly Counter<long> _streamsReplaced;
     private readonly Counter<long> _bytesReceived;
     private readonly UpDownCounter<long> _inFlight;
+    private readonly UpDownCounter<long> _bytesInFlight;
     private readonly Histogram<double> _produceLatency;
     private readonly Counter<long> _kafkaErrors;
     private readonly Counter<long> _accessRefused;
@@ -27,12 +29,14 @@ internal sealed class CollectorMetrics
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.collector.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _batchesRefused = meter.CreateCounter<long>("convoy.collector.batches.refused", "{batch}", "Batches refused, by gRPC status");
         _openStreams = meter.CreateUpDownCounter<long>("convoy.collector.streams.open", "{stream}", "Device streams open now");
+        _streamsReplaced = meter.CreateCounter<long>("convoy.collector.streams.replaced", "{stream}", "Device streams ended because a newer stream of the same device took over");
         _bytesReceived = meter.CreateCounter<long>("convoy.collector.bytes.received", "By", "Bytes of valid batches accepted for Kafka");
         _inFlight = meter.CreateUpDownCounter<long>("convoy.collector.batches.in_flight", "{batch}", "Batches written to Kafka and not yet confirmed");
+        _bytesInFlight = meter.CreateUpDownCounter<long>("convoy.collector.bytes.in_flight", "By", "Bytes of batches written to Kafka and not yet confirmed (bounded per tenant by MaxInFlightBytes)");
         _produceLatency = meter.CreateHistogram<double>("convoy.collector.kafka.produce.duration", "ms", "From produce to Kafka's delivery report",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000] });
         _accessRefused = meter.CreateCounter<long>("convoy.collector.access.refused", "{refusal}",
-            "Refused authentications and authorizations, by reason (no-credentials, untrusted-certificate, revoked-certificate, no-identity, token-*, missing-role, device-not-allowed, tenant-not-registered, tenant-disabled, wrong-device, wrong-tenant)");
+            "Refused authentications and authorizations, by reason (no-credentials, untrusted-certificate, revoked-certificate, no-identity, ca-of-another-tenant, token-*, missing-role, device-not-allowed, tenant-not-registered, tenant-disabled, wrong-device, wrong-tenant)");
         _alertWatches = meter.CreateUpDownCounter<long>("convoy.collector.alert_watches.open", "{watch}", "WatchAlerts calls open now");
         _alertsWatched = meter.CreateCounter<long>("convoy.collector.alerts.watched", "{alert}", "Alerts sent to WatchAlerts callers");
         _kafkaErrors = meter.CreateCounter<long>("convoy.collector.kafka.errors", "{error}", "Writes Kafka finally refused, by error code");
@@ -53,12 +57,14 @@ internal sealed class CollectorMetrics
         var tags = new TagList { { "tenant", tenant } };
         _bytesReceived.Add(bytes, tags);
         _inFlight.Add(1, tags);
+        _bytesInFlight.Add(bytes, tags);
     }
 
-    public void Delivered(string tenant, TimeSpan latency, Confluent.Kafka.ErrorCode error)
+    public void Delivered(string tenant, int bytes, TimeSpan latency, Confluent.Kafka.ErrorCode error)
     {
         var tags = new TagList { { "tenant", tenant } };
         _inFlight.Add(-1, tags);
+        _bytesInFlight.Add(-bytes, tags);
         _produceLatency.Record(latency.TotalMilliseconds);
         if (error != Confluent.Kafka.ErrorCode.NoError)
         {
@@ -71,6 +77,8 @@ internal sealed class CollectorMetrics
         _accessRefused.Add(1, new TagList { { "tenant", tenant }, { "reason", reason } });
 
     public void StreamOpened(string tenant) => _openStreams.Add(1, new TagList { { "tenant", tenant } });
+
+    public void StreamReplaced(string tenant) => _streamsReplaced.Add(1, new TagList { { "tenant", tenant } });
 
     public void StreamClosed(string tenant) => _openStreams.Add(-1, new TagList { { "tenant", tenant } });
 

@@ -13,12 +13,28 @@ public static class CertificateIssuer
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
 
-    /// <summary>A self-signed CA that may sign end-entity certificates only (path length 0).</summary>
-    public static X509Certificate2 CreateCertificateAuthority(string commonName, TimeSpan validity)
+    /// <summary>
+    /// A self-signed CA that may sign end-entity certificates only (path length 0). With a
+    /// <paramref name="tenant"/>, it is that tenant's own CA (URI SAN <c>urn:convoy:tenant:&lt;tenant&gt;</c>):
+    /// the collector accepts the devices it vouches for only under that tenant.
+    /// </summary>
+    public static X509Certificate2 CreateCertificateAuthority(string commonName, TimeSpan validity, string? tenant = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(new X500DistinguishedName($"CN={commonName}"), key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        if (tenant is not null)
+        {
+            if (!DeviceIdentity.IsValidTenant(tenant))
+            {
+                throw new ArgumentException($"Tenant '{tenant}' is not 1..63 characters of [a-z0-9-].", nameof(tenant));
+            }
+
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddUri(new Uri(DeviceIdentity.TenantUri(tenant)));
+            request.CertificateExtensions.Add(names.Build());
+        }
+
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var now = DateTimeOffset.UtcNow;
@@ -49,6 +65,12 @@ public static class CertificateIssuer
     /// <summary>A TLS client certificate that names the device by <see cref="DeviceIdentity.ToUri"/>.</summary>
     public static X509Certificate2 IssueDevice(X509Certificate2 authority, DeviceIdentity device, TimeSpan validity)
     {
+        ArgumentNullException.ThrowIfNull(authority);
+        if (DeviceIdentity.TryReadBoundTenant(authority, out string? bound) && bound is not null && bound != device.Tenant)
+        {
+            throw new ArgumentException($"this CA belongs to tenant {bound}; it cannot issue certificates for tenant {device.Tenant}", nameof(device));
+        }
+
         var names = new SubjectAlternativeNameBuilder();
         names.AddUri(new Uri(device.ToUri()));
         return Issue(authority, $"CN={device.Device}, O={device.Tenant}", names.Build(), ClientAuth, validity);

@@ -18,8 +18,18 @@ public static class CertificateTrust
     /// <paramref name="intermediates"/> the peer sent. Otherwise <paramref name="problem"/> says why.
     /// </summary>
     public static bool IsTrusted(X509Certificate2 certificate, X509Certificate2Collection roots, out string? problem,
+        Oid? usage = null, DateTime? at = null, X509ChainElementCollection? intermediates = null) =>
+        IsTrusted(certificate, roots, out problem, out _, usage, at, intermediates);
+
+    /// <summary>
+    /// As above, and <paramref name="boundTenant"/> is the tenant that a CA of the chain is bound
+    /// to (<see cref="DeviceIdentity.TryReadBoundTenant"/>), or null when every CA of the chain is a
+    /// platform CA. A chain whose CAs name different tenants, or one that cannot be read, is not trusted.
+    /// </summary>
+    public static bool IsTrusted(X509Certificate2 certificate, X509Certificate2Collection roots, out string? problem, out string? boundTenant,
         Oid? usage = null, DateTime? at = null, X509ChainElementCollection? intermediates = null)
     {
+        boundTenant = null;
         ArgumentNullException.ThrowIfNull(certificate);
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -49,6 +59,20 @@ public static class CertificateTrust
         if (chain.Build(certificate))
         {
             problem = null;
+            for (int i = 1; i < chain.ChainElements.Count; i++)
+            {
+                var authority = chain.ChainElements[i].Certificate;
+                if (!DeviceIdentity.TryReadBoundTenant(authority, out string? tenant)
+                    || (tenant is not null && boundTenant is not null && tenant != boundTenant))
+                {
+                    problem = $"the CA {authority.Subject} names more than one tenant";
+                    boundTenant = null;
+                    return false;
+                }
+
+                boundTenant ??= tenant;
+            }
+
             return true;
         }
 

@@ -59,9 +59,69 @@ public readonly partial record struct DeviceIdentity(string Tenant, string Devic
     /// </summary>
     public static bool TryFromCertificate(X509Certificate2 certificate, out DeviceIdentity identity)
     {
-        ArgumentNullException.ThrowIfNull(certificate);
         identity = default;
         bool found = false;
+        if (!TryReadUris(certificate, out var uris))
+        {
+            return false;
+        }
+
+        foreach (string uri in uris)
+        {
+            if (TryParseUri(uri, out var candidate))
+            {
+                if (found)
+                {
+                    identity = default;
+                    return false;
+                }
+
+                identity = candidate;
+                found = true;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The URI a tenant's own CA carries: <c>urn:convoy:tenant:&lt;tenant&gt;</c>.</summary>
+    public static string TenantUri(string tenant) => UriPrefix + tenant;
+
+    /// <summary>
+    /// The tenant a CA certificate is bound to by its URI SAN <c>urn:convoy:tenant:&lt;tenant&gt;</c>
+    /// (null for a platform CA, which may vouch for any tenant). False when the certificate names
+    /// more than one tenant, or its extension cannot be read: such a CA vouches for nobody.
+    /// </summary>
+    public static bool TryReadBoundTenant(X509Certificate2 authority, out string? tenant)
+    {
+        tenant = null;
+        if (!TryReadUris(authority, out var uris))
+        {
+            return false;
+        }
+
+        foreach (string uri in uris)
+        {
+            var match = TenantUriPattern().Match(uri);
+            if (match.Success)
+            {
+                if (tenant is not null && tenant != match.Groups["tenant"].Value)
+                {
+                    return false;
+                }
+
+                tenant = match.Groups["tenant"].Value;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Every URI subject alternative name of the certificate; false when the extension is malformed.</summary>
+    private static bool TryReadUris(X509Certificate2 certificate, out List<string> uris)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        uris = [];
         foreach (var extension in certificate.Extensions)
         {
             if (extension.Oid?.Value != SubjectAltNameOid)
@@ -78,18 +138,7 @@ public readonly partial record struct DeviceIdentity(string Tenant, string Devic
                     // uniformResourceIdentifier [6] IA5String (RFC 5280 4.2.1.6)
                     if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue == 6)
                     {
-                        string uri = sequence.ReadCharacterString(UniversalTagNumber.IA5String, new Asn1Tag(TagClass.ContextSpecific, 6));
-                        if (TryParseUri(uri, out var candidate))
-                        {
-                            if (found)
-                            {
-                                identity = default;
-                                return false;
-                            }
-
-                            identity = candidate;
-                            found = true;
-                        }
+                        uris.Add(sequence.ReadCharacterString(UniversalTagNumber.IA5String, new Asn1Tag(TagClass.ContextSpecific, 6)));
                     }
                     else
                     {
@@ -103,8 +152,11 @@ public readonly partial record struct DeviceIdentity(string Tenant, string Devic
             }
         }
 
-        return found;
+        return true;
     }
+
+    [GeneratedRegex("^urn:convoy:tenant:(?<tenant>[a-z0-9][a-z0-9-]{0,62})$")]
+    private static partial Regex TenantUriPattern();
 
     [GeneratedRegex("^urn:convoy:tenant:(?<tenant>[a-z0-9][a-z0-9-]{0,62}):device:(?<device>[A-Za-z0-9._-]{1,64})$")]
     private static partial Regex UriPattern();

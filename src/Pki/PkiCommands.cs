@@ -13,8 +13,9 @@ public static class PkiCommands
     public const string Help = """
         Convoy PKI: certificates for collectors and devices (PEM, ECDSA P-256).
 
-          pki create-ca     --out DIR [--name "Convoy Device CA"] [--days 3650]
-                            writes DIR/ca.crt and DIR/ca.key (keep ca.key offline)
+          pki create-ca     --out DIR [--name "Convoy Device CA"] [--days 3650] [--tenant TENANT]
+                            writes DIR/ca.crt and DIR/ca.key (keep ca.key offline); with --tenant,
+                            a CA of that tenant only: the collector refuses what it signs for any other
           pki issue-server  --ca DIR --out DIR --dns NAME[,NAME...] [--ip ADDR[,ADDR...]] [--days 397]
                             writes DIR/server.crt and DIR/server.key
           pki issue-device  --ca DIR --out DIR --tenant TENANT (--device ID | --devices-file FILE) [--days 825]
@@ -43,9 +44,11 @@ public static class PkiCommands
                 case "create-ca":
                 {
                     string folder = Required(options, "--out");
-                    using var ca = CertificateIssuer.CreateCertificateAuthority(options.GetValueOrDefault("--name", "Convoy Device CA"), Days(options, 3650));
+                    string? tenant = options.GetValueOrDefault("--tenant");
+                    using var ca = CertificateIssuer.CreateCertificateAuthority(
+                        options.GetValueOrDefault("--name", tenant is null ? "Convoy Device CA" : $"Convoy Device CA for {tenant}"), Days(options, 3650), tenant);
                     CertificateIssuer.WritePem(ca, Path.Combine(folder, "ca.crt"), Path.Combine(folder, "ca.key"));
-                    output.WriteLine($"CA {ca.Subject} (serial {ca.SerialNumber}) written to {Path.GetFullPath(folder)}");
+                    output.WriteLine($"CA {ca.Subject} (serial {ca.SerialNumber}{(tenant is null ? string.Empty : ", tenant " + tenant)}) written to {Path.GetFullPath(folder)}");
                     return 0;
                 }
 

@@ -26,11 +26,32 @@ public sealed class RevocationList
         return _serials.Contains(Normalise(certificate.SerialNumber));
     }
 
-    /// <summary>Reads a CRL file (PEM "X509 CRL" or DER). Throws on a malformed file.</summary>
+    /// <summary>
+    /// Reads a CRL file: DER, or PEM with one or more "X509 CRL" blocks (one per CA, when each
+    /// tenant has its own CA: <c>cat */revoked.crl &gt; all.crl</c>). Throws on a malformed file.
+    /// </summary>
     public static RevocationList Load(string path)
     {
-        byte[] der = Der(File.ReadAllBytes(path));
+        byte[] file = File.ReadAllBytes(path);
         var serials = new HashSet<string>(StringComparer.Ordinal);
+        string text = System.Text.Encoding.ASCII.GetString(file);
+        int read = 0;
+        for (var rest = text.AsSpan(); PemEncoding.TryFind(rest, out var pem); rest = rest[pem.Location.End..])
+        {
+            AddSerials(Convert.FromBase64String(rest[pem.Base64Data].ToString()), serials);
+            read++;
+        }
+
+        if (read == 0)
+        {
+            AddSerials(file, serials);
+        }
+
+        return new RevocationList(serials);
+    }
+
+    private static void AddSerials(byte[] der, HashSet<string> serials)
+    {
         var list = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
         var tbs = list.ReadSequence();
         if (tbs.PeekTag().HasSameClassAndValue(Asn1Tag.Integer))
@@ -55,8 +76,6 @@ public sealed class RevocationList
                 serials.Add(Normalise(Convert.ToHexString(entry.ReadIntegerBytes().Span)));
             }
         }
-
-        return new RevocationList(serials);
     }
 
     /// <summary>

@@ -32,11 +32,12 @@ public sealed class TenantQuotaTests : IAsyncLifetime
               "Tenants": {
                 "flood": { "DisplayName": "Flood Freight", "Quota": { "ReadingsPerSecond": 2000, "BurstSeconds": 1, "MaxWait": "00:00:00.5" } },
                 "calm": { "DisplayName": "Calm Carriers" },
+                "slowpoke": { "DisplayName": "Slowpoke Haulage", "Quota": { "MaxInFlightBytes": 65536, "MaxWait": "00:00:00.5" } },
                 "off": { "DisplayName": "Former Customer", "Enabled": false }
               }
             }
             """);
-        _collector = await TestCollector.StartAsync(["flood", "calm", "off", "stranger"], $"--Collector:TenantsFile={_tenants}");
+        _collector = await TestCollector.StartAsync(["flood", "calm", "slowpoke", "off", "stranger"], $"--Collector:TenantsFile={_tenants}");
     }
 
     public async Task DisposeAsync()
@@ -87,6 +88,62 @@ public sealed class TenantQuotaTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, 85).Select(i => (ulong)i), calmInKafka);
         _output.WriteLine($"tenant calm ack latency alone: p50 {Percentile(alone, 50):0.0} ms, p99 {Percentile(alone, 99):0.0} ms; " +
             $"beside the flood: p50 {Percentile(beside, 50):0.0} ms, p99 {Percentile(beside, 99):0.0} ms");
+    }
+
+    [Fact]
+    public async Task KafkaNotConfirming_TenantsBytesInFlightStayWithinQuota_ThenResourceExhausted_AndOnlyWhatLandedIsAcked()
+    {
+        using var totals = new MeterTotals();
+        using var device = Device("slowpoke", "reefer-9");
+        using var call = await device.OpenAsync();
+        await call.RequestStream.WriteAsync(BigBatch("reefer-9", 1, 3000));
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(1UL, call.ResponseStream.Current.AckedSequence);
+        int size = BigBatch("reefer-9", 2, 3000).CalculateSize();
+        int fit = 65536 / size; // batches of this size the tenant may have on their way to Kafka at once
+        Assert.InRange(fit, 2, 8);
+
+        // Kafka stops confirming; the device goes on sending, well within its window of 32.
+        _collector.Kafka.SetBrokerDown();
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                for (int sequence = 2; sequence <= fit + 5; sequence++)
+                {
+                    await call.RequestStream.WriteAsync(BigBatch("reefer-9", (ulong)sequence, 3000));
+                }
+            }
+            catch (RpcException)
+            {
+                // The collector ended the call: its status is on the response side.
+            }
+        });
+        await Eventually.HoldsAsync(() => totals["convoy.collector.bytes.in_flight", "slowpoke"] == (long)fit * size, TimeSpan.FromSeconds(10),
+            $"{fit} batches of {size} bytes in flight to Kafka");
+        await Task.Delay(1000); // longer than the tenant's MaxWait: the next batch was held back, then refused
+        Assert.Equal((long)fit * size, totals["convoy.collector.bytes.in_flight", "slowpoke"]);
+        Assert.Equal(fit, (int)totals["convoy.collector.batches.in_flight", "slowpoke"]);
+
+        // Kafka comes back: what was written lands and is acknowledged, then the refusal.
+        _collector.Kafka.SetBrokerUp();
+        ulong acked = 1;
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                acked = call.ResponseStream.Current.AckedSequence;
+            }
+        });
+        await sending;
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("in-flight quota", error.Status.Detail, StringComparison.Ordinal);
+        Assert.True(long.Parse(error.Trailers.GetValue("grpc-retry-pushback-ms")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Equal((ulong)(fit + 1), acked);
+        var inKafka = _collector.Telemetry("slowpoke").Select(KafkaTopics.Sequence).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, fit + 1).Select(i => (ulong)i), inKafka);
+        Assert.Equal(0, totals["convoy.collector.bytes.in_flight", "slowpoke"]);
     }
 
     /// <summary>Sends batches one at a time on an open stream, timing each until its ack.</summary>
@@ -144,11 +201,11 @@ public sealed class TenantQuotaTests : IAsyncLifetime
         return (error, acked);
     }
 
-    private static TelemetryBatch BigBatch(string device, ulong sequence)
+    private static TelemetryBatch BigBatch(string device, ulong sequence, int readings = 1000)
     {
         var batch = new TelemetryBatch { DeviceId = device, Sequence = sequence, BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
         var zone = new TemperatureColumns { Zone = 1 };
-        for (uint i = 0; i < 1000; i++)
+        for (uint i = 0; i < readings; i++)
         {
             zone.OffsetMs.Add(i * 10);
             zone.TemperatureC.Add(4f);

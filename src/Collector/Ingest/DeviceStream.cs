@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using Confluent.Kafka;
 using Convoy.Collector.Kafka;
 using Convoy.Contracts.Telemetry.V1;
@@ -30,6 +31,8 @@ internal sealed class DeviceStream
     private readonly int[] _readings;
     private readonly byte[] _states; // 0 in flight, 1 confirmed, 2 failed
     private readonly long[] _producedAt; // Stopwatch timestamps, for the produce latency
+    private readonly int[] _bytes;
+    private readonly RateLimitLease?[] _inFlight; // the tenant's in-flight allowance each batch holds
     private int _head;
     private int _count;
 
@@ -47,6 +50,8 @@ internal sealed class DeviceStream
         _readings = new int[window];
         _states = new byte[window];
         _producedAt = new long[window];
+        _bytes = new int[window];
+        _inFlight = new RateLimitLease?[window];
         _acked = _lastAccepted = marks.Get(device);
         OnDelivered = Delivered;
     }
@@ -83,7 +88,8 @@ internal sealed class DeviceStream
     /// <summary>Waits for a free slot in the window: the backpressure that stops reading the stream.</summary>
     public Task WaitForWindowAsync(CancellationToken cancellationToken) => _window.WaitAsync(cancellationToken);
 
-    public void Accept(ulong sequence, int readings, int bytes)
+    /// <summary>A batch about to be produced; it holds <paramref name="inFlight"/> until Kafka answers.</summary>
+    public void Accept(ulong sequence, int readings, int bytes, RateLimitLease? inFlight)
     {
         _metrics.Accepted(Device.Tenant, bytes);
         lock (_gate)
@@ -91,6 +97,8 @@ internal sealed class DeviceStream
             int slot = (_head + _count) % _windowSize;
             _sequences[slot] = sequence;
             _readings[slot] = readings;
+            _bytes[slot] = bytes;
+            _inFlight[slot] = inFlight;
             _states[slot] = 0;
             _producedAt[slot] = System.Diagnostics.Stopwatch.GetTimestamp();
             _count++;
@@ -101,25 +109,40 @@ internal sealed class DeviceStream
     /// <summary>Takes back a batch accepted but then not produced (the producer refused it locally).</summary>
     public void Withdraw()
     {
+        RateLimitLease? inFlight;
+        int bytes;
         lock (_gate)
         {
             _count--;
+            int slot = (_head + _count) % _windowSize;
+            (inFlight, _inFlight[slot], bytes) = (_inFlight[slot], null, _bytes[slot]);
             _lastAccepted = _count > 0 ? _sequences[(_head + _count - 1) % _windowSize] : Acked;
         }
 
-        _metrics.Delivered(Device.Tenant, TimeSpan.Zero, Confluent.Kafka.ErrorCode.Local_QueueFull);
+        inFlight?.Dispose();
+        _metrics.Delivered(Device.Tenant, bytes, TimeSpan.Zero, Confluent.Kafka.ErrorCode.Local_QueueFull);
         _window.Release();
     }
 
     /// <summary>Waits until every accepted batch is confirmed or failed.</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
     {
-        for (int i = 0; i < _windowSize; i++)
+        int held = 0;
+        try
         {
-            await _window.WaitAsync(cancellationToken);
+            for (; held < _windowSize; held++)
+            {
+                await _window.WaitAsync(cancellationToken);
+            }
         }
-
-        _window.Release(_windowSize);
+        finally
+        {
+            // Cancelled or not, give the slots back, so a later drain can wait again.
+            if (held > 0)
+            {
+                _window.Release(held);
+            }
+        }
     }
 
     /// <summary>Writes acks as they become due until <see cref="CompleteAcks"/>; coalesces a burst into one ack.</summary>
@@ -148,6 +171,8 @@ internal sealed class DeviceStream
         long readings = 0;
         ulong acked = 0;
         long producedAt = 0;
+        int bytes = 0;
+        RateLimitLease? inFlight = null;
         lock (_gate)
         {
             for (int i = 0; i < _count; i++)
@@ -157,6 +182,8 @@ internal sealed class DeviceStream
                 {
                     _states[slot] = failed ? (byte)2 : (byte)1;
                     producedAt = _producedAt[slot];
+                    bytes = _bytes[slot];
+                    (inFlight, _inFlight[slot]) = (_inFlight[slot], null);
                     break;
                 }
             }
@@ -181,7 +208,9 @@ internal sealed class DeviceStream
             }
         }
 
-        _metrics.Delivered(Device.Tenant, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), report.Error.Code);
+        // Confirmed or refused, the batch no longer counts against the tenant's in-flight allowance.
+        inFlight?.Dispose();
+        _metrics.Delivered(Device.Tenant, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), report.Error.Code);
         if (batches > 0)
         {
             _marks.Advance(Device, acked);

@@ -35,6 +35,7 @@ internal sealed class IngestService
     private readonly AccessAudit _audit;
     private readonly BatchValidator _validator;
     private readonly DeviceHighWaterMarks _marks;
+    private readonly ActiveStreams _active;
     private readonly CollectorMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<IngestService> _logger;
@@ -43,7 +44,8 @@ internal sealed class IngestService
     private readonly CancellationToken _stopping;
 
     public IngestService(TelemetryProducer producer, TenantRegistry tenants, CertificateWatcher certificates, CallerAuthenticator callers, AccessAudit audit, BatchValidator validator,
-        DeviceHighWaterMarks marks, CollectorMetrics metrics, IOptions<CollectorOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<IngestService> logger)
+        DeviceHighWaterMarks marks, ActiveStreams active, CollectorMetrics metrics, IOptions<CollectorOptions> options, TimeProvider time, IHostApplicationLifetime lifetime,
+        ILogger<IngestService> logger)
     {
         _callers = callers;
         _audit = audit;
@@ -53,6 +55,7 @@ internal sealed class IngestService
         _certificates = certificates;
         _validator = validator;
         _marks = marks;
+        _active = active;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -73,18 +76,48 @@ internal sealed class IngestService
             throw new RpcException(new Status(StatusCode.ResourceExhausted, reason), RetryAfter(TimeSpan.FromSeconds(5)));
         }
 
+        // One active stream per device: this one takes over, and starts where the old one's
+        // writes ended, so the batches the device sends again are replays, not second writes.
+        var claim = _active.Replace(device.Identity, context.Peer, out var replaced);
+        DeviceStream? stream = null;
+        try
+        {
+            if (replaced is not null)
+            {
+                _metrics.StreamReplaced(device.Tenant);
+                CollectorLog.StreamReplaced(_logger, device.Tenant, device.Device, replaced.Peer, context.Peer);
+                await replaced.WhenDrained.WaitAsync(context.CancellationToken);
+            }
+
+            stream = new DeviceStream(device.Identity, _window, _marks, _metrics);
+            await StreamBatchesAsync(device, gate, stream, claim, requests, responses, context);
+        }
+        finally
+        {
+            if (stream is not null)
+            {
+                // A device that vanished leaves writes in flight: the device's next stream waits for their answers.
+                await stream.DrainAsync(CancellationToken.None);
+            }
+
+            _active.Release(device.Identity, claim);
+        }
+    }
+
+    private async Task StreamBatchesAsync(AuthenticatedDevice device, TenantGate gate, DeviceStream stream, ActiveStreams.Claim claim,
+        IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
+    {
         string topic = Topic(device);
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
         await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _window.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
-        var stream = new DeviceStream(device.Identity, _window, _marks, _metrics);
         CollectorLog.StreamOpened(_logger, device.Tenant, device.Device, context.Peer, stream.Acked);
         _metrics.StreamOpened(device.Tenant);
         // Reading stops when the device goes, when Kafka refused a batch, when the collector stops,
-        // or when the device's certificate is revoked.
+        // when the device's certificate is revoked, or when a newer stream of the device took over.
         using var revoked = new CancellationTokenSource();
         using var following = device.Certificate is { } certificate ? _certificates.Follow(certificate, revoked) : null;
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping, revoked.Token);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping, revoked.Token, claim.Replaced);
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
         TimeSpan retryAfter = TimeSpan.Zero;
@@ -115,8 +148,27 @@ internal sealed class IngestService
                     break;
                 }
 
-                await stream.WaitForWindowAsync(reading.Token);
-                stream.Accept(sequence, verdict.Readings, payload.Length);
+                // The tenant's allowance of bytes in flight to Kafka, then a slot in this stream's window.
+                var inFlight = await gate.HoldInFlightAsync(payload.Length, reading.Token);
+                if (inFlight is null)
+                {
+                    (refusal, retryAfter) = gate.InFlightRefusal();
+                    _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+                    CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, refusal.Value.Detail);
+                    break;
+                }
+
+                try
+                {
+                    await stream.WaitForWindowAsync(reading.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    inFlight.Dispose();
+                    throw;
+                }
+
+                stream.Accept(sequence, verdict.Readings, payload.Length, inFlight);
                 try
                 {
                     _producer.Produce(topic, device, sequence, payload, nowMs, stream.OnDelivered);
@@ -133,8 +185,8 @@ internal sealed class IngestService
             // Let in-flight writes finish so their acks go out before the call ends.
             await stream.DrainAsync(context.CancellationToken);
         }
-        catch (OperationCanceledException) when ((stream.Failed.IsCancellationRequested || _stopping.IsCancellationRequested || revoked.IsCancellationRequested)
-            && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when ((stream.Failed.IsCancellationRequested || _stopping.IsCancellationRequested || revoked.IsCancellationRequested
+            || claim.Replaced.IsCancellationRequested) && !context.CancellationToken.IsCancellationRequested)
         {
             // Stop reading, but let what is in flight land and be acknowledged.
             await stream.DrainAsync(context.CancellationToken);
@@ -171,6 +223,13 @@ internal sealed class IngestService
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
                 $"the collector is shutting down; everything up to sequence {stream.Acked} is safe. Reconnect (to another collector) and send the rest."));
+        }
+
+        if (claim.Replaced.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted,
+                $"a newer stream of device {device.Device} (from {claim.ReplacedBy}) replaced this one; everything up to sequence {stream.Acked} is safe. " +
+                "A device keeps one stream open: if two agents share this certificate, give each its own."));
         }
     }
 
@@ -213,6 +272,21 @@ internal sealed class IngestService
                 throw new RpcException(new Status(over.Status.StatusCode, over.Status.Detail + "; nothing was written"),
                     over.RetryAfter > TimeSpan.Zero ? RetryAfter(over.RetryAfter) : []);
             }
+        }
+
+        long uploadBytes = 0;
+        foreach (var (_, _, payload, _) in batches)
+        {
+            uploadBytes += payload.Length;
+        }
+
+        // Held until every write of the upload is answered (the end of this call).
+        using var inFlight = await gate.HoldInFlightAsync(uploadBytes, context.CancellationToken);
+        if (inFlight is null)
+        {
+            var (status, retry) = gate.InFlightRefusal();
+            _metrics.Refused(caller.Tenant, StatusCode.ResourceExhausted);
+            throw new RpcException(new Status(status.StatusCode, status.Detail + "; nothing was written"), RetryAfter(retry));
         }
 
         string topic = Topic(batches[0].Sender);

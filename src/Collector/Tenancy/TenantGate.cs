@@ -4,15 +4,16 @@ using Grpc.Core;
 namespace Convoy.Collector.Tenancy;
 
 /// <summary>
-/// One tenant's share of the collector: token buckets for readings and bytes per second and a
-/// limit on open streams (System.Threading.RateLimiting). Shared by all of the tenant's streams,
-/// and by nobody else's.
+/// One tenant's share of the collector: token buckets for readings and bytes per second, a
+/// limit on open streams and one on bytes written to Kafka and not yet confirmed
+/// (System.Threading.RateLimiting). Shared by all of the tenant's streams, and by nobody else's.
 /// </summary>
 internal sealed class TenantGate : IDisposable
 {
     private readonly TokenBucketRateLimiter _readings;
     private readonly TokenBucketRateLimiter _bytes;
     private readonly ConcurrencyLimiter _streams;
+    private readonly ConcurrencyLimiter _inFlight;
 
     public TenantGate(string tenant, TenantQuota quota)
     {
@@ -21,6 +22,12 @@ internal sealed class TenantGate : IDisposable
         _readings = Bucket(quota.ReadingsPerSecond, quota.BurstSeconds);
         _bytes = Bucket(quota.BytesPerSecond, quota.BurstSeconds);
         _streams = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = quota.MaxStreams, QueueLimit = 0 });
+        _inFlight = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = quota.MaxInFlightBytes,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
     }
 
     public string Tenant { get; }
@@ -50,6 +57,50 @@ internal sealed class TenantGate : IDisposable
         var refusal = await TakeAsync(_readings, readings, "readings", Quota.ReadingsPerSecond, cancellationToken);
         return refusal ?? await TakeAsync(_bytes, bytes, "bytes", Quota.BytesPerSecond, cancellationToken);
     }
+
+    /// <summary>
+    /// Holds <paramref name="bytes"/> of the tenant's allowance of bytes in flight to Kafka until
+    /// the lease is disposed (when Kafka confirmed or refused the batch), waiting (and so not
+    /// reading the stream) up to the quota's MaxWait. Null when the tenant's earlier writes did
+    /// not land in that time: a tenant's slow or huge backlog queues behind its own allowance,
+    /// never in the producer queue every tenant shares.
+    /// </summary>
+    public async ValueTask<RateLimitLease?> HoldInFlightAsync(long bytes, CancellationToken cancellationToken)
+    {
+        // A batch larger than the whole allowance waits until nothing else of the tenant is in flight.
+        int permits = (int)Math.Clamp(bytes, 1, Quota.MaxInFlightBytes);
+        var now = _inFlight.AttemptAcquire(permits);
+        if (now.IsAcquired)
+        {
+            return now;
+        }
+
+        now.Dispose();
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(Quota.MaxWait);
+        try
+        {
+            var lease = await _inFlight.AcquireAsync(permits, wait.Token);
+            if (lease.IsAcquired)
+            {
+                return lease;
+            }
+
+            lease.Dispose();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Waited as long as the quota allows.
+        }
+
+        return null;
+    }
+
+    /// <summary>Why <see cref="HoldInFlightAsync"/> gave up, and when to try again.</summary>
+    public (Status Status, TimeSpan RetryAfter) InFlightRefusal() =>
+        (new Status(StatusCode.ResourceExhausted,
+            $"tenant {Tenant} already has {Quota.MaxInFlightBytes} bytes on their way to Kafka (its in-flight quota) and Kafka is not confirming them fast enough; " +
+            "send again after the retry delay"), TimeSpan.FromSeconds(1));
 
     private async ValueTask<(Status, TimeSpan)?> TakeAsync(TokenBucketRateLimiter bucket, int permits, string what, double perSecond, CancellationToken cancellationToken)
     {
@@ -105,5 +156,6 @@ internal sealed class TenantGate : IDisposable
         _readings.Dispose();
         _bytes.Dispose();
         _streams.Dispose();
+        _inFlight.Dispose();
     }
 }

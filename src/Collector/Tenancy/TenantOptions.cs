@@ -66,6 +66,13 @@ public sealed class TenantQuota
     public int MaxStreams { get; set; } = 100_000;
 
     /// <summary>
+    /// Bytes of this tenant's batches written to Kafka and not yet confirmed, across all its
+    /// streams. Bounds what one tenant can put in the producer queue every tenant shares, so a
+    /// tenant whose topic is slow cannot delay the others' writes.
+    /// </summary>
+    public int MaxInFlightBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
     /// How long a stream over quota is slowed (the collector stops reading it, so HTTP/2 flow
     /// control holds the device back) before it is refused with RESOURCE_EXHAUSTED and a retry delay.
     /// </summary>
@@ -86,6 +93,11 @@ public sealed class TenantQuota
         if (MaxStreams < 1)
         {
             throw TenantRegistryOptions.Invalid(key + ":MaxStreams", $"must be at least 1, was {MaxStreams}");
+        }
+
+        if (MaxInFlightBytes < 64 * 1024)
+        {
+            throw TenantRegistryOptions.Invalid(key + ":MaxInFlightBytes", $"must be at least 65536, was {MaxInFlightBytes}");
         }
 
         if (MaxWait < TimeSpan.Zero || MaxWait > TimeSpan.FromMinutes(1))

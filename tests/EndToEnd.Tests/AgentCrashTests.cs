@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Convoy.Contracts;
+using Convoy.EdgeAgent;
+using Convoy.EdgeAgent.Buffering;
+using Convoy.Pki;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace Convoy.EndToEnd.Tests;
+
+/// <summary>
+/// Power cuts, as the agent sees them: the real agent program is killed with SIGKILL at random
+/// moments while it writes its buffer and streams, a hundred times over, and restarted each time.
+/// Afterwards the buffer opens, everything is delivered, and no sequence was ever used for two
+/// different batches, so consumers de-duplicating by (device, sequence) lose nothing.
+/// </summary>
+public sealed class AgentCrashTests : IAsyncLifetime
+{
+    private const string Tenant = "crash-co";
+    private const string Device = "rig-1";
+    private const int Kills = 100;
+    private readonly ITestOutputHelper _output;
+    private TestCollector _collector = null!;
+
+    public AgentCrashTests(ITestOutputHelper output) => _output = output;
+
+    private string BufferFolder => Path.Combine(_collector.Folder, "buffer");
+
+    public async Task InitializeAsync()
+    {
+        _collector = await TestCollector.StartAsync([Tenant], "--Collector:MaxBatchAge=3650.00:00:00");
+        _collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, Device));
+    }
+
+    public async Task DisposeAsync() => await _collector.DisposeAsync();
+
+    [Fact]
+    public async Task AgentKilledAtRandomPointsAHundredTimes_BufferOpens_EverythingArrives_NoSequenceReused()
+    {
+        int seed = Environment.TickCount;
+        _output.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        int tornTails = 0;
+        for (int kill = 1; kill <= Kills; kill++)
+        {
+            // Each run replays the receiver capture as fast as it can: a burst of appends (each
+            // fsynced) while the uplink streams and the acks come back.
+            using var agent = StartAgentProcess();
+            await Task.Delay(random.Next(100, 1800));
+            Assert.False(agent.Process.HasExited, $"run {kill}: the agent exited by itself (code {(agent.Process.HasExited ? agent.Process.ExitCode : 0)}):\n{agent.Output}");
+            agent.Process.Kill(); // SIGKILL: no shutdown code runs
+            await agent.Process.WaitForExitAsync();
+            Assert.Equal(137, agent.Process.ExitCode); // 128 + SIGKILL: it was running, and died by the kill
+            foreach (var report in DurableBatchLog.CheckAll(BufferFolder))
+            {
+                tornTails += report.TornTails;
+            }
+        }
+
+        // The truck runs on, with nothing new to send, until its buffer is empty.
+        string nothing = Path.Combine(_collector.Folder, "no-fixes.nmea");
+        await File.WriteAllTextAsync(nothing, "# the receiver has nothing more\n");
+        using var last = EdgeAgentHost.Build([.. AgentArguments(nothing)]);
+        await last.StartAsync();
+        var buffer = last.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
+        await Eventually.HoldsAsync(() => buffer.Count == 0 && buffer.Acked == buffer.LastSequence, TimeSpan.FromSeconds(60),
+            "the restarted agent to deliver everything it kept");
+        ulong lastSequence = buffer.LastSequence;
+        await last.StopAsync();
+
+        var records = _collector.Telemetry(Tenant);
+        var bySequence = records.GroupBy(KafkaTopics.Sequence).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var (sequence, copies) in bySequence)
+        {
+            // A sequence written twice must be the same batch twice (a resend), never two batches.
+            Assert.All(copies, c => Assert.Equal(copies[0].Message.Value, c.Message.Value));
+            Assert.InRange(sequence, 1UL, lastSequence);
+        }
+
+        long missing = (long)lastSequence - bySequence.Count;
+        _output.WriteLine($"{Kills} kills: {lastSequence} batches made, {records.Count} records in Kafka, {records.Count - bySequence.Count} resent duplicates, " +
+            $"{missing} sequences missing, {tornTails} torn buffer tails found after kills");
+        Assert.True(lastSequence > 1000, $"the runs made {lastSequence} batches: too few for the kills to land while writing and sending");
+        // A sequence is missing only where a kill tore the record it was being written into
+        // (that batch was never complete, so never sent); everything else arrived.
+        Assert.InRange(missing, 0, tornTails);
+    }
+
+    private List<string> AgentArguments(string nmea) =>
+    [
+        $"--EdgeAgent:Collectors:0={_collector.Address}",
+        "--EdgeAgent:DevCertificates=true",
+        $"--EdgeAgent:CertificatesFolder={_collector.Folder}",
+        $"--EdgeAgent:Device:Tenant={Tenant}",
+        $"--EdgeAgent:Device:Id={Device}",
+        "--EdgeAgent:Device:BatchSpan=00:00:01",
+        "--EdgeAgent:Nmea:Source=File",
+        $"--EdgeAgent:Nmea:Path={nmea}",
+        "--EdgeAgent:Nmea:Pacing=AsFastAsPossible",
+        $"--EdgeAgent:Buffer:Folder={BufferFolder}",
+        "--EdgeAgent:Buffer:FsyncPolicy=EveryBatch",
+        "--EdgeAgent:ReconnectDelay=00:00:00.1",
+        "--Logging:LogLevel:Default=Warning",
+    ];
+
+    private AgentProcess StartAgentProcess()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // The agent's own build output (the test folder lacks the agent's framework dependencies).
+        start.ArgumentList.Add(Path.Combine(Repository.Root, "src", "EdgeAgent", "bin", Repository.Configuration, "net10.0", "Convoy.EdgeAgent.dll"));
+        foreach (string argument in AgentArguments(NmeaCaptures.Path("quectel-l76k-nmea.log")))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        return new AgentProcess(Process.Start(start)!);
+    }
+
+    /// <summary>The agent as a child process, its output kept (the last lines) for a failure message.</summary>
+    private sealed class AgentProcess : IDisposable
+    {
+        private readonly Queue<string> _lines = new();
+
+        public AgentProcess(Process process)
+        {
+            Process = process;
+            process.OutputDataReceived += (_, e) => Keep(e.Data);
+            process.ErrorDataReceived += (_, e) => Keep(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public Process Process { get; }
+
+        public string Output
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return string.Join('\n', _lines);
+                }
+            }
+        }
+
+        private void Keep(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_lines)
+            {
+                _lines.Enqueue(line);
+                if (_lines.Count > 40)
+                {
+                    _lines.Dequeue();
+                }
+            }
+        }
+
+        public void Dispose() => Process.Dispose();
+    }
+}
