@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Convoy.Collector.Alerts;
 using Convoy.Collector.Authentication;
 using Convoy.Collector.Ingest;
 using Convoy.Collector.Kafka;
@@ -8,6 +9,7 @@ using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Kafka;
 using Convoy.Pki;
+using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Health.V1;
@@ -27,7 +29,7 @@ using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector;
 
-/// <summary>Builds the collector: Kestrel (HTTP/2, TLS, client certificates required) serving Ingest.</summary>
+/// <summary>Builds the collector: Kestrel (HTTP/2, TLS; device certificates or partner tokens) serving Ingest and AlertFeed.</summary>
 public static class CollectorHost
 {
     public const string Help = """
@@ -49,6 +51,11 @@ public static class CollectorHost
           --Collector:DevCertificates=true       generate development certificates instead (never in production;
                                                  automatic in the Development environment when none are set)
           --Collector:DevCertificatesFolder=DIR  where they go (.convoy/dev-certs)
+          --Collector:Partners:Issuer=ISS        the 'iss' of partner tokens (required with partner keys)
+          --Collector:Partners:Audience=AUD      their 'aud' (convoy-collector)
+          --Collector:Partners:KeyFiles:N=PEM    partner token public keys (RS256/ES256), kid = file name; followed on disk
+          --Collector:Partners:JwksFile=JSON     or/and a JWKS file of them; followed on disk
+          --Collector:Partners:ClockSkewSeconds=N  tolerance for 'exp' and 'nbf' (30)
           --Collector:TenantsFile=JSON           tenant registry and quotas, reloaded on change (none: all tenants, default quota)
           --Collector:Window=N                   batches a device may have unacknowledged (32)
           --Collector:MaxBatchBytes=N            largest batch accepted (4194304)
@@ -108,6 +115,11 @@ public static class CollectorHost
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<CertificateWatcher>());
         builder.Services.AddSingleton(sp => new DeviceCertificateValidator(() => certificates.TrustRoots, () => certificates.Revoked, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>()));
+        builder.Services.AddSingleton(sp => new PartnerTokens(
+            options.Partners.Enabled ? LoadPartnerKeys(options.Partners, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()) : null,
+            options.Partners, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<AccessAudit>();
+        builder.Services.AddSingleton<CallerAuthenticator>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
         builder.Services.AddGrpc(grpc =>
@@ -117,7 +129,7 @@ public static class CollectorHost
         });
         // grpc.health.v1 (Kafka reachable = serving) and server reflection, so grpcurl works.
         builder.Services.AddGrpcHealthChecks().AddCheck<KafkaHealthCheck>("kafka");
-        builder.Services.AddSingleton(new ReflectionServiceImpl(Contracts.Telemetry.V1.Ingest.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
+        builder.Services.AddSingleton(new ReflectionServiceImpl(Contracts.Telemetry.V1.Ingest.Descriptor, AlertFeed.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CollectorMetrics.MeterName)
             .AddRuntimeInstrumentation()
@@ -137,7 +149,10 @@ public static class CollectorHost
                     // Asked per handshake, so a rotated certificate is used without a restart.
                     https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
                     https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-                    https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                    // Devices present a certificate, partners a token instead: a certificate is asked
+                    // for but not required, and one that is presented must pass the device checks
+                    // below. Each call then requires one credential or the other (CallerAuthenticator).
+                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
                     https.ClientCertificateValidation = (certificate, chain, errors) =>
                         kestrel.ApplicationServices.GetRequiredService<DeviceCertificateValidator>().Validate(certificate, chain, errors);
                 });
@@ -164,6 +179,7 @@ public static class CollectorHost
         });
         app.UseOpenTelemetryPrometheusScrapingEndpoint(static context => !context.Request.IsHttps && context.Request.Path == "/metrics");
         app.MapGrpcService<IngestService>();
+        app.MapGrpcService<AlertFeedService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcService<ReflectionServiceImpl>();
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -178,6 +194,9 @@ public static class CollectorHost
             string bootstrap = app.Services.GetRequiredService<KafkaCluster>().BootstrapServers;
             CollectorLog.Listening(logger, endpoints, bootstrap);
         });
+
+        // Load the partner keys at start, so a bad key file stops the start-up, not the first partner.
+        app.Services.GetRequiredService<PartnerTokens>();
 
         // Create the Kafka connection (and the embedded cluster, if any) at start, not on the first batch.
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TelemetryProducer>());
@@ -197,6 +216,20 @@ public static class CollectorHost
         ArgumentNullException.ThrowIfNull(app);
         string? url = app.Urls.FirstOrDefault(static u => u.StartsWith("http:", StringComparison.Ordinal));
         return url is null ? null : new Uri(new Uri(url), "/metrics");
+    }
+
+    private static PartnerKeys LoadPartnerKeys(PartnerOptions partners, TimeProvider time, ILoggerFactory logging)
+    {
+        try
+        {
+            return new PartnerKeys(partners, time) { Logger = logging.CreateLogger("Convoy.Collector") };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or FormatException)
+        {
+            string key = partners.JwksFile is not null && e.Message.Contains(partners.JwksFile, StringComparison.Ordinal) ? "JwksFile" : "KeyFiles";
+            throw new OptionsValidationException($"Collector:Partners:{key}", typeof(PartnerOptions),
+                [$"Configuration 'Collector:Partners:{key}' could not be loaded: {e.Message}"]);
+        }
     }
 
     private static (string Certificate, string Key, string TrustRoots, string? DevFolder) CertificatePaths(CollectorOptions options)

@@ -6,7 +6,7 @@ namespace Convoy.Collector;
 internal static partial class CollectorLog
 {
     [LoggerMessage(EventId = 1, EventName = "CollectorListening", Level = LogLevel.Information,
-        Message = "Collector listening on {Endpoint} (HTTP/2, TLS, client certificates required); Kafka at {BootstrapServers}")]
+        Message = "Collector listening on {Endpoint} (HTTP/2, TLS; device certificates or partner tokens); Kafka at {BootstrapServers}")]
     public static partial void Listening(ILogger logger, string endpoint, string bootstrapServers);
 
     [LoggerMessage(EventId = 2, EventName = "DevCertificatesInUse", Level = LogLevel.Warning,
@@ -60,4 +60,27 @@ internal static partial class CollectorLog
     [LoggerMessage(EventId = 4, EventName = "CertificatesReloadFailed", Level = LogLevel.Error,
         Message = "Could not reload certificates, keeping the ones in use: {Reason}")]
     public static partial void CertificatesReloadFailed(ILogger logger, string reason);
+    [LoggerMessage(EventId = 11, EventName = "AccessRefused", Level = LogLevel.Warning,
+        Message = "Refused {Principal} of tenant {Tenant} (certificate serial {Serial}) from {Remote}: {Status} {Reason}: {Detail}")]
+    public static partial void AccessRefused(ILogger logger, string tenant, string principal, string serial, string remote, Grpc.Core.StatusCode status, string reason, string detail);
+
+    [LoggerMessage(EventId = 5, EventName = "PartnerKeysReloaded", Level = LogLevel.Information,
+        Message = "Reloaded the partner token keys: {Keys} key(s) in use")]
+    public static partial void PartnerKeysReloaded(ILogger logger, int keys);
+
+    [LoggerMessage(EventId = 6, EventName = "PartnerKeysReloadFailed", Level = LogLevel.Error,
+        Message = "Could not reload the partner token keys, keeping the ones in use: {Reason}")]
+    public static partial void PartnerKeysReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 60, EventName = "AlertWatchStarted", Level = LogLevel.Information,
+        Message = "{Subject} of tenant {Tenant} watches {Topic} from {Start} ({Remote})")]
+    public static partial void AlertWatchStarted(ILogger logger, string tenant, string subject, string topic, string start, string remote);
+
+    [LoggerMessage(EventId = 61, EventName = "AlertWatchEnded", Level = LogLevel.Information,
+        Message = "{Subject} of tenant {Tenant} stopped watching alerts after {Alerts} alert(s): {Why}")]
+    public static partial void AlertWatchEnded(ILogger logger, string tenant, string subject, long alerts, string why);
+
+    [LoggerMessage(EventId = 62, EventName = "AlertRecordSkipped", Level = LogLevel.Warning,
+        Message = "Skipped record {Topic}[{Partition}]@{Offset}: {Why}")]
+    public static partial void AlertRecordSkipped(ILogger logger, string topic, int partition, long offset, string why);
 }

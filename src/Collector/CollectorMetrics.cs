@@ -19,6 +19,8 @@ internal sealed class CollectorMetrics
     private readonly Histogram<double> _produceLatency;
     private readonly Counter<long> _kafkaErrors;
     private readonly Counter<long> _accessRefused;
+    private readonly UpDownCounter<long> _alertWatches;
+    private readonly Counter<long> _alertsWatched;
 
     public CollectorMetrics(IMeterFactory meters)
     {
@@ -34,7 +36,9 @@ internal sealed class CollectorMetrics
         _produceLatency = meter.CreateHistogram<double>("convoy.collector.kafka.produce.duration", "ms", "From produce to Kafka's delivery report",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000] });
         _accessRefused = meter.CreateCounter<long>("convoy.collector.access.refused", "{refusal}",
-            "Refused authentications and authorizations, by reason (untrusted-certificate, no-identity, tenant-not-registered, tenant-disabled, wrong-device, wrong-tenant)");
+            "Refused authentications and authorizations, by reason (no-credentials, untrusted-certificate, revoked-certificate, no-identity, ca-of-another-tenant, token-*, missing-role, device-not-allowed, tenant-not-registered, tenant-disabled, wrong-device, wrong-tenant)");
+        _alertWatches = meter.CreateUpDownCounter<long>("convoy.collector.alert_watches.open", "{watch}", "WatchAlerts calls open now");
+        _alertsWatched = meter.CreateCounter<long>("convoy.collector.alerts.watched", "{alert}", "Alerts sent to WatchAlerts callers");
         _kafkaErrors = meter.CreateCounter<long>("convoy.collector.kafka.errors", "{error}", "Writes Kafka finally refused, by error code");
     }
 
@@ -77,4 +81,10 @@ internal sealed class CollectorMetrics
     public void StreamReplaced(string tenant) => _streamsReplaced.Add(1, new TagList { { "tenant", tenant } });
 
     public void StreamClosed(string tenant) => _openStreams.Add(-1, new TagList { { "tenant", tenant } });
+
+    public void AlertWatchOpened(string tenant) => _alertWatches.Add(1, new TagList { { "tenant", tenant } });
+
+    public void AlertWatchClosed(string tenant) => _alertWatches.Add(-1, new TagList { { "tenant", tenant } });
+
+    public void AlertWatched(string tenant) => _alertsWatched.Add(1, new TagList { { "tenant", tenant } });
 }

@@ -78,8 +78,12 @@ public sealed class CollectorOptions
     /// <summary>How old a batch's base time may be: a truck may come back online after days.</summary>
     public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>Partner token verification (<c>Collector:Partners</c>); off until keys are configured.</summary>
+    public Authentication.PartnerOptions Partners { get; set; } = new();
+
     public void Validate()
     {
+        Partners.Validate();
         if (!IPAddress.TryParse(Address, out _))
         {
             throw Invalid("Collector:Address", $"must be an IP address, was '{Address}'");

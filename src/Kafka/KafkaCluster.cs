@@ -95,6 +95,28 @@ public sealed class KafkaCluster : IDisposable
         return config;
     }
 
+    /// <summary>
+    /// Configuration for a reader that assigns itself partitions and positions (no consumer group,
+    /// no commits): each reader sees every record, and leaves nothing behind in the cluster.
+    /// </summary>
+    public ConsumerConfig CreateReaderConfig(string clientId)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = BootstrapServers,
+            ClientId = clientId,
+            // Required by the .NET client even for an assign-only consumer; never joined (Assign,
+            // not Subscribe) and nothing is committed under it.
+            GroupId = clientId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnablePartitionEof = false,
+        };
+        Apply(config);
+        return config;
+    }
+
     public AdminClientConfig CreateAdminConfig()
     {
         var config = new AdminClientConfig { BootstrapServers = BootstrapServers };

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Convoy.Pki;
 
@@ -5,7 +6,8 @@ namespace Convoy.Collector.Authentication;
 
 /// <summary>
 /// The device a stream was authenticated as, with its ids also as UTF-8 so every batch can be
-/// compared with them in place. Made once per call, not per batch.
+/// compared with them in place. Made once per call, not per batch. A partner writing for one of
+/// its tenant's devices gets one too, with <see cref="Partner"/> set and no certificate.
 /// </summary>
 internal sealed class AuthenticatedDevice
 {
@@ -29,4 +31,18 @@ internal sealed class AuthenticatedDevice
 
     /// <summary>The key of this device's records: its id, or tenant/device in a shared topic.</summary>
     public string KafkaKey { get; }
+
+    /// <summary>The device's own certificate; null when a partner writes for the device.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>The partner writing for this device; null when the device itself does.</summary>
+    public PartnerIdentity? Partner { get; init; }
+
+    /// <summary>The caller's address (gRPC peer), for the audit log.</summary>
+    public string Remote { get; init; } = string.Empty;
+
+    /// <summary>Who sent, for logs: the device, or the partner's token subject.</summary>
+    public string Principal => Partner is { } partner ? Caller.PartnerPrincipal(partner.Subject) : Device;
+
+    public string? CertificateSerial => Certificate?.SerialNumber;
 }

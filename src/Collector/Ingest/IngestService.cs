@@ -3,6 +3,7 @@ using Convoy.Collector.Kafka;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Contracts;
+using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Pki;
 using Google.Protobuf;
@@ -14,18 +15,24 @@ using Microsoft.Extensions.Options;
 namespace Convoy.Collector.Ingest;
 
 /// <summary>
-/// convoy.telemetry.v1.Ingest: authenticate the device from its certificate, validate each batch,
-/// write it to the tenant's topic, and acknowledge only what Kafka confirmed.
+/// convoy.telemetry.v1.Ingest: authenticate the caller (a device by its certificate, or a partner
+/// by its token), validate each batch, write it to the tenant's topic, and acknowledge only what
+/// Kafka confirmed.
 /// </summary>
 internal sealed class IngestService
 {
     public const string WindowHeader = "convoy-window";
+
+    /// <summary>Request header naming the device of a partner's Stream (one stream is one device's ordered batches).</summary>
+    public const string DeviceHeader = "convoy-device";
     private const int MaxUploadBatches = 1000;
 
     private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
     private readonly TelemetryProducer _producer;
     private readonly TenantRegistry _tenants;
     private readonly CertificateWatcher _certificates;
+    private readonly CallerAuthenticator _callers;
+    private readonly AccessAudit _audit;
     private readonly BatchValidator _validator;
     private readonly DeviceHighWaterMarks _marks;
     private readonly ActiveStreams _active;
@@ -36,9 +43,12 @@ internal sealed class IngestService
     private readonly CollectorOptions _options;
     private readonly CancellationToken _stopping;
 
-    public IngestService(TelemetryProducer producer, TenantRegistry tenants, CertificateWatcher certificates, BatchValidator validator, DeviceHighWaterMarks marks, ActiveStreams active, CollectorMetrics metrics,
-        IOptions<CollectorOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<IngestService> logger)
+    public IngestService(TelemetryProducer producer, TenantRegistry tenants, CertificateWatcher certificates, CallerAuthenticator callers, AccessAudit audit, BatchValidator validator,
+        DeviceHighWaterMarks marks, ActiveStreams active, CollectorMetrics metrics, IOptions<CollectorOptions> options, TimeProvider time, IHostApplicationLifetime lifetime,
+        ILogger<IngestService> logger)
     {
+        _callers = callers;
+        _audit = audit;
         _stopping = lifetime.ApplicationStopping;
         _producer = producer;
         _tenants = tenants;
@@ -55,7 +65,7 @@ internal sealed class IngestService
 
     public async Task StreamAsync(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
-        var device = Authenticate(context);
+        var device = await AuthenticateStreamAsync(context);
         var gate = Admit(device);
         using var streamSlot = gate.OpenStream();
         if (streamSlot is null)
@@ -106,7 +116,7 @@ internal sealed class IngestService
         // Reading stops when the device goes, when Kafka refused a batch, when the collector stops,
         // when the device's certificate is revoked, or when a newer stream of the device took over.
         using var revoked = new CancellationTokenSource();
-        using var following = _certificates.Follow(context.GetHttpContext().Connection.ClientCertificate!, revoked);
+        using var following = device.Certificate is { } certificate ? _certificates.Follow(certificate, revoked) : null;
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping, revoked.Token, claim.Replaced);
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
@@ -203,9 +213,8 @@ internal sealed class IngestService
 
         if (revoked.IsCancellationRequested)
         {
-            CloseConnection(context);
-            _metrics.AccessRefused(device.Tenant, "revoked-certificate");
-            CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, StatusCode.PermissionDenied, "certificate revoked");
+            CallerAuthenticator.CloseConnection(context);
+            _audit.Record(StatusCode.PermissionDenied, "revoked-certificate", "certificate revoked during the stream", device);
             throw new RpcException(new Status(StatusCode.PermissionDenied,
                 $"this device's certificate has been revoked; everything up to sequence {stream.Acked} is safe. Install a new certificate."));
         }
@@ -226,9 +235,11 @@ internal sealed class IngestService
 
     public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
     {
-        var device = Authenticate(context);
-        var gate = Admit(device);
-        string topic = Topic(device);
+        var caller = await _callers.AuthenticateAsync(context, PartnerRoles.Ingest, devicesMay: true);
+        // A device sends only its own batches; a partner sends for any device of its token's
+        // tenant, each batch for the device it names.
+        var own = caller.Device is { } identity ? Sender(caller, identity) : null;
+        var gate = own is null ? null : Admit(own);
         var payloads = SplitUpload(request);
         if (payloads.Count is 0 or > MaxUploadBatches)
         {
@@ -237,31 +248,34 @@ internal sealed class IngestService
 
         // All or nothing: validate every batch before writing any.
         long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var batches = new List<(ulong Sequence, byte[] Payload, int Readings)>(payloads.Count);
+        var batches = new List<(AuthenticatedDevice Sender, ulong Sequence, byte[] Payload, int Readings)>(payloads.Count);
+        var senders = new List<AuthenticatedDevice>();
         foreach (byte[] payload in payloads)
         {
-            var verdict = _validator.Validate(payload, device, nowMs, out ulong sequence);
+            var sender = own ?? PartnerSender(caller, payload, senders, batches.Count);
+            var verdict = _validator.Validate(payload, sender, nowMs, out ulong sequence);
             if (!verdict.IsValid)
             {
-                var status = Refuse(device, sequence, verdict);
+                var status = Refuse(sender, sequence, verdict);
                 throw new RpcException(new Status(status.StatusCode, $"batches[{batches.Count}]: {status.Detail}; nothing was written"));
             }
 
-            batches.Add((sequence, payload, verdict.Readings));
+            batches.Add((sender, sequence, payload, verdict.Readings));
         }
 
-        foreach (var (_, payload, count) in batches)
+        gate ??= Admit(batches[0].Sender);
+        foreach (var (sender, _, payload, count) in batches)
         {
             if (await gate.AdmitAsync(count, payload.Length, context.CancellationToken) is { } over)
             {
-                _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+                _metrics.Refused(sender.Tenant, StatusCode.ResourceExhausted);
                 throw new RpcException(new Status(over.Status.StatusCode, over.Status.Detail + "; nothing was written"),
                     over.RetryAfter > TimeSpan.Zero ? RetryAfter(over.RetryAfter) : []);
             }
         }
 
         long uploadBytes = 0;
-        foreach (var (_, payload, _) in batches)
+        foreach (var (_, _, payload, _) in batches)
         {
             uploadBytes += payload.Length;
         }
@@ -271,51 +285,68 @@ internal sealed class IngestService
         if (inFlight is null)
         {
             var (status, retry) = gate.InFlightRefusal();
-            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            _metrics.Refused(caller.Tenant, StatusCode.ResourceExhausted);
             throw new RpcException(new Status(status.StatusCode, status.Detail + "; nothing was written"), RetryAfter(retry));
         }
 
+        string topic = Topic(batches[0].Sender);
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
-        ulong alreadyAcked = _marks.Get(device.Identity);
-        var writes = new List<(ulong Sequence, int Readings, Task<Confluent.Kafka.DeliveryReport<string, byte[]>> Delivered)>(batches.Count);
-        foreach (var (sequence, payload, count) in batches)
+        if (own is not null)
         {
-            if (sequence <= alreadyAcked)
+            senders.Add(own);
+        }
+
+        var alreadyAcked = new Dictionary<AuthenticatedDevice, ulong>(senders.Count);
+        foreach (var sender in senders)
+        {
+            alreadyAcked[sender] = _marks.Get(sender.Identity);
+        }
+
+        var writes = new List<(AuthenticatedDevice Sender, ulong Sequence, int Readings, Task<Confluent.Kafka.DeliveryReport<string, byte[]>> Delivered)>(batches.Count);
+        foreach (var (sender, sequence, payload, count) in batches)
+        {
+            if (sequence <= alreadyAcked[sender])
             {
                 continue; // a replay of what Kafka already has: acknowledged again, not written again
             }
 
             var delivered = new TaskCompletionSource<Confluent.Kafka.DeliveryReport<string, byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _producer.Produce(topic, device, sequence, payload, nowMs, delivered.SetResult);
-            writes.Add((sequence, count, delivered.Task));
+            _producer.Produce(topic, sender, sequence, payload, nowMs, delivered.SetResult);
+            writes.Add((sender, sequence, count, delivered.Task));
         }
 
-        ulong highest = alreadyAcked;
+        var highest = new Dictionary<AuthenticatedDevice, ulong>(alreadyAcked);
         int confirmed = 0;
         long readings = 0;
         string? failure = null;
-        foreach (var (sequence, count, delivered) in writes)
+        foreach (var (sender, sequence, count, delivered) in writes)
         {
             var report = await delivered;
             if (report.Error.IsError)
             {
-                failure ??= $"batch {sequence}: {report.Error.Reason}";
+                failure ??= $"batch {sequence} of {sender.Device}: {report.Error.Reason}";
                 continue;
             }
 
-            highest = Math.Max(highest, sequence);
+            highest[sender] = Math.Max(highest[sender], sequence);
             confirmed++;
             readings += count;
         }
 
-        _metrics.Acknowledged(device.Tenant, confirmed, readings);
+        _metrics.Acknowledged(caller.Tenant, confirmed, readings);
         if (failure is not null)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, $"Kafka did not confirm {failure}; send the upload again"));
         }
 
-        _marks.Advance(device.Identity, highest);
-        return new UploadResponse { Acks = { new IngestAck { DeviceId = device.Device, AckedSequence = highest, Window = (uint)_window } } };
+        var response = new UploadResponse();
+        foreach (var sender in senders)
+        {
+            _marks.Advance(sender.Identity, highest[sender]);
+            response.Acks.Add(new IngestAck { DeviceId = sender.Device, AckedSequence = highest[sender], Window = (uint)_window });
+        }
+
+        return response;
     }
 
     private TenantGate Admit(AuthenticatedDevice device)
@@ -324,17 +355,12 @@ internal sealed class IngestService
         if (gate is null)
         {
             _metrics.Refused(device.Tenant, denied.StatusCode);
-            _metrics.AccessRefused(device.Tenant, reason);
-            CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, denied.StatusCode, denied.Detail);
+            _audit.Record(denied.StatusCode, reason, denied.Detail, device);
             throw new RpcException(denied);
         }
 
         return gate;
     }
-
-    /// <summary>Asks Kestrel to close the device's connection (HTTP/2 GOAWAY) once its calls end.</summary>
-    private static void CloseConnection(ServerCallContext context) =>
-        context.GetHttpContext().Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
 
     /// <summary>The standard gRPC trailer an agent honours before it tries again.</summary>
     private static Metadata RetryAfter(TimeSpan delay) =>
@@ -343,33 +369,71 @@ internal sealed class IngestService
     private string Topic(AuthenticatedDevice device) =>
         _options.TopicMode == TelemetryTopicMode.Shared ? _options.SharedTopic : TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
 
-    private AuthenticatedDevice Authenticate(ServerCallContext context)
+    /// <summary>
+    /// The device a stream is for: the certificate's device, or for a partner (role ingest) the
+    /// device its <see cref="DeviceHeader"/> header names, in the token's tenant.
+    /// </summary>
+    private async ValueTask<AuthenticatedDevice> AuthenticateStreamAsync(ServerCallContext context)
     {
-        var certificate = context.GetHttpContext().Connection.ClientCertificate;
-        if (certificate is null || !DeviceIdentity.TryFromCertificate(certificate, out var device))
+        var caller = await _callers.AuthenticateAsync(context, PartnerRoles.Ingest, devicesMay: true);
+        if (caller.Device is { } device)
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                "a client certificate with the URI subject alternative name urn:convoy:tenant:<tenant>:device:<device> is required"));
+            return Sender(caller, device);
         }
 
-        // The handshake may predate a revocation: a new call on an old connection is checked too,
-        // and the connection is closed so the device must shake hands again (with a new certificate).
-        if (_certificates.IsRevoked(certificate))
+        string? named = context.RequestHeaders.GetValue(DeviceHeader);
+        if (named is null || !DeviceIdentity.IsValidDevice(named))
         {
-            CloseConnection(context);
-            _metrics.AccessRefused(device.Tenant, "revoked-certificate");
-            throw new RpcException(new Status(StatusCode.PermissionDenied, "this device's certificate has been revoked; install a new certificate"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, named is null
+                ? $"a partner's Stream carries one device's batches: name the device in the request header '{DeviceHeader}' (or send with Upload)"
+                : $"request header '{DeviceHeader}' value '{named}' is not a device id (1..64 characters of [A-Za-z0-9._-])"));
         }
 
-        return new AuthenticatedDevice(device, _options.TopicMode == TelemetryTopicMode.Shared ? $"{device.Tenant}/{device.Device}" : null);
+        return Sender(caller, new DeviceIdentity(caller.Tenant, named));
     }
+
+    /// <summary>A partner's batch is for the device it names, in the token's tenant; one sender per device per call.</summary>
+    private AuthenticatedDevice PartnerSender(Caller caller, byte[] payload, List<AuthenticatedDevice> senders, int index)
+    {
+        if (!BatchView.TryRead(payload, out var batch, out string? problem))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"batches[{index}]: {problem}; nothing was written"));
+        }
+
+        foreach (var known in senders)
+        {
+            if (batch.DeviceId.SequenceEqual(known.DeviceUtf8))
+            {
+                return known;
+            }
+        }
+
+        string device = System.Text.Encoding.UTF8.GetString(batch.DeviceId);
+        if (!DeviceIdentity.IsValidDevice(device))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"batches[{index}].device_id '{device}' is not a device id (1..64 characters of [A-Za-z0-9._-]); nothing was written"));
+        }
+
+        var sender = Sender(caller, new DeviceIdentity(caller.Tenant, device));
+        senders.Add(sender);
+        return sender;
+    }
+
+    private AuthenticatedDevice Sender(Caller caller, DeviceIdentity device) =>
+        new(device, _options.TopicMode == TelemetryTopicMode.Shared ? $"{device.Tenant}/{device.Device}" : null)
+        {
+            Certificate = caller.Certificate,
+            Partner = caller.Partner,
+            Remote = caller.Remote,
+        };
 
     private Status Refuse(AuthenticatedDevice device, ulong sequence, BatchVerdict verdict)
     {
         _metrics.Refused(device.Tenant, verdict.Status);
         if (verdict.AccessReason is { } reason)
         {
-            _metrics.AccessRefused(device.Tenant, reason);
+            _audit.Record(verdict.Status, reason, verdict.Problem!, device);
         }
 
         CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, verdict.Status, verdict.Problem!);

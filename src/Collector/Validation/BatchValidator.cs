@@ -52,7 +52,9 @@ internal sealed class BatchValidator
     {
         if (!batch.TenantId.IsEmpty && !batch.TenantId.SequenceEqual(sender.TenantUtf8))
         {
-            return BatchVerdict.Denied($"tenant_id '{Text(batch.TenantId)}' is not the tenant of this device's certificate ('{sender.Tenant}')", "wrong-tenant");
+            return BatchVerdict.Denied(sender.Partner is null
+                ? $"tenant_id '{Text(batch.TenantId)}' is not the tenant of this device's certificate ('{sender.Tenant}')"
+                : $"tenant_id '{Text(batch.TenantId)}' is not the tenant of this partner token ('tid' {sender.Tenant})", "wrong-tenant");
         }
 
         if (!batch.DeviceId.SequenceEqual(sender.DeviceUtf8))
