@@ -16,7 +16,7 @@ namespace Convoy.Collector.Ingest;
 /// (the semaphore and the token source hold no unmanaged resources when used this way).
 /// </summary>
 #pragma warning disable CA1001 // see above: disposing would race late delivery reports
-internal sealed class DeviceStream
+internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _window;
@@ -53,7 +53,6 @@ internal sealed class DeviceStream
         _bytes = new int[window];
         _inFlight = new RateLimitLease?[window];
         _acked = _lastAccepted = marks.Get(device);
-        OnDelivered = Delivered;
     }
 
     public DeviceIdentity Device { get; }
@@ -65,9 +64,6 @@ internal sealed class DeviceStream
 
     /// <summary>Why Kafka refused a batch, once it did.</summary>
     public string? Failure { get; private set; }
-
-    /// <summary>One delegate per stream, handed to every produce (no closure per batch).</summary>
-    public Action<DeliveryReport<string, byte[]>> OnDelivered { get; }
 
     /// <summary>True for a sequence this stream already accepted: acknowledged, or in flight.</summary>
     public bool IsReplay(ulong sequence)
@@ -163,10 +159,11 @@ internal sealed class DeviceStream
 
     public void CompleteAcks() => _acks.Writer.TryComplete();
 
-    private void Delivered(DeliveryReport<string, byte[]> report)
+    /// <summary>Kafka's answer for the batch whose sequence is <paramref name="token"/> (on the producer's delivery thread).</summary>
+    public void OnDelivery(long token, ErrorCode outcome)
     {
-        ulong sequence = TelemetryProducer.SequenceOf(report.Message);
-        bool failed = report.Error.IsError;
+        ulong sequence = (ulong)token;
+        bool failed = outcome != ErrorCode.NoError;
         int batches = 0;
         long readings = 0;
         ulong acked = 0;
@@ -190,7 +187,7 @@ internal sealed class DeviceStream
 
             if (failed && Failure is null)
             {
-                Failure = $"batch {sequence}: {report.Error.Reason}";
+                Failure = $"batch {sequence}: {outcome.GetReason()}";
             }
 
             while (_count > 0 && _states[_head] == 1 && Failure is null)
@@ -210,7 +207,7 @@ internal sealed class DeviceStream
 
         // Confirmed or refused, the batch no longer counts against the tenant's in-flight allowance.
         inFlight?.Dispose();
-        _metrics.Delivered(Device.Tenant, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), report.Error.Code);
+        _metrics.Delivered(Device.Tenant, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), outcome);
         if (batches > 0)
         {
             _marks.Advance(Device, acked);

@@ -2,6 +2,8 @@ using Convoy.Collector.Authentication;
 using Convoy.Collector.Kafka;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
+using Confluent.Kafka;
+using Metadata = Grpc.Core.Metadata;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
@@ -63,7 +65,7 @@ internal sealed class IngestService
         _options = options.Value;
     }
 
-    public async Task StreamAsync(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
+    public async Task StreamAsync(IAsyncStreamReader<ReceivedBatch> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
         var device = await AuthenticateStreamAsync(context);
         var gate = Admit(device);
@@ -105,7 +107,7 @@ internal sealed class IngestService
     }
 
     private async Task StreamBatchesAsync(AuthenticatedDevice device, TenantGate gate, DeviceStream stream, ActiveStreams.Claim claim,
-        IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
+        IAsyncStreamReader<ReceivedBatch> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
         string topic = Topic(device);
         await _producer.EnsureTopicAsync(topic, context.CancellationToken);
@@ -125,60 +127,18 @@ internal sealed class IngestService
         {
             while (await requests.MoveNext(reading.Token))
             {
-                byte[] payload = requests.Current;
-                long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-                var verdict = _validator.Validate(payload, device, nowMs, out ulong sequence);
-                if (!verdict.IsValid)
-                {
-                    refusal = Refuse(device, sequence, verdict);
-                    break;
-                }
-
-                if (stream.IsReplay(sequence))
-                {
-                    continue;
-                }
-
-                // Over quota, this waits (and so stops reading the stream) before it refuses.
-                if (await gate.AdmitAsync(verdict.Readings, payload.Length, reading.Token) is { } over)
-                {
-                    (refusal, retryAfter) = (over.Status, over.RetryAfter);
-                    _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
-                    CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, over.Status.Detail);
-                    break;
-                }
-
-                // The tenant's allowance of bytes in flight to Kafka, then a slot in this stream's window.
-                var inFlight = await gate.HoldInFlightAsync(payload.Length, reading.Token);
-                if (inFlight is null)
-                {
-                    (refusal, retryAfter) = gate.InFlightRefusal();
-                    _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
-                    CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, refusal.Value.Detail);
-                    break;
-                }
-
+                var received = requests.Current;
                 try
                 {
-                    await stream.WaitForWindowAsync(reading.Token);
+                    if (await AcceptAsync(received, device, gate, stream, topic, reading.Token) is { } refused)
+                    {
+                        (refusal, retryAfter) = refused;
+                        break;
+                    }
                 }
-                catch (OperationCanceledException)
+                finally
                 {
-                    inFlight.Dispose();
-                    throw;
-                }
-
-                stream.Accept(sequence, verdict.Readings, payload.Length, inFlight);
-                try
-                {
-                    _producer.Produce(topic, device, sequence, payload, nowMs, stream.OnDelivered);
-                }
-                catch (Confluent.Kafka.KafkaException e)
-                {
-                    // Refused locally (queue full, producer closing): nothing was written.
-                    stream.Withdraw();
-                    refusal = new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({e.Error.Reason}); send it again");
-                    break;
+                    received.Return(); // librdkafka copied it, or it was refused or a replay
                 }
             }
 
@@ -231,6 +191,65 @@ internal sealed class IngestService
                 $"a newer stream of device {device.Device} (from {claim.ReplacedBy}) replaced this one; everything up to sequence {stream.Acked} is safe. " +
                 "A device keeps one stream open: if two agents share this certificate, give each its own."));
         }
+    }
+
+    /// <summary>
+    /// Validates one batch of a stream and writes it, unless it is a replay. Null when it was
+    /// written or acknowledged again; otherwise the refusal that ends the stream. Over a quota it
+    /// first waits, which stops reading the stream (HTTP/2 flow control holds the device back).
+    /// </summary>
+    private async ValueTask<(Status Status, TimeSpan RetryAfter)?> AcceptAsync(ReceivedBatch received, AuthenticatedDevice device, TenantGate gate, DeviceStream stream,
+        string topic, CancellationToken reading)
+    {
+        long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var verdict = _validator.Validate(received.Bytes, device, nowMs, out ulong sequence);
+        if (!verdict.IsValid)
+        {
+            return (Refuse(device, sequence, verdict), TimeSpan.Zero);
+        }
+
+        if (stream.IsReplay(sequence))
+        {
+            return null;
+        }
+
+        if (await gate.AdmitAsync(verdict.Readings, received.Length, reading) is { } over)
+        {
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, over.Status.Detail);
+            return over;
+        }
+
+        // The tenant's allowance of bytes in flight to Kafka, then a slot in this stream's window.
+        var inFlight = await gate.HoldInFlightAsync(received.Length, reading);
+        if (inFlight is null)
+        {
+            var refusal = gate.InFlightRefusal();
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, refusal.Status.Detail);
+            return refusal;
+        }
+
+        try
+        {
+            await stream.WaitForWindowAsync(reading);
+        }
+        catch (OperationCanceledException)
+        {
+            inFlight.Dispose();
+            throw;
+        }
+
+        stream.Accept(sequence, verdict.Readings, received.Length, inFlight);
+        var queued = _producer.Produce(topic, device, sequence, received.Bytes, nowMs, stream, (long)sequence);
+        if (queued != Confluent.Kafka.ErrorCode.NoError)
+        {
+            // Refused locally (queue full, producer closing): nothing was written.
+            stream.Withdraw();
+            return (new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({queued.GetReason()}); send it again"), TimeSpan.Zero);
+        }
+
+        return null;
     }
 
     public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
@@ -302,29 +321,44 @@ internal sealed class IngestService
             alreadyAcked[sender] = _marks.Get(sender.Identity);
         }
 
-        var writes = new List<(AuthenticatedDevice Sender, ulong Sequence, int Readings, Task<Confluent.Kafka.DeliveryReport<string, byte[]>> Delivered)>(batches.Count);
-        foreach (var (sender, sequence, payload, count) in batches)
+        var writes = new List<(AuthenticatedDevice Sender, ulong Sequence, int Readings)>(batches.Count);
+        foreach (var (sender, sequence, _, count) in batches)
+        {
+            if (sequence > alreadyAcked[sender])
+            {
+                writes.Add((sender, sequence, count)); // a replay of what Kafka already has is acknowledged again, not written again
+            }
+        }
+
+        var deliveries = new UploadDeliveries(writes.Count);
+        int written = 0;
+        foreach (var (sender, sequence, payload, _) in batches)
         {
             if (sequence <= alreadyAcked[sender])
             {
-                continue; // a replay of what Kafka already has: acknowledged again, not written again
+                continue;
             }
 
-            var delivered = new TaskCompletionSource<Confluent.Kafka.DeliveryReport<string, byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _producer.Produce(topic, sender, sequence, payload, nowMs, delivered.SetResult);
-            writes.Add((sender, sequence, count, delivered.Task));
+            var queued = _producer.Produce(topic, sender, sequence, payload, nowMs, deliveries, written);
+            if (queued != Confluent.Kafka.ErrorCode.NoError)
+            {
+                deliveries.OnDelivery(written, queued);
+            }
+
+            written++;
         }
 
+        await deliveries.All;
         var highest = new Dictionary<AuthenticatedDevice, ulong>(alreadyAcked);
         int confirmed = 0;
         long readings = 0;
         string? failure = null;
-        foreach (var (sender, sequence, count, delivered) in writes)
+        for (int i = 0; i < writes.Count; i++)
         {
-            var report = await delivered;
-            if (report.Error.IsError)
+            var (sender, sequence, count) = writes[i];
+            if (deliveries.Outcome(i) is var outcome && outcome != Confluent.Kafka.ErrorCode.NoError)
             {
-                failure ??= $"batch {sequence} of {sender.Device}: {report.Error.Reason}";
+                failure ??= $"batch {sequence} of {sender.Device}: {outcome.GetReason()}";
                 continue;
             }
 
@@ -466,5 +500,36 @@ internal sealed class IngestService
         }
 
         return batches;
+    }
+
+    /// <summary>The outcomes of one upload's writes, token = the write's index; completes when all are known.</summary>
+    private sealed class UploadDeliveries : Convoy.Kafka.Native.IDeliveryHandler
+    {
+        private readonly Confluent.Kafka.ErrorCode[] _outcomes;
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining;
+
+        public UploadDeliveries(int writes)
+        {
+            _outcomes = new Confluent.Kafka.ErrorCode[writes];
+            _remaining = writes;
+            if (writes == 0)
+            {
+                _all.SetResult();
+            }
+        }
+
+        public Task All => _all.Task;
+
+        public Confluent.Kafka.ErrorCode Outcome(int write) => _outcomes[write];
+
+        public void OnDelivery(long token, Confluent.Kafka.ErrorCode outcome)
+        {
+            _outcomes[token] = outcome;
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _all.SetResult();
+            }
+        }
     }
 }
