@@ -119,7 +119,9 @@ internal sealed class IngestService
         // when the device's certificate is revoked, or when a newer stream of the device took over.
         using var revoked = new CancellationTokenSource();
         using var following = device.Certificate is { } certificate ? _certificates.Follow(certificate, revoked) : null;
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping, revoked.Token, claim.Replaced);
+        // A partner's stream ends when its token does: a token is checked at the start of a call only.
+        using var expired = device.Partner is { } partner ? new CancellationTokenSource(Until(partner.ExpiresAt), _time) : new CancellationTokenSource();
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource([context.CancellationToken, stream.Failed, _stopping, revoked.Token, claim.Replaced, expired.Token]);
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
         TimeSpan retryAfter = TimeSpan.Zero;
@@ -146,7 +148,7 @@ internal sealed class IngestService
             await stream.DrainAsync(context.CancellationToken);
         }
         catch (OperationCanceledException) when ((stream.Failed.IsCancellationRequested || _stopping.IsCancellationRequested || revoked.IsCancellationRequested
-            || claim.Replaced.IsCancellationRequested) && !context.CancellationToken.IsCancellationRequested)
+            || claim.Replaced.IsCancellationRequested || expired.IsCancellationRequested) && !context.CancellationToken.IsCancellationRequested)
         {
             // Stop reading, but let what is in flight land and be acknowledged.
             await stream.DrainAsync(context.CancellationToken);
@@ -183,6 +185,13 @@ internal sealed class IngestService
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
                 $"the collector is shutting down; everything up to sequence {stream.Acked} is safe. Reconnect (to another collector) and send the rest."));
+        }
+
+        if (expired.IsCancellationRequested)
+        {
+            _audit.Record(StatusCode.Unauthenticated, "token-expired", "the partner token expired during the stream", device);
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"the partner token expired; everything up to sequence {stream.Acked} is safe. Reconnect with a fresh token and send the rest."));
         }
 
         if (claim.Replaced.IsCancellationRequested)
@@ -394,6 +403,13 @@ internal sealed class IngestService
         }
 
         return gate;
+    }
+
+    /// <summary>How long until <paramref name="expiresAt"/>, at least a millisecond (an already-expired token ends the stream at once).</summary>
+    private TimeSpan Until(DateTimeOffset expiresAt)
+    {
+        var left = expiresAt - _time.GetUtcNow();
+        return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
     }
 
     /// <summary>The standard gRPC trailer an agent honours before it tries again.</summary>
