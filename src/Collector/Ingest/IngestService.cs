@@ -110,7 +110,7 @@ internal sealed class IngestService
         IAsyncStreamReader<ReceivedBatch> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
         string topic = Topic(device);
-        await _producer.EnsureTopicAsync(topic, context.CancellationToken);
+        await _producer.EnsureTopicAsync(topic, TopicSettings(device), context.CancellationToken);
         await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _window.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
         CollectorLog.StreamOpened(_logger, device.Tenant, device.Device, context.Peer, stream.Acked);
@@ -318,7 +318,7 @@ internal sealed class IngestService
         }
 
         string topic = Topic(batches[0].Sender);
-        await _producer.EnsureTopicAsync(topic, context.CancellationToken);
+        await _producer.EnsureTopicAsync(topic, TopicSettings(batches[0].Sender), context.CancellationToken);
         if (own is not null)
         {
             senders.Add(own);
@@ -415,6 +415,9 @@ internal sealed class IngestService
     /// <summary>The standard gRPC trailer an agent honours before it tries again.</summary>
     private static Metadata RetryAfter(TimeSpan delay) =>
         new() { { RetryPushbackTrailer, ((long)Math.Ceiling(delay.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+
+    private TenantTopic? TopicSettings(AuthenticatedDevice device) =>
+        _options.TopicMode == TelemetryTopicMode.Shared ? null : _tenants.TopicOf(device.Tenant);
 
     private string Topic(AuthenticatedDevice device) =>
         _options.TopicMode == TelemetryTopicMode.Shared ? _options.SharedTopic : TelemetryRecordHeaders.TelemetryTopic(device.Tenant);

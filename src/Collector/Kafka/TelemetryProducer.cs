@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
 using Convoy.Collector.Authentication;
+using Convoy.Collector.Tenancy;
 using Convoy.Contracts;
 using Convoy.Kafka;
 using Convoy.Kafka.Native;
@@ -36,7 +37,9 @@ internal sealed unsafe class TelemetryProducer : IDisposable
     /// <summary>Records written and not yet confirmed or refused.</summary>
     public int InFlight => _producer.InFlight;
 
-    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken) => _cluster.EnsureTopicAsync(topic, cancellationToken);
+    /// <summary>Creates the topic on first use (if Convoy creates topics) with the tenant's settings, or Kafka's defaults.</summary>
+    public Task EnsureTopicAsync(string topic, TenantTopic? settings, CancellationToken cancellationToken) =>
+        _cluster.EnsureTopicAsync(topic, settings?.Partitions, settings?.ReplicationFactor, cancellationToken);
 
     /// <summary>
     /// Queues one batch; <paramref name="onDelivered"/> is told, with <paramref name="token"/>, once
