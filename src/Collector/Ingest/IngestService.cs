@@ -73,7 +73,7 @@ internal sealed class IngestService
         if (streamSlot is null)
         {
             string reason = $"tenant {device.Tenant} already has its maximum of {gate.Quota.MaxStreams} streams open";
-            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, "too-many-streams");
             CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, StatusCode.ResourceExhausted, reason);
             throw new RpcException(new Status(StatusCode.ResourceExhausted, reason), RetryAfter(TimeSpan.FromSeconds(5)));
         }
@@ -224,9 +224,9 @@ internal sealed class IngestService
 
         if (await gate.AdmitAsync(verdict.Readings, received.Length, reading) is { } over)
         {
-            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, over.Reason);
             CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, over.Status.Detail);
-            return over;
+            return (over.Status, over.RetryAfter);
         }
 
         // The tenant's allowance of bytes in flight to Kafka, then a slot in this stream's window.
@@ -234,9 +234,9 @@ internal sealed class IngestService
         if (inFlight is null)
         {
             var refusal = gate.InFlightRefusal();
-            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, refusal.Reason);
             CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, refusal.Status.Detail);
-            return refusal;
+            return (refusal.Status, refusal.RetryAfter);
         }
 
         try
@@ -255,6 +255,7 @@ internal sealed class IngestService
         {
             // Refused locally (queue full, producer closing): nothing was written.
             stream.Withdraw();
+            _metrics.Refused(device.Tenant, StatusCode.Unavailable, "kafka-queue-full");
             return (new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({queued.GetReason()}); send it again"), TimeSpan.Zero);
         }
 
@@ -296,7 +297,7 @@ internal sealed class IngestService
         {
             if (await gate.AdmitAsync(count, payload.Length, context.CancellationToken) is { } over)
             {
-                _metrics.Refused(sender.Tenant, StatusCode.ResourceExhausted);
+                _metrics.Refused(sender.Tenant, StatusCode.ResourceExhausted, over.Reason);
                 throw new RpcException(new Status(over.Status.StatusCode, over.Status.Detail + "; nothing was written"),
                     over.RetryAfter > TimeSpan.Zero ? RetryAfter(over.RetryAfter) : []);
             }
@@ -312,8 +313,8 @@ internal sealed class IngestService
         using var inFlight = await gate.HoldInFlightAsync(uploadBytes, context.CancellationToken);
         if (inFlight is null)
         {
-            var (status, retry) = gate.InFlightRefusal();
-            _metrics.Refused(caller.Tenant, StatusCode.ResourceExhausted);
+            var (status, retry, reason) = gate.InFlightRefusal();
+            _metrics.Refused(caller.Tenant, StatusCode.ResourceExhausted, reason);
             throw new RpcException(new Status(status.StatusCode, status.Detail + "; nothing was written"), RetryAfter(retry));
         }
 
@@ -397,7 +398,7 @@ internal sealed class IngestService
         var gate = _tenants.Admit(device.Tenant, out var denied, out string reason);
         if (gate is null)
         {
-            _metrics.Refused(device.Tenant, denied.StatusCode);
+            _metrics.Refused(device.Tenant, denied.StatusCode, reason);
             _audit.Record(denied.StatusCode, reason, denied.Detail, device);
             throw new RpcException(denied);
         }
@@ -483,7 +484,7 @@ internal sealed class IngestService
 
     private Status Refuse(AuthenticatedDevice device, ulong sequence, BatchVerdict verdict)
     {
-        _metrics.Refused(device.Tenant, verdict.Status);
+        _metrics.Refused(device.Tenant, verdict.Status, verdict.Reason);
         if (verdict.AccessReason is { } reason)
         {
             _audit.Record(verdict.Status, reason, verdict.Problem!, device);
