@@ -13,6 +13,9 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _batchesAcknowledged;
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _reconnects;
+    private readonly Counter<long> _mqttMessages;
+    private readonly Counter<long> _mqttReconnects;
+    private readonly Counter<long> _sensorDuplicates;
 
     public EdgeAgentMetrics(IMeterFactory meters)
     {
@@ -22,6 +25,9 @@ internal sealed class EdgeAgentMetrics
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.edge.batches.acknowledged", "{batch}", "Batches the collector acknowledged");
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _reconnects = meter.CreateCounter<long>("convoy.edge.uplink.reconnects", "{reconnect}", "Uplink streams lost and retried");
+        _mqttMessages = meter.CreateCounter<long>("convoy.edge.mqtt.messages", "{message}", "MQTT sensor messages received, by outcome (accepted, ignored, or why refused)");
+        _mqttReconnects = meter.CreateCounter<long>("convoy.edge.mqtt.reconnects", "{reconnect}", "Connections to the MQTT broker lost or refused, and retried");
+        _sensorDuplicates = meter.CreateCounter<long>("convoy.edge.sensor.readings.duplicate", "{reading}", "Sensor readings dropped because the same sensor already had a reading at that time");
     }
 
     public void Sampled(string tenant, int readings) => _readingsSampled.Add(readings, new TagList { { "tenant", tenant } });
@@ -36,4 +42,11 @@ internal sealed class EdgeAgentMetrics
     }
 
     public void Reconnect(string tenant) => _reconnects.Add(1, new TagList { { "tenant", tenant } });
+
+    /// <summary>One MQTT message's outcome; <paramref name="outcome"/> is one of a fixed set of constant strings.</summary>
+    public void MqttMessage(string tenant, string outcome) => _mqttMessages.Add(1, new TagList { { "tenant", tenant }, { "outcome", outcome } });
+
+    public void MqttReconnect(string tenant) => _mqttReconnects.Add(1, new TagList { { "tenant", tenant } });
+
+    public void SensorDuplicates(string tenant, long readings) => _sensorDuplicates.Add(readings, new TagList { { "tenant", tenant } });
 }
