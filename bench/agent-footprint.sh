@@ -12,6 +12,7 @@
 #              left in its durable buffer while offline: it drains it while taking live fixes.
 #              Its peak RSS against `truck` shows whether memory grows with the backlog.
 #
+# The agent runs with the DOTNET_GC* environment of deploy/convoy-edge-agent.service.
 # Usage: bench/agent-footprint.sh [seconds per run, default 60]   (~4-5 minutes; needs python3,
 #        clang and zlib1g-dev for the publish, and GNU time: apt-get install time)
 # Memory under qemu means nothing, so this measures x64 only; the arm64 build is proved by .ci/arm64-smoke.
@@ -55,6 +56,10 @@ acked() { # tenant, kind (batches|readings)
 issue() { # tenant device
   dotnet "$collector_dll" pki issue-device --ca "$certs" --out "$work/devices" --tenant "$1" --device "$2" > /dev/null
 }
+# The runtime environment the gateway's systemd unit gives the agent (its heap budget), so these
+# are the gateway's figures.
+unit_env=()
+while IFS= read -r line; do unit_env+=("${line#Environment=}"); done < <(grep -E '^Environment=DOTNET_GC' deploy/convoy-edge-agent.service)
 common=(--EdgeAgent:Collectors:0="https://127.0.0.1:$port" --EdgeAgent:TrustRoots="$certs/ca.crt" --EdgeAgent:CertificatesFolder="$work/devices")
 
 # NMEA 0183 (RMC + GGA per 1 Hz epoch), checksummed, on a small loop around a depot.
@@ -87,7 +92,7 @@ run() {
   local before_r before_b
   before_r=$(acked "$tenant" readings)
   before_b=$(acked "$tenant" batches)
-  /usr/bin/time -v -o "$work/$name.time" "$agent" "${common[@]}" "$@" > "$work/$name.log" 2>&1 &
+  env "${unit_env[@]}" /usr/bin/time -v -o "$work/$name.time" "$agent" "${common[@]}" "$@" > "$work/$name.log" 2>&1 &
   local time_pid=$!
   sleep "$seconds"
   local agent_pid
@@ -136,4 +141,4 @@ nmea "$work/live2.nmea" "$(date -u +%s)" $((seconds + 30))
 run backlog footprint-backlog --EdgeAgent:Device:Tenant=footprint-backlog --EdgeAgent:Device:Id=gw-002 \
   --EdgeAgent:Nmea:Source=File --EdgeAgent:Nmea:Path="$work/live2.nmea" --EdgeAgent:Buffer:Folder="$work/buffer-backlog"
 "$agent" check --folder "$work/buffer-backlog" | sed 's/^/  backlog after: /' >&2
-echo "(${seconds} s per run; CPU includes start-up; binary $(du -k "$agent" | cut -f1) KB; $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "(${seconds} s per run; ${unit_env[*]} as in deploy/convoy-edge-agent.service; CPU includes start-up; binary $(du -k "$agent" | cut -f1) KB; $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
