@@ -33,6 +33,7 @@ public sealed class BadInputTests : IAsyncLifetime
         { "NaN", StatusCode.InvalidArgument, "temperatures[0].temperature_c[0] is NaN", "not-finite" },
         { "latitude 91", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91", "out-of-range" },
         { "from the future", StatusCode.InvalidArgument, "in the future", "clock-ahead" },
+        { "from long ago", StatusCode.InvalidArgument, "is older than", "too-old" },
         { "empty", StatusCode.InvalidArgument, "no readings", "empty" },
         { "unknown sensor kind", StatusCode.InvalidArgument, "scalars[0].kind 0 is not a known ScalarKind", "unknown-sensor-kind" },
         { "another device", StatusCode.PermissionDenied, "device_id 'truck-2'", "wrong-device" },
@@ -58,6 +59,33 @@ public sealed class BadInputTests : IAsyncLifetime
         }
 
         await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task SequenceGoingBackwardsOnAStream_IsInvalidArgument_AfterTheEarlierBatchesWereAckedAndWritten()
+    {
+        using var meters = new MeterTotals();
+        using var device = Device("truck-1");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 3), TestDevice.Batch("truck-1", 2)));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("sequence 2 does not follow 3", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, meters.Tagged("convoy.collector.batches.refused", "reason", "sequence-backwards"));
+        Assert.Equal([1UL, 3UL], _collector.Telemetry(Tenant).Where(r => r.Message.Key == "truck-1").Select(KafkaTopics.Sequence).Order());
+        await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task ReplayOfAcknowledgedBatchesOnANewStream_IsNotAnError_AndIsNotWrittenAgain()
+    {
+        using var device = Device("truck-1");
+        await device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 2));
+
+        var acks = await device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 2), TestDevice.Batch("truck-1", 3));
+
+        Assert.Equal(3UL, acks[^1].AckedSequence);
+        Assert.Equal([1UL, 2UL, 3UL], _collector.Telemetry(Tenant).Where(r => r.Message.Key == "truck-1").Select(KafkaTopics.Sequence).Order());
     }
 
     [Fact]
@@ -128,6 +156,7 @@ public sealed class BadInputTests : IAsyncLifetime
                 batch.Gps = new GpsColumns { OffsetMs = { 0 }, LatitudeDeg = { 91 }, LongitudeDeg = { 4 }, SpeedKmh = { 0 }, HeadingDeg = { 0 } };
                 break;
             case "from the future": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds(); break;
+            case "from long ago": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddYears(-2).ToUnixTimeMilliseconds(); break;
             case "empty": batch.Temperatures.Clear(); break;
             case "unknown sensor kind": batch.Scalars.Add(new ScalarColumns { OffsetMs = { 0 }, Value = { 1 } }); break;
             case "another device": batch.DeviceId = "truck-2"; break;

@@ -38,6 +38,7 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
 
     private ulong _acked;
     private ulong _lastAccepted;
+    private ulong _lastReceived; // read and written by the stream's reading loop only
 
     public DeviceStream(DeviceIdentity device, int window, DeviceHighWaterMarks marks, CollectorMetrics metrics)
     {
@@ -65,12 +66,24 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
     /// <summary>Why Kafka refused a batch, once it did.</summary>
     public string? Failure { get; private set; }
 
-    /// <summary>True for a sequence this stream already accepted: acknowledged, or in flight.</summary>
-    public bool IsReplay(ulong sequence)
+    /// <summary>
+    /// What a batch's sequence means on this stream. A stream's sequences must increase: one not
+    /// above the last this stream received goes backwards (an out-of-order or repeated batch, which
+    /// the collector cannot tell apart from data it never saw, so it is refused rather than
+    /// dropped). One above that but not above what the device had acknowledged or in flight when
+    /// the stream began is a replay: acknowledged again, not written again.
+    /// </summary>
+    public SequenceCheck Check(ulong sequence)
     {
+        if (sequence <= _lastReceived)
+        {
+            return SequenceCheck.Backwards;
+        }
+
+        _lastReceived = sequence;
         if (sequence > Volatile.Read(ref _lastAccepted))
         {
-            return false;
+            return SequenceCheck.New;
         }
 
         if (sequence <= Acked)
@@ -78,8 +91,11 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
             _acks.Writer.TryWrite(Acked); // Already in Kafka: say so again, write nothing.
         }
 
-        return true;
+        return SequenceCheck.Replay;
     }
+
+    /// <summary>The last sequence this stream received.</summary>
+    public ulong LastReceived => _lastReceived;
 
     /// <summary>Waits for a free slot in the window: the backpressure that stops reading the stream.</summary>
     public Task WaitForWindowAsync(CancellationToken cancellationToken) => _window.WaitAsync(cancellationToken);
@@ -224,3 +240,16 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
     }
 }
 #pragma warning restore CA1001
+
+/// <summary>What a batch's sequence means on its stream (<see cref="DeviceStream.Check"/>).</summary>
+internal enum SequenceCheck
+{
+    /// <summary>Above anything the device sent before: write it.</summary>
+    New,
+
+    /// <summary>Already written (acknowledged or in flight) before this stream: acknowledge again, write nothing.</summary>
+    Replay,
+
+    /// <summary>Not above the last sequence this stream received: refuse.</summary>
+    Backwards,
+}

@@ -217,9 +217,14 @@ internal sealed class IngestService
             return (Refuse(device, sequence, verdict), TimeSpan.Zero);
         }
 
-        if (stream.IsReplay(sequence))
+        switch (stream.Check(sequence))
         {
-            return null;
+            case SequenceCheck.Replay:
+                return null;
+            case SequenceCheck.Backwards:
+                return (Refuse(device, sequence, BatchVerdict.Invalid("sequence-backwards",
+                    $"sequence {sequence} does not follow {stream.LastReceived}, the last this stream sent; a stream's sequences must increase " +
+                    "(send unacknowledged batches again in order, on a new stream)")), TimeSpan.Zero);
         }
 
         if (await gate.AdmitAsync(verdict.Readings, received.Length, reading) is { } over)
