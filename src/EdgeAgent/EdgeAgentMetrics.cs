@@ -13,6 +13,7 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _batchesAcknowledged;
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _reconnects;
+    private readonly Counter<long> _readingsDropped;
 
     public EdgeAgentMetrics(IMeterFactory meters)
     {
@@ -22,6 +23,7 @@ internal sealed class EdgeAgentMetrics
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.edge.batches.acknowledged", "{batch}", "Batches the collector acknowledged");
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _reconnects = meter.CreateCounter<long>("convoy.edge.uplink.reconnects", "{reconnect}", "Uplink streams lost and retried");
+        _readingsDropped = meter.CreateCounter<long>("convoy.edge.readings.dropped", "{reading}", "Readings dropped unsent to keep the durable buffer within its disk budget, by data (aggregated, excursion)");
     }
 
     public void Sampled(string tenant, int readings) => _readingsSampled.Add(readings, new TagList { { "tenant", tenant } });
@@ -33,6 +35,19 @@ internal sealed class EdgeAgentMetrics
         var tags = new TagList { { "tenant", tenant } };
         _batchesAcknowledged.Add(batches, tags);
         _readingsAcknowledged.Add(readings, tags);
+    }
+
+    public void DroppedReadings(string tenant, long aggregated, long excursion)
+    {
+        if (aggregated > 0)
+        {
+            _readingsDropped.Add(aggregated, new TagList { { "tenant", tenant }, { "data", "aggregated" } });
+        }
+
+        if (excursion > 0)
+        {
+            _readingsDropped.Add(excursion, new TagList { { "tenant", tenant }, { "data", "excursion" } });
+        }
     }
 
     public void Reconnect(string tenant) => _reconnects.Add(1, new TagList { { "tenant", tenant } });

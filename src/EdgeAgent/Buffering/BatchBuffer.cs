@@ -66,7 +66,7 @@ internal sealed class BatchBuffer : IBatchBuffer
     }
 
     /// <summary>Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.</summary>
-    public ulong Append(TelemetryBatch batch, int readings)
+    public ulong Append(TelemetryBatch batch, int readings, bool excursion = false)
     {
         ArgumentNullException.ThrowIfNull(batch);
         lock (_gate)
