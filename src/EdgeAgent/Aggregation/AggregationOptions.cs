@@ -172,6 +172,14 @@ public sealed class AggregationOptions
     /// <summary>Every other scalar sensor (in its kind's unit).</summary>
     public SensorAggregationOptions Scalars { get; } = new();
 
+    /// <summary>
+    /// How long reduced readings may wait to share a batch with later ones (0 = a batch per input
+    /// batch). Reduced batches are small, so each carries a larger share of fixed costs (ids, time,
+    /// column headers, gzip and gRPC framing, the buffer's record header); a batch holding an
+    /// excursion reading is never held back. Does not apply when nothing is reduced.
+    /// </summary>
+    public TimeSpan CoalesceFor { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Whether anything is reduced or watched at all (otherwise batches pass through untouched).</summary>
     internal bool PassThrough =>
         Gps.Mode == AggregationMode.Raw && Gps.SpeedingAboveKmh is null
@@ -181,6 +189,11 @@ public sealed class AggregationOptions
     public void Validate()
     {
         Gps.Validate();
+        if (CoalesceFor < TimeSpan.Zero || CoalesceFor > TimeSpan.FromHours(1))
+        {
+            throw Invalid("EdgeAgent:Aggregation:CoalesceFor", $"must be 0..01:00:00, was {CoalesceFor}");
+        }
+
         Temperature.Validate("EdgeAgent:Aggregation:Temperature");
         Fuel.Validate("EdgeAgent:Aggregation:Fuel");
         Scalars.Validate("EdgeAgent:Aggregation:Scalars");

@@ -20,6 +20,8 @@ internal sealed class BatchAggregator
 {
     private readonly AggregationOptions _options;
     private readonly bool _passThrough;
+    private readonly long _coalesceMs;
+    private long _builtAtMs = long.MinValue;
     private readonly List<ScalarStream> _streams = [];
     private readonly List<Fix> _gpsOut = [];
     private GpsFilter? _gps;
@@ -30,6 +32,7 @@ internal sealed class BatchAggregator
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _passThrough = options.PassThrough;
+        _coalesceMs = (long)options.CoalesceFor.TotalMilliseconds;
     }
 
     /// <summary>Reduces <paramref name="raw"/> (the device's next batch, later than the previous one per sensor).</summary>
@@ -68,7 +71,20 @@ internal sealed class BatchAggregator
             Feed(Stream(SensorKind.Scalar, (uint)column.Kind, column.Name), baseMs, column.OffsetMs, column.Value);
         }
 
-        return Build(raw.DeviceId, ExcursionReadings() != excursionsBefore);
+        bool excursion = ExcursionReadings() != excursionsBefore;
+        long latest = LatestFed(raw);
+        if (!excursion && _coalesceMs > 0 && _builtAtMs != long.MinValue && latest - _builtAtMs < _coalesceMs)
+        {
+            return default; // small: wait for more (an excursion is never held back)
+        }
+
+        var reduced = Build(raw.DeviceId, excursion);
+        if (reduced.Batch is not null)
+        {
+            _builtAtMs = latest;
+        }
+
+        return reduced;
     }
 
     /// <summary>Releases everything the filters hold (shutdown, or the end of a report run).</summary>
@@ -105,6 +121,25 @@ internal sealed class BatchAggregator
         }
 
         return readings;
+    }
+
+    /// <summary>Time of the latest reading of <paramref name="raw"/>.</summary>
+    private static long LatestFed(TelemetryBatch raw)
+    {
+        long latest = raw.BaseTimeUnixMs;
+        latest = Math.Max(latest, raw.BaseTimeUnixMs + (raw.Gps is { OffsetMs.Count: > 0 } gps ? gps.OffsetMs[^1] : 0));
+        latest = Math.Max(latest, raw.BaseTimeUnixMs + (raw.Fuel is { OffsetMs.Count: > 0 } fuel ? fuel.OffsetMs[^1] : 0));
+        foreach (var column in raw.Temperatures)
+        {
+            latest = Math.Max(latest, raw.BaseTimeUnixMs + (column.OffsetMs.Count > 0 ? column.OffsetMs[^1] : 0));
+        }
+
+        foreach (var column in raw.Scalars)
+        {
+            latest = Math.Max(latest, raw.BaseTimeUnixMs + (column.OffsetMs.Count > 0 ? column.OffsetMs[^1] : 0));
+        }
+
+        return latest;
     }
 
     private long ExcursionReadings()
