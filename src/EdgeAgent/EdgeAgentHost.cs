@@ -61,6 +61,11 @@ public static class EdgeAgentHost
           --EdgeAgent:Simulator:ReeferFailureAfter=hh:mm:ss  ...this long after the start (00:03:00)
           --EdgeAgent:Simulator:ReeferRepairAfter=hh:mm:ss   ...and are repaired this long after failing (0 = never)
           --EdgeAgent:Simulator:Seed=N                   random seed (1)
+          --EdgeAgent:Simulator:Events:DoorOpeningsPerHour=X  also FuelTheftsPerHour, SpeedingPerHour, GpsLossesPerHour (0: off);
+                                                         Depots:0:Name=N ... (README: simulated events)
+          --EdgeAgent:Aggregation:Gps:Mode=Raw|DeadBand  per sensor: Gps, Temperature, TemperatureZones:N, Fuel, Scalars
+          --EdgeAgent:Aggregation:Temperature:Mode=Raw|Window|DeadBand   (Raw); ExcursionAbove=8 keeps raw readings
+                                                         around excursions (README: edge pre-aggregation)
         """;
 
     /// <summary>Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
@@ -94,7 +99,7 @@ public static class EdgeAgentHost
             buffer.Validate();
             // On a real truck every batch goes to disk before it is sent (DESIGN guarantee 1).
             builder.Services.AddSingleton(sp => new DeviceRegistry([(identity,
-                new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>()))]));
+                new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
             builder.Services.AddHostedService<GpsBatcher>();
 
             // Other sensors (reefer, fuel, CAN bus) from the gateway's MQTT broker, in batches of their own.

@@ -16,6 +16,7 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _mqttMessages;
     private readonly Counter<long> _mqttReconnects;
     private readonly Counter<long> _sensorDuplicates;
+    private readonly Counter<long> _readingsDropped;
 
     public EdgeAgentMetrics(IMeterFactory meters)
     {
@@ -28,6 +29,7 @@ internal sealed class EdgeAgentMetrics
         _mqttMessages = meter.CreateCounter<long>("convoy.edge.mqtt.messages", "{message}", "MQTT sensor messages received, by outcome (accepted, ignored, or why refused)");
         _mqttReconnects = meter.CreateCounter<long>("convoy.edge.mqtt.reconnects", "{reconnect}", "Connections to the MQTT broker lost or refused, and retried");
         _sensorDuplicates = meter.CreateCounter<long>("convoy.edge.sensor.readings.duplicate", "{reading}", "Sensor readings dropped because the same sensor already had a reading at that time");
+        _readingsDropped = meter.CreateCounter<long>("convoy.edge.readings.dropped", "{reading}", "Readings dropped unsent to keep the durable buffer within its disk budget, by data (aggregated, excursion)");
     }
 
     public void Sampled(string tenant, int readings) => _readingsSampled.Add(readings, new TagList { { "tenant", tenant } });
@@ -39,6 +41,19 @@ internal sealed class EdgeAgentMetrics
         var tags = new TagList { { "tenant", tenant } };
         _batchesAcknowledged.Add(batches, tags);
         _readingsAcknowledged.Add(readings, tags);
+    }
+
+    public void DroppedReadings(string tenant, long aggregated, long excursion)
+    {
+        if (aggregated > 0)
+        {
+            _readingsDropped.Add(aggregated, new TagList { { "tenant", tenant }, { "data", "aggregated" } });
+        }
+
+        if (excursion > 0)
+        {
+            _readingsDropped.Add(excursion, new TagList { { "tenant", tenant }, { "data", "excursion" } });
+        }
     }
 
     public void Reconnect(string tenant) => _reconnects.Add(1, new TagList { { "tenant", tenant } });

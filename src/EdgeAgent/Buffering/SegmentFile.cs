@@ -5,7 +5,7 @@ using System.IO.Hashing;
 namespace Convoy.EdgeAgent.Buffering;
 
 /// <summary>Where one record of a segment lies, without its payload (payloads stay on disk).</summary>
-internal readonly record struct RecordRef(ulong Sequence, long Offset, int Length, int Readings);
+internal readonly record struct RecordRef(ulong Sequence, long Offset, int Length, int Readings, bool Excursion = false);
 
 /// <summary>What scanning a segment found wrong, at <see cref="SegmentScan.ValidLength"/>.</summary>
 internal enum SegmentFault
@@ -48,6 +48,10 @@ internal sealed class SegmentScan
 /// <code>
 ///   u32 payload length | u32 CRC-32 of bytes 8.. (sequence, readings, payload) | u64 sequence | i32 readings | payload
 /// </code>
+/// Bit 30 of the readings word (<see cref="ExcursionFlag"/>) marks a batch holding excursion
+/// readings (the disk-full policy drops those last); the low 30 bits are the count. Files written
+/// before the flag existed have it clear, so they read as they always did; an older agent reading
+/// a newer file sees a flagged batch's count as larger than it is, and nothing else changes.
 /// Sequences inside a segment, and across segments, are strictly increasing (gaps allowed). The ack
 /// file is <c>u32 magic "CVYA" | u64 acked | u64 highest sequence handed out | u32 CRC-32 of the 20 bytes before</c>,
 /// replaced atomically (temp file + rename).
@@ -55,6 +59,11 @@ internal sealed class SegmentScan
 internal static class SegmentFile
 {
     public const int HeaderBytes = 20;
+
+    /// <summary>Bit of the readings word that marks a batch holding excursion readings.</summary>
+    public const int ExcursionFlag = 1 << 30;
+
+    private const int ReadingsMask = ExcursionFlag - 1;
     public const string Extension = ".seg";
     public const string AckFileName = "ack";
     public const string QuarantineFolder = "quarantine";
@@ -96,11 +105,11 @@ internal static class SegmentFile
     }
 
     /// <summary>Writes a record (header and payload) into <paramref name="destination"/>, which must be large enough.</summary>
-    public static void WriteHeader(Span<byte> record, ulong sequence, int readings, int payloadLength)
+    public static void WriteHeader(Span<byte> record, ulong sequence, int readings, int payloadLength, bool excursion = false)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)payloadLength);
         BinaryPrimitives.WriteUInt64LittleEndian(record[8..], sequence);
-        BinaryPrimitives.WriteInt32LittleEndian(record[16..], readings);
+        BinaryPrimitives.WriteInt32LittleEndian(record[16..], Math.Min(readings, ReadingsMask) | (excursion ? ExcursionFlag : 0));
         BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32.HashToUInt32(record[8..(HeaderBytes + payloadLength)]));
     }
 
@@ -108,8 +117,13 @@ internal static class SegmentFile
     /// Whether a whole, intact record starts at the beginning of <paramref name="data"/>; a record
     /// must also carry a sequence above <paramref name="after"/>.
     /// </summary>
-    public static bool TryReadRecord(ReadOnlySpan<byte> data, ulong after, out ulong sequence, out int length, out int readings)
+    public static bool TryReadRecord(ReadOnlySpan<byte> data, ulong after, out ulong sequence, out int length, out int readings) =>
+        TryReadRecord(data, after, out sequence, out length, out readings, out _);
+
+    /// <inheritdoc cref="TryReadRecord(ReadOnlySpan{byte}, ulong, out ulong, out int, out int)"/>
+    public static bool TryReadRecord(ReadOnlySpan<byte> data, ulong after, out ulong sequence, out int length, out int readings, out bool excursion)
     {
+        excursion = false;
         sequence = 0;
         length = 0;
         readings = 0;
@@ -137,7 +151,7 @@ internal static class SegmentFile
             return false;
         }
 
-        (sequence, length, readings) = (seq, (int)declared, count);
+        (sequence, length, readings, excursion) = (seq, (int)declared, count & ReadingsMask, (count & ExcursionFlag) != 0);
         return true;
     }
 
@@ -198,12 +212,12 @@ internal static class SegmentFile
                     continue; // look at the header again with the window refilled
                 }
 
-                if (!TryReadRecord(window.AsSpan(at, windowLength - at), last, out ulong sequence, out int length, out int readings))
+                if (!TryReadRecord(window.AsSpan(at, windowLength - at), last, out ulong sequence, out int length, out int readings, out bool excursion))
                 {
                     break;
                 }
 
-                scan.Records.Add(new RecordRef(sequence, offset, length, readings));
+                scan.Records.Add(new RecordRef(sequence, offset, length, readings, excursion));
                 last = sequence;
                 offset += HeaderBytes + length;
             }
