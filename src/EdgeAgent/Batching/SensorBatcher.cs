@@ -21,6 +21,7 @@ internal sealed class SensorBatcher : BackgroundService
 
     private readonly SensorReadings _readings;
     private readonly IBatchBuffer _buffer;
+    private readonly Aggregation.BatchAggregator _aggregator;
     private readonly DeviceOptions _device;
     private readonly EdgeAgentMetrics _metrics;
     private readonly TimeProvider _time;
@@ -31,6 +32,8 @@ internal sealed class SensorBatcher : BackgroundService
     {
         _readings = readings;
         _buffer = devices.All[0].Buffer;
+        // Its own aggregator: these sensors are not the GPS batcher's, so their state never mixes.
+        _aggregator = new Aggregation.BatchAggregator(options.Value.Aggregation);
         _device = options.Value.Device;
         _metrics = metrics;
         _time = time;
@@ -60,6 +63,9 @@ internal sealed class SensorBatcher : BackgroundService
 
         Drain();
         Cut();
+
+        // What the aggregation still holds goes to disk before the agent stops.
+        Append(_aggregator.Flush(_buffer.Device));
     }
 
     private void Drain()
@@ -103,8 +109,16 @@ internal sealed class SensorBatcher : BackgroundService
         CountDuplicates(duplicates);
         if (batch is not null && readings > 0)
         {
-            _buffer.Append(batch, readings);
             _metrics.Sampled(_device.Tenant, readings);
+            Append(_aggregator.Reduce(batch));
+        }
+    }
+
+    private void Append(Aggregation.ReducedBatch reduced)
+    {
+        if (reduced.Batch is not null)
+        {
+            _buffer.Append(reduced.Batch, reduced.Readings, reduced.Excursion);
         }
     }
 
