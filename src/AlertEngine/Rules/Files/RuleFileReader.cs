@@ -90,8 +90,10 @@ internal static partial class RuleFileReader
             return null;
         }
 
-        return Parse(text, Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase), display, errors);
+        return Parse(text, IsJson(path), display, errors);
     }
+
+    public static bool IsJson(string path) => Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses and validates one file's text; <paramref name="display"/> names it in errors.</summary>
     public static TenantRules? Parse(string text, bool json, string display, List<string> errors)
@@ -110,12 +112,15 @@ internal static partial class RuleFileReader
         }
         catch (YamlException e)
         {
-            errors.Add($"{display}: line {e.Start.Line}, column {e.Start.Column}: {Innermost(e)}");
+            string message = Innermost(e);
+            var unknown = UnknownYamlField().Match(message);
+            errors.Add($"{display}: line {e.Start.Line}, column {e.Start.Column}: {(unknown.Success ? $"unknown field '{unknown.Groups[1].Value}'" : message)}");
             return null;
         }
         catch (JsonException e)
         {
-            errors.Add($"{display}: line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}: {e.Message}");
+            var unknown = UnknownJsonField().Match(e.Message);
+            errors.Add($"{display}: line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}: {(unknown.Success ? $"unknown field '{unknown.Groups[1].Value}' at {e.Path}" : e.Message)}");
             return null;
         }
 
@@ -493,6 +498,12 @@ internal static partial class RuleFileReader
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex TenantPattern();
 
+    [GeneratedRegex("^Property '([^']*)' not found on type")]
+    private static partial Regex UnknownYamlField();
+
+    [GeneratedRegex("^The JSON property '([^']*)' could not be mapped")]
+    private static partial Regex UnknownJsonField();
+
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex DevicePattern();
 
@@ -503,10 +514,17 @@ internal static partial class RuleFileReader
     private sealed class Check(string file, string? id, int index, List<string> errors)
     {
         private readonly int _before = errors.Count;
+        private readonly HashSet<string> _fields = new(StringComparer.Ordinal);
 
         public bool Ok => errors.Count == _before;
 
-        public void Error(string field, string message) =>
-            errors.Add(id is null ? $"{file}: rule #{index + 1}: {field} {message}" : $"{file}: rule '{id}': {field} {message}");
+        /// <summary>Adds an error; only the first for a field (a missing field is not also out of range).</summary>
+        public void Error(string field, string message)
+        {
+            if (_fields.Add(field))
+            {
+                errors.Add(id is null ? $"{file}: rule #{index + 1}: {field} {message}" : $"{file}: rule '{id}': {field} {message}");
+            }
+        }
     }
 }
