@@ -10,7 +10,8 @@ namespace Convoy.AlertEngine.Rules.Files;
 /// <summary>
 /// Loads the rules folder (<c>AlertEngine:RulesFolder</c>) into the <see cref="RuleCatalog"/> at
 /// start, then follows it: a changed, added or removed file takes effect without a restart,
-/// a quarter of a second after the last change (an editor's save is several writes). A file that
+/// a quarter of a second after the last change (an editor's save is several writes), and
+/// at the latest at the next 5-second rescan should a file system event be missed. A file that
 /// no longer validates is rejected with its errors logged, and that tenant keeps its previous
 /// rules; a removed file returns its tenant to the default rules. At start an invalid file is a
 /// configuration error (the engine does not start), so a typo is caught before it silently drops
@@ -19,6 +20,7 @@ namespace Convoy.AlertEngine.Rules.Files;
 internal sealed class RuleFolder : BackgroundService
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan Rescan = TimeSpan.FromSeconds(5);
     private readonly RuleCatalog _catalog;
     private readonly string _folder;
     private readonly AlertEngineMetrics _metrics;
@@ -55,18 +57,36 @@ internal sealed class RuleFolder : BackgroundService
 
         using var files = new PhysicalFileProvider(Path.GetFullPath(_folder));
         using var following = ChangeToken.OnChange(() => files.Watch("*"), () => _changed.Writer.TryWrite(true));
-        try
+        while (!stoppingToken.IsCancellationRequested)
         {
-            while (await _changed.Reader.WaitToReadAsync(stoppingToken))
+            // A change event, or the rescan interval: file system events can be missed (a watch
+            // set up just after a write, network file systems, inotify limits), and a rescan that
+            // finds nothing changed costs a read of each file and nothing else.
+            using var rescan = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            rescan.CancelAfter(Rescan);
+            try
             {
+                await _changed.Reader.WaitToReadAsync(rescan.Token);
                 await Task.Delay(Settle, stoppingToken);
-                _changed.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Rescan.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            _changed.Reader.TryRead(out _);
+            try
+            {
                 Reload([]);
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down.
+            catch (IOException e)
+            {
+                AlertEngineLog.RulesRejected(_logger, $"{_folder}: cannot be listed: {e.Message}");
+            }
         }
     }
 
