@@ -55,6 +55,8 @@ internal sealed partial class BatchEvaluator
     private readonly List<AlertChange> _changes = [];
     private readonly PriorityQueue<(DeviceState Device, SilentRule Rule), long> _silences = new();
     private readonly HashSet<DeviceState> _holding = [];
+    private readonly List<DeviceState> _scratchDevices = [];
+    private long _heldDueMs = long.MaxValue; // no held batch is due on the clock before this
     private ulong[] _maskA = new ulong[64];
     private ulong[] _maskB = new ulong[64];
     private ulong[] _maskC = new ulong[64];
@@ -143,15 +145,35 @@ internal sealed partial class BatchEvaluator
         }
 
         int late = 0;
-        if (_holding.Count > 0)
+        if (_holding.Count > 0 && now >= _heldDueMs)
         {
-            foreach (var device in _holding.ToArray())
+            // Only when some held batch is due on the clock: this runs between every two records.
+            _scratchDevices.Clear();
+            _scratchDevices.AddRange(_holding);
+            foreach (var device in _scratchDevices)
             {
                 late += Release(device, now, alerts, released);
             }
+
+            _scratchDevices.Clear();
+            _heldDueMs = EarliestHeldDue();
         }
 
         return late;
+    }
+
+    private long EarliestHeldDue()
+    {
+        long due = long.MaxValue;
+        foreach (var device in _holding)
+        {
+            foreach (var held in device.Held)
+            {
+                due = Math.Min(due, held.ArrivedMs + _latenessMs);
+            }
+        }
+
+        return due;
     }
 
     /// <summary>The earliest time <see cref="Tick"/> has something to do, or null.</summary>
@@ -159,15 +181,7 @@ internal sealed partial class BatchEvaluator
     {
         get
         {
-            long due = _silences.TryPeek(out _, out long deadline) ? deadline : long.MaxValue;
-            foreach (var device in _holding)
-            {
-                foreach (var held in device.Held)
-                {
-                    due = Math.Min(due, held.ArrivedMs + _latenessMs);
-                }
-            }
-
+            long due = Math.Min(_silences.TryPeek(out _, out long deadline) ? deadline : long.MaxValue, EarliestHeldDue());
             return due == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(due);
         }
     }
@@ -175,7 +189,9 @@ internal sealed partial class BatchEvaluator
     /// <summary>Forgets the held batches of a partition this consumer no longer owns (its new owner reads them again from the committed offset).</summary>
     public void DropHeld(string topic, int partition)
     {
-        foreach (var device in _holding.ToArray())
+        _scratchDevices.Clear();
+        _scratchDevices.AddRange(_holding);
+        foreach (var device in _scratchDevices)
         {
             for (int i = device.Held.Count - 1; i >= 0; i--)
             {
@@ -192,6 +208,8 @@ internal sealed partial class BatchEvaluator
                 _holding.Remove(device);
             }
         }
+
+        _scratchDevices.Clear();
     }
 
     private DeviceState Device(string tenant, ReadOnlySpan<byte> deviceIdUtf8)
@@ -297,6 +315,7 @@ internal sealed partial class BatchEvaluator
 
         device.Held.Insert(at, held);
         _holding.Add(device);
+        _heldDueMs = Math.Min(_heldDueMs, now + _latenessMs);
     }
 
     private static int Compare(HeldBatch a, HeldBatch b) => a.OldestMs != b.OldestMs ? a.OldestMs.CompareTo(b.OldestMs) : a.Sequence.CompareTo(b.Sequence);
