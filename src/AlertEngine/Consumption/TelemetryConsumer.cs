@@ -56,7 +56,7 @@ internal sealed class TelemetryConsumer : BackgroundService
 
     private void Run(CancellationToken stoppingToken)
     {
-        var evaluator = new BatchEvaluator(_rules, _time, _options.AllowedLateness);
+        var evaluator = new BatchEvaluator(_rules, _time, _options.AllowedLateness, _metrics.LateReadings);
         var raised = new List<Alert>();
         var released = new List<RecordPosition>();
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(_cluster.CreateConsumerConfig(_options.GroupId, "convoy-alert-engine"))

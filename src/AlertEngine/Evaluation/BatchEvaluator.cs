@@ -49,6 +49,7 @@ internal readonly record struct RecordPosition(string Topic, int Partition, long
 internal sealed partial class BatchEvaluator
 {
     private readonly RuleCatalog _rules;
+    private readonly Action<string, int>? _lateReadings;
     private readonly TimeProvider _time;
     private readonly long _latenessMs;
     private readonly Dictionary<(string Tenant, string Device), DeviceState> _devices = [];
@@ -68,8 +69,10 @@ internal sealed partial class BatchEvaluator
     {
     }
 
-    public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness)
+    /// <param name="lateReadings">Told (tenant, count) of the readings that batches released by <see cref="Tick"/> skipped as late; those of <see cref="Offer"/> are its out value.</param>
+    public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness, Action<string, int>? lateReadings = null)
     {
+        _lateReadings = lateReadings;
         _rules = rules;
         _time = time;
         _latenessMs = (long)allowedLateness.TotalMilliseconds;
@@ -152,7 +155,12 @@ internal sealed partial class BatchEvaluator
             _scratchDevices.AddRange(_holding);
             foreach (var device in _scratchDevices)
             {
-                late += Release(device, now, alerts, released);
+                int skipped = Release(device, now, alerts, released);
+                if (skipped > 0)
+                {
+                    _lateReadings?.Invoke(device.Tenant, skipped);
+                    late += skipped;
+                }
             }
 
             _scratchDevices.Clear();
