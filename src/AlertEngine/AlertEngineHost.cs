@@ -1,6 +1,7 @@
 using Convoy.AlertEngine.Alerts;
 using Convoy.AlertEngine.Consumption;
 using Convoy.AlertEngine.Rules;
+using Convoy.AlertEngine.Rules.Files;
 using Convoy.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,11 +18,16 @@ public static class AlertEngineHost
         time and writes alerts to alerts.<tenant>.
 
         Usage: Convoy.AlertEngine [--Key=Value ...]
+               Convoy.AlertEngine rules check FOLDER    validate a rules folder; exit 0 valid, 1 invalid, 2 usage
         Every setting can also come from appsettings.json or an environment variable
         (AlertEngine__GroupId=..., Kafka__BootstrapServers=...).
 
           --AlertEngine:GroupId=NAME                       consumer group (convoy-alert-engine)
           --AlertEngine:TopicPattern=REGEX                 topics to evaluate (^telemetry(\..+)?$)
+          --AlertEngine:RulesFolder=DIR                    per-tenant rule files <tenant>.yaml|.yml|.json, followed
+                                                           for changes (none); tenants without a file get the rules below
+          --AlertEngine:AllowedLatenessSeconds=S           apply batches up to S seconds behind a device's newest reading
+                                                           in event-time order; older ones are counted, not applied (0)
           --AlertEngine:TemperatureRules:N:Id=ID           rule N's id (rules come from appsettings.json)
           --AlertEngine:TemperatureRules:N:Zone=Z          reefer zone 1..8, 0 = every zone
           --AlertEngine:TemperatureRules:N:AboveC=C        fire above this temperature
@@ -68,6 +74,10 @@ public static class AlertEngineHost
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<AlertEngineMetrics>();
         builder.Services.AddSingleton<AlertProducer>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(static sp => new RuleCatalog(TenantRules.FromOptions(sp.GetRequiredService<IOptions<AlertEngineOptions>>().Value)));
+        // The rules folder loads before the consumer starts (hosted services start in order).
+        builder.Services.AddHostedService<RuleFolder>();
         builder.Services.AddHostedService<TelemetryConsumer>();
         configureServices?.Invoke(builder.Services);
         return builder.Build();

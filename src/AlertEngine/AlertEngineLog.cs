@@ -17,6 +17,22 @@ internal static partial class AlertEngineLog
         Message = "Skipped record {Topic}[{Partition}]@{Offset}: {Reason}")]
     public static partial void UnreadableRecord(ILogger logger, string topic, int partition, long offset, string reason);
 
+    [LoggerMessage(EventId = 21, EventName = "LateBatchDropped", Level = LogLevel.Warning,
+        Message = "Dropped batch {Sequence} of {Tenant}/{Device} ({Topic}[{Partition}]@{Offset}): its {Readings} reading(s) are older than the device's newest minus the allowed lateness")]
+    public static partial void LateBatchDropped(ILogger logger, string tenant, string device, ulong sequence, string topic, int partition, long offset, int readings);
+
+    [LoggerMessage(EventId = 40, EventName = "RulesLoaded", Level = LogLevel.Information,
+        Message = "Rules of tenant {Tenant} loaded from {Source}: {Rules} rule(s)")]
+    public static partial void RulesLoaded(ILogger logger, string tenant, string source, int rules);
+
+    [LoggerMessage(EventId = 41, EventName = "RulesRejected", Level = LogLevel.Error,
+        Message = "Rule file rejected, the previous rules stay in force: {Error}")]
+    public static partial void RulesRejected(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 42, EventName = "RulesRemoved", Level = LogLevel.Information,
+        Message = "Rule file of tenant {Tenant} removed: its devices now follow the default rules")]
+    public static partial void RulesRemoved(ILogger logger, string tenant);
+
     [LoggerMessage(EventId = 30, EventName = "AlertWriteFailed", Level = LogLevel.Warning,
         Message = "Kafka did not confirm alert {AlertId} ({Error}); retrying before the batch's offset is stored")]
     public static partial void AlertWriteFailed(ILogger logger, string alertId, string error);

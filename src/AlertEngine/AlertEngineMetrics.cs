@@ -13,6 +13,8 @@ internal sealed class AlertEngineMetrics
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _lateReadings;
     private readonly Counter<long> _alerts;
+    private readonly Counter<long> _lateBatches;
+    private readonly Counter<long> _ruleReloads;
 
     public AlertEngineMetrics(IMeterFactory meters)
     {
@@ -21,6 +23,8 @@ internal sealed class AlertEngineMetrics
         _duplicates = meter.CreateCounter<long>("convoy.alertengine.batches.duplicate", "{batch}", "Batches dropped because their sequence was already evaluated");
         _lateReadings = meter.CreateCounter<long>("convoy.alertengine.readings.late", "{reading}", "Readings older than the last one evaluated for their rule, skipped");
         _alerts = meter.CreateCounter<long>("convoy.alertengine.alerts", "{alert}", "Alert state changes written to Kafka, by state");
+        _lateBatches = meter.CreateCounter<long>("convoy.alertengine.batches.late", "{batch}", "Batches older than their device's newest reading minus the allowed lateness, not applied");
+        _ruleReloads = meter.CreateCounter<long>("convoy.alertengine.rules.reloads", "{reload}", "Rule file reloads, by result (applied, rejected)");
     }
 
     public void Evaluated(string tenant, int lateReadings)
@@ -32,6 +36,24 @@ internal sealed class AlertEngineMetrics
             _lateReadings.Add(lateReadings, tags);
         }
     }
+
+    public void LateBatch(string tenant, int readings)
+    {
+        var tags = new TagList { { "tenant", tenant } };
+        _lateBatches.Add(1, tags);
+        _lateReadings.Add(readings, tags);
+    }
+
+    public void LateReadings(string tenant, int readings)
+    {
+        if (readings > 0)
+        {
+            _lateReadings.Add(readings, new TagList { { "tenant", tenant } });
+        }
+    }
+
+    public void RulesReloaded(string tenant, bool applied) =>
+        _ruleReloads.Add(1, new TagList { { "tenant", tenant }, { "result", applied ? "applied" : "rejected" } });
 
     public void Duplicate(string tenant) => _duplicates.Add(1, new TagList { { "tenant", tenant } });
 

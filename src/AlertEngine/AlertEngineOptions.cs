@@ -17,7 +17,23 @@ public sealed class AlertEngineOptions
     /// </summary>
     public string TopicPattern { get; set; } = @"^telemetry(\..+)?$";
 
-    /// <summary>Temperature rules, applied to every tenant.</summary>
+    /// <summary>
+    /// Folder of per-tenant rule files (<c>&lt;tenant&gt;.yaml</c>, <c>.yml</c> or <c>.json</c>), followed
+    /// for changes; empty = none. A tenant with a file gets exactly its file's rules; every other
+    /// tenant gets the rule lists below.
+    /// </summary>
+    public string RulesFolder { get; set; } = "";
+
+    /// <summary>
+    /// How far behind a device's newest reading (event time) a batch may be and still be applied,
+    /// in event-time order, in seconds; 0 = apply every batch on arrival. Older batches are counted
+    /// and logged, not applied.
+    /// </summary>
+    public double AllowedLatenessSeconds { get; set; }
+
+    public TimeSpan AllowedLateness => TimeSpan.FromSeconds(AllowedLatenessSeconds);
+
+    /// <summary>Temperature rules, applied to every tenant without a rule file.</summary>
     public List<TemperatureRuleOptions> TemperatureRules { get; } = [];
 
     /// <summary>Over-speed rules on <c>gps.speed_kmh</c>, applied to every tenant.</summary>
@@ -42,6 +58,16 @@ public sealed class AlertEngineOptions
         if (!TopicPattern.StartsWith('^'))
         {
             throw Invalid("AlertEngine:TopicPattern", $"must be a regular expression starting with ^, was '{TopicPattern}'");
+        }
+
+        if (!double.IsFinite(AllowedLatenessSeconds) || AllowedLatenessSeconds is < 0 or > 3600)
+        {
+            throw Invalid("AlertEngine:AllowedLatenessSeconds", $"must be 0..3600 seconds, was {AllowedLatenessSeconds}");
+        }
+
+        if (RulesFolder.Length > 0 && !Directory.Exists(RulesFolder))
+        {
+            throw Invalid("AlertEngine:RulesFolder", $"names no folder: '{Path.GetFullPath(RulesFolder)}' does not exist");
         }
 
         // Ids are unique across every kind: a device's rule state and its alert ids are keyed by rule id.

@@ -1,6 +1,12 @@
 using Convoy.AlertEngine;
+using Convoy.AlertEngine.Rules.Files;
 using Convoy.Kafka;
 using Microsoft.Extensions.Hosting;
+
+if (args.Length > 0 && args[0] == "rules")
+{
+    return RulesCommand.Run(args[1..], Console.Out, Console.Error);
+}
 
 if (args.Contains("--help") || args.Contains("-h"))
 {

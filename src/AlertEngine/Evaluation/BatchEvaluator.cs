@@ -1,261 +1,460 @@
-using System.Globalization;
+using System.Buffers;
 using Convoy.AlertEngine.Alerts;
-using Convoy.AlertEngine.Rules;
 using Convoy.AlertEngine.Kernels;
+using Convoy.AlertEngine.Rules;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry;
+using Convoy.Contracts.Telemetry.V1;
 
 namespace Convoy.AlertEngine.Evaluation;
 
+/// <summary>What became of a record offered to the <see cref="BatchEvaluator"/>.</summary>
+internal enum BatchOutcome
+{
+    /// <summary>Run through the rules now.</summary>
+    Evaluated,
+
+    /// <summary>Its sequence was already passed: dropped (effectively once).</summary>
+    Duplicate,
+
+    /// <summary>All its readings are older than the device's newest minus the allowed lateness: counted, not applied.</summary>
+    TooLate,
+
+    /// <summary>Held (a copy) to be applied in event-time order once the lateness has passed; see <see cref="BatchEvaluator.Tick"/>.</summary>
+    Held,
+
+    /// <summary>Not a readable batch.</summary>
+    Unreadable,
+}
+
+/// <summary>Where a record came from, so the consumer can store offsets only past what was applied.</summary>
+internal readonly record struct RecordPosition(string Topic, int Partition, long Offset);
+
 /// <summary>
-/// Runs each batch of a device through the rules, in event time, and turns the state changes into
-/// alerts. Reads the batch's columns in place from the Kafka record (<see cref="BatchView"/>: no
-/// per-reading objects). Drops a batch whose sequence the device has already passed (effectively
+/// Runs each batch of a device through its tenant's rules, in event time, and turns the state
+/// changes into alerts. Reads the batch's columns in place from the Kafka record (<see cref="BatchView"/>:
+/// no per-reading objects). Drops a batch whose sequence the device has already passed (effectively
 /// once). Holds per-device state; one instance per consumer (not thread-safe).
 /// </summary>
-internal sealed class BatchEvaluator
+/// <remarks>
+/// Lateness: a device's watermark is its newest reading seen minus <c>allowedLateness</c>. A batch
+/// whose newest reading is older than the watermark is too late: counted, not applied. With a
+/// lateness of zero every other batch is applied at once, and a reading older than the last one a
+/// rule evaluated is skipped by that rule (counted as a late reading). With a lateness above zero
+/// a batch is held (a pooled copy) and applied in event-time order (oldest first reading first)
+/// once the watermark has passed its newest reading, or once it has been held for the lateness on
+/// the engine's clock (so a device that stops sending does not keep its last batches forever).
+/// Silent-device rules are driven by the same clock through <see cref="Tick"/>.
+/// </remarks>
+internal sealed partial class BatchEvaluator
 {
-    private readonly TemperatureRule[] _temperatureRules;
-    private readonly SpeedRule[] _speedRules;
-    private readonly FuelTheftRule[] _fuelTheftRules;
-    private readonly GeofenceRule[] _geofenceRules;
+    private readonly RuleCatalog _rules;
+    private readonly Action<string, int>? _lateReadings;
+    private readonly TimeProvider _time;
+    private readonly long _latenessMs;
     private readonly Dictionary<(string Tenant, string Device), DeviceState> _devices = [];
     private readonly List<AlertChange> _changes = [];
-    private ulong[] _above = new ulong[64];
-    private ulong[] _cleared = new ulong[64];
+    private readonly PriorityQueue<(DeviceState Device, SilentRule Rule), long> _silences = new();
+    private readonly HashSet<DeviceState> _holding = [];
+    private readonly List<DeviceState> _scratchDevices = [];
+    private long _heldDueMs = long.MaxValue; // no held batch is due on the clock before this
+    private ulong[] _maskA = new ulong[64];
+    private ulong[] _maskB = new ulong[64];
+    private ulong[] _maskC = new ulong[64];
+    private float[] _rates = new float[4096];
 
+    /// <summary>The options-configured rules for every tenant, evaluated at once (no lateness), on the system clock.</summary>
     public BatchEvaluator(AlertEngineOptions options)
+        : this(new RuleCatalog(TenantRules.FromOptions(options)), TimeProvider.System, TimeSpan.Zero)
     {
-        _temperatureRules = new TemperatureRule[options.TemperatureRules.Count];
-        for (int i = 0; i < _temperatureRules.Length; i++)
-        {
-            _temperatureRules[i] = new TemperatureRule(options.TemperatureRules[i]);
-        }
+    }
 
-        _speedRules = options.SpeedRules.Select(o => new SpeedRule(o)).ToArray();
-        _fuelTheftRules = options.FuelTheftRules.Select(o => new FuelTheftRule(o)).ToArray();
-        _geofenceRules = options.GeofenceRules.Select(o => new GeofenceRule(o)).ToArray();
+    /// <param name="lateReadings">Told (tenant, count) of the readings that batches released by <see cref="Tick"/> skipped as late; those of <see cref="Offer"/> are its out value.</param>
+    public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness, Action<string, int>? lateReadings = null)
+    {
+        _lateReadings = lateReadings;
+        _rules = rules;
+        _time = time;
+        _latenessMs = (long)allowedLateness.TotalMilliseconds;
     }
 
     /// <summary>
-    /// Evaluates one encoded batch, appending the alerts it raised. False when it was a duplicate.
-    /// A record that is not a readable batch is reported through <paramref name="problem"/>.
+    /// Evaluates one encoded batch at once, appending the alerts it raised. False when it was a
+    /// duplicate, too late, or (with a lateness) held. A record that is not a readable batch is
+    /// reported through <paramref name="problem"/>.
     /// </summary>
-    public bool Evaluate(string tenant, ReadOnlySpan<byte> payload, List<Alert> alerts, out int lateReadings, out string? problem)
+    public bool Evaluate(string tenant, ReadOnlySpan<byte> payload, List<Alert> alerts, out int lateReadings, out string? problem) =>
+        Offer(tenant, payload, default, alerts, null, out lateReadings, out problem) == BatchOutcome.Evaluated;
+
+    /// <summary>
+    /// Offers one record. Appends the alerts it (and any held batch it released) raised, and the
+    /// positions of held records released by it to <paramref name="released"/>.
+    /// </summary>
+    public BatchOutcome Offer(string tenant, ReadOnlySpan<byte> payload, RecordPosition position, List<Alert> alerts, List<RecordPosition>? released,
+        out int lateReadings, out string? problem)
     {
         lateReadings = 0;
         if (!BatchView.TryRead(payload, out var batch, out problem))
         {
-            return false;
+            return BatchOutcome.Unreadable;
         }
 
-        string deviceId = System.Text.Encoding.UTF8.GetString(batch.DeviceId);
-        if (!_devices.TryGetValue((tenant, deviceId), out var device))
-        {
-            device = new DeviceState();
-            _devices.Add((tenant, deviceId), device);
-        }
-
+        var device = Device(tenant, batch.DeviceId);
         if (batch.Sequence <= device.LastSequence)
         {
-            return false;
+            return BatchOutcome.Duplicate;
         }
 
         device.LastSequence = batch.Sequence;
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        RefreshRules(device);
+        bool hasReadings = Span(batch, out long oldest, out long newest);
+        Arrived(device, batch.Sequence, hasReadings ? oldest : now, now, alerts);
+        if (!hasReadings)
+        {
+            return BatchOutcome.Evaluated; // a heartbeat: alive, nothing to evaluate
+        }
+
+        if (device.NewestMs != long.MinValue && newest < device.NewestMs - _latenessMs)
+        {
+            lateReadings = Readings(batch);
+            return BatchOutcome.TooLate;
+        }
+
+        device.NewestMs = Math.Max(device.NewestMs, newest);
+        if (_latenessMs == 0)
+        {
+            lateReadings = Apply(device, batch, alerts);
+            return BatchOutcome.Evaluated;
+        }
+
+        Hold(device, payload, oldest, newest, batch.Sequence, position, now);
+        lateReadings = Release(device, now, alerts, released);
+        return BatchOutcome.Held;
+    }
+
+    /// <summary>
+    /// What the clock decides, with no reading to decide it: silent devices' alerts, and held
+    /// batches whose lateness has passed on the engine's clock. Call it regularly (the consumer does
+    /// between records and while idle). Returns the late readings the released batches skipped.
+    /// </summary>
+    public int Tick(List<Alert> alerts, List<RecordPosition>? released)
+    {
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        while (_silences.TryPeek(out var entry, out long deadline) && deadline <= now)
+        {
+            _silences.Dequeue();
+            CheckSilence(entry.Device, entry.Rule, now, alerts);
+        }
+
+        int late = 0;
+        if (_holding.Count > 0 && now >= _heldDueMs)
+        {
+            // Only when some held batch is due on the clock: this runs between every two records.
+            _scratchDevices.Clear();
+            _scratchDevices.AddRange(_holding);
+            foreach (var device in _scratchDevices)
+            {
+                int skipped = Release(device, now, alerts, released);
+                if (skipped > 0)
+                {
+                    _lateReadings?.Invoke(device.Tenant, skipped);
+                    late += skipped;
+                }
+            }
+
+            _scratchDevices.Clear();
+            _heldDueMs = EarliestHeldDue();
+        }
+
+        return late;
+    }
+
+    private long EarliestHeldDue()
+    {
+        long due = long.MaxValue;
+        foreach (var device in _holding)
+        {
+            foreach (var held in device.Held)
+            {
+                due = Math.Min(due, held.ArrivedMs + _latenessMs);
+            }
+        }
+
+        return due;
+    }
+
+    /// <summary>The earliest time <see cref="Tick"/> has something to do, or null.</summary>
+    public DateTimeOffset? NextDue
+    {
+        get
+        {
+            long due = Math.Min(_silences.TryPeek(out _, out long deadline) ? deadline : long.MaxValue, EarliestHeldDue());
+            return due == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(due);
+        }
+    }
+
+    /// <summary>Forgets the held batches of a partition this consumer no longer owns (its new owner reads them again from the committed offset).</summary>
+    public void DropHeld(string topic, int partition)
+    {
+        _scratchDevices.Clear();
+        _scratchDevices.AddRange(_holding);
+        foreach (var device in _scratchDevices)
+        {
+            for (int i = device.Held.Count - 1; i >= 0; i--)
+            {
+                var held = device.Held[i];
+                if (held.Position.Topic == topic && held.Position.Partition == partition)
+                {
+                    ArrayPool<byte>.Shared.Return(held.Buffer);
+                    device.Held.RemoveAt(i);
+                }
+            }
+
+            if (device.Held.Count == 0)
+            {
+                _holding.Remove(device);
+            }
+        }
+
+        _scratchDevices.Clear();
+    }
+
+    private DeviceState Device(string tenant, ReadOnlySpan<byte> deviceIdUtf8)
+    {
+        string deviceId = System.Text.Encoding.UTF8.GetString(deviceIdUtf8);
+        if (!_devices.TryGetValue((tenant, deviceId), out var device))
+        {
+            device = new DeviceState(tenant, deviceId);
+            _devices.Add((tenant, deviceId), device);
+        }
+
+        return device;
+    }
+
+    /// <summary>Picks up a reloaded rule set (or the device's first one): the device's rules are filtered by scope once per rule set, not per batch.</summary>
+    private void RefreshRules(DeviceState device)
+    {
+        var tenantRules = _rules.For(device.Tenant);
+        if (ReferenceEquals(device.Rules?.Source, tenantRules))
+        {
+            return;
+        }
+
+        device.Rules = tenantRules.For(device.Id);
+        foreach (var rule in device.Rules.Silent)
+        {
+            var state = device.Silent(rule.Id);
+            if (!state.Scheduled)
+            {
+                state.Scheduled = true;
+                _silences.Enqueue((device, rule), Deadline(device, rule));
+            }
+        }
+    }
+
+    /// <summary>A batch of the device arrived: it is not silent; resolve its silent alerts.</summary>
+    private void Arrived(DeviceState device, ulong sequence, long firstReadingMs, long now, List<Alert> alerts)
+    {
+        device.LastArrivalMs = now;
+        foreach (var rule in device.Rules!.Silent)
+        {
+            var state = device.Silent(rule.Id);
+            if (state.Firing)
+            {
+                state.Firing = false;
+                float minutes = (float)((now - state.SilentSinceMs) / 60_000.0);
+                var change = new AlertChange(rule.Id, 0, AlertState.Resolved, rule.Severity, state.AlertStartMs, firstReadingMs, now, minutes, (float)rule.After.TotalMinutes,
+                    rule.After, RuleKind.Silent);
+                alerts.Add(ToAlert(device, sequence, device.LastFix?.Clone(), change));
+            }
+
+            if (!state.Scheduled)
+            {
+                state.Scheduled = true;
+                _silences.Enqueue((device, rule), Deadline(device, rule));
+            }
+        }
+    }
+
+    private void CheckSilence(DeviceState device, SilentRule rule, long now, List<Alert> alerts)
+    {
+        var state = device.Silent(rule.Id);
+        state.Scheduled = false;
+        RefreshRules(device);
+        if (Array.IndexOf(device.Rules!.Silent, rule) < 0)
+        {
+            return; // the rule was reloaded away (its successor, if any, was scheduled by RefreshRules)
+        }
+
+        long deadline = Deadline(device, rule);
+        if (deadline > now)
+        {
+            state.Scheduled = true;
+            _silences.Enqueue((device, rule), deadline);
+            return;
+        }
+
+        if (state.Firing)
+        {
+            return;
+        }
+
+        state.Firing = true;
+        state.SilentSinceMs = device.LastArrivalMs;
+        state.AlertStartMs = device.NewestMs != long.MinValue ? device.NewestMs : device.LastArrivalMs;
+        float minutes = (float)((now - device.LastArrivalMs) / 60_000.0);
+        var change = new AlertChange(rule.Id, 0, AlertState.Firing, rule.Severity, state.AlertStartMs, 0, now, minutes, (float)rule.After.TotalMinutes, rule.After, RuleKind.Silent);
+        alerts.Add(ToAlert(device, device.LastSequence, device.LastFix?.Clone(), change));
+    }
+
+    private static long Deadline(DeviceState device, SilentRule rule) => device.LastArrivalMs + (long)rule.After.TotalMilliseconds;
+
+    private void Hold(DeviceState device, ReadOnlySpan<byte> payload, long oldest, long newest, ulong sequence, RecordPosition position, long now)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
+        payload.CopyTo(buffer);
+        var held = new HeldBatch(buffer, payload.Length, oldest, newest, sequence, position, now);
+        int at = device.Held.Count;
+        while (at > 0 && Compare(device.Held[at - 1], held) > 0)
+        {
+            at--;
+        }
+
+        device.Held.Insert(at, held);
+        _holding.Add(device);
+        _heldDueMs = Math.Min(_heldDueMs, now + _latenessMs);
+    }
+
+    private static int Compare(HeldBatch a, HeldBatch b) => a.OldestMs != b.OldestMs ? a.OldestMs.CompareTo(b.OldestMs) : a.Sequence.CompareTo(b.Sequence);
+
+    /// <summary>Applies, oldest first, every held batch up to the last one that is due (the watermark passed its newest reading, or it was held for the lateness).</summary>
+    private int Release(DeviceState device, long now, List<Alert> alerts, List<RecordPosition>? released)
+    {
+        long watermark = device.NewestMs - _latenessMs;
+        int due = -1;
+        for (int i = 0; i < device.Held.Count; i++)
+        {
+            var held = device.Held[i];
+            if (held.NewestMs <= watermark || now - held.ArrivedMs >= _latenessMs)
+            {
+                due = i;
+            }
+        }
+
+        int late = 0;
+        for (int i = 0; i <= due; i++)
+        {
+            var held = device.Held[i];
+            if (BatchView.TryRead(held.Buffer.AsSpan(0, held.Length), out var batch, out _))
+            {
+                late += Apply(device, batch, alerts);
+            }
+
+            ArrayPool<byte>.Shared.Return(held.Buffer);
+            released?.Add(held.Position);
+        }
+
+        if (due >= 0)
+        {
+            device.Held.RemoveRange(0, due + 1);
+            if (device.Held.Count == 0)
+            {
+                _holding.Remove(device);
+            }
+        }
+
+        return late;
+    }
+
+    /// <summary>The batch's oldest and newest reading times over every column; false when it has none.</summary>
+    private static bool Span(in BatchView batch, out long oldest, out long newest)
+    {
+        uint lo = uint.MaxValue, hi = 0;
         foreach (var column in batch.Temperatures)
         {
-            EnsureMasks(column.TemperatureC.Length);
-            foreach (var rule in _temperatureRules)
-            {
-                if (!rule.Watches(column.Zone))
-                {
-                    continue;
-                }
-
-                _changes.Clear();
-                lateReadings += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, device.Threshold(rule.Id, column.Zone), _changes, _above, _cleared);
-                AddAlerts(tenant, deviceId, batch, device, alerts);
-            }
+            Widen(column.OffsetMs, ref lo, ref hi);
         }
 
-        // The collector refuses columns of unequal length; a record that has them anyway is not
-        // evaluated by the rules that would index past one.
-        var gps = batch.Gps;
-        bool hasGps = batch.HasGps && gps.LatitudeDeg.Length == gps.OffsetMs.Length && gps.LongitudeDeg.Length == gps.OffsetMs.Length && gps.SpeedKmh.Length == gps.OffsetMs.Length;
-        if (hasGps)
-        {
-            EnsureMasks(gps.OffsetMs.Length);
-            foreach (var rule in _speedRules)
-            {
-                _changes.Clear();
-                lateReadings += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _above, _cleared);
-                AddAlerts(tenant, deviceId, batch, device, alerts);
-            }
-
-            foreach (var rule in _geofenceRules)
-            {
-                _changes.Clear();
-                lateReadings += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.LatitudeDeg, gps.LongitudeDeg, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _above, _cleared);
-                AddAlerts(tenant, deviceId, batch, device, alerts);
-            }
-        }
-
-        var fuel = batch.Fuel;
-        bool hasFuel = batch.HasFuel && fuel.LevelPercent.Length == fuel.OffsetMs.Length;
-        if (_fuelTheftRules.Length > 0 && (hasFuel || hasGps))
-        {
-            var gpsOffsets = hasGps ? gps.OffsetMs : default;
-            var speeds = hasGps ? gps.SpeedKmh : default;
-            var fuelOffsets = hasFuel ? fuel.OffsetMs : default;
-            var levels = hasFuel ? fuel.LevelPercent : default;
-            EnsureMasks(speeds.Length);
-            foreach (var rule in _fuelTheftRules)
-            {
-                if (!device.FuelThefts.TryGetValue(rule.Id, out var state))
-                {
-                    state = new FuelTheftState();
-                    device.FuelThefts.Add(rule.Id, state);
-                }
-
-                _changes.Clear();
-                lateReadings += rule.Evaluate(batch.BaseTimeUnixMs, fuelOffsets, levels, fuel.TankCapacityL, gpsOffsets, speeds, state, _changes, _above);
-                AddAlerts(tenant, deviceId, batch, device, alerts);
-            }
-        }
-
-        RememberLastFix(batch, device);
-        return true;
-    }
-
-    private void AddAlerts(string tenant, string deviceId, in BatchView batch, DeviceState device, List<Alert> alerts)
-    {
-        foreach (var change in _changes)
-        {
-            alerts.Add(ToAlert(tenant, deviceId, batch, device, change));
-        }
-    }
-
-    private void EnsureMasks(int readings)
-    {
-        int words = ViolationMask.WordsFor(readings);
-        if (_above.Length < words)
-        {
-            _above = new ulong[words * 2];
-            _cleared = new ulong[words * 2];
-        }
-    }
-
-    private static Alert ToAlert(string tenant, string deviceId, in BatchView batch, DeviceState device, AlertChange change)
-    {
-        var alert = new Alert
-        {
-            AlertId = AlertIds.For(tenant, deviceId, change.RuleId, change.Zone, change.StartMs),
-            TenantId = tenant,
-            DeviceId = deviceId,
-            RuleId = change.RuleId,
-            Severity = change.Severity,
-            State = change.State,
-            StartTimeUnixMs = change.StartMs,
-            EndTimeUnixMs = change.EndMs,
-            TriggerValue = change.Value,
-            TriggerUnit = Unit(change.Kind),
-            SourceSequence = batch.Sequence,
-            LastPosition = PositionAt(batch, device, change.AtMs),
-            Message = Message(change),
-        };
-        return alert;
-    }
-
-    private static string Unit(RuleKind kind) => kind switch
-    {
-        RuleKind.Speed or RuleKind.Geofence => "km/h",
-        RuleKind.FuelTheft => "percent",
-        _ => "degC",
-    };
-
-    private static string Message(in AlertChange change)
-    {
-        bool firing = change.State == AlertState.Firing;
-        var c = CultureInfo.InvariantCulture;
-        switch (change.Kind)
-        {
-            case RuleKind.Speed:
-                return firing
-                    ? string.Create(c, $"at {change.Value:0} km/h, above {change.Threshold:0} km/h for {Minutes(change.For)}")
-                    : string.Create(c, $"back to {change.Value:0} km/h, at or below {change.Threshold:0} km/h for {Minutes(change.For)}");
-            case RuleKind.Geofence:
-            {
-                // Threshold is the side the change happened on: 1 inside, 0 outside.
-                bool nowInside = change.Threshold == 1f;
-                string verb = (firing, nowInside) switch
-                {
-                    (true, true) => "entered",
-                    (false, true) => "came back inside",
-                    _ => "left",
-                };
-                string held = change.For > TimeSpan.Zero ? string.Create(c, $" {Minutes(change.For)} ago") : "";
-                return string.Create(c, $"{verb} geofence {change.RuleId}{held}, at {change.Value:0} km/h");
-            }
-
-            case RuleKind.FuelTheft:
-            {
-                string litres = float.IsNaN(change.Litres) ? "" : string.Create(c, $" ({change.Litres:0} L)");
-                return firing
-                    ? string.Create(c, $"fuel level dropped {change.Value:0.0} percent{litres} within {Minutes(change.For)} while stationary")
-                    : string.Create(c, $"moving again; {change.Value:0.0} percent{litres} of fuel lost while stationary");
-            }
-
-            default:
-                return firing
-                    ? string.Create(c, $"zone {change.Zone} at {change.Value:0.0} degC, above {change.Threshold:0.0} degC for {Minutes(change.For)}")
-                    : string.Create(c, $"zone {change.Zone} back to {change.Value:0.0} degC, at or below {change.Threshold:0.0} degC for {Minutes(change.For)}");
-        }
-    }
-
-    private static string Minutes(TimeSpan span) =>
-        span.TotalMinutes >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.#} min") : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0} s");
-
-    /// <summary>The last fix at or before <paramref name="atMs"/>: from this batch, else the device's last known one.</summary>
-    private static Position? PositionAt(in BatchView batch, DeviceState device, long atMs)
-    {
         if (batch.HasGps)
         {
-            var gps = batch.Gps;
-            for (int i = gps.OffsetMs.Length - 1; i >= 0; i--)
-            {
-                long t = batch.BaseTimeUnixMs + gps.OffsetMs[i];
-                if (t <= atMs)
-                {
-                    return new Position { LatitudeDeg = gps.LatitudeDeg[i], LongitudeDeg = gps.LongitudeDeg[i], SpeedKmh = gps.SpeedKmh[i], TimeUnixMs = t };
-                }
-            }
+            Widen(batch.Gps.OffsetMs, ref lo, ref hi);
         }
 
-        return device.LastFix?.Clone();
-    }
-
-    private static void RememberLastFix(in BatchView batch, DeviceState device)
-    {
-        if (batch.HasGps && batch.Gps.OffsetMs.Length > 0)
+        if (batch.HasFuel)
         {
-            var gps = batch.Gps;
-            int i = gps.OffsetMs.Length - 1;
-            device.LastFix = new Position
-            {
-                LatitudeDeg = gps.LatitudeDeg[i],
-                LongitudeDeg = gps.LongitudeDeg[i],
-                SpeedKmh = gps.SpeedKmh[i],
-                TimeUnixMs = batch.BaseTimeUnixMs + gps.OffsetMs[i],
-            };
+            Widen(batch.Fuel.OffsetMs, ref lo, ref hi);
+        }
+
+        foreach (var column in batch.Scalars)
+        {
+            Widen(column.OffsetMs, ref lo, ref hi);
+        }
+
+        oldest = batch.BaseTimeUnixMs + lo;
+        newest = batch.BaseTimeUnixMs + hi;
+        return lo != uint.MaxValue;
+    }
+
+    // Offsets are non-decreasing within a column (the collector refuses others).
+    private static void Widen(ReadOnlySpan<uint> offsets, ref uint lo, ref uint hi)
+    {
+        if (offsets.Length > 0)
+        {
+            lo = Math.Min(lo, offsets[0]);
+            hi = Math.Max(hi, offsets[^1]);
         }
     }
 
-    private sealed class DeviceState
+    private static int Readings(in BatchView batch)
     {
+        int n = (batch.HasGps ? batch.Gps.OffsetMs.Length : 0) + (batch.HasFuel ? batch.Fuel.OffsetMs.Length : 0);
+        foreach (var column in batch.Temperatures)
+        {
+            n += column.OffsetMs.Length;
+        }
+
+        foreach (var column in batch.Scalars)
+        {
+            n += column.OffsetMs.Length;
+        }
+
+        return n;
+    }
+
+    private void EnsureScratch(int readings)
+    {
+        int words = ViolationMask.WordsFor(readings);
+        if (_maskA.Length < words)
+        {
+            _maskA = new ulong[words * 2];
+            _maskB = new ulong[words * 2];
+            _maskC = new ulong[words * 2];
+        }
+
+        if (_rates.Length < readings)
+        {
+            _rates = new float[readings * 2];
+        }
+    }
+
+    private sealed record HeldBatch(byte[] Buffer, int Length, long OldestMs, long NewestMs, ulong Sequence, RecordPosition Position, long ArrivedMs);
+
+    private sealed class DeviceState(string tenant, string id)
+    {
+        public string Tenant { get; } = tenant;
+
+        public string Id { get; } = id;
+
         public ulong LastSequence;
+        public long NewestMs = long.MinValue;  // newest reading seen (held or applied)
+        public long LastArrivalMs;              // engine clock, for silent rules
         public Position? LastFix;
+        public DeviceRules? Rules;
+        public readonly List<HeldBatch> Held = [];
         public readonly Dictionary<(string Rule, uint Zone), ThresholdState> Thresholds = [];
         public readonly Dictionary<string, FuelTheftState> FuelThefts = [];
+        public readonly Dictionary<string, SilentState> Silences = [];
 
         public ThresholdState Threshold(string rule, uint zone)
         {
@@ -263,6 +462,17 @@ internal sealed class BatchEvaluator
             {
                 state = new ThresholdState();
                 Thresholds.Add((rule, zone), state);
+            }
+
+            return state;
+        }
+
+        public SilentState Silent(string rule)
+        {
+            if (!Silences.TryGetValue(rule, out var state))
+            {
+                state = new SilentState();
+                Silences.Add(rule, state);
             }
 
             return state;

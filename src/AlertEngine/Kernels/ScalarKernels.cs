@@ -98,6 +98,36 @@ internal static class ScalarKernels
         }
     }
 
+    /// <summary>Rising faster than <paramref name="perMinute"/>: each pair's rate, plainly, as <see cref="RiseAboveOp"/> states it.</summary>
+    public static void RiseAbove(ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, float perMinute, Span<ulong> mask) =>
+        Rate(offsetsMs, values, perMinute, mask, rising: true);
+
+    public static void RiseAtOrBelow(ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, float perMinute, Span<ulong> mask) =>
+        Rate(offsetsMs, values, perMinute, mask, rising: false);
+
+    private static void Rate(ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, float perMinute, Span<ulong> mask, bool rising)
+    {
+        ViolationMask.CheckColumns(offsetsMs.Length, values.Length, mask.Length);
+        Clear(values.Length, mask);
+        for (int i = 1; i < values.Length; i++)
+        {
+            // Same operations in the same order as the rate ops' vector members.
+            float dv = values[i] - values[i - 1];
+            float dtMs = (int)(offsetsMs[i] - offsetsMs[i - 1]);
+            if (!(dtMs > 0f))
+            {
+                continue;
+            }
+
+            float lhs = dv * 60_000f;
+            float rhs = perMinute * dtMs;
+            if (rising ? lhs > rhs : lhs <= rhs)
+            {
+                Set(mask, i);
+            }
+        }
+    }
+
     /// <summary>Writes the transition indices (see <see cref="MaskTransitions"/>) and returns how many.</summary>
     public static int Transitions(ReadOnlySpan<ulong> mask, int n, bool before, Span<int> indices)
     {

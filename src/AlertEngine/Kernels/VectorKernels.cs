@@ -46,6 +46,23 @@ internal static class VectorKernels
     public static void InsidePolygon(ReadOnlySpan<double> latitudesDeg, ReadOnlySpan<double> longitudesDeg, PolygonFence fence, Span<ulong> mask, VectorWidth widest) =>
         PositionKernel.Run<InsidePolygonOp, PolygonFence>(latitudesDeg, longitudesDeg, fence, mask, widest);
 
+    /// <summary>
+    /// Bit i (i &gt;= 1) set when reading i rose faster than <paramref name="perMinute"/> per minute
+    /// since reading i - 1 (see <see cref="RiseAboveOp"/>); bit 0 is always clear.
+    /// </summary>
+    public static void RiseAbove(ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, float perMinute, Span<ulong> mask) =>
+        RiseAbove(offsetsMs, values, perMinute, mask, VectorWidths.Widest);
+
+    public static void RiseAbove(ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, float perMinute, Span<ulong> mask, VectorWidth widest) =>
+        RateKernel.Run<RiseAboveOp>(offsetsMs, values, perMinute, mask, widest);
+
+    /// <summary>Bit i (i &gt;= 1) set when reading i rose no faster than <paramref name="perMinute"/> per minute since reading i - 1, or fell; bit 0 is always clear.</summary>
+    public static void RiseAtOrBelow(ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, float perMinute, Span<ulong> mask) =>
+        RiseAtOrBelow(offsetsMs, values, perMinute, mask, VectorWidths.Widest);
+
+    public static void RiseAtOrBelow(ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, float perMinute, Span<ulong> mask, VectorWidth widest) =>
+        RateKernel.Run<RiseAtOrBelowOp>(offsetsMs, values, perMinute, mask, widest);
+
     /// <summary>The indices where the mask's value changes; see <see cref="MaskTransitions"/>.</summary>
     public static MaskTransitions Transitions(ReadOnlySpan<ulong> mask, int n, bool before) => new(mask, n, before);
 }

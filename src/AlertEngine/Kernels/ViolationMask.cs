@@ -33,6 +33,21 @@ internal static class ViolationMask
         Check(latitudes, maskWords);
     }
 
+    /// <summary>An offsets column and its values column: equal lengths, and a mask long enough.</summary>
+    public static void CheckColumns(int offsets, int values, int maskWords)
+    {
+        if (offsets != values)
+        {
+            ThrowOffsetsDiffer(offsets, values);
+        }
+
+        Check(values, maskWords);
+    }
+
+    [DoesNotReturn]
+    private static void ThrowOffsetsDiffer(int offsets, int values) =>
+        throw new ArgumentException($"The offsets column has {offsets} entries and the values column {values}.");
+
     [DoesNotReturn]
     private static void ThrowMaskTooShort(int readings, int maskWords) =>
         throw new ArgumentException($"The mask has {maskWords} words; {readings} readings need {WordsFor(readings)}.");

@@ -10,13 +10,18 @@ internal enum RuleKind
     Speed,
     FuelTheft,
     Geofence,
+    Threshold,
+    ThresholdBelow,
+    Range,
+    RateOfChange,
+    Silent,
 }
 
 /// <summary>A change of an alert's state that a rule decided, before it becomes an <see cref="Alert"/>.</summary>
-/// <remarks><paramref name="Threshold"/> is in the unit of <paramref name="Value"/> (for a geofence, the side: 1 inside, 0 outside). <paramref name="Litres"/> is only for <see cref="RuleKind.FuelTheft"/>: the drop in litres, or NaN when the tank's capacity is unknown.</remarks>
+/// <remarks><paramref name="Threshold"/> is in the unit of <paramref name="Value"/> (for a geofence, the side: 1 inside, 0 outside). <paramref name="Litres"/> is only for <see cref="RuleKind.FuelTheft"/>: the drop in litres, or NaN when the tank's capacity is unknown. <paramref name="Signal"/> is the column a threshold, range or rate-of-change rule read.</remarks>
 internal readonly record struct AlertChange(
     string RuleId, uint Zone, AlertState State, Severity Severity, long StartMs, long EndMs, long AtMs, float Value, float Threshold, TimeSpan For,
-    RuleKind Kind = RuleKind.Temperature, float Litres = float.NaN);
+    RuleKind Kind = RuleKind.Temperature, float Litres = float.NaN, Signal Signal = Signal.Temperature);
 
 /// <summary>Where one (device, rule, zone) is in its lifecycle. Survives between batches.</summary>
 internal sealed class ThresholdState
@@ -26,6 +31,7 @@ internal sealed class ThresholdState
     public long AlertStartMs;    // start of the firing alert (Firing, Clearing)
     public long ClearSinceMs;    // first reading at or below the clear threshold (Clearing)
     public long LastReadingMs = long.MinValue;
+    public float LastValue = float.NaN; // the reading at LastReadingMs: a rate-of-change rule's previous reading across batches
 
     public ThresholdState Clone() => (ThresholdState)MemberwiseClone();
 
@@ -65,11 +71,13 @@ internal sealed class ThresholdMachine
     private readonly TimeSpan _clearFor;
     private readonly long _forMs;
     private readonly long _clearForMs;
+    private readonly Signal _signal;
 
     /// <param name="threshold">Reported in a firing alert (e.g. the temperature it was above).</param>
     /// <param name="clearThreshold">Reported in a resolved alert.</param>
-    public ThresholdMachine(string id, Severity severity, RuleKind kind, float threshold, float clearThreshold, TimeSpan @for, TimeSpan clearFor)
+    public ThresholdMachine(string id, Severity severity, RuleKind kind, float threshold, float clearThreshold, TimeSpan @for, TimeSpan clearFor, Signal signal = Signal.Temperature)
     {
+        _signal = signal;
         _id = id;
         _severity = severity;
         _kind = kind;
@@ -255,13 +263,13 @@ internal sealed class ThresholdMachine
     {
         state.Phase = ThresholdPhase.Firing;
         state.AlertStartMs = state.PendingSinceMs;
-        changes.Add(new AlertChange(_id, zone, AlertState.Firing, _severity, state.AlertStartMs, 0, t, value, _threshold, _for, _kind));
+        changes.Add(new AlertChange(_id, zone, AlertState.Firing, _severity, state.AlertStartMs, 0, t, value, _threshold, _for, _kind, Signal: _signal));
     }
 
     private void Resolve(uint zone, long t, float value, ThresholdState state, List<AlertChange> changes)
     {
         state.Phase = ThresholdPhase.Normal;
-        changes.Add(new AlertChange(_id, zone, AlertState.Resolved, _severity, state.AlertStartMs, state.ClearSinceMs, t, value, _clearThreshold, _clearFor, _kind));
+        changes.Add(new AlertChange(_id, zone, AlertState.Resolved, _severity, state.AlertStartMs, state.ClearSinceMs, t, value, _clearThreshold, _clearFor, _kind, Signal: _signal));
     }
 
     private static long Saturating(long since, long duration) => since > long.MaxValue - duration ? long.MaxValue : since + duration;

@@ -1,0 +1,281 @@
+using System.Globalization;
+using Convoy.AlertEngine.Alerts;
+using Convoy.AlertEngine.Rules;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Telemetry;
+
+namespace Convoy.AlertEngine.Evaluation;
+
+/// <summary>Applying a batch to a device's rules, and the alerts that come out.</summary>
+internal sealed partial class BatchEvaluator
+{
+    /// <summary>Runs the batch through every rule of the device; returns the readings rules skipped as older than their last.</summary>
+    private int Apply(DeviceState device, in BatchView batch, List<Alert> alerts)
+    {
+        var rules = device.Rules!;
+        int late = 0;
+        foreach (var column in batch.Temperatures)
+        {
+            EnsureScratch(column.TemperatureC.Length);
+            foreach (var rule in rules.Temperature)
+            {
+                if (!rule.Watches(column.Zone))
+                {
+                    continue;
+                }
+
+                _changes.Clear();
+                late += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, device.Threshold(rule.Id, column.Zone), _changes, _maskA, _maskB);
+                AddAlerts(device, batch, alerts);
+            }
+
+            late += ApplyColumn(device, batch, Signal.Temperature, column.Zone, column.OffsetMs, column.TemperatureC, alerts);
+        }
+
+        // The collector refuses columns of unequal length; a record that has them anyway is not
+        // evaluated by the rules that would index past one.
+        var gps = batch.Gps;
+        bool hasGps = batch.HasGps && gps.LatitudeDeg.Length == gps.OffsetMs.Length && gps.LongitudeDeg.Length == gps.OffsetMs.Length && gps.SpeedKmh.Length == gps.OffsetMs.Length;
+        if (hasGps)
+        {
+            EnsureScratch(gps.OffsetMs.Length);
+            foreach (var rule in rules.Speed)
+            {
+                _changes.Clear();
+                late += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _maskA, _maskB);
+                AddAlerts(device, batch, alerts);
+            }
+
+            foreach (var rule in rules.Geofence)
+            {
+                _changes.Clear();
+                late += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.LatitudeDeg, gps.LongitudeDeg, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _maskA, _maskB);
+                AddAlerts(device, batch, alerts);
+            }
+
+            late += ApplyColumn(device, batch, Signal.Speed, 0, gps.OffsetMs, gps.SpeedKmh, alerts);
+        }
+
+        var fuel = batch.Fuel;
+        bool hasFuel = batch.HasFuel && fuel.LevelPercent.Length == fuel.OffsetMs.Length;
+        if (hasFuel)
+        {
+            late += ApplyColumn(device, batch, Signal.FuelLevel, 0, fuel.OffsetMs, fuel.LevelPercent, alerts);
+        }
+
+        if (rules.FuelTheft.Length > 0 && (hasFuel || hasGps))
+        {
+            var gpsOffsets = hasGps ? gps.OffsetMs : default;
+            var speeds = hasGps ? gps.SpeedKmh : default;
+            var fuelOffsets = hasFuel ? fuel.OffsetMs : default;
+            var levels = hasFuel ? fuel.LevelPercent : default;
+            EnsureScratch(speeds.Length);
+            foreach (var rule in rules.FuelTheft)
+            {
+                if (!device.FuelThefts.TryGetValue(rule.Id, out var state))
+                {
+                    state = new FuelTheftState();
+                    device.FuelThefts.Add(rule.Id, state);
+                }
+
+                _changes.Clear();
+                late += rule.Evaluate(batch.BaseTimeUnixMs, fuelOffsets, levels, fuel.TankCapacityL, gpsOffsets, speeds, state, _changes, _maskA);
+                AddAlerts(device, batch, alerts);
+            }
+        }
+
+        if (rules.Level.Length + rules.Rate.Length > 0)
+        {
+            foreach (var column in batch.Scalars)
+            {
+                if (column.Value.Length != column.OffsetMs.Length)
+                {
+                    continue;
+                }
+
+                var signal = column.Kind switch
+                {
+                    Contracts.Telemetry.V1.ScalarKind.HumidityPercent => Signal.Humidity,
+                    Contracts.Telemetry.V1.ScalarKind.BatteryVoltageV => Signal.BatteryVoltage,
+                    Contracts.Telemetry.V1.ScalarKind.EngineRpm => Signal.EngineRpm,
+                    _ => (Signal)(-1),
+                };
+                if ((int)signal >= 0)
+                {
+                    late += ApplyColumn(device, batch, signal, 0, column.OffsetMs, column.Value, alerts);
+                }
+            }
+        }
+
+        RememberLastFix(batch, device);
+        return late;
+    }
+
+    /// <summary>The rule file's threshold, range and rate-of-change rules on one column of one signal.</summary>
+    private int ApplyColumn(DeviceState device, in BatchView batch, Signal signal, uint zone, ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> values, List<Alert> alerts)
+    {
+        var rules = device.Rules!;
+        int late = 0;
+        if (rules.Level.Length + rules.Rate.Length == 0 || values.Length != offsetsMs.Length)
+        {
+            return 0;
+        }
+
+        EnsureScratch(values.Length);
+        foreach (var rule in rules.Level)
+        {
+            if (rule.Signal == signal && rule.Watches(zone))
+            {
+                _changes.Clear();
+                late += rule.Evaluate(zone, batch.BaseTimeUnixMs, offsetsMs, values, device.Threshold(rule.Id, zone), _changes, _maskA, _maskB, _maskC);
+                AddAlerts(device, batch, alerts);
+            }
+        }
+
+        foreach (var rule in rules.Rate)
+        {
+            if (rule.Signal == signal && rule.Watches(zone))
+            {
+                _changes.Clear();
+                late += rule.Evaluate(zone, batch.BaseTimeUnixMs, offsetsMs, values, device.Threshold(rule.Id, zone), _changes, _maskA, _maskB, _rates);
+                AddAlerts(device, batch, alerts);
+            }
+        }
+
+        return late;
+    }
+
+    private void AddAlerts(DeviceState device, in BatchView batch, List<Alert> alerts)
+    {
+        foreach (var change in _changes)
+        {
+            alerts.Add(ToAlert(device, batch.Sequence, PositionAt(batch, device, change.AtMs), change));
+        }
+    }
+
+    private static Alert ToAlert(DeviceState device, ulong sequence, Position? position, AlertChange change) => new()
+    {
+        AlertId = AlertIds.For(device.Tenant, device.Id, change.RuleId, change.Zone, change.StartMs),
+        TenantId = device.Tenant,
+        DeviceId = device.Id,
+        RuleId = change.RuleId,
+        Severity = change.Severity,
+        State = change.State,
+        StartTimeUnixMs = change.StartMs,
+        EndTimeUnixMs = change.EndMs,
+        TriggerValue = change.Value,
+        TriggerUnit = Unit(change),
+        SourceSequence = sequence,
+        LastPosition = position,
+        Message = Message(change),
+    };
+
+    private static string Unit(in AlertChange change) => change.Kind switch
+    {
+        RuleKind.Speed or RuleKind.Geofence => "km/h",
+        RuleKind.FuelTheft => "percent",
+        RuleKind.Threshold or RuleKind.ThresholdBelow or RuleKind.Range => Signals.Unit(change.Signal),
+        RuleKind.RateOfChange => Signals.Unit(change.Signal) + "/min",
+        RuleKind.Silent => "min",
+        _ => "degC",
+    };
+
+    private static string Message(in AlertChange change)
+    {
+        bool firing = change.State == AlertState.Firing;
+        var c = CultureInfo.InvariantCulture;
+        string unit = Unit(change);
+        string subject = Signals.Describe(change.Signal, change.Zone);
+        switch (change.Kind)
+        {
+            case RuleKind.Speed:
+                return firing
+                    ? string.Create(c, $"at {change.Value:0} km/h, above {change.Threshold:0} km/h for {Minutes(change.For)}")
+                    : string.Create(c, $"back to {change.Value:0} km/h, at or below {change.Threshold:0} km/h for {Minutes(change.For)}");
+            case RuleKind.Geofence:
+            {
+                // Threshold is the side the change happened on: 1 inside, 0 outside.
+                bool nowInside = change.Threshold == 1f;
+                string verb = (firing, nowInside) switch
+                {
+                    (true, true) => "entered",
+                    (false, true) => "came back inside",
+                    _ => "left",
+                };
+                string held = change.For > TimeSpan.Zero ? string.Create(c, $" {Minutes(change.For)} ago") : "";
+                return string.Create(c, $"{verb} geofence {change.RuleId}{held}, at {change.Value:0} km/h");
+            }
+
+            case RuleKind.FuelTheft:
+            {
+                string litres = float.IsNaN(change.Litres) ? "" : string.Create(c, $" ({change.Litres:0} L)");
+                return firing
+                    ? string.Create(c, $"fuel level dropped {change.Value:0.0} percent{litres} within {Minutes(change.For)} while stationary")
+                    : string.Create(c, $"moving again; {change.Value:0.0} percent{litres} of fuel lost while stationary");
+            }
+
+            case RuleKind.Threshold:
+                return firing
+                    ? string.Create(c, $"{subject} at {change.Value:0.0} {unit}, above {change.Threshold:0.0} {unit} for {Minutes(change.For)}")
+                    : string.Create(c, $"{subject} back to {change.Value:0.0} {unit}, at or below {change.Threshold:0.0} {unit} for {Minutes(change.For)}");
+            case RuleKind.ThresholdBelow:
+                return firing
+                    ? string.Create(c, $"{subject} at {change.Value:0.0} {unit}, below {change.Threshold:0.0} {unit} for {Minutes(change.For)}")
+                    : string.Create(c, $"{subject} back to {change.Value:0.0} {unit}, at or above {change.Threshold:0.0} {unit} for {Minutes(change.For)}");
+            case RuleKind.Range:
+                return firing
+                    ? string.Create(c, $"{subject} at {change.Value:0.0} {unit}, outside its range for {Minutes(change.For)}")
+                    : string.Create(c, $"{subject} back to {change.Value:0.0} {unit}, inside its range for {Minutes(change.For)}");
+            case RuleKind.RateOfChange:
+                return firing
+                    ? string.Create(c, $"{subject} rising {change.Value:0.00} {unit}, faster than {change.Threshold:0.00} {unit}{(change.For > TimeSpan.Zero ? " for " + Minutes(change.For) : "")}")
+                    : string.Create(c, $"{subject} rising {change.Value:0.00} {unit}, at or below {change.Threshold:0.00} {unit} for {Minutes(change.For)}");
+            case RuleKind.Silent:
+                return firing
+                    ? string.Create(c, $"no data for {Minutes(TimeSpan.FromMinutes(change.Value))} (rule: {Minutes(change.For)}); newest reading at {DateTimeOffset.FromUnixTimeMilliseconds(change.StartMs):yyyy-MM-ddTHH:mm:ssZ}")
+                    : string.Create(c, $"data again after {Minutes(TimeSpan.FromMinutes(change.Value))} of silence");
+            default:
+                return firing
+                    ? string.Create(c, $"zone {change.Zone} at {change.Value:0.0} degC, above {change.Threshold:0.0} degC for {Minutes(change.For)}")
+                    : string.Create(c, $"zone {change.Zone} back to {change.Value:0.0} degC, at or below {change.Threshold:0.0} degC for {Minutes(change.For)}");
+        }
+    }
+
+    private static string Minutes(TimeSpan span) =>
+        span.TotalMinutes >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.#} min") : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0} s");
+
+    /// <summary>The last fix at or before <paramref name="atMs"/>: from this batch, else the device's last known one.</summary>
+    private static Position? PositionAt(in BatchView batch, DeviceState device, long atMs)
+    {
+        if (batch.HasGps)
+        {
+            var gps = batch.Gps;
+            for (int i = gps.OffsetMs.Length - 1; i >= 0; i--)
+            {
+                long t = batch.BaseTimeUnixMs + gps.OffsetMs[i];
+                if (t <= atMs)
+                {
+                    return new Position { LatitudeDeg = gps.LatitudeDeg[i], LongitudeDeg = gps.LongitudeDeg[i], SpeedKmh = gps.SpeedKmh[i], TimeUnixMs = t };
+                }
+            }
+        }
+
+        return device.LastFix?.Clone();
+    }
+
+    private static void RememberLastFix(in BatchView batch, DeviceState device)
+    {
+        if (batch.HasGps && batch.Gps.OffsetMs.Length > 0)
+        {
+            var gps = batch.Gps;
+            int i = gps.OffsetMs.Length - 1;
+            device.LastFix = new Position
+            {
+                LatitudeDeg = gps.LatitudeDeg[i],
+                LongitudeDeg = gps.LongitudeDeg[i],
+                SpeedKmh = gps.SpeedKmh[i],
+                TimeUnixMs = batch.BaseTimeUnixMs + gps.OffsetMs[i],
+            };
+        }
+    }
+}

@@ -1,0 +1,89 @@
+namespace Convoy.AlertEngine.Rules;
+
+/// <summary>
+/// One tenant's compiled rules, immutable: from its rule file, or the engine's options-configured
+/// default rules for a tenant without a file. A reload builds a new instance and swaps it in.
+/// </summary>
+internal sealed class TenantRules
+{
+    private readonly (object Rule, RuleScope Scope)[] _rules;
+    private readonly IReadOnlyDictionary<string, string[]> _deviceTags;
+
+    public TenantRules(string source, IReadOnlyList<(object Rule, RuleScope Scope)> rules, IReadOnlyDictionary<string, string[]>? deviceTags = null)
+    {
+        Source = source;
+        _rules = [.. rules];
+        _deviceTags = deviceTags ?? new Dictionary<string, string[]>();
+        foreach (var (rule, _) in _rules)
+        {
+            if (rule is not (TemperatureRule or SpeedRule or FuelTheftRule or GeofenceRule or LevelRule or RateRule or SilentRule))
+            {
+                throw new ArgumentException($"Not a rule: {rule.GetType().Name}", nameof(rules));
+            }
+        }
+    }
+
+    /// <summary>Where the rules came from: the file's path, or "options".</summary>
+    public string Source { get; }
+
+    public int Count => _rules.Length;
+
+    /// <summary>The engine's options-configured rules, applied to every device of every tenant without a rule file.</summary>
+    public static TenantRules FromOptions(AlertEngineOptions options)
+    {
+        var rules = new List<(object, RuleScope)>();
+        rules.AddRange(options.TemperatureRules.Select(o => ((object)new TemperatureRule(o), RuleScope.Everyone)));
+        rules.AddRange(options.SpeedRules.Select(o => ((object)new SpeedRule(o), RuleScope.Everyone)));
+        rules.AddRange(options.FuelTheftRules.Select(o => ((object)new FuelTheftRule(o), RuleScope.Everyone)));
+        rules.AddRange(options.GeofenceRules.Select(o => ((object)new GeofenceRule(o), RuleScope.Everyone)));
+        return new TenantRules("options", rules);
+    }
+
+    /// <summary>The rules that apply to one device. Built once per device and rule set (not per batch).</summary>
+    public DeviceRules For(string device)
+    {
+        IReadOnlyList<string> tags = _deviceTags.TryGetValue(device, out var t) ? t : [];
+        var applicable = new List<object>();
+        foreach (var (rule, scope) in _rules)
+        {
+            if (scope.Applies(device, tags))
+            {
+                applicable.Add(rule);
+            }
+        }
+
+        return new DeviceRules(this, applicable);
+    }
+}
+
+/// <summary>The rules of a <see cref="TenantRules"/> that apply to one device, by kind, as arrays the evaluator loops over.</summary>
+internal sealed class DeviceRules
+{
+    public DeviceRules(TenantRules source, List<object> rules)
+    {
+        Source = source;
+        Temperature = [.. rules.OfType<TemperatureRule>()];
+        Speed = [.. rules.OfType<SpeedRule>()];
+        FuelTheft = [.. rules.OfType<FuelTheftRule>()];
+        Geofence = [.. rules.OfType<GeofenceRule>()];
+        Level = [.. rules.OfType<LevelRule>()];
+        Rate = [.. rules.OfType<RateRule>()];
+        Silent = [.. rules.OfType<SilentRule>()];
+    }
+
+    public TenantRules Source { get; }
+
+    public TemperatureRule[] Temperature { get; }
+
+    public SpeedRule[] Speed { get; }
+
+    public FuelTheftRule[] FuelTheft { get; }
+
+    public GeofenceRule[] Geofence { get; }
+
+    public LevelRule[] Level { get; }
+
+    public RateRule[] Rate { get; }
+
+    public SilentRule[] Silent { get; }
+}

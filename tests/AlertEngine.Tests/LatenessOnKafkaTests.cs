@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+using System.Text;
+using Confluent.Kafka;
+using Convoy.Contracts;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Embedded;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+using static Convoy.AlertEngine.Tests.RuleTestKit;
+
+namespace Convoy.AlertEngine.Tests;
+
+/// <summary>
+/// A held batch's offset is not committed: an engine stopped while it holds a batch (allowed
+/// lateness, nothing newer arrived, its clock not yet past the lateness) leaves that record to the
+/// next engine of the group, which raises the alert. Nothing acknowledged is lost to holding.
+/// </summary>
+public sealed class LatenessOnKafkaTests : IDisposable
+{
+    private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
+    private readonly string _group = "lateness-" + Guid.NewGuid().ToString("N");
+
+    public LatenessOnKafkaTests()
+    {
+        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic("acme"), partitions: 1);
+        _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic("acme"), partitions: 1);
+    }
+
+    public void Dispose() => _kafka.Dispose();
+
+    [Fact]
+    public async Task Engine_StoppedWhileHoldingABatch_TheNextEngineAppliesIt()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Base));
+        using (var holding = Engine(latenessSeconds: 600, time))
+        {
+            await holding.StartAsync();
+            var meters = holding.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            using var evaluated = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, AlertEngineMetrics.MeterName, "convoy.alertengine.batches.evaluated");
+            using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+            var warm = Temperatures("truck-1", 0, 10, _ => 9f); // the default rule: above 8 for 5 min
+            warm.Sequence = 1;
+            var sequence = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(sequence, 1);
+            await producer.ProduceAsync(TelemetryRecordHeaders.TelemetryTopic("acme"), new Message<string, byte[]>
+            {
+                Key = "truck-1",
+                Value = warm.ToByteArray(),
+                Headers = new Headers
+                {
+                    { TelemetryRecordHeaders.Tenant, Encoding.UTF8.GetBytes("acme") },
+                    { TelemetryRecordHeaders.Device, Encoding.UTF8.GetBytes("truck-1") },
+                    { TelemetryRecordHeaders.Sequence, sequence },
+                },
+            });
+
+            // The holding engine consumes the record (its batch counted) but raises nothing: held.
+            await Eventually(() => Task.FromResult(evaluated.GetMeasurementSnapshot().Count > 0));
+            Assert.Empty(await Read());
+            await holding.StopAsync();
+        }
+
+        using var next = Engine(latenessSeconds: 0, TimeProvider.System);
+        await next.StartAsync();
+        await Eventually(async () => (await Read()).Count > 0);
+        var alert = Assert.Single(await Read());
+        Assert.Equal(AlertState.Firing, alert.State);
+        Assert.Equal("reefer-too-warm", alert.RuleId);
+        await next.StopAsync();
+    }
+
+    private IHost Engine(int latenessSeconds, TimeProvider time) =>
+        // A short session: should the mock cluster not take the first engine's leave, the second is not kept waiting 45 s.
+        AlertEngineHost.Build([$"--AlertEngine:GroupId={_group}", $"--AlertEngine:AllowedLatenessSeconds={latenessSeconds}", "--Kafka:Properties:session.timeout.ms=6000"], services =>
+        {
+            services.AddSingleton(_kafka);
+            services.AddSingleton(time);
+        });
+
+    private Task<List<Alert>> Read() => Task.Run(() =>
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
+            EnablePartitionEof = true,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign([new TopicPartitionOffset(TelemetryRecordHeaders.AlertTopic("acme"), 0, Offset.Beginning)]);
+        var alerts = new List<Alert>();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (record is null)
+            {
+                continue;
+            }
+
+            if (record.IsPartitionEOF)
+            {
+                break;
+            }
+
+            alerts.Add(Alert.Parser.ParseFrom(record.Message.Value));
+        }
+
+        return alerts;
+    });
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 60 s");
+            await Task.Delay(250);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Buffers.Binary;
+using System.Text;
+using Confluent.Kafka;
+using Convoy.Contracts;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Embedded;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+using static Convoy.AlertEngine.Tests.RuleTestKit;
+
+namespace Convoy.AlertEngine.Tests;
+
+/// <summary>
+/// The engine as it runs (host, consumer group, producer) on the embedded Kafka, with a rules
+/// folder and a fake clock: a tenant's file rule fires from telemetry records, a changed file
+/// applies without a restart, a silent device fires on the clock alone, and a tenant without a
+/// file keeps the default rules.
+/// </summary>
+public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
+{
+    private readonly string _rules = Directory.CreateTempSubdirectory("convoy-rules-").FullName;
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeMilliseconds(Base));
+    private EmbeddedKafkaCluster _kafka = null!;
+    private IHost _engine = null!;
+    private IProducer<string, byte[]> _producer = null!;
+    private readonly Dictionary<string, ulong> _sequences = [];
+
+    public async Task InitializeAsync()
+    {
+        _kafka = EmbeddedKafkaCluster.Start();
+        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        foreach (string tenant in new[] { "acme", "globex" })
+        {
+            _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), partitions: 2);
+            _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(tenant), partitions: 2);
+        }
+
+        File.WriteAllText(Path.Combine(_rules, "acme.yaml"), """
+            rules:
+              - id: file-warm
+                kind: threshold
+                above: 5
+                durationMinutes: 2
+              - id: gone-silent
+                kind: silent
+                silentMinutes: 30
+            """);
+        _engine = AlertEngineHost.Build(["--AlertEngine:GroupId=rules-" + Guid.NewGuid().ToString("N"), $"--AlertEngine:RulesFolder={_rules}"], services =>
+        {
+            services.AddSingleton(_kafka);
+            services.AddSingleton<TimeProvider>(_time);
+        });
+        await _engine.StartAsync();
+        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _producer.Dispose();
+        await _engine.StopAsync();
+        _engine.Dispose();
+        _kafka.Dispose();
+        Directory.Delete(_rules, recursive: true);
+    }
+
+    [Fact]
+    public async Task Engine_RulesFileChangesAndSilence_AlertsFollowTheFileAndTheClock()
+    {
+        // The file's rule fires for acme; globex (no file) has the default reefer rule (above 8 for 5 min), not reached at 6 degC.
+        await Send("acme", Temperatures("truck-1", 0, 4, _ => 6f));
+        await Send("globex", Temperatures("truck-9", 0, 4, _ => 6f));
+        var fired = await Alerts("acme", 1);
+        Assert.Equal("file-warm", fired[0].RuleId);
+
+        // Raise the threshold in the file: the next excursion at 6 degC no longer fires it, a new rule does.
+        File.WriteAllText(Path.Combine(_rules, "acme.yaml"), """
+            rules:
+              - id: file-warm
+                kind: threshold
+                above: 50
+              - id: file-cold
+                kind: threshold
+                below: 7
+                durationMinutes: 1
+            """);
+        string device = "";
+        await Eventually(async () =>
+        {
+            // A new device each try, so each try starts fresh until the reload has applied.
+            device = "truck-" + Guid.NewGuid().ToString("N")[..8];
+            await Send("acme", Temperatures(device, 10, 3, _ => 6f));
+            var all = await Read("acme");
+            return all.Any(a => a.RuleId == "file-cold" && a.DeviceId == device);
+        });
+
+        // The device the new file applied to was not alerted by the old threshold (now above 50).
+        Assert.DoesNotContain(await Read("acme"), a => a.RuleId == "file-warm" && a.DeviceId == device);
+
+        // Silent: nothing more from truck-1; the fake clock passes 30 minutes; the engine fires on the clock alone.
+        // (gone-silent was removed by the new file, so put it back first.)
+        File.WriteAllText(Path.Combine(_rules, "acme.yaml"), "rules:\n  - id: gone-silent\n    kind: silent\n    silentMinutes: 30\n");
+        await Eventually(async () =>
+        {
+            await Send("acme", Temperatures("truck-2", 20, 1, _ => 6f));
+            _time.Advance(TimeSpan.FromMinutes(31));
+            return (await Read("acme")).Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
+        });
+        Assert.Empty(await Read("globex"));
+    }
+
+    internal async Task Send(string tenant, TelemetryBatch batch)
+    {
+        batch.Sequence = _sequences[tenant + "/" + batch.DeviceId] = _sequences.GetValueOrDefault(tenant + "/" + batch.DeviceId) + 1;
+        var sequence = new byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(sequence, batch.Sequence);
+        var headers = new Headers
+        {
+            { TelemetryRecordHeaders.Tenant, Encoding.UTF8.GetBytes(tenant) },
+            { TelemetryRecordHeaders.Device, Encoding.UTF8.GetBytes(batch.DeviceId) },
+            { TelemetryRecordHeaders.Sequence, sequence },
+        };
+        await _producer.ProduceAsync(TelemetryRecordHeaders.TelemetryTopic(tenant), new Message<string, byte[]> { Key = batch.DeviceId, Value = batch.ToByteArray(), Headers = headers });
+    }
+
+    private async Task<List<Alert>> Alerts(string tenant, int atLeast)
+    {
+        List<Alert> alerts = [];
+        await Eventually(async () => (alerts = await Read(tenant)).Count >= atLeast);
+        return alerts;
+    }
+
+    private Task<List<Alert>> Read(string tenant) => Task.Run(() =>
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
+            EnablePartitionEof = true,
+            EnableAutoCommit = false,
+        }).Build();
+        string topic = TelemetryRecordHeaders.AlertTopic(tenant);
+        consumer.Assign([new TopicPartitionOffset(topic, 0, Offset.Beginning), new TopicPartitionOffset(topic, 1, Offset.Beginning)]);
+        var alerts = new List<Alert>();
+        var atEnd = new HashSet<int>();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (atEnd.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (record is null)
+            {
+                continue;
+            }
+
+            if (record.IsPartitionEOF)
+            {
+                atEnd.Add(record.Partition.Value);
+            }
+            else
+            {
+                alerts.Add(Alert.Parser.ParseFrom(record.Message.Value));
+            }
+        }
+
+        return alerts;
+    });
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 60 s");
+            await Task.Delay(250);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Convoy.AlertEngine.Evaluation;
+using Convoy.AlertEngine.Rules;
+using Convoy.AlertEngine.Rules.Files;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Telemetry.V1;
+using Google.Protobuf;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Convoy.AlertEngine.Tests;
+
+/// <summary>Builds an evaluator from a rule file's text and batches to feed it, for the rule-kind and lateness tests.</summary>
+internal sealed class RuleTestKit
+{
+    public const long Base = 1_700_000_000_000;
+
+    public RuleTestKit(string yaml, TimeSpan lateness = default, string tenant = "acme")
+    {
+        var errors = new List<string>();
+        var rules = RuleFileReader.Parse(yaml, json: false, $"rules/{tenant}.yaml", errors);
+        Assert.Empty(errors);
+        Catalog = new RuleCatalog(new TenantRules("options", []));
+        Catalog.Replace(new Dictionary<string, TenantRules> { [tenant] = rules! });
+        Time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Base));
+        Evaluator = new BatchEvaluator(Catalog, Time, lateness);
+        Tenant = tenant;
+    }
+
+    public RuleCatalog Catalog { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public BatchEvaluator Evaluator { get; }
+
+    public string Tenant { get; }
+
+    public List<Alert> Alerts { get; } = [];
+
+    public List<RecordPosition> Released { get; } = [];
+
+    private readonly Dictionary<string, ulong> _sequences = [];
+
+    /// <summary>Offers a batch of <paramref name="device"/> (next sequence), returning its outcome; alerts collect in <see cref="Alerts"/>.</summary>
+    public BatchOutcome Send(TelemetryBatch batch, long offset = 0)
+    {
+        batch.Sequence = _sequences[batch.DeviceId] = _sequences.GetValueOrDefault(batch.DeviceId) + 1;
+        return Evaluator.Offer(Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + Tenant, 0, offset), Alerts, Released, out _, out _);
+    }
+
+    public static TelemetryBatch Empty(string device, long baseMs) => new() { DeviceId = device, BaseTimeUnixMs = baseMs };
+
+    /// <summary>One reading a minute from minute <paramref name="fromMinute"/>, values from <paramref name="value"/>(minute).</summary>
+    public static TelemetryBatch Temperatures(string device, int fromMinute, int minutes, Func<int, float> value, uint zone = 1)
+    {
+        var batch = Empty(device, Base + (fromMinute * 60_000L));
+        var column = new TemperatureColumns { Zone = zone };
+        for (int m = 0; m < minutes; m++)
+        {
+            column.OffsetMs.Add((uint)(m * 60_000));
+            column.TemperatureC.Add(value(fromMinute + m));
+        }
+
+        batch.Temperatures.Add(column);
+        return batch;
+    }
+
+    public static TelemetryBatch Gps(string device, int fromMinute, int minutes, Func<int, float> speed, Func<int, (double Lat, double Lon)>? where = null)
+    {
+        var batch = Empty(device, Base + (fromMinute * 60_000L));
+        batch.Gps = new GpsColumns();
+        for (int m = 0; m < minutes; m++)
+        {
+            var (lat, lon) = where?.Invoke(fromMinute + m) ?? (52.5, 4.9);
+            batch.Gps.OffsetMs.Add((uint)(m * 60_000));
+            batch.Gps.LatitudeDeg.Add(lat);
+            batch.Gps.LongitudeDeg.Add(lon);
+            batch.Gps.SpeedKmh.Add(speed(fromMinute + m));
+            batch.Gps.HeadingDeg.Add(0);
+        }
+
+        return batch;
+    }
+
+    public static TelemetryBatch Scalar(string device, ScalarKind kind, int fromMinute, int minutes, Func<int, float> value)
+    {
+        var batch = Empty(device, Base + (fromMinute * 60_000L));
+        var column = new ScalarColumns { Kind = kind };
+        for (int m = 0; m < minutes; m++)
+        {
+            column.OffsetMs.Add((uint)(m * 60_000));
+            column.Value.Add(value(fromMinute + m));
+        }
+
+        batch.Scalars.Add(column);
+        return batch;
+    }
+
+    public static long Minute(int m) => Base + (m * 60_000L);
+}
