@@ -38,7 +38,7 @@ public static class EdgeAgentHost
           --EdgeAgent:Device:Tenant=ID                   this truck's tenant (as in its certificate)
           --EdgeAgent:Device:Id=ID                       this truck's device id; empty = simulator mode
           --EdgeAgent:Device:BatchSpan=hh:mm:ss          time one batch covers (00:00:10)
-          --EdgeAgent:Nmea:Source=Tcp|Serial|File        GPS receiver: gpsd or a TCP bridge, a serial port, a capture
+          --EdgeAgent:Nmea:Source=Tcp|Serial|File|None   GPS receiver: gpsd or a TCP bridge, a serial port, a capture, or none
           --EdgeAgent:Nmea:Host=H --EdgeAgent:Nmea:Port=P   (Tcp) 127.0.0.1:2947
           --EdgeAgent:Nmea:SerialPort=DEV --EdgeAgent:Nmea:BaudRate=N   (Serial) /dev/ttyUSB0, 9600
           --EdgeAgent:Nmea:Path=FILE                     (File) capture to replay
@@ -100,7 +100,10 @@ public static class EdgeAgentHost
             // On a real truck every batch goes to disk before it is sent (DESIGN guarantee 1).
             builder.Services.AddSingleton(sp => new DeviceRegistry([(identity,
                 new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
-            builder.Services.AddHostedService<GpsBatcher>();
+            if (nmea.Source != NmeaSourceKind.None)
+            {
+                builder.Services.AddHostedService<GpsBatcher>();
+            }
 
             // Other sensors (reefer, fuel, CAN bus) from the gateway's MQTT broker, in batches of their own.
             var mqtt = new MqttOptions();
