@@ -125,6 +125,7 @@ internal sealed class IngestService
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
         TimeSpan retryAfter = TimeSpan.Zero;
+        bool abandoned = false;
         try
         {
             while (await requests.MoveNext(reading.Token))
@@ -153,6 +154,14 @@ internal sealed class IngestService
             // Stop reading, but let what is in flight land and be acknowledged.
             await stream.DrainAsync(context.CancellationToken);
         }
+        catch (IOException e)
+        {
+            // The device went away mid-stream (reset the stream, lost the connection): nobody is
+            // left to tell anything. What it wrote still lands (StreamAsync waits for it), and it
+            // sends the rest again when it reconnects.
+            CollectorLog.StreamAbandoned(_logger, device.Tenant, device.Device, context.Peer, stream.Acked, e.Message);
+            abandoned = true;
+        }
         finally
         {
             stream.CompleteAcks();
@@ -160,7 +169,20 @@ internal sealed class IngestService
             CollectorLog.StreamClosed(_logger, device.Tenant, device.Device, stream.Acked);
         }
 
-        await acking;
+        try
+        {
+            await acking;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException
+            && (abandoned || context.CancellationToken.IsCancellationRequested))
+        {
+            // The acks had nowhere to go.
+        }
+
+        if (abandoned || context.CancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
         if (stream.Failure is { } failure)
         {
             CollectorLog.KafkaWriteFailed(_logger, device.Tenant, device.Device, stream.Acked + 1, failure);
