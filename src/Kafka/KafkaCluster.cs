@@ -128,9 +128,20 @@ public sealed class KafkaCluster : IDisposable
     /// Makes sure <paramref name="topic"/> exists, creating it once with the configured partition
     /// count. Concurrent callers for one topic share one creation.
     /// </summary>
-    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken = default)
+    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken = default) => EnsureTopicAsync(topic, compacted: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="EnsureTopicAsync(string, CancellationToken)"/>, for a topic that keeps only the
+    /// newest record per key (<c>cleanup.policy=compact</c>), such as the alert engine's state topic.
+    /// The embedded cluster ignores topic configurations: it keeps every record (within its limits).
+    /// </summary>
+    public Task EnsureCompactedTopicAsync(string topic, CancellationToken cancellationToken = default) => EnsureTopicAsync(topic, compacted: true, cancellationToken);
+
+    private Task EnsureTopicAsync(string topic, bool compacted, CancellationToken cancellationToken)
     {
-        var task = _topics.GetOrAdd(topic, static (name, self) => self.CreateTopicAsync(name), this);
+        var task = compacted
+            ? _topics.GetOrAdd(topic, static (name, self) => self.CreateTopicAsync(name, compacted: true), this)
+            : _topics.GetOrAdd(topic, static (name, self) => self.CreateTopicAsync(name, compacted: false), this);
         if (task.IsFaulted)
         {
             // Let a later call try again (the cluster may have been down).
@@ -140,7 +151,7 @@ public sealed class KafkaCluster : IDisposable
         return task.IsCompleted ? task : task.WaitAsync(cancellationToken);
     }
 
-    private async Task CreateTopicAsync(string topic)
+    private async Task CreateTopicAsync(string topic, bool compacted)
     {
         if (_embedded is not null)
         {
@@ -161,7 +172,13 @@ public sealed class KafkaCluster : IDisposable
         try
         {
             await _admin.CreateTopicsAsync(
-                [new TopicSpecification { Name = topic, NumPartitions = _options.TopicPartitions, ReplicationFactor = _options.TopicReplicationFactor }],
+                [new TopicSpecification
+                {
+                    Name = topic,
+                    NumPartitions = _options.TopicPartitions,
+                    ReplicationFactor = _options.TopicReplicationFactor,
+                    Configs = compacted ? new Dictionary<string, string> { ["cleanup.policy"] = "compact" } : null,
+                }],
                 new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
             KafkaLog.TopicCreated(_logger, topic, _options.TopicPartitions);
         }
