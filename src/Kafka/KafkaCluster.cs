@@ -128,20 +128,29 @@ public sealed class KafkaCluster : IDisposable
     /// Makes sure <paramref name="topic"/> exists, creating it once with the configured partition
     /// count. Concurrent callers for one topic share one creation.
     /// </summary>
-    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken = default) => EnsureTopicAsync(topic, compacted: false, cancellationToken);
+    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken = default) => EnsureTopicAsync(topic, null, null, cancellationToken);
+
+    /// <summary>
+    /// As above, created (if Convoy creates it) with <paramref name="partitions"/> and
+    /// <paramref name="replicationFactor"/> instead of Kafka:TopicPartitions and
+    /// Kafka:TopicReplicationFactor, e.g. a tenant's own settings. An existing topic is left as it is.
+    /// </summary>
+    public Task EnsureTopicAsync(string topic, int? partitions, short? replicationFactor, CancellationToken cancellationToken = default) =>
+        EnsureTopicAsync(topic, partitions, replicationFactor, compacted: false, cancellationToken);
 
     /// <summary>
     /// As <see cref="EnsureTopicAsync(string, CancellationToken)"/>, for a topic that keeps only the
     /// newest record per key (<c>cleanup.policy=compact</c>), such as the alert engine's state topic.
     /// The embedded cluster ignores topic configurations: it keeps every record (within its limits).
     /// </summary>
-    public Task EnsureCompactedTopicAsync(string topic, CancellationToken cancellationToken = default) => EnsureTopicAsync(topic, compacted: true, cancellationToken);
+    public Task EnsureCompactedTopicAsync(string topic, CancellationToken cancellationToken = default) =>
+        EnsureTopicAsync(topic, null, null, compacted: true, cancellationToken);
 
-    private Task EnsureTopicAsync(string topic, bool compacted, CancellationToken cancellationToken)
+    private Task EnsureTopicAsync(string topic, int? partitions, short? replicationFactor, bool compacted, CancellationToken cancellationToken)
     {
-        var task = compacted
-            ? _topics.GetOrAdd(topic, static (name, self) => self.CreateTopicAsync(name, compacted: true), this)
-            : _topics.GetOrAdd(topic, static (name, self) => self.CreateTopicAsync(name, compacted: false), this);
+        var task = _topics.GetOrAdd(topic, static (name, state) => state.Self.CreateTopicAsync(name,
+            state.Partitions ?? state.Self._options.TopicPartitions, state.ReplicationFactor ?? state.Self._options.TopicReplicationFactor, state.Compacted),
+            (Self: this, Partitions: partitions, ReplicationFactor: replicationFactor, Compacted: compacted));
         if (task.IsFaulted)
         {
             // Let a later call try again (the cluster may have been down).
@@ -151,13 +160,13 @@ public sealed class KafkaCluster : IDisposable
         return task.IsCompleted ? task : task.WaitAsync(cancellationToken);
     }
 
-    private async Task CreateTopicAsync(string topic, bool compacted)
+    private async Task CreateTopicAsync(string topic, int partitions, short replicationFactor, bool compacted)
     {
         if (_embedded is not null)
         {
-            if (_embedded.CreateTopic(topic, _options.TopicPartitions, _options.TopicReplicationFactor))
+            if (_embedded.CreateTopic(topic, partitions, replicationFactor))
             {
-                KafkaLog.TopicCreated(_logger, topic, _options.TopicPartitions);
+                KafkaLog.TopicCreated(_logger, topic, partitions);
             }
 
             return;
@@ -175,12 +184,12 @@ public sealed class KafkaCluster : IDisposable
                 [new TopicSpecification
                 {
                     Name = topic,
-                    NumPartitions = _options.TopicPartitions,
-                    ReplicationFactor = _options.TopicReplicationFactor,
+                    NumPartitions = partitions,
+                    ReplicationFactor = replicationFactor,
                     Configs = compacted ? new Dictionary<string, string> { ["cleanup.policy"] = "compact" } : null,
                 }],
                 new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
-            KafkaLog.TopicCreated(_logger, topic, _options.TopicPartitions);
+            KafkaLog.TopicCreated(_logger, topic, partitions);
         }
         catch (CreateTopicsException e) when (e.Results.TrueForAll(static r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
         {
