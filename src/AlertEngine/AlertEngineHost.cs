@@ -2,6 +2,7 @@ using Convoy.AlertEngine.Alerts;
 using Convoy.AlertEngine.Consumption;
 using Convoy.AlertEngine.Rules;
 using Convoy.AlertEngine.Rules.Files;
+using Convoy.AlertEngine.State;
 using Convoy.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,8 @@ public static class AlertEngineHost
                                                            for changes (none); tenants without a file get the rules below
           --AlertEngine:AllowedLatenessSeconds=S           apply batches up to S seconds behind a device's newest reading
                                                            in event-time order; older ones are counted, not applied (0)
+          --AlertEngine:StateTopic=NAME                    compacted topic of the per-device rule state (convoy.alert-state)
+          --AlertEngine:CheckpointRecords=N                records between state checkpoints while busy (1000)
           --AlertEngine:TemperatureRules:N:Id=ID           rule N's id (rules come from appsettings.json)
           --AlertEngine:TemperatureRules:N:Zone=Z          reefer zone 1..8, 0 = every zone
           --AlertEngine:TemperatureRules:N:AboveC=C        fire above this temperature
@@ -74,6 +77,7 @@ public static class AlertEngineHost
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<AlertEngineMetrics>();
         builder.Services.AddSingleton<AlertProducer>();
+        builder.Services.AddSingleton<RuleStateStore>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(static sp => new RuleCatalog(TenantRules.FromOptions(sp.GetRequiredService<IOptions<AlertEngineOptions>>().Value)));
         // The rules folder loads before the consumer starts (hosted services start in order).

@@ -40,4 +40,20 @@ internal static partial class AlertEngineLog
     [LoggerMessage(EventId = 31, EventName = "ConsumeFailed", Level = LogLevel.Warning,
         Message = "Consume failed: {Error}")]
     public static partial void ConsumeFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 50, EventName = "RuleStateLoaded", Level = LogLevel.Information,
+        Message = "Rule state of {Devices} device(s) loaded from {StateTopic} for {Partitions} newly assigned partition(s)")]
+    public static partial void StateLoaded(ILogger logger, int devices, string stateTopic, int partitions);
+
+    [LoggerMessage(EventId = 51, EventName = "RuleStateWriteFailed", Level = LogLevel.Warning,
+        Message = "Kafka did not confirm the rule state of {Devices} device(s) in {StateTopic} ({Error}); offsets stay unstored and the write is retried")]
+    public static partial void StateWriteFailed(ILogger logger, int devices, string stateTopic, string error);
+
+    [LoggerMessage(EventId = 52, EventName = "RuleStateLoadFailed", Level = LogLevel.Error,
+        Message = "Could not load the rule state from {StateTopic} for {Partitions} assigned partition(s) ({Error}); their devices start without state")]
+    public static partial void StateLoadFailed(ILogger logger, string stateTopic, int partitions, string error);
+
+    [LoggerMessage(EventId = 53, EventName = "PartitionsHandedOver", Level = LogLevel.Information,
+        Message = "{Partitions} partition(s) {How}: state of {Devices} device(s) dropped from memory")]
+    public static partial void PartitionsHandedOver(ILogger logger, int partitions, string how, int devices);
 }

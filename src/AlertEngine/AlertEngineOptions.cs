@@ -31,6 +31,16 @@ public sealed class AlertEngineOptions
     /// </summary>
     public double AllowedLatenessSeconds { get; set; }
 
+    /// <summary>
+    /// Compacted Kafka topic of the per-device rule state (one record per tenant and device), shared
+    /// by every engine of the group: what lets a device's partition move to another engine, or an
+    /// engine restart, without losing an alert's progress or firing it twice.
+    /// </summary>
+    public string StateTopic { get; set; } = "convoy.alert-state";
+
+    /// <summary>Records between two state checkpoints (state written, then offsets stored) while records keep coming.</summary>
+    public int CheckpointRecords { get; set; } = 1000;
+
     public TimeSpan AllowedLateness => TimeSpan.FromSeconds(AllowedLatenessSeconds);
 
     /// <summary>Temperature rules, applied to every tenant without a rule file.</summary>
@@ -63,6 +73,16 @@ public sealed class AlertEngineOptions
         if (!double.IsFinite(AllowedLatenessSeconds) || AllowedLatenessSeconds is < 0 or > 3600)
         {
             throw Invalid("AlertEngine:AllowedLatenessSeconds", $"must be 0..3600 seconds, was {AllowedLatenessSeconds}");
+        }
+
+        if (string.IsNullOrWhiteSpace(StateTopic) || StateTopic.StartsWith("telemetry", StringComparison.Ordinal) || StateTopic.StartsWith("alerts.", StringComparison.Ordinal))
+        {
+            throw Invalid("AlertEngine:StateTopic", $"must name a topic of its own, not empty nor a telemetry or alerts topic, was '{StateTopic}'");
+        }
+
+        if (CheckpointRecords is < 1 or > 1_000_000)
+        {
+            throw Invalid("AlertEngine:CheckpointRecords", $"must be 1..1000000, was {CheckpointRecords}");
         }
 
         if (RulesFolder.Length > 0 && !Directory.Exists(RulesFolder))

@@ -135,11 +135,22 @@ public sealed class KafkaCluster : IDisposable
     /// <paramref name="replicationFactor"/> instead of Kafka:TopicPartitions and
     /// Kafka:TopicReplicationFactor, e.g. a tenant's own settings. An existing topic is left as it is.
     /// </summary>
-    public Task EnsureTopicAsync(string topic, int? partitions, short? replicationFactor, CancellationToken cancellationToken = default)
+    public Task EnsureTopicAsync(string topic, int? partitions, short? replicationFactor, CancellationToken cancellationToken = default) =>
+        EnsureTopicAsync(topic, partitions, replicationFactor, compacted: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="EnsureTopicAsync(string, CancellationToken)"/>, for a topic that keeps only the
+    /// newest record per key (<c>cleanup.policy=compact</c>), such as the alert engine's state topic.
+    /// The embedded cluster ignores topic configurations: it keeps every record (within its limits).
+    /// </summary>
+    public Task EnsureCompactedTopicAsync(string topic, CancellationToken cancellationToken = default) =>
+        EnsureTopicAsync(topic, null, null, compacted: true, cancellationToken);
+
+    private Task EnsureTopicAsync(string topic, int? partitions, short? replicationFactor, bool compacted, CancellationToken cancellationToken)
     {
         var task = _topics.GetOrAdd(topic, static (name, state) => state.Self.CreateTopicAsync(name,
-            state.Partitions ?? state.Self._options.TopicPartitions, state.ReplicationFactor ?? state.Self._options.TopicReplicationFactor),
-            (Self: this, Partitions: partitions, ReplicationFactor: replicationFactor));
+            state.Partitions ?? state.Self._options.TopicPartitions, state.ReplicationFactor ?? state.Self._options.TopicReplicationFactor, state.Compacted),
+            (Self: this, Partitions: partitions, ReplicationFactor: replicationFactor, Compacted: compacted));
         if (task.IsFaulted)
         {
             // Let a later call try again (the cluster may have been down).
@@ -149,7 +160,7 @@ public sealed class KafkaCluster : IDisposable
         return task.IsCompleted ? task : task.WaitAsync(cancellationToken);
     }
 
-    private async Task CreateTopicAsync(string topic, int partitions, short replicationFactor)
+    private async Task CreateTopicAsync(string topic, int partitions, short replicationFactor, bool compacted)
     {
         if (_embedded is not null)
         {
@@ -170,7 +181,13 @@ public sealed class KafkaCluster : IDisposable
         try
         {
             await _admin.CreateTopicsAsync(
-                [new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor }],
+                [new TopicSpecification
+                {
+                    Name = topic,
+                    NumPartitions = partitions,
+                    ReplicationFactor = replicationFactor,
+                    Configs = compacted ? new Dictionary<string, string> { ["cleanup.policy"] = "compact" } : null,
+                }],
                 new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
             KafkaLog.TopicCreated(_logger, topic, partitions);
         }

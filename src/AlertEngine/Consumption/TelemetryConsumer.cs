@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Convoy.AlertEngine.Alerts;
 using Convoy.AlertEngine.Evaluation;
 using Convoy.AlertEngine.Rules;
+using Convoy.AlertEngine.State;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
@@ -23,11 +24,22 @@ namespace Convoy.AlertEngine.Consumption;
 /// made even when no record arrives. With an allowed lateness a record may be held: a partition's
 /// offset is then stored only up to its oldest record still held, so a crash or rebalance reads the
 /// held records again rather than losing them.
+/// <para>
+/// Rule state: offsets are not stored record by record but at checkpoints (idle, every
+/// <see cref="AlertEngineOptions.CheckpointRecords"/> records, or every second): the state of every
+/// device changed since the last checkpoint is written to the state topic and confirmed first, then
+/// the offsets are stored. So a committed offset never runs ahead of the state that reflects its
+/// records. A newly assigned partition's devices get their state from the state topic before its
+/// first record is evaluated; a revoked partition is checkpointed before it is given up, then
+/// forgotten. Alerts precede both: they are confirmed before the checkpoint that covers them.
+/// </para>
 /// </remarks>
 internal sealed class TelemetryConsumer : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
+    private const long CheckpointIntervalMs = 1000;
+    private const int LoadAttempts = 3;
     private readonly KafkaCluster _cluster;
     private readonly AlertProducer _alerts;
     private readonly AlertEngineOptions _options;
@@ -37,10 +49,17 @@ internal sealed class TelemetryConsumer : BackgroundService
     private readonly ILogger<TelemetryConsumer> _logger;
     private readonly Dictionary<TopicPartition, SortedSet<long>> _held = [];
     private readonly Dictionary<TopicPartition, long> _next = [];
+    private readonly RuleStateStore _state;
+    private readonly Dictionary<TopicPartition, long> _toStore = []; // offsets to store at the next checkpoint
+    private readonly List<DeviceRuleState> _snapshots = [];
+    private int _sinceCheckpoint;
+    private long _lastCheckpointMs;
+    private bool _idle;
 
-    public TelemetryConsumer(KafkaCluster cluster, AlertProducer alerts, IOptions<AlertEngineOptions> options, RuleCatalog rules, TimeProvider time,
-        AlertEngineMetrics metrics, ILogger<TelemetryConsumer> logger)
+    public TelemetryConsumer(KafkaCluster cluster, AlertProducer alerts, RuleStateStore state, IOptions<AlertEngineOptions> options, RuleCatalog rules,
+        TimeProvider time, AlertEngineMetrics metrics, ILogger<TelemetryConsumer> logger)
     {
+        _state = state;
         _cluster = cluster;
         _alerts = alerts;
         _options = options.Value;
@@ -62,8 +81,9 @@ internal sealed class TelemetryConsumer : BackgroundService
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(_cluster.CreateConsumerConfig(_options.GroupId, "convoy-alert-engine"))
             .SetErrorHandler((_, error) => AlertEngineLog.ConsumeFailed(_logger, error.Reason))
             .SetLogHandler((_, _) => { })
-            .SetPartitionsRevokedHandler((_, revoked) => Forget(evaluator, revoked))
-            .SetPartitionsLostHandler((_, lost) => Forget(evaluator, lost))
+            .SetPartitionsAssignedHandler((_, assigned) => Assigned(evaluator, assigned, stoppingToken))
+            .SetPartitionsRevokedHandler((c, revoked) => Revoked(c, evaluator, revoked, stoppingToken))
+            .SetPartitionsLostHandler((_, lost) => Forget(evaluator, lost, "lost"))
             .Build();
         consumer.Subscribe(_options.TopicPattern);
         AlertEngineLog.Started(_logger, _options.TopicPattern, _options.GroupId, _cluster.BootstrapServers, _rules.Defaults.Count);
@@ -80,6 +100,12 @@ internal sealed class TelemetryConsumer : BackgroundService
                     Released(consumer, released);
                 }
 
+                if (_idle || _sinceCheckpoint >= _options.CheckpointRecords || Environment.TickCount64 - _lastCheckpointMs >= CheckpointIntervalMs)
+                {
+                    Checkpoint(consumer, evaluator, stoppingToken);
+                }
+
+                _idle = false;
                 ConsumeResult<Ignore, byte[]> record;
                 try
                 {
@@ -98,8 +124,11 @@ internal sealed class TelemetryConsumer : BackgroundService
 
                 if (record?.Message is null)
                 {
+                    _idle = record is null;
                     continue;
                 }
+
+                _sinceCheckpoint++;
 
                 if (Process(record, evaluator, raised, released, stoppingToken))
                 {
@@ -107,7 +136,7 @@ internal sealed class TelemetryConsumer : BackgroundService
                 }
                 else if (_held.Count == 0)
                 {
-                    consumer.StoreOffset(record);
+                    _toStore[record.TopicPartition] = record.Offset.Value + 1;
                 }
                 else
                 {
@@ -127,7 +156,8 @@ internal sealed class TelemetryConsumer : BackgroundService
         }
         finally
         {
-            consumer.Close(); // commits stored offsets and leaves the group at once
+            // Close revokes every partition (checkpointed in Revoked), commits and leaves the group at once.
+            consumer.Close();
         }
     }
 
@@ -237,26 +267,124 @@ internal sealed class TelemetryConsumer : BackgroundService
                 _held.Remove(partition);
             }
 
+            _toStore[partition] = next;
+        }
+    }
+
+    /// <summary>
+    /// Writes the state of every device changed since the last checkpoint and, once Kafka confirmed
+    /// it, stores the offsets of the records it reflects. While the state is not confirmed nothing
+    /// is stored (the write is retried); when stopping, one try, and on failure the offsets stay
+    /// unstored, so the records are read again (at least once).
+    /// </summary>
+    private void Checkpoint(IConsumer<Ignore, byte[]> consumer, BatchEvaluator evaluator, CancellationToken stoppingToken)
+    {
+        _sinceCheckpoint = 0;
+        _lastCheckpointMs = Environment.TickCount64;
+        if (evaluator.ChangedCount > 0)
+        {
+            _snapshots.Clear();
+            evaluator.TakeChanged(_snapshots);
+            while (!_state.TryWrite(_snapshots))
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    _toStore.Clear();
+                    _snapshots.Clear();
+                    return;
+                }
+
+                stoppingToken.WaitHandle.WaitOne(RetryDelay);
+            }
+
+            _snapshots.Clear();
+        }
+
+        foreach (var (partition, next) in _toStore)
+        {
             try
             {
                 consumer.StoreOffset(new TopicPartitionOffset(partition, new Offset(next)));
             }
             catch (KafkaException e)
             {
-                // The partition was revoked meanwhile: its new owner starts from the committed offset.
+                // The partition was lost meanwhile: its new owner starts from the committed offset.
                 AlertEngineLog.ConsumeFailed(_logger, $"storing the offset of {partition}: {e.Error.Reason}");
+            }
+        }
+
+        _toStore.Clear();
+    }
+
+    /// <summary>Newly assigned partitions: their devices' state comes from the state topic before their first record is evaluated.</summary>
+    private void Assigned(BatchEvaluator evaluator, List<TopicPartition> assigned, CancellationToken stoppingToken)
+    {
+        if (assigned.Count == 0)
+        {
+            return;
+        }
+
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                int restored = 0;
+                foreach (var state in _state.Load(assigned))
+                {
+                    if (evaluator.Restore(state))
+                    {
+                        restored++;
+                    }
+                }
+
+                AlertEngineLog.StateLoaded(_logger, restored, _state.Topic, assigned.Count);
+                return;
+            }
+            catch (Exception e) when (e is KafkaException or TimeoutException)
+            {
+                if (attempt >= LoadAttempts || stoppingToken.IsCancellationRequested)
+                {
+                    AlertEngineLog.StateLoadFailed(_logger, _state.Topic, assigned.Count, e.Message);
+                    return;
+                }
+
+                stoppingToken.WaitHandle.WaitOne(RetryDelay);
             }
         }
     }
 
-    private void Forget(BatchEvaluator evaluator, List<TopicPartitionOffset> partitions)
+    /// <summary>Partitions given up in a rebalance (or on Close): checkpoint and commit them while still owned, then forget their devices.</summary>
+    private void Revoked(IConsumer<Ignore, byte[]> consumer, BatchEvaluator evaluator, List<TopicPartitionOffset> revoked, CancellationToken stoppingToken)
     {
+        Checkpoint(consumer, evaluator, stoppingToken);
+        try
+        {
+            consumer.Commit();
+        }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_NoOffset)
+        {
+            // Nothing stored since the last commit.
+        }
+        catch (KafkaException e)
+        {
+            AlertEngineLog.ConsumeFailed(_logger, "committing before the partitions are given up: " + e.Error.Reason);
+        }
+
+        Forget(evaluator, revoked, "revoked");
+    }
+
+    private void Forget(BatchEvaluator evaluator, List<TopicPartitionOffset> partitions, string how)
+    {
+        int devices = 0;
         foreach (var p in partitions)
         {
-            evaluator.DropHeld(p.Topic, p.Partition.Value);
+            devices += evaluator.Forget(p.Topic, p.Partition.Value);
             _held.Remove(p.TopicPartition);
             _next.Remove(p.TopicPartition);
+            _toStore.Remove(p.TopicPartition);
         }
+
+        AlertEngineLog.PartitionsHandedOver(_logger, partitions.Count, how, devices);
     }
 
     private void Write(Alert alert, CancellationToken stoppingToken)

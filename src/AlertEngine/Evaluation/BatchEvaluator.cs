@@ -106,6 +106,9 @@ internal sealed partial class BatchEvaluator
         }
 
         device.LastSequence = batch.Sequence;
+        device.Topic = position.Topic;
+        device.Partition = position.Partition;
+        Changed(device);
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         RefreshRules(device);
         bool hasReadings = Span(batch, out long oldest, out long newest);
@@ -144,7 +147,10 @@ internal sealed partial class BatchEvaluator
         while (_silences.TryPeek(out var entry, out long deadline) && deadline <= now)
         {
             _silences.Dequeue();
-            CheckSilence(entry.Device, entry.Rule, now, alerts);
+            if (!entry.Device.Forgotten)
+            {
+                CheckSilence(entry.Device, entry.Rule, now, alerts);
+            }
         }
 
         int late = 0;
@@ -155,6 +161,7 @@ internal sealed partial class BatchEvaluator
             _scratchDevices.AddRange(_holding);
             foreach (var device in _scratchDevices)
             {
+                Changed(device);
                 int skipped = Release(device, now, alerts, released);
                 if (skipped > 0)
                 {
@@ -300,6 +307,7 @@ internal sealed partial class BatchEvaluator
             return;
         }
 
+        Changed(device);
         state.Firing = true;
         state.SilentSinceMs = device.LastArrivalMs;
         state.AlertStartMs = device.NewestMs != long.MinValue ? device.NewestMs : device.LastArrivalMs;
@@ -446,6 +454,10 @@ internal sealed partial class BatchEvaluator
 
         public string Id { get; } = id;
 
+        public string? Topic;                   // where its batches arrive: the partition whose owner keeps this state
+        public int Partition;
+        public bool Changed;                    // in the evaluator's changed list, not yet snapshotted
+        public bool Forgotten;                  // its partition went to another engine: entries still queued for it are ignored
         public ulong LastSequence;
         public long NewestMs = long.MinValue;  // newest reading seen (held or applied)
         public long LastArrivalMs;              // engine clock, for silent rules
