@@ -129,14 +129,15 @@ static int Check(List<Result> results, LoadOptions options)
     using var budget = System.Text.Json.JsonDocument.Parse(File.ReadAllText(options.CheckFile!));
     string shape = options.IsFleet ? "fleet" : "bulk";
     double maxBytes = budget.RootElement.GetProperty($"{shape}LoadBytesPerReading").GetDouble();
+    double maxBatchBytes = budget.RootElement.GetProperty($"{shape}LoadBytesPerBatch").GetDouble();
     double minRatio = budget.RootElement.GetProperty($"{shape}LoadMinReadingsRatio").GetDouble();
     var (reference, convoy) = (results[0], results[1]);
     double ratio = convoy.ReadingsPerSecond / reference.ReadingsPerSecond;
-    bool bytesOk = convoy.BytesPerReading <= maxBytes;
+    bool bytesOk = convoy.BytesPerReading <= maxBytes && convoy.BytesPerBatch <= maxBatchBytes;
     bool ratioOk = ratio >= minRatio;
     var c = CultureInfo.InvariantCulture;
     Console.WriteLine();
-    Console.WriteLine(string.Create(c, $"check {shape}: allocated {convoy.BytesPerReading:0.00} B/reading (budget {maxBytes:0.00}) {(bytesOk ? "ok" : "OVER BUDGET")}; " +
+    Console.WriteLine(string.Create(c, $"check {shape}: allocated {convoy.BytesPerReading:0.00} B/reading and {convoy.BytesPerBatch:N0} B/batch (budgets {maxBytes:0.00} and {maxBatchBytes:N0}) {(bytesOk ? "ok" : "OVER BUDGET")}; " +
         $"readings/s {ratio:0.00}x the reference (floor {minRatio:0.00}x) {(ratioOk ? "ok" : "COLLAPSED")}"));
     return bytesOk && ratioOk ? 0 : 1;
 }

@@ -59,6 +59,7 @@ public static class CollectorHost
           --Collector:TenantsFile=JSON           tenant registry and quotas, reloaded on change (none: all tenants, default quota)
           --Collector:Window=N                   batches a device may have unacknowledged (32)
           --Collector:MaxBatchBytes=N            largest batch accepted (4194304)
+          --Collector:HandshakeTimeout=hh:mm:ss  TLS handshake time limit, generous for fleet reconnect storms (00:00:30)
           --Collector:MaxClockSkew=hh:mm:ss      how far in the future a batch may start (00:05:00)
           --Collector:MaxBatchAge=d.hh:mm:ss     how old a batch may be (30.00:00:00)
           --Kafka:BootstrapServers=host:port,... Apache Kafka; empty = embedded in-memory cluster
@@ -149,6 +150,7 @@ public static class CollectorHost
                     // Asked per handshake, so a rotated certificate is used without a restart.
                     https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
                     https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                    https.HandshakeTimeout = options.HandshakeTimeout;
                     // Devices present a certificate, partners a token instead: a certificate is asked
                     // for but not required, and one that is presented must pass the device checks
                     // below. Each call then requires one credential or the other (CallerAuthenticator).

@@ -25,6 +25,10 @@ internal static partial class CollectorLog
         Message = "Stream of {Tenant}/{Device} closed; highest acknowledged sequence {AckedSequence}")]
     public static partial void StreamClosed(ILogger logger, string tenant, string device, ulong ackedSequence);
 
+    [LoggerMessage(EventId = 23, EventName = "StreamAbandoned", Level = LogLevel.Information,
+        Message = "Device {Tenant}/{Device} at {Remote} went away mid-stream ({Reason}); acknowledged through {AckedSequence}, its writes in flight still land")]
+    public static partial void StreamAbandoned(ILogger logger, string tenant, string device, string? remote, ulong ackedSequence, string reason);
+
     [LoggerMessage(EventId = 22, EventName = "StreamReplaced", Level = LogLevel.Warning,
         Message = "Device {Tenant}/{Device}: a new stream from {NewRemote} replaces the one from {OldRemote}")]
     public static partial void StreamReplaced(ILogger logger, string tenant, string device, string? oldRemote, string? newRemote);

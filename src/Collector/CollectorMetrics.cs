@@ -27,7 +27,7 @@ internal sealed class CollectorMetrics
         var meter = meters.Create(MeterName);
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.collector.batches.acknowledged", "{batch}", "Batches confirmed by Kafka and acknowledged to the device");
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.collector.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
-        _batchesRefused = meter.CreateCounter<long>("convoy.collector.batches.refused", "{batch}", "Batches refused, by gRPC status");
+        _batchesRefused = meter.CreateCounter<long>("convoy.collector.batches.refused", "{batch}", "Batches and calls refused, by gRPC status and reason");
         _openStreams = meter.CreateUpDownCounter<long>("convoy.collector.streams.open", "{stream}", "Device streams open now");
         _streamsReplaced = meter.CreateCounter<long>("convoy.collector.streams.replaced", "{stream}", "Device streams ended because a newer stream of the same device took over");
         _bytesReceived = meter.CreateCounter<long>("convoy.collector.bytes.received", "By", "Bytes of valid batches accepted for Kafka");
@@ -49,8 +49,9 @@ internal sealed class CollectorMetrics
         _readingsAcknowledged.Add(readings, tags);
     }
 
-    public void Refused(string tenant, Grpc.Core.StatusCode status) =>
-        _batchesRefused.Add(1, new TagList { { "tenant", tenant }, { "status", status.ToString() } });
+    /// <summary>A batch or call refused; <paramref name="reason"/> is a short stable label (e.g. time-backwards, over-readings-quota).</summary>
+    public void Refused(string tenant, Grpc.Core.StatusCode status, string reason) =>
+        _batchesRefused.Add(1, new TagList { { "tenant", tenant }, { "status", status.ToString() }, { "reason", reason } });
 
     public void Accepted(string tenant, int bytes)
     {

@@ -72,6 +72,13 @@ public sealed class CollectorOptions
     /// <summary>Largest batch accepted, bytes; larger ones are refused before they are buffered.</summary>
     public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// How long a TLS handshake may take before the connection is dropped. Longer than Kestrel's
+    /// 10 s: when a whole fleet reconnects at once (after a network or collector outage) the
+    /// handshakes queue for CPU, and a timeout there only makes every truck start again.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How far in the future a batch's base time may lie (device clock skew).</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -139,6 +146,11 @@ public sealed class CollectorOptions
         if (Window is < 1 or > 1024)
         {
             throw Invalid("Collector:Window", $"must be 1..1024, was {Window}");
+        }
+
+        if (HandshakeTimeout < TimeSpan.FromSeconds(1) || HandshakeTimeout > TimeSpan.FromMinutes(5))
+        {
+            throw Invalid("Collector:HandshakeTimeout", $"must be 00:00:01..00:05:00, was {HandshakeTimeout}");
         }
 
         if (MaxBatchBytes is < 1024 or > 64 * 1024 * 1024)

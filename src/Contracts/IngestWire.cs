@@ -11,14 +11,15 @@ namespace Convoy.Contracts;
 /// </summary>
 public static class IngestWire
 {
-    private const string ServiceName = "convoy.telemetry.v1.Ingest";
+    public const string ServiceName = "convoy.telemetry.v1.Ingest";
 
     /// <summary>Encoded request: written as is; read by copying the payload once into an array of exactly its length.</summary>
     private static readonly Marshaller<byte[]> RawBytes = Marshallers.Create(
         static (byte[] bytes, SerializationContext context) => context.Complete(bytes),
         static (DeserializationContext context) => context.PayloadAsNewBuffer());
 
-    private static readonly Marshaller<IngestAck> Ack = Marshallers.Create(
+    /// <summary>IngestAck as generated (also for the collector's own pooled request marshaller).</summary>
+    public static readonly Marshaller<IngestAck> Ack = Marshallers.Create(
         static (IngestAck message, SerializationContext context) =>
         {
             context.SetPayloadLength(message.CalculateSize());

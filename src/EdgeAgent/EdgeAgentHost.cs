@@ -1,5 +1,7 @@
 using Convoy.EdgeAgent.Batching;
 using Convoy.EdgeAgent.Buffering;
+using Convoy.EdgeAgent.Inputs;
+using Convoy.EdgeAgent.Inputs.Mqtt;
 using Convoy.EdgeAgent.Inputs.Nmea;
 using Convoy.EdgeAgent.Simulation;
 using Convoy.EdgeAgent.Uplink;
@@ -18,7 +20,7 @@ public static class EdgeAgentHost
         Convoy edge agent: reads a truck's sensors, buffers the batches and streams them to a
         collector over mutual-TLS gRPC, deleting a batch only once the collector acknowledged it.
         It runs on one real truck (EdgeAgent:Device, GPS from an NMEA 0183 receiver: serial, gpsd/TCP
-        or a replayed file, see EdgeAgent:Nmea:*), or simulates trucks (one device, and certificate, each).
+        or a replayed file, see EdgeAgent:Nmea:*; other sensors from an MQTT broker, EdgeAgent:Mqtt:*), or simulates trucks (one device, and certificate, each).
 
         Usage: Convoy.EdgeAgent [--Key=Value ...]
                Convoy.EdgeAgent check [--folder DIR]   verify the durable buffer offline (exit 1 if damaged)
@@ -36,10 +38,15 @@ public static class EdgeAgentHost
           --EdgeAgent:Device:Tenant=ID                   this truck's tenant (as in its certificate)
           --EdgeAgent:Device:Id=ID                       this truck's device id; empty = simulator mode
           --EdgeAgent:Device:BatchSpan=hh:mm:ss          time one batch covers (00:00:10)
-          --EdgeAgent:Nmea:Source=Tcp|Serial|File        GPS receiver: gpsd or a TCP bridge, a serial port, a capture
+          --EdgeAgent:Nmea:Source=Tcp|Serial|File|None   GPS receiver: gpsd or a TCP bridge, a serial port, a capture, or none
           --EdgeAgent:Nmea:Host=H --EdgeAgent:Nmea:Port=P   (Tcp) 127.0.0.1:2947
           --EdgeAgent:Nmea:SerialPort=DEV --EdgeAgent:Nmea:BaudRate=N   (Serial) /dev/ttyUSB0, 9600
           --EdgeAgent:Nmea:Path=FILE                     (File) capture to replay
+          --EdgeAgent:Mqtt:Enabled=true                  (truck) also read sensors from the gateway's MQTT broker (false)
+          --EdgeAgent:Mqtt:Host=H --EdgeAgent:Mqtt:Port=P   broker, 127.0.0.1:1883; :Topics:0=convoy/sensors/# ...
+          --EdgeAgent:Mqtt:Sensors:NAME=KIND             map a sensor name to ReeferZone1..8, FuelLevel, EngineRpm,
+                                                         BatteryVoltage, ReeferDoorOpen, HumidityPercent, OdometerKm,
+                                                         Custom or Ignore (README: Edge agent MQTT input)
           --EdgeAgent:Buffer:Folder=DIR                  (truck) durable buffer root (.convoy/buffer)
           --EdgeAgent:Buffer:MaxBytes=N                  (truck) disk budget per device (67108864)
           --EdgeAgent:Buffer:FsyncPolicy=EveryBatch|Interval|Never   (Interval)
@@ -54,6 +61,11 @@ public static class EdgeAgentHost
           --EdgeAgent:Simulator:ReeferFailureAfter=hh:mm:ss  ...this long after the start (00:03:00)
           --EdgeAgent:Simulator:ReeferRepairAfter=hh:mm:ss   ...and are repaired this long after failing (0 = never)
           --EdgeAgent:Simulator:Seed=N                   random seed (1)
+          --EdgeAgent:Simulator:Events:DoorOpeningsPerHour=X  also FuelTheftsPerHour, SpeedingPerHour, GpsLossesPerHour (0: off);
+                                                         Depots:0:Name=N ... (README: simulated events)
+          --EdgeAgent:Aggregation:Gps:Mode=Raw|DeadBand  per sensor: Gps, Temperature, TemperatureZones:N, Fuel, Scalars
+          --EdgeAgent:Aggregation:Temperature:Mode=Raw|Window|DeadBand   (Raw); ExcursionAbove=8 keeps raw readings
+                                                         around excursions (README: edge pre-aggregation)
         """;
 
     /// <summary>Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
@@ -87,11 +99,36 @@ public static class EdgeAgentHost
             buffer.Validate();
             // On a real truck every batch goes to disk before it is sent (DESIGN guarantee 1).
             builder.Services.AddSingleton(sp => new DeviceRegistry([(identity,
-                new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>()))]));
-            builder.Services.AddHostedService<GpsBatcher>();
+                new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
+            if (nmea.Source != NmeaSourceKind.None)
+            {
+                builder.Services.AddHostedService<GpsBatcher>();
+            }
+
+            // Other sensors (reefer, fuel, CAN bus) from the gateway's MQTT broker, in batches of their own.
+            var mqtt = new MqttOptions();
+            builder.Configuration.GetSection(MqttOptions.SectionName).Bind(mqtt);
+            mqtt.Validate(identity.Device);
+            if (mqtt.Enabled)
+            {
+                builder.Services.AddSingleton(Options.Create(mqtt));
+                builder.Services.AddSingleton(mqtt.CreateCatalog());
+                builder.Services.AddSingleton(new SensorReadings());
+                // The batcher is registered first so that it stops last and cuts what the input delivered.
+                builder.Services.AddSingleton<SensorBatcher>();
+                builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorBatcher>());
+                builder.Services.AddSingleton<MqttSensorInput>();
+                builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttSensorInput>());
+            }
         }
         else
         {
+            if (bool.TryParse(builder.Configuration[$"{MqttOptions.SectionName}:Enabled"], out bool mqttEnabled) && mqttEnabled)
+            {
+                throw new OptionsValidationException($"{MqttOptions.SectionName}:Enabled", typeof(MqttOptions),
+                    [$"Configuration '{MqttOptions.SectionName}:Enabled' applies to a real truck: set EdgeAgent:Device:Tenant and EdgeAgent:Device:Id (the simulator makes its own readings)."]);
+            }
+
             builder.Services.AddSingleton<SimulatedFleet>();
             builder.Services.AddSingleton(sp => new DeviceRegistry(sp.GetRequiredService<SimulatedFleet>().Trucks.Select(t => (t.Identity, t.Buffer)).ToList()));
             builder.Services.AddHostedService<SimulatorService>();

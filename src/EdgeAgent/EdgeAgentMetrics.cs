@@ -13,6 +13,10 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _batchesAcknowledged;
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _reconnects;
+    private readonly Counter<long> _mqttMessages;
+    private readonly Counter<long> _mqttReconnects;
+    private readonly Counter<long> _sensorDuplicates;
+    private readonly Counter<long> _readingsDropped;
 
     public EdgeAgentMetrics(IMeterFactory meters)
     {
@@ -22,6 +26,10 @@ internal sealed class EdgeAgentMetrics
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.edge.batches.acknowledged", "{batch}", "Batches the collector acknowledged");
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _reconnects = meter.CreateCounter<long>("convoy.edge.uplink.reconnects", "{reconnect}", "Uplink streams lost and retried");
+        _mqttMessages = meter.CreateCounter<long>("convoy.edge.mqtt.messages", "{message}", "MQTT sensor messages received, by outcome (accepted, ignored, or why refused)");
+        _mqttReconnects = meter.CreateCounter<long>("convoy.edge.mqtt.reconnects", "{reconnect}", "Connections to the MQTT broker lost or refused, and retried");
+        _sensorDuplicates = meter.CreateCounter<long>("convoy.edge.sensor.readings.duplicate", "{reading}", "Sensor readings dropped because the same sensor already had a reading at that time");
+        _readingsDropped = meter.CreateCounter<long>("convoy.edge.readings.dropped", "{reading}", "Readings dropped unsent to keep the durable buffer within its disk budget, by data (aggregated, excursion)");
     }
 
     public void Sampled(string tenant, int readings) => _readingsSampled.Add(readings, new TagList { { "tenant", tenant } });
@@ -35,5 +43,25 @@ internal sealed class EdgeAgentMetrics
         _readingsAcknowledged.Add(readings, tags);
     }
 
+    public void DroppedReadings(string tenant, long aggregated, long excursion)
+    {
+        if (aggregated > 0)
+        {
+            _readingsDropped.Add(aggregated, new TagList { { "tenant", tenant }, { "data", "aggregated" } });
+        }
+
+        if (excursion > 0)
+        {
+            _readingsDropped.Add(excursion, new TagList { { "tenant", tenant }, { "data", "excursion" } });
+        }
+    }
+
     public void Reconnect(string tenant) => _reconnects.Add(1, new TagList { { "tenant", tenant } });
+
+    /// <summary>One MQTT message's outcome; <paramref name="outcome"/> is one of a fixed set of constant strings.</summary>
+    public void MqttMessage(string tenant, string outcome) => _mqttMessages.Add(1, new TagList { { "tenant", tenant }, { "outcome", outcome } });
+
+    public void MqttReconnect(string tenant) => _mqttReconnects.Add(1, new TagList { { "tenant", tenant } });
+
+    public void SensorDuplicates(string tenant, long readings) => _sensorDuplicates.Add(readings, new TagList { { "tenant", tenant } });
 }

@@ -1,3 +1,4 @@
+using Convoy.EdgeAgent.Aggregation;
 using Convoy.EdgeAgent.Simulation;
 
 namespace Convoy.EdgeAgent;
@@ -34,6 +35,9 @@ public sealed class EdgeAgentOptions
 
     public SimulatorOptions Simulator { get; } = new();
 
+    /// <summary>Edge pre-aggregation per sensor kind (section <c>EdgeAgent:Aggregation</c>); raw by default.</summary>
+    public AggregationOptions Aggregation { get; } = new();
+
     /// <summary>The real truck this agent runs on (section <c>EdgeAgent:Device</c>); unset in simulator mode.</summary>
     public DeviceOptions Device { get; } = new();
 
@@ -67,6 +71,7 @@ public sealed class EdgeAgentOptions
             throw Invalid("EdgeAgent:ReconnectDelay", "must be positive and at most EdgeAgent:ReconnectMaxDelay");
         }
 
+        Aggregation.Validate();
         if (Device.IsConfigured)
         {
             if (Simulator.Trucks > 0)

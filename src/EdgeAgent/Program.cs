@@ -7,6 +7,11 @@ if (args.Length > 0 && args[0] == "check")
     return Convoy.EdgeAgent.BufferCheckCommand.Run(args[1..], Console.Out);
 }
 
+if (args.Length > 0 && args[0] == "report-reduction")
+{
+    return Convoy.EdgeAgent.Aggregation.ReductionReport.Run(args[1..], Console.Out);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(EdgeAgentHost.Help);

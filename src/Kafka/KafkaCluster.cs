@@ -128,9 +128,18 @@ public sealed class KafkaCluster : IDisposable
     /// Makes sure <paramref name="topic"/> exists, creating it once with the configured partition
     /// count. Concurrent callers for one topic share one creation.
     /// </summary>
-    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken = default)
+    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken = default) => EnsureTopicAsync(topic, null, null, cancellationToken);
+
+    /// <summary>
+    /// As above, created (if Convoy creates it) with <paramref name="partitions"/> and
+    /// <paramref name="replicationFactor"/> instead of Kafka:TopicPartitions and
+    /// Kafka:TopicReplicationFactor, e.g. a tenant's own settings. An existing topic is left as it is.
+    /// </summary>
+    public Task EnsureTopicAsync(string topic, int? partitions, short? replicationFactor, CancellationToken cancellationToken = default)
     {
-        var task = _topics.GetOrAdd(topic, static (name, self) => self.CreateTopicAsync(name), this);
+        var task = _topics.GetOrAdd(topic, static (name, state) => state.Self.CreateTopicAsync(name,
+            state.Partitions ?? state.Self._options.TopicPartitions, state.ReplicationFactor ?? state.Self._options.TopicReplicationFactor),
+            (Self: this, Partitions: partitions, ReplicationFactor: replicationFactor));
         if (task.IsFaulted)
         {
             // Let a later call try again (the cluster may have been down).
@@ -140,13 +149,13 @@ public sealed class KafkaCluster : IDisposable
         return task.IsCompleted ? task : task.WaitAsync(cancellationToken);
     }
 
-    private async Task CreateTopicAsync(string topic)
+    private async Task CreateTopicAsync(string topic, int partitions, short replicationFactor)
     {
         if (_embedded is not null)
         {
-            if (_embedded.CreateTopic(topic, _options.TopicPartitions, _options.TopicReplicationFactor))
+            if (_embedded.CreateTopic(topic, partitions, replicationFactor))
             {
-                KafkaLog.TopicCreated(_logger, topic, _options.TopicPartitions);
+                KafkaLog.TopicCreated(_logger, topic, partitions);
             }
 
             return;
@@ -161,9 +170,9 @@ public sealed class KafkaCluster : IDisposable
         try
         {
             await _admin.CreateTopicsAsync(
-                [new TopicSpecification { Name = topic, NumPartitions = _options.TopicPartitions, ReplicationFactor = _options.TopicReplicationFactor }],
+                [new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor }],
                 new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
-            KafkaLog.TopicCreated(_logger, topic, _options.TopicPartitions);
+            KafkaLog.TopicCreated(_logger, topic, partitions);
         }
         catch (CreateTopicsException e) when (e.Results.TrueForAll(static r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
         {

@@ -15,4 +15,16 @@ internal static partial class KafkaLog
     [LoggerMessage(EventId = 102, EventName = "TopicNotCreated", Level = LogLevel.Warning,
         Message = "Could not create Kafka topic {Topic} ({Reason}); relying on the broker to create it on first write")]
     public static partial void TopicNotCreated(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 110, EventName = "KafkaProducerError", Level = LogLevel.Warning,
+        Message = "Kafka producer: {Error} {Reason}")]
+    public static partial void ProducerError(ILogger logger, Confluent.Kafka.ErrorCode error, string reason);
+
+    [LoggerMessage(EventId = 111, EventName = "LibrdkafkaLog", Level = LogLevel.Warning,
+        Message = "librdkafka (level {Level}) {Facility}: {Text}")]
+    public static partial void LibrdkafkaLog(ILogger logger, int level, string facility, string text);
+
+    [LoggerMessage(EventId = 112, EventName = "DeliveryHandlerFailed", Level = LogLevel.Error,
+        Message = "A delivery report handler threw; the record's outcome may not have reached its stream")]
+    public static partial void DeliveryHandlerFailed(ILogger logger, Exception exception);
 }

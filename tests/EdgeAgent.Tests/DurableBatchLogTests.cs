@@ -333,6 +333,52 @@ public sealed class DurableBatchLogTests : IDisposable
     }
 
     [Fact]
+    public void Open_ASegmentMuchLargerThanTheScanWindow_WithARecordLargerThanIt_KeepsEveryRecordAndCutsTheTornTail()
+    {
+        // Recovery reads a segment through a small window, not whole: records straddle the
+        // window's edges, one record is larger than the window, and the tail is torn.
+        var options = Options();
+        var expected = new List<byte[]>();
+        using (var log = Open(options))
+        {
+            for (int i = 1; i <= 400; i++)
+            {
+                var batch = Batch(i, points: i == 200 ? 4000 : 1 + ((i * 37) % 120));
+                log.Append(batch, batch.Gps.OffsetMs.Count);
+                expected.Add(batch.ToByteArray());
+            }
+        }
+
+        string segment = Assert.Single(SegmentPaths());
+        long intact = new FileInfo(segment).Length;
+        Assert.True(intact > 4 * SegmentFile.ScanWindowBytes, $"segment of {intact} bytes");
+        Assert.True(expected[199].Length > SegmentFile.ScanWindowBytes, $"record of {expected[199].Length} bytes");
+        using (var stream = new FileStream(segment, FileMode.Append))
+        {
+            byte[] torn = new byte[120]; // a header declaring 500 bytes, of which 100 reached the disk
+            BinaryPrimitives.WriteUInt32LittleEndian(torn, 500);
+            BinaryPrimitives.WriteUInt64LittleEndian(torn.AsSpan(8), 401);
+            stream.Write(torn);
+        }
+
+        using var reopened = Open(options);
+        Assert.Equal(intact, new FileInfo(segment).Length);
+        Assert.Equal(400, reopened.Count);
+        Assert.Equal(1, _log.Count("BufferTornTailTruncated"));
+        Assert.Equal(0, _log.Count("BufferSegmentQuarantined"));
+        ulong after = 0;
+        foreach (byte[] bytes in expected)
+        {
+            Assert.True(reopened.TryGetNext(after, out ulong sequence, out byte[] served));
+            Assert.Equal(after + 1, sequence);
+            Assert.Equal(bytes, served);
+            after = sequence;
+        }
+
+        Assert.Equal(402UL, reopened.Append(Batch(401), 4)); // the torn record's sequence is never handed out again
+    }
+
+    [Fact]
     public void ManyAppends_AcrossSegments_WithAcksAndRestarts_ServeEveryBatchInOrder()
     {
         var options = Options(segmentBytes: 64 * 1024, fsync: FsyncPolicy.Interval);

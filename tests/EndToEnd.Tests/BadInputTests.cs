@@ -25,25 +25,27 @@ public sealed class BadInputTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _collector.DisposeAsync();
 
-    public static TheoryData<string, StatusCode, string> Cases => new()
+    public static TheoryData<string, StatusCode, string, string?> Cases => new()
     {
-        { "sequence 0", StatusCode.InvalidArgument, "sequence must start at 1" },
-        { "unequal columns", StatusCode.InvalidArgument, "temperatures[0].temperature_c has 1 values but temperatures[0].offset_ms has 2" },
-        { "offsets backwards", StatusCode.InvalidArgument, "temperatures[0].offset_ms goes backwards at index 1" },
-        { "NaN", StatusCode.InvalidArgument, "temperatures[0].temperature_c[0] is NaN" },
-        { "latitude 91", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91" },
-        { "from the future", StatusCode.InvalidArgument, "in the future" },
-        { "empty", StatusCode.InvalidArgument, "no readings" },
-        { "unknown sensor kind", StatusCode.InvalidArgument, "scalars[0].kind 0 is not a known ScalarKind" },
-        { "another device", StatusCode.PermissionDenied, "device_id 'truck-2'" },
-        { "another tenant", StatusCode.PermissionDenied, "tenant_id 'someone-else'" },
-        { "oversized", StatusCode.ResourceExhausted, "exceeds the maximum" },
+        { "sequence 0", StatusCode.InvalidArgument, "sequence must start at 1", "sequence-zero" },
+        { "unequal columns", StatusCode.InvalidArgument, "temperatures[0].temperature_c has 1 values but temperatures[0].offset_ms has 2", "unequal-columns" },
+        { "offsets backwards", StatusCode.InvalidArgument, "temperatures[0].offset_ms goes backwards at index 1", "time-backwards" },
+        { "NaN", StatusCode.InvalidArgument, "temperatures[0].temperature_c[0] is NaN", "not-finite" },
+        { "latitude 91", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91", "out-of-range" },
+        { "from the future", StatusCode.InvalidArgument, "in the future", "clock-ahead" },
+        { "from long ago", StatusCode.InvalidArgument, "is older than", "too-old" },
+        { "empty", StatusCode.InvalidArgument, "no readings", "empty" },
+        { "unknown sensor kind", StatusCode.InvalidArgument, "scalars[0].kind 0 is not a known ScalarKind", "unknown-sensor-kind" },
+        { "another device", StatusCode.PermissionDenied, "device_id 'truck-2'", "wrong-device" },
+        { "another tenant", StatusCode.PermissionDenied, "tenant_id 'someone-else'", "wrong-tenant" },
+        { "oversized", StatusCode.ResourceExhausted, "exceeds the maximum", null }, // refused by gRPC before any handler reads it
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task BadBatch_GetsItsStatusAndNamesTheField_AndNothingIsWritten(string defect, StatusCode expected, string named)
+    public async Task BadBatch_GetsItsStatusAndNamesTheField_AndNothingIsWritten(string defect, StatusCode expected, string named, string? reason)
     {
+        using var meters = new MeterTotals();
         using var device = Device("truck-1");
 
         var error = await Assert.ThrowsAsync<RpcException>(() => device.SendAsync(Defective(defect)));
@@ -51,7 +53,39 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal(expected, error.StatusCode);
         Assert.Contains(named, error.Status.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(_collector.Telemetry(Tenant), r => r.Message.Key == "truck-1");
+        if (reason is not null)
+        {
+            Assert.Equal(1, meters.Tagged("convoy.collector.batches.refused", "reason", reason)); // counted by its precise reason
+        }
+
         await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task SequenceGoingBackwardsOnAStream_IsInvalidArgument_AfterTheEarlierBatchesWereAckedAndWritten()
+    {
+        using var meters = new MeterTotals();
+        using var device = Device("truck-1");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 3), TestDevice.Batch("truck-1", 2)));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("sequence 2 does not follow 3", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, meters.Tagged("convoy.collector.batches.refused", "reason", "sequence-backwards"));
+        Assert.Equal([1UL, 3UL], _collector.Telemetry(Tenant).Where(r => r.Message.Key == "truck-1").Select(KafkaTopics.Sequence).Order());
+        await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task ReplayOfAcknowledgedBatchesOnANewStream_IsNotAnError_AndIsNotWrittenAgain()
+    {
+        using var device = Device("truck-1");
+        await device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 2));
+
+        var acks = await device.SendAsync(TestDevice.Batch("truck-1", 1), TestDevice.Batch("truck-1", 2), TestDevice.Batch("truck-1", 3));
+
+        Assert.Equal(3UL, acks[^1].AckedSequence);
+        Assert.Equal([1UL, 2UL, 3UL], _collector.Telemetry(Tenant).Where(r => r.Message.Key == "truck-1").Select(KafkaTopics.Sequence).Order());
     }
 
     [Fact]
@@ -122,6 +156,7 @@ public sealed class BadInputTests : IAsyncLifetime
                 batch.Gps = new GpsColumns { OffsetMs = { 0 }, LatitudeDeg = { 91 }, LongitudeDeg = { 4 }, SpeedKmh = { 0 }, HeadingDeg = { 0 } };
                 break;
             case "from the future": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds(); break;
+            case "from long ago": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddYears(-2).ToUnixTimeMilliseconds(); break;
             case "empty": batch.Temperatures.Clear(); break;
             case "unknown sensor kind": batch.Scalars.Add(new ScalarColumns { OffsetMs = { 0 }, Value = { 1 } }); break;
             case "another device": batch.DeviceId = "truck-2"; break;

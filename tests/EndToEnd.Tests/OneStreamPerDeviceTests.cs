@@ -88,6 +88,25 @@ public sealed class OneStreamPerDeviceTests : IAsyncLifetime
         Assert.Equal([1UL, 2UL], Sequences("truck-2"));
     }
 
+    [Fact]
+    public async Task DeviceResetsItsStream_WhatItWroteLands_AndItsNextStreamCarriesOn()
+    {
+        using var truck = _collector.Device(Tenant, "truck-3");
+        var first = await truck.OpenAsync();
+        await first.RequestStream.WriteAsync(TestDevice.Batch("truck-3", 1));
+        Assert.True(await first.ResponseStream.MoveNext(CancellationToken.None));
+        await first.RequestStream.WriteAsync(TestDevice.Batch("truck-3", 2));
+        first.Dispose(); // the truck's end resets the stream (RST_STREAM), as a cancelled call does
+
+        // The truck comes back and sends what it has not seen acknowledged.
+        List<IngestAck>? acks = null;
+        await Eventually.HoldsAsync(() => Sequences("truck-3").Count >= 1, TimeSpan.FromSeconds(10), "batch 1 in Kafka");
+        acks = await truck.SendAsync(TestDevice.Batch("truck-3", 2), TestDevice.Batch("truck-3", 3));
+
+        Assert.Equal(3UL, acks[^1].AckedSequence);
+        Assert.Equal([1UL, 2UL, 3UL], Sequences("truck-3"));
+    }
+
     private List<ulong> Sequences(string device) =>
         [.. _collector.Telemetry(Tenant).Where(r => r.Message.Key == device).Select(KafkaTopics.Sequence).Order()];
 }

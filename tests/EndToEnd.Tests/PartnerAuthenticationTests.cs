@@ -168,6 +168,31 @@ public sealed class PartnerAuthenticationTests : IClassFixture<PartnerCollectorF
     }
 
     [Fact]
+    public async Task Stream_EndsUnauthenticated_WhenThePartnersTokenExpires_AfterAckingWhatLanded()
+    {
+        var now = DateTime.UtcNow;
+        string jwt = TestPartner.Mint(Partner.EcSigning, PartnerCollectorFixture.TenantA, new[] { "ingest" }, notBefore: now.AddMinutes(-1), expires: now.AddSeconds(3));
+        var headers = TestPartner.Bearer(jwt);
+        headers.Add("convoy-device", "short-lived-1");
+        using var call = _client.Stream(headers, DateTime.UtcNow.AddSeconds(30));
+        await call.ResponseHeadersAsync;
+        await call.RequestStream.WriteAsync(TestDevice.Batch("short-lived-1", 1));
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        ulong acked = call.ResponseStream.Current.AckedSequence;
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+
+        Assert.Equal(1UL, acked);
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.Contains("token expired; everything up to sequence 1 is safe", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stream_WithValidTokenButNoDeviceHeader_IsInvalidArgumentNamingTheHeader()
     {
         string jwt = TestPartner.Mint(Partner.RsaSigning, PartnerCollectorFixture.TenantA, new[] { "ingest" });

@@ -32,6 +32,8 @@ public sealed class TenantQuotaTests : IAsyncLifetime
               "Tenants": {
                 "flood": { "DisplayName": "Flood Freight", "Quota": { "ReadingsPerSecond": 2000, "BurstSeconds": 1, "MaxWait": "00:00:00.5" } },
                 "calm": { "DisplayName": "Calm Carriers" },
+                "wide": { "DisplayName": "Wide Logistics", "Topic": { "Partitions": 3 } },
+                "plain": { "DisplayName": "Plain Transport" },
                 "slowpoke": { "DisplayName": "Slowpoke Haulage", "Quota": { "MaxInFlightBytes": 65536, "MaxWait": "00:00:00.5" } },
                 "off": { "DisplayName": "Former Customer", "Enabled": false }
               }
@@ -58,6 +60,21 @@ public sealed class TenantQuotaTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Contains(reason, error.Status.Detail, StringComparison.Ordinal);
         Assert.Empty(_collector.Telemetry(tenant));
+    }
+
+    [Theory]
+    [InlineData("wide", 3)]  // the tenant's own Topic:Partitions
+    [InlineData("plain", 4)] // Kafka:TopicPartitions
+    public async Task TenantTopic_IsCreatedOnFirstUse_WithTheTenantsPartitions(string tenant, int partitions)
+    {
+        using var device = Device(tenant, "truck-1");
+
+        var acks = await device.SendAsync(TestDevice.Batch("truck-1", 1));
+
+        Assert.Equal(1UL, acks[^1].AckedSequence);
+        using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = _collector.Kafka.BootstrapServers }).Build();
+        var topic = Assert.Single(admin.GetMetadata(TelemetryRecordHeaders.TelemetryTopic(tenant), TimeSpan.FromSeconds(10)).Topics);
+        Assert.Equal(partitions, topic.Partitions.Count);
     }
 
     [Fact]
@@ -139,6 +156,7 @@ public sealed class TenantQuotaTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Contains("in-flight quota", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, totals.Tagged("convoy.collector.batches.refused", "reason", "over-in-flight-quota"));
         Assert.True(long.Parse(error.Trailers.GetValue("grpc-retry-pushback-ms")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
         Assert.Equal((ulong)(fit + 1), acked);
         var inKafka = _collector.Telemetry("slowpoke").Select(KafkaTopics.Sequence).Order().ToList();

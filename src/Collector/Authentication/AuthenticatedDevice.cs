@@ -15,6 +15,7 @@ internal sealed class AuthenticatedDevice
     {
         Identity = identity;
         KafkaKey = kafkaKey ?? identity.Device;
+        KafkaKeyUtf8 = Encoding.UTF8.GetBytes(KafkaKey);
         TenantUtf8 = Encoding.UTF8.GetBytes(identity.Tenant);
         DeviceUtf8 = Encoding.UTF8.GetBytes(identity.Device);
     }
@@ -31,6 +32,8 @@ internal sealed class AuthenticatedDevice
 
     /// <summary>The key of this device's records: its id, or tenant/device in a shared topic.</summary>
     public string KafkaKey { get; }
+
+    public byte[] KafkaKeyUtf8 { get; }
 
     /// <summary>The device's own certificate; null when a partner writes for the device.</summary>
     public X509Certificate2? Certificate { get; init; }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Pki;
@@ -21,6 +22,16 @@ internal sealed class DeviceCertificateValidator
     private readonly TimeProvider _time;
     private readonly CollectorMetrics _metrics;
 
+    private const int MaxRememberedChains = 200_000;
+    private static readonly TimeSpan RememberFor = TimeSpan.FromMinutes(10);
+
+    // Chains already built for a certificate against the current roots: a fleet reconnecting
+    // after an outage presents the same certificates again, and building an X.509 chain is the
+    // most expensive part of a handshake after the key exchange. Successes only; revocation,
+    // identity and tenant binding are still checked on every handshake.
+    private readonly ConcurrentDictionary<string, TrustedChain> _trusted = new(StringComparer.Ordinal);
+    private X509Certificate2Collection? _trustedRoots;
+
     public DeviceCertificateValidator(Func<X509Certificate2Collection> trustRoots, Func<RevocationList> revoked, ILogger<DeviceCertificateValidator> logger, TimeProvider time, CollectorMetrics metrics)
     {
         _revoked = revoked;
@@ -32,9 +43,7 @@ internal sealed class DeviceCertificateValidator
 
     public bool Validate(X509Certificate2 certificate, X509Chain? presentedChain, SslPolicyErrors errors)
     {
-        // Intermediates the client sent along count; revocation is the CRL check below.
-        if (!CertificateTrust.IsTrusted(certificate, _trustRoots(), out string? reason, out string? boundTenant, CertificateTrust.ClientAuthentication,
-            _time.GetUtcNow().UtcDateTime, presentedChain?.ChainElements))
+        if (!IsTrusted(certificate, presentedChain, out string? reason, out string? boundTenant))
         {
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, reason ?? errors.ToString());
             _metrics.AccessRefused(string.Empty, "untrusted-certificate");
@@ -67,4 +76,45 @@ internal sealed class DeviceCertificateValidator
 
         return true;
     }
+
+    /// <summary>Certificates whose chain is remembered now (for tests and metrics).</summary>
+    public int RememberedChains => _trusted.Count;
+
+    private bool IsTrusted(X509Certificate2 certificate, X509Chain? presentedChain, out string? reason, out string? boundTenant)
+    {
+        var roots = _trustRoots();
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (!ReferenceEquals(Volatile.Read(ref _trustedRoots), roots))
+        {
+            // The roots were reloaded: what was trusted before must be checked again.
+            _trusted.Clear();
+            Volatile.Write(ref _trustedRoots, roots);
+        }
+
+        string key = Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256));
+        if (_trusted.TryGetValue(key, out var known) && now >= known.NotBefore && now < known.NotAfter)
+        {
+            reason = null;
+            boundTenant = known.BoundTenant;
+            return true;
+        }
+
+        // Intermediates the client sent along count; revocation is the CRL check after this.
+        if (!CertificateTrust.IsTrusted(certificate, roots, out reason, out boundTenant, CertificateTrust.ClientAuthentication, now, presentedChain?.ChainElements))
+        {
+            return false;
+        }
+
+        if (_trusted.Count >= MaxRememberedChains)
+        {
+            _trusted.Clear();
+        }
+
+        // Remembered for at most ten minutes, and never past the certificate's own validity.
+        var until = certificate.NotAfter.ToUniversalTime();
+        _trusted[key] = new TrustedChain(certificate.NotBefore.ToUniversalTime(), until < now + RememberFor ? until : now + RememberFor, boundTenant);
+        return true;
+    }
+
+    private sealed record TrustedChain(DateTime NotBefore, DateTime NotAfter, string? BoundTenant);
 }

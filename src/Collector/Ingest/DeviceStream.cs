@@ -16,7 +16,7 @@ namespace Convoy.Collector.Ingest;
 /// (the semaphore and the token source hold no unmanaged resources when used this way).
 /// </summary>
 #pragma warning disable CA1001 // see above: disposing would race late delivery reports
-internal sealed class DeviceStream
+internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _window;
@@ -38,6 +38,7 @@ internal sealed class DeviceStream
 
     private ulong _acked;
     private ulong _lastAccepted;
+    private ulong _lastReceived; // read and written by the stream's reading loop only
 
     public DeviceStream(DeviceIdentity device, int window, DeviceHighWaterMarks marks, CollectorMetrics metrics)
     {
@@ -53,7 +54,6 @@ internal sealed class DeviceStream
         _bytes = new int[window];
         _inFlight = new RateLimitLease?[window];
         _acked = _lastAccepted = marks.Get(device);
-        OnDelivered = Delivered;
     }
 
     public DeviceIdentity Device { get; }
@@ -66,15 +66,24 @@ internal sealed class DeviceStream
     /// <summary>Why Kafka refused a batch, once it did.</summary>
     public string? Failure { get; private set; }
 
-    /// <summary>One delegate per stream, handed to every produce (no closure per batch).</summary>
-    public Action<DeliveryReport<string, byte[]>> OnDelivered { get; }
-
-    /// <summary>True for a sequence this stream already accepted: acknowledged, or in flight.</summary>
-    public bool IsReplay(ulong sequence)
+    /// <summary>
+    /// What a batch's sequence means on this stream. A stream's sequences must increase: one not
+    /// above the last this stream received goes backwards (an out-of-order or repeated batch, which
+    /// the collector cannot tell apart from data it never saw, so it is refused rather than
+    /// dropped). One above that but not above what the device had acknowledged or in flight when
+    /// the stream began is a replay: acknowledged again, not written again.
+    /// </summary>
+    public SequenceCheck Check(ulong sequence)
     {
+        if (sequence <= _lastReceived)
+        {
+            return SequenceCheck.Backwards;
+        }
+
+        _lastReceived = sequence;
         if (sequence > Volatile.Read(ref _lastAccepted))
         {
-            return false;
+            return SequenceCheck.New;
         }
 
         if (sequence <= Acked)
@@ -82,8 +91,11 @@ internal sealed class DeviceStream
             _acks.Writer.TryWrite(Acked); // Already in Kafka: say so again, write nothing.
         }
 
-        return true;
+        return SequenceCheck.Replay;
     }
+
+    /// <summary>The last sequence this stream received.</summary>
+    public ulong LastReceived => _lastReceived;
 
     /// <summary>Waits for a free slot in the window: the backpressure that stops reading the stream.</summary>
     public Task WaitForWindowAsync(CancellationToken cancellationToken) => _window.WaitAsync(cancellationToken);
@@ -163,10 +175,11 @@ internal sealed class DeviceStream
 
     public void CompleteAcks() => _acks.Writer.TryComplete();
 
-    private void Delivered(DeliveryReport<string, byte[]> report)
+    /// <summary>Kafka's answer for the batch whose sequence is <paramref name="token"/> (on the producer's delivery thread).</summary>
+    public void OnDelivery(long token, ErrorCode outcome)
     {
-        ulong sequence = TelemetryProducer.SequenceOf(report.Message);
-        bool failed = report.Error.IsError;
+        ulong sequence = (ulong)token;
+        bool failed = outcome != ErrorCode.NoError;
         int batches = 0;
         long readings = 0;
         ulong acked = 0;
@@ -190,7 +203,7 @@ internal sealed class DeviceStream
 
             if (failed && Failure is null)
             {
-                Failure = $"batch {sequence}: {report.Error.Reason}";
+                Failure = $"batch {sequence}: {outcome.GetReason()}";
             }
 
             while (_count > 0 && _states[_head] == 1 && Failure is null)
@@ -210,7 +223,7 @@ internal sealed class DeviceStream
 
         // Confirmed or refused, the batch no longer counts against the tenant's in-flight allowance.
         inFlight?.Dispose();
-        _metrics.Delivered(Device.Tenant, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), report.Error.Code);
+        _metrics.Delivered(Device.Tenant, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), outcome);
         if (batches > 0)
         {
             _marks.Advance(Device, acked);
@@ -227,3 +240,16 @@ internal sealed class DeviceStream
     }
 }
 #pragma warning restore CA1001
+
+/// <summary>What a batch's sequence means on its stream (<see cref="DeviceStream.Check"/>).</summary>
+internal enum SequenceCheck
+{
+    /// <summary>Above anything the device sent before: write it.</summary>
+    New,
+
+    /// <summary>Already written (acknowledged or in flight) before this stream: acknowledge again, write nothing.</summary>
+    Replay,
+
+    /// <summary>Not above the last sequence this stream received: refuse.</summary>
+    Backwards,
+}

@@ -2,6 +2,8 @@ using Convoy.Collector.Authentication;
 using Convoy.Collector.Kafka;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
+using Confluent.Kafka;
+using Metadata = Grpc.Core.Metadata;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
@@ -63,7 +65,7 @@ internal sealed class IngestService
         _options = options.Value;
     }
 
-    public async Task StreamAsync(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
+    public async Task StreamAsync(IAsyncStreamReader<ReceivedBatch> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
         var device = await AuthenticateStreamAsync(context);
         var gate = Admit(device);
@@ -71,7 +73,7 @@ internal sealed class IngestService
         if (streamSlot is null)
         {
             string reason = $"tenant {device.Tenant} already has its maximum of {gate.Quota.MaxStreams} streams open";
-            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, "too-many-streams");
             CollectorLog.TenantRefused(_logger, device.Tenant, device.Device, StatusCode.ResourceExhausted, reason);
             throw new RpcException(new Status(StatusCode.ResourceExhausted, reason), RetryAfter(TimeSpan.FromSeconds(5)));
         }
@@ -105,10 +107,10 @@ internal sealed class IngestService
     }
 
     private async Task StreamBatchesAsync(AuthenticatedDevice device, TenantGate gate, DeviceStream stream, ActiveStreams.Claim claim,
-        IAsyncStreamReader<byte[]> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
+        IAsyncStreamReader<ReceivedBatch> requests, IServerStreamWriter<IngestAck> responses, ServerCallContext context)
     {
         string topic = Topic(device);
-        await _producer.EnsureTopicAsync(topic, context.CancellationToken);
+        await _producer.EnsureTopicAsync(topic, TopicSettings(device), context.CancellationToken);
         await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _window.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
         CollectorLog.StreamOpened(_logger, device.Tenant, device.Device, context.Peer, stream.Acked);
@@ -117,68 +119,29 @@ internal sealed class IngestService
         // when the device's certificate is revoked, or when a newer stream of the device took over.
         using var revoked = new CancellationTokenSource();
         using var following = device.Certificate is { } certificate ? _certificates.Follow(certificate, revoked) : null;
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stream.Failed, _stopping, revoked.Token, claim.Replaced);
+        // A partner's stream ends when its token does: a token is checked at the start of a call only.
+        using var expired = device.Partner is { } partner ? new CancellationTokenSource(Until(partner.ExpiresAt), _time) : new CancellationTokenSource();
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource([context.CancellationToken, stream.Failed, _stopping, revoked.Token, claim.Replaced, expired.Token]);
         var acking = stream.WriteAcksAsync(responses, (uint)_window, context.CancellationToken);
         Status? refusal = null;
         TimeSpan retryAfter = TimeSpan.Zero;
+        bool abandoned = false;
         try
         {
             while (await requests.MoveNext(reading.Token))
             {
-                byte[] payload = requests.Current;
-                long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-                var verdict = _validator.Validate(payload, device, nowMs, out ulong sequence);
-                if (!verdict.IsValid)
-                {
-                    refusal = Refuse(device, sequence, verdict);
-                    break;
-                }
-
-                if (stream.IsReplay(sequence))
-                {
-                    continue;
-                }
-
-                // Over quota, this waits (and so stops reading the stream) before it refuses.
-                if (await gate.AdmitAsync(verdict.Readings, payload.Length, reading.Token) is { } over)
-                {
-                    (refusal, retryAfter) = (over.Status, over.RetryAfter);
-                    _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
-                    CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, over.Status.Detail);
-                    break;
-                }
-
-                // The tenant's allowance of bytes in flight to Kafka, then a slot in this stream's window.
-                var inFlight = await gate.HoldInFlightAsync(payload.Length, reading.Token);
-                if (inFlight is null)
-                {
-                    (refusal, retryAfter) = gate.InFlightRefusal();
-                    _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted);
-                    CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, refusal.Value.Detail);
-                    break;
-                }
-
+                var received = requests.Current;
                 try
                 {
-                    await stream.WaitForWindowAsync(reading.Token);
+                    if (await AcceptAsync(received, device, gate, stream, topic, reading.Token) is { } refused)
+                    {
+                        (refusal, retryAfter) = refused;
+                        break;
+                    }
                 }
-                catch (OperationCanceledException)
+                finally
                 {
-                    inFlight.Dispose();
-                    throw;
-                }
-
-                stream.Accept(sequence, verdict.Readings, payload.Length, inFlight);
-                try
-                {
-                    _producer.Produce(topic, device, sequence, payload, nowMs, stream.OnDelivered);
-                }
-                catch (Confluent.Kafka.KafkaException e)
-                {
-                    // Refused locally (queue full, producer closing): nothing was written.
-                    stream.Withdraw();
-                    refusal = new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({e.Error.Reason}); send it again");
-                    break;
+                    received.Return(); // librdkafka copied it, or it was refused or a replay
                 }
             }
 
@@ -186,10 +149,18 @@ internal sealed class IngestService
             await stream.DrainAsync(context.CancellationToken);
         }
         catch (OperationCanceledException) when ((stream.Failed.IsCancellationRequested || _stopping.IsCancellationRequested || revoked.IsCancellationRequested
-            || claim.Replaced.IsCancellationRequested) && !context.CancellationToken.IsCancellationRequested)
+            || claim.Replaced.IsCancellationRequested || expired.IsCancellationRequested) && !context.CancellationToken.IsCancellationRequested)
         {
             // Stop reading, but let what is in flight land and be acknowledged.
             await stream.DrainAsync(context.CancellationToken);
+        }
+        catch (IOException e)
+        {
+            // The device went away mid-stream (reset the stream, lost the connection): nobody is
+            // left to tell anything. What it wrote still lands (StreamAsync waits for it), and it
+            // sends the rest again when it reconnects.
+            CollectorLog.StreamAbandoned(_logger, device.Tenant, device.Device, context.Peer, stream.Acked, e.Message);
+            abandoned = true;
         }
         finally
         {
@@ -198,7 +169,20 @@ internal sealed class IngestService
             CollectorLog.StreamClosed(_logger, device.Tenant, device.Device, stream.Acked);
         }
 
-        await acking;
+        try
+        {
+            await acking;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException
+            && (abandoned || context.CancellationToken.IsCancellationRequested))
+        {
+            // The acks had nowhere to go.
+        }
+
+        if (abandoned || context.CancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
         if (stream.Failure is { } failure)
         {
             CollectorLog.KafkaWriteFailed(_logger, device.Tenant, device.Device, stream.Acked + 1, failure);
@@ -225,12 +209,84 @@ internal sealed class IngestService
                 $"the collector is shutting down; everything up to sequence {stream.Acked} is safe. Reconnect (to another collector) and send the rest."));
         }
 
+        if (expired.IsCancellationRequested)
+        {
+            _audit.Record(StatusCode.Unauthenticated, "token-expired", "the partner token expired during the stream", device);
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"the partner token expired; everything up to sequence {stream.Acked} is safe. Reconnect with a fresh token and send the rest."));
+        }
+
         if (claim.Replaced.IsCancellationRequested)
         {
             throw new RpcException(new Status(StatusCode.Aborted,
                 $"a newer stream of device {device.Device} (from {claim.ReplacedBy}) replaced this one; everything up to sequence {stream.Acked} is safe. " +
                 "A device keeps one stream open: if two agents share this certificate, give each its own."));
         }
+    }
+
+    /// <summary>
+    /// Validates one batch of a stream and writes it, unless it is a replay. Null when it was
+    /// written or acknowledged again; otherwise the refusal that ends the stream. Over a quota it
+    /// first waits, which stops reading the stream (HTTP/2 flow control holds the device back).
+    /// </summary>
+    private async ValueTask<(Status Status, TimeSpan RetryAfter)?> AcceptAsync(ReceivedBatch received, AuthenticatedDevice device, TenantGate gate, DeviceStream stream,
+        string topic, CancellationToken reading)
+    {
+        long nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var verdict = _validator.Validate(received.Bytes, device, nowMs, out ulong sequence);
+        if (!verdict.IsValid)
+        {
+            return (Refuse(device, sequence, verdict), TimeSpan.Zero);
+        }
+
+        switch (stream.Check(sequence))
+        {
+            case SequenceCheck.Replay:
+                return null;
+            case SequenceCheck.Backwards:
+                return (Refuse(device, sequence, BatchVerdict.Invalid("sequence-backwards",
+                    $"sequence {sequence} does not follow {stream.LastReceived}, the last this stream sent; a stream's sequences must increase " +
+                    "(send unacknowledged batches again in order, on a new stream)")), TimeSpan.Zero);
+        }
+
+        if (await gate.AdmitAsync(verdict.Readings, received.Length, reading) is { } over)
+        {
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, over.Reason);
+            CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, over.Status.Detail);
+            return (over.Status, over.RetryAfter);
+        }
+
+        // The tenant's allowance of bytes in flight to Kafka, then a slot in this stream's window.
+        var inFlight = await gate.HoldInFlightAsync(received.Length, reading);
+        if (inFlight is null)
+        {
+            var refusal = gate.InFlightRefusal();
+            _metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, refusal.Reason);
+            CollectorLog.BatchRefused(_logger, device.Tenant, device.Device, sequence, StatusCode.ResourceExhausted, refusal.Status.Detail);
+            return (refusal.Status, refusal.RetryAfter);
+        }
+
+        try
+        {
+            await stream.WaitForWindowAsync(reading);
+        }
+        catch (OperationCanceledException)
+        {
+            inFlight.Dispose();
+            throw;
+        }
+
+        stream.Accept(sequence, verdict.Readings, received.Length, inFlight);
+        var queued = _producer.Produce(topic, device, sequence, received.Bytes, nowMs, stream, (long)sequence);
+        if (queued != Confluent.Kafka.ErrorCode.NoError)
+        {
+            // Refused locally (queue full, producer closing): nothing was written.
+            stream.Withdraw();
+            _metrics.Refused(device.Tenant, StatusCode.Unavailable, "kafka-queue-full");
+            return (new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({queued.GetReason()}); send it again"), TimeSpan.Zero);
+        }
+
+        return null;
     }
 
     public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
@@ -268,7 +324,7 @@ internal sealed class IngestService
         {
             if (await gate.AdmitAsync(count, payload.Length, context.CancellationToken) is { } over)
             {
-                _metrics.Refused(sender.Tenant, StatusCode.ResourceExhausted);
+                _metrics.Refused(sender.Tenant, StatusCode.ResourceExhausted, over.Reason);
                 throw new RpcException(new Status(over.Status.StatusCode, over.Status.Detail + "; nothing was written"),
                     over.RetryAfter > TimeSpan.Zero ? RetryAfter(over.RetryAfter) : []);
             }
@@ -284,13 +340,13 @@ internal sealed class IngestService
         using var inFlight = await gate.HoldInFlightAsync(uploadBytes, context.CancellationToken);
         if (inFlight is null)
         {
-            var (status, retry) = gate.InFlightRefusal();
-            _metrics.Refused(caller.Tenant, StatusCode.ResourceExhausted);
+            var (status, retry, reason) = gate.InFlightRefusal();
+            _metrics.Refused(caller.Tenant, StatusCode.ResourceExhausted, reason);
             throw new RpcException(new Status(status.StatusCode, status.Detail + "; nothing was written"), RetryAfter(retry));
         }
 
         string topic = Topic(batches[0].Sender);
-        await _producer.EnsureTopicAsync(topic, context.CancellationToken);
+        await _producer.EnsureTopicAsync(topic, TopicSettings(batches[0].Sender), context.CancellationToken);
         if (own is not null)
         {
             senders.Add(own);
@@ -302,29 +358,44 @@ internal sealed class IngestService
             alreadyAcked[sender] = _marks.Get(sender.Identity);
         }
 
-        var writes = new List<(AuthenticatedDevice Sender, ulong Sequence, int Readings, Task<Confluent.Kafka.DeliveryReport<string, byte[]>> Delivered)>(batches.Count);
-        foreach (var (sender, sequence, payload, count) in batches)
+        var writes = new List<(AuthenticatedDevice Sender, ulong Sequence, int Readings)>(batches.Count);
+        foreach (var (sender, sequence, _, count) in batches)
+        {
+            if (sequence > alreadyAcked[sender])
+            {
+                writes.Add((sender, sequence, count)); // a replay of what Kafka already has is acknowledged again, not written again
+            }
+        }
+
+        var deliveries = new UploadDeliveries(writes.Count);
+        int written = 0;
+        foreach (var (sender, sequence, payload, _) in batches)
         {
             if (sequence <= alreadyAcked[sender])
             {
-                continue; // a replay of what Kafka already has: acknowledged again, not written again
+                continue;
             }
 
-            var delivered = new TaskCompletionSource<Confluent.Kafka.DeliveryReport<string, byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _producer.Produce(topic, sender, sequence, payload, nowMs, delivered.SetResult);
-            writes.Add((sender, sequence, count, delivered.Task));
+            var queued = _producer.Produce(topic, sender, sequence, payload, nowMs, deliveries, written);
+            if (queued != Confluent.Kafka.ErrorCode.NoError)
+            {
+                deliveries.OnDelivery(written, queued);
+            }
+
+            written++;
         }
 
+        await deliveries.All;
         var highest = new Dictionary<AuthenticatedDevice, ulong>(alreadyAcked);
         int confirmed = 0;
         long readings = 0;
         string? failure = null;
-        foreach (var (sender, sequence, count, delivered) in writes)
+        for (int i = 0; i < writes.Count; i++)
         {
-            var report = await delivered;
-            if (report.Error.IsError)
+            var (sender, sequence, count) = writes[i];
+            if (deliveries.Outcome(i) is var outcome && outcome != Confluent.Kafka.ErrorCode.NoError)
             {
-                failure ??= $"batch {sequence} of {sender.Device}: {report.Error.Reason}";
+                failure ??= $"batch {sequence} of {sender.Device}: {outcome.GetReason()}";
                 continue;
             }
 
@@ -354,7 +425,7 @@ internal sealed class IngestService
         var gate = _tenants.Admit(device.Tenant, out var denied, out string reason);
         if (gate is null)
         {
-            _metrics.Refused(device.Tenant, denied.StatusCode);
+            _metrics.Refused(device.Tenant, denied.StatusCode, reason);
             _audit.Record(denied.StatusCode, reason, denied.Detail, device);
             throw new RpcException(denied);
         }
@@ -362,9 +433,19 @@ internal sealed class IngestService
         return gate;
     }
 
+    /// <summary>How long until <paramref name="expiresAt"/>, at least a millisecond (an already-expired token ends the stream at once).</summary>
+    private TimeSpan Until(DateTimeOffset expiresAt)
+    {
+        var left = expiresAt - _time.GetUtcNow();
+        return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+    }
+
     /// <summary>The standard gRPC trailer an agent honours before it tries again.</summary>
     private static Metadata RetryAfter(TimeSpan delay) =>
         new() { { RetryPushbackTrailer, ((long)Math.Ceiling(delay.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+
+    private TenantTopic? TopicSettings(AuthenticatedDevice device) =>
+        _options.TopicMode == TelemetryTopicMode.Shared ? null : _tenants.TopicOf(device.Tenant);
 
     private string Topic(AuthenticatedDevice device) =>
         _options.TopicMode == TelemetryTopicMode.Shared ? _options.SharedTopic : TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
@@ -430,7 +511,7 @@ internal sealed class IngestService
 
     private Status Refuse(AuthenticatedDevice device, ulong sequence, BatchVerdict verdict)
     {
-        _metrics.Refused(device.Tenant, verdict.Status);
+        _metrics.Refused(device.Tenant, verdict.Status, verdict.Reason);
         if (verdict.AccessReason is { } reason)
         {
             _audit.Record(verdict.Status, reason, verdict.Problem!, device);
@@ -466,5 +547,36 @@ internal sealed class IngestService
         }
 
         return batches;
+    }
+
+    /// <summary>The outcomes of one upload's writes, token = the write's index; completes when all are known.</summary>
+    private sealed class UploadDeliveries : Convoy.Kafka.Native.IDeliveryHandler
+    {
+        private readonly Confluent.Kafka.ErrorCode[] _outcomes;
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining;
+
+        public UploadDeliveries(int writes)
+        {
+            _outcomes = new Confluent.Kafka.ErrorCode[writes];
+            _remaining = writes;
+            if (writes == 0)
+            {
+                _all.SetResult();
+            }
+        }
+
+        public Task All => _all.Task;
+
+        public Confluent.Kafka.ErrorCode Outcome(int write) => _outcomes[write];
+
+        public void OnDelivery(long token, Confluent.Kafka.ErrorCode outcome)
+        {
+            _outcomes[token] = outcome;
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _all.SetResult();
+            }
+        }
     }
 }

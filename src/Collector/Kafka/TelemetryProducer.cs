@@ -2,67 +2,69 @@ using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
 using Convoy.Collector.Authentication;
+using Convoy.Collector.Tenancy;
 using Convoy.Contracts;
 using Convoy.Kafka;
+using Convoy.Kafka.Native;
 using Microsoft.Extensions.Logging;
 
 namespace Convoy.Collector.Kafka;
 
 /// <summary>
 /// The process's one long-lived idempotent producer (acks=all). Writes a validated batch's bytes,
-/// unchanged, to its tenant's topic keyed by device, and reports delivery through a handler
-/// rather than a task per record (confluent-kafka-dotnet #1778).
+/// unchanged, to its tenant's topic keyed by device, with the identity headers, through
+/// librdkafka's C API (<see cref="RecordProducer"/>): the bytes are copied by librdkafka straight
+/// from the received buffer, and the outcome reaches the stream's <see cref="IDeliveryHandler"/>
+/// with the batch's sequence, so a write allocates nothing.
 /// </summary>
-internal sealed class TelemetryProducer : IDisposable
+internal sealed unsafe class TelemetryProducer : IDisposable
 {
+    private static readonly RecordHeaderName Tenant = new(TelemetryRecordHeaders.Tenant);
+    private static readonly RecordHeaderName Device = new(TelemetryRecordHeaders.Device);
+    private static readonly RecordHeaderName Sequence = new(TelemetryRecordHeaders.Sequence);
+    private static readonly RecordHeaderName Schema = new(TelemetryRecordHeaders.Schema);
+    private static readonly RecordHeaderName ReceivedAt = new(TelemetryRecordHeaders.ReceivedAt);
     private static readonly byte[] SchemaV1 = Encoding.UTF8.GetBytes(TelemetryRecordHeaders.SchemaTelemetryV1);
-    private readonly IProducer<string, byte[]> _producer;
+    private readonly RecordProducer _producer;
     private readonly KafkaCluster _cluster;
 
     public TelemetryProducer(KafkaCluster cluster, ILogger<TelemetryProducer> logger)
     {
         _cluster = cluster;
-        _producer = new ProducerBuilder<string, byte[]>(cluster.CreateProducerConfig("convoy-collector"))
-            .SetErrorHandler((_, error) => CollectorLog.KafkaProducerError(logger, error.Reason))
-            .SetLogHandler((_, _) => { })
-            .Build();
+        _producer = new RecordProducer(cluster.CreateProducerConfig("convoy-collector"), logger);
     }
 
-    public Task EnsureTopicAsync(string topic, CancellationToken cancellationToken) => _cluster.EnsureTopicAsync(topic, cancellationToken);
+    /// <summary>Records written and not yet confirmed or refused.</summary>
+    public int InFlight => _producer.InFlight;
+
+    /// <summary>Creates the topic on first use (if Convoy creates topics) with the tenant's settings, or Kafka's defaults.</summary>
+    public Task EnsureTopicAsync(string topic, TenantTopic? settings, CancellationToken cancellationToken) =>
+        _cluster.EnsureTopicAsync(topic, settings?.Partitions, settings?.ReplicationFactor, cancellationToken);
 
     /// <summary>
-    /// Queues one batch. <paramref name="onDelivered"/> runs on the producer's delivery thread once
-    /// Kafka confirmed or finally refused the write.
+    /// Queues one batch; <paramref name="onDelivered"/> is told, with <paramref name="token"/>, once
+    /// Kafka confirmed or finally refused it (on the producer's delivery thread).
+    /// Returns NoError, or why librdkafka refused it locally (then nothing was queued).
     /// </summary>
-    public void Produce(string topic, AuthenticatedDevice device, ulong sequence, byte[] batch, long receivedAtMs, Action<DeliveryReport<string, byte[]>> onDelivered)
+    public ErrorCode Produce(string topic, AuthenticatedDevice device, ulong sequence, ReadOnlySpan<byte> batch, long receivedAtMs, IDeliveryHandler onDelivered, long token)
     {
-        // librdkafka copies headers and value during Produce; the identity arrays are the
-        // stream's own, shared by all its records.
-        var headers = new Headers
+        Span<byte> sequenceBytes = stackalloc byte[8];
+        Span<byte> receivedBytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(sequenceBytes, sequence);
+        BinaryPrimitives.WriteUInt64BigEndian(receivedBytes, (ulong)receivedAtMs);
+        fixed (byte* tenant = device.TenantUtf8, id = device.DeviceUtf8, s = sequenceBytes, received = receivedBytes, schema = SchemaV1)
         {
-            { TelemetryRecordHeaders.Tenant, device.TenantUtf8 },
-            { TelemetryRecordHeaders.Device, device.DeviceUtf8 },
-            { TelemetryRecordHeaders.Sequence, BigEndian(sequence) },
-            { TelemetryRecordHeaders.Schema, SchemaV1 },
-            { TelemetryRecordHeaders.ReceivedAt, BigEndian((ulong)receivedAtMs) },
-        };
-        _producer.Produce(topic, new Message<string, byte[]> { Key = device.KafkaKey, Value = batch, Headers = headers }, onDelivered);
+            ReadOnlySpan<RecordHeader> headers =
+            [
+                new(Tenant, tenant, device.TenantUtf8.Length),
+                new(Device, id, device.DeviceUtf8.Length),
+                new(Sequence, s, 8),
+                new(Schema, schema, SchemaV1.Length),
+                new(ReceivedAt, received, 8),
+            ];
+            return _producer.Produce(topic, device.KafkaKeyUtf8, batch, 0, headers, onDelivered, token);
+        }
     }
 
-    /// <summary>The sequence header of a record this producer wrote.</summary>
-    public static ulong SequenceOf(Message<string, byte[]> message) =>
-        message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sequence, out byte[] value) ? BinaryPrimitives.ReadUInt64BigEndian(value) : 0;
-
-    private static byte[] BigEndian(ulong value)
-    {
-        var bytes = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
-        return bytes;
-    }
-
-    public void Dispose()
-    {
-        _producer.Flush(TimeSpan.FromSeconds(10));
-        _producer.Dispose();
-    }
+    public void Dispose() => _producer.Dispose();
 }

@@ -52,7 +52,7 @@ internal sealed class TenantGate : IDisposable
     /// stream) up to the quota's MaxWait. Null when admitted; otherwise the refusal, with the
     /// delay after which the device should try again.
     /// </summary>
-    public async ValueTask<(Status Status, TimeSpan RetryAfter)?> AdmitAsync(int readings, int bytes, CancellationToken cancellationToken)
+    public async ValueTask<(Status Status, TimeSpan RetryAfter, string Reason)?> AdmitAsync(int readings, int bytes, CancellationToken cancellationToken)
     {
         var refusal = await TakeAsync(_readings, readings, "readings", Quota.ReadingsPerSecond, cancellationToken);
         return refusal ?? await TakeAsync(_bytes, bytes, "bytes", Quota.BytesPerSecond, cancellationToken);
@@ -97,12 +97,12 @@ internal sealed class TenantGate : IDisposable
     }
 
     /// <summary>Why <see cref="HoldInFlightAsync"/> gave up, and when to try again.</summary>
-    public (Status Status, TimeSpan RetryAfter) InFlightRefusal() =>
+    public (Status Status, TimeSpan RetryAfter, string Reason) InFlightRefusal() =>
         (new Status(StatusCode.ResourceExhausted,
             $"tenant {Tenant} already has {Quota.MaxInFlightBytes} bytes on their way to Kafka (its in-flight quota) and Kafka is not confirming them fast enough; " +
-            "send again after the retry delay"), TimeSpan.FromSeconds(1));
+            "send again after the retry delay"), TimeSpan.FromSeconds(1), "over-in-flight-quota");
 
-    private async ValueTask<(Status, TimeSpan)?> TakeAsync(TokenBucketRateLimiter bucket, int permits, string what, double perSecond, CancellationToken cancellationToken)
+    private async ValueTask<(Status, TimeSpan, string)?> TakeAsync(TokenBucketRateLimiter bucket, int permits, string what, double perSecond, CancellationToken cancellationToken)
     {
         using (var now = bucket.AttemptAcquire(permits))
         {
@@ -116,7 +116,8 @@ internal sealed class TenantGate : IDisposable
         if (permits > limit)
         {
             return (new Status(StatusCode.ResourceExhausted,
-                $"a batch of {permits} {what} is more than tenant {Tenant} may send at once ({limit}); split it into smaller batches"), TimeSpan.Zero);
+                $"a batch of {permits} {what} is more than tenant {Tenant} may send at once ({limit}); split it into smaller batches"), TimeSpan.Zero,
+                "batch-over-burst");
         }
 
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -136,7 +137,8 @@ internal sealed class TenantGate : IDisposable
 
         var retryAfter = TimeSpan.FromSeconds(Math.Max(0.1, permits / perSecond));
         return (new Status(StatusCode.ResourceExhausted,
-            $"tenant {Tenant} is over its quota of {perSecond:0} {what}/s; slow down and send again after {retryAfter.TotalMilliseconds:0} ms"), retryAfter);
+            $"tenant {Tenant} is over its quota of {perSecond:0} {what}/s; slow down and send again after {retryAfter.TotalMilliseconds:0} ms"), retryAfter,
+            what == "readings" ? "over-readings-quota" : "over-bytes-quota");
     }
 
     private static TokenBucketRateLimiter Bucket(double perSecond, double burstSeconds) => new(new TokenBucketRateLimiterOptions

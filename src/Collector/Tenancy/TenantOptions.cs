@@ -32,6 +32,7 @@ public sealed class TenantRegistryOptions
             }
 
             tenant.Quota?.Validate($"Tenants:{id}:Quota");
+            tenant.Topic?.Validate($"Tenants:{id}:Topic");
         }
     }
 
@@ -48,6 +49,36 @@ public sealed class TenantOptions
 
     /// <summary>This tenant's quota; the registry's default when absent.</summary>
     public TenantQuota? Quota { get; set; }
+
+    /// <summary>How the tenant's topic <c>telemetry.&lt;tenant&gt;</c> is created on first use; Kafka:TopicPartitions and Kafka:TopicReplicationFactor when absent.</summary>
+    public TenantTopic? Topic { get; set; }
+}
+
+/// <summary>
+/// A tenant's telemetry topic settings, used when the collector creates the topic (on first use,
+/// when Kafka:CreateTopics is on or with the embedded cluster); an existing topic is not changed.
+/// Not used in the shared-topic mode.
+/// </summary>
+public sealed class TenantTopic
+{
+    /// <summary>Partitions, 1..10000: the tenant's parallelism in the alert engine.</summary>
+    public int? Partitions { get; set; }
+
+    /// <summary>Replication factor, >= 1; -1 takes the broker's default.</summary>
+    public short? ReplicationFactor { get; set; }
+
+    internal void Validate(string key)
+    {
+        if (Partitions is < 1 or > 10000)
+        {
+            throw TenantRegistryOptions.Invalid(key + ":Partitions", $"must be 1..10000, was {Partitions}");
+        }
+
+        if (ReplicationFactor is 0 or < -1)
+        {
+            throw TenantRegistryOptions.Invalid(key + ":ReplicationFactor", $"must be -1 (broker default) or >= 1, was {ReplicationFactor}");
+        }
+    }
 }
 
 /// <summary>What one tenant may take of a collector, so that no tenant can starve another.</summary>

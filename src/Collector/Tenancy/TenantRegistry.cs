@@ -65,6 +65,10 @@ internal sealed class TenantRegistry : IDisposable
         return gate;
     }
 
+    /// <summary>The tenant's topic settings from the registry, null when it has none.</summary>
+    public TenantTopic? TopicOf(string tenant) =>
+        Volatile.Read(ref _current).Tenants.TryGetValue(tenant, out var entry) ? entry.Topic : null;
+
     private void Reload(TenantRegistryOptions options)
     {
         try

@@ -7,16 +7,17 @@ using Grpc.Core;
 namespace Convoy.Collector.Validation;
 
 /// <summary>The outcome of validating one batch: OK with its reading count, or a status and a message naming the field.</summary>
-internal readonly record struct BatchVerdict(StatusCode Status, string? Problem, int Readings, string? AccessReason = null)
+/// <remarks><see cref="Reason"/> is a short, stable label of why (for the refusal metric); <see cref="Problem"/> the message for a human.</remarks>
+internal readonly record struct BatchVerdict(StatusCode Status, string? Problem, int Readings, string Reason, string? AccessReason = null)
 {
     public bool IsValid => Status == StatusCode.OK;
 
-    public static BatchVerdict Valid(int readings) => new(StatusCode.OK, null, readings);
+    public static BatchVerdict Valid(int readings) => new(StatusCode.OK, null, readings, string.Empty);
 
-    public static BatchVerdict Invalid(string problem) => new(StatusCode.InvalidArgument, problem, 0);
+    public static BatchVerdict Invalid(string reason, string problem) => new(StatusCode.InvalidArgument, problem, 0, reason);
 
-    /// <summary>Refused as not this device's to send; <paramref name="reason"/> labels the access-refused metric.</summary>
-    public static BatchVerdict Denied(string problem, string reason) => new(StatusCode.PermissionDenied, problem, 0, reason);
+    /// <summary>Refused as not this device's to send; <paramref name="reason"/> labels the access-refused metric too.</summary>
+    public static BatchVerdict Denied(string problem, string reason) => new(StatusCode.PermissionDenied, problem, 0, reason, reason);
 }
 
 /// <summary>
@@ -41,7 +42,7 @@ internal sealed class BatchValidator
         sequence = 0;
         if (!BatchView.TryRead(payload, out var batch, out string? problem))
         {
-            return BatchVerdict.Invalid(problem!);
+            return BatchVerdict.Invalid("malformed", problem!);
         }
 
         sequence = batch.Sequence;
@@ -66,17 +67,17 @@ internal sealed class BatchValidator
 
         if (batch.Sequence == 0)
         {
-            return BatchVerdict.Invalid("sequence must start at 1");
+            return BatchVerdict.Invalid("sequence-zero", "sequence must start at 1");
         }
 
         if (batch.BaseTimeUnixMs > nowMs + _maxSkewMs)
         {
-            return BatchVerdict.Invalid($"base_time_unix_ms {batch.BaseTimeUnixMs} is more than {TimeSpan.FromMilliseconds(_maxSkewMs)} in the future; check the device clock");
+            return BatchVerdict.Invalid("clock-ahead", $"base_time_unix_ms {batch.BaseTimeUnixMs} is more than {TimeSpan.FromMilliseconds(_maxSkewMs)} in the future; check the device clock");
         }
 
         if (batch.BaseTimeUnixMs < nowMs - _maxAgeMs)
         {
-            return BatchVerdict.Invalid($"base_time_unix_ms {batch.BaseTimeUnixMs} is older than {TimeSpan.FromMilliseconds(_maxAgeMs)}");
+            return BatchVerdict.Invalid("too-old", $"base_time_unix_ms {batch.BaseTimeUnixMs} is older than {TimeSpan.FromMilliseconds(_maxAgeMs)}");
         }
 
         int readings = 0;
@@ -87,6 +88,7 @@ internal sealed class BatchValidator
             if (gps.LatitudeDeg.Length != n || gps.LongitudeDeg.Length != n || gps.SpeedKmh.Length != n || gps.HeadingDeg.Length != n)
             {
                 return BatchVerdict.Invalid(
+                    "unequal-columns",
                     $"gps columns differ in length: offset_ms {n}, latitude_deg {gps.LatitudeDeg.Length}, longitude_deg {gps.LongitudeDeg.Length}, speed_kmh {gps.SpeedKmh.Length}, heading_deg {gps.HeadingDeg.Length}");
             }
 
@@ -124,12 +126,12 @@ internal sealed class BatchValidator
         {
             if (column.Zone is < 1 or > 8)
             {
-                return BatchVerdict.Invalid($"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
+                return BatchVerdict.Invalid("bad-zone", $"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
             }
 
             if ((zones & (1u << (int)column.Zone)) != 0)
             {
-                return BatchVerdict.Invalid($"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
+                return BatchVerdict.Invalid("duplicate-zone", $"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
             }
 
             zones |= 1u << (int)column.Zone;
@@ -173,7 +175,7 @@ internal sealed class BatchValidator
 
             if (!(float.IsFinite(fuel.TankCapacityL) && fuel.TankCapacityL >= 0))
             {
-                return BatchVerdict.Invalid($"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
+                return BatchVerdict.Invalid("out-of-range", $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
             }
 
             readings += fuel.OffsetMs.Length;
@@ -183,13 +185,13 @@ internal sealed class BatchValidator
         {
             if (column.Kind == ScalarKind.Unspecified || !Enum.IsDefined(column.Kind))
             {
-                return BatchVerdict.Invalid($"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
+                return BatchVerdict.Invalid("unknown-sensor-kind", $"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
             }
 
             int nameLength = Encoding.UTF8.GetCharCount(column.Name);
             if ((column.Kind == ScalarKind.Custom) != (nameLength is > 0 and <= 64))
             {
-                return BatchVerdict.Invalid($"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
+                return BatchVerdict.Invalid("bad-sensor-name", $"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
             }
 
             if (column.Value.Length != column.OffsetMs.Length)
@@ -211,7 +213,7 @@ internal sealed class BatchValidator
             readings += column.OffsetMs.Length;
         }
 
-        return readings == 0 ? BatchVerdict.Invalid("the batch holds no readings") : BatchVerdict.Valid(readings);
+        return readings == 0 ? BatchVerdict.Invalid("empty", "the batch holds no readings") : BatchVerdict.Valid(readings);
     }
 
     /// <summary>Index of the first offset smaller than the one before it, or -1.</summary>
@@ -258,13 +260,13 @@ internal sealed class BatchValidator
     }
 
     private static BatchVerdict Unequal(string column, string field, int values, int offsets) =>
-        BatchVerdict.Invalid($"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
+        BatchVerdict.Invalid("unequal-columns", $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
 
     private static BatchVerdict BackwardsAt(string column, ReadOnlySpan<uint> offsets, int index) =>
-        BatchVerdict.Invalid($"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
+        BatchVerdict.Invalid("time-backwards", $"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
 
     private static BatchVerdict OutOfRangeAt(string field, double value, int index, double min, double max) =>
-        BatchVerdict.Invalid($"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
+        BatchVerdict.Invalid(double.IsFinite(value) ? "out-of-range" : "not-finite", $"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
 
     private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
 }

@@ -1,4 +1,5 @@
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.EdgeAgent.Aggregation;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Inputs.Nmea;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +20,7 @@ internal sealed class GpsBatcher : BackgroundService
     private readonly IBatchBuffer _buffer;
     private readonly DeviceOptions _device;
     private readonly EdgeAgentMetrics _metrics;
+    private readonly BatchAggregator _aggregator;
 
     public GpsBatcher(IOptions<NmeaOptions> nmea, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<GpsBatcher> logger)
     {
@@ -26,6 +28,7 @@ internal sealed class GpsBatcher : BackgroundService
         _buffer = devices.All[0].Buffer;
         _device = options.Value.Device;
         _metrics = metrics;
+        _aggregator = new BatchAggregator(options.Value.Aggregation);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,12 +70,23 @@ internal sealed class GpsBatcher : BackgroundService
         {
             Flush(batch);
         }
+
+        // What the aggregation still holds (the last fix of a stop) goes to disk before the agent stops.
+        Append(_aggregator.Flush(_buffer.Device));
     }
 
     private void Flush(TelemetryBatch batch)
     {
         int readings = batch.Gps.OffsetMs.Count;
-        _buffer.Append(batch, readings);
         _metrics.Sampled(_device.Tenant, readings);
+        Append(_aggregator.Reduce(batch));
+    }
+
+    private void Append(ReducedBatch reduced)
+    {
+        if (reduced.Batch is not null)
+        {
+            _buffer.Append(reduced.Batch, reduced.Readings, reduced.Excursion);
+        }
     }
 }

@@ -8,7 +8,8 @@ namespace Convoy.EdgeAgent.Buffering;
 /// One device's outgoing batches, from the moment they are made until the collector acknowledged
 /// them. Assigns the sequence (1, 2, 3...) and keeps each batch encoded, so it is sent again byte
 /// for byte after a reconnect. Bounded: when full, the oldest unacknowledged batch is dropped and
-/// counted. Held in memory; it does not survive a restart of the agent.
+/// counted (the excursion flag of <see cref="Append"/> is not used here: that policy is the durable
+/// buffer's). Held in memory; it does not survive a restart of the agent.
 /// </summary>
 internal sealed class BatchBuffer : IBatchBuffer
 {
@@ -66,7 +67,7 @@ internal sealed class BatchBuffer : IBatchBuffer
     }
 
     /// <summary>Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.</summary>
-    public ulong Append(TelemetryBatch batch, int readings)
+    public ulong Append(TelemetryBatch batch, int readings, bool excursion = false)
     {
         ArgumentNullException.ThrowIfNull(batch);
         lock (_gate)

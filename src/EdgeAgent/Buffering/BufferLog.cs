@@ -18,8 +18,8 @@ internal static partial class BufferLog
     public static partial void SegmentQuarantined(ILogger logger, string device, string segment, long offset, string reason, string quarantinePath, int kept, long lostBatches);
 
     [LoggerMessage(EventId = 43, EventName = "BufferDiskBudgetDropped", Level = LogLevel.Warning,
-        Message = "{Device}: disk budget of {MaxBytes} byte(s) reached; deleted the oldest segment, dropping {Batches} unacknowledged batch(es) {First}..{Last} ({Dropped} dropped so far)")]
-    public static partial void DiskBudgetDropped(ILogger logger, string device, long maxBytes, int batches, ulong first, ulong last, long dropped);
+        Message = "{Device}: disk budget of {MaxBytes} byte(s) reached; {How}, dropping {Batches} unacknowledged batch(es) in {First}..{Last} with {Readings} reading(s), {ExcursionReadings} of them excursion readings ({Dropped} batch(es), {DroppedReadings} reading(s) dropped so far)")]
+    public static partial void DiskBudgetDropped(ILogger logger, string device, long maxBytes, int batches, ulong first, ulong last, long readings, long excursionReadings, string how, long dropped, long droppedReadings);
 
     [LoggerMessage(EventId = 44, EventName = "BufferAckFileUnreadable", Level = LogLevel.Warning,
         Message = "{Device}: ack file {Path} unreadable ({Reason}); resending everything still on disk (consumers drop what they already have)")]

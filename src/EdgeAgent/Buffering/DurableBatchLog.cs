@@ -17,7 +17,8 @@ namespace Convoy.EdgeAgent.Buffering;
 /// <para>
 /// What must stay true: memory holds only where each record lies (about 32 bytes a batch), never
 /// payloads; the disk holds at most <see cref="DurableBufferOptions.MaxBytes"/>, beyond which the
-/// oldest segment goes (counted in <see cref="Dropped"/>); damaged files are truncated or
+/// oldest aggregated batches go first and excursion batches only when nothing else is left
+/// (counted in <see cref="Dropped"/>, <see cref="DroppedReadings"/>, logged and metered); damaged files are truncated or
 /// quarantined at start-up, never a reason to fail (so the agent cannot crash-loop on its own files).
 /// </para>
 /// </summary>
@@ -42,8 +43,12 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
     private int _count;
     private long _bytes;
     private bool _disposed;
+    private long _droppedReadings;
+    private long _droppedExcursionReadings;
+    private readonly string _tenant;
+    private readonly EdgeAgentMetrics? _metrics;
 
-    public DurableBatchLog(string tenant, string device, DurableBufferOptions options, ILogger? logger = null, TimeProvider? time = null)
+    public DurableBatchLog(string tenant, string device, DurableBufferOptions options, ILogger? logger = null, TimeProvider? time = null, EdgeAgentMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!Pki.DeviceIdentity.IsValidTenant(tenant) || !Pki.DeviceIdentity.IsValidDevice(device) || device is "." or "..")
@@ -52,6 +57,8 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
         }
 
         Device = device;
+        _tenant = tenant;
+        _metrics = metrics;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
@@ -114,6 +121,30 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
         }
     }
 
+    /// <summary>Readings in batches dropped to keep within the disk budget (excursion ones included).</summary>
+    public long DroppedReadings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _droppedReadings;
+            }
+        }
+    }
+
+    /// <summary>Of <see cref="DroppedReadings"/>, those in excursion batches (dropped only when nothing else was left).</summary>
+    public long DroppedExcursionReadings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _droppedExcursionReadings;
+            }
+        }
+    }
+
     /// <summary>Bytes of all segments on disk (what <see cref="DurableBufferOptions.MaxBytes"/> bounds).</summary>
     public long Bytes
     {
@@ -150,7 +181,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
         }
     }
 
-    public ulong Append(TelemetryBatch batch, int readings)
+    public ulong Append(TelemetryBatch batch, int readings, bool excursion = false)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ulong sequence;
@@ -172,8 +203,8 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             try
             {
                 batch.WriteTo(record.AsSpan(SegmentFile.HeaderBytes, length));
-                SegmentFile.WriteHeader(record, sequence, readings, length);
-                Write(record.AsSpan(0, recordBytes), sequence, length, readings);
+                SegmentFile.WriteHeader(record, sequence, readings, length, excursion);
+                Write(record.AsSpan(0, recordBytes), sequence, length, readings, excursion);
             }
             finally
             {
@@ -320,7 +351,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
         }
     }
 
-    private void Write(ReadOnlySpan<byte> record, ulong sequence, int length, int readings)
+    private void Write(ReadOnlySpan<byte> record, ulong sequence, int length, int readings, bool excursion)
     {
         var active = _segments.Count > 0 ? _segments[^1] : null;
         if (active is null || _writer is null || (active.Bytes > 0 && active.Bytes + record.Length > _options.SegmentBytes))
@@ -333,20 +364,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             }
         }
 
-        // Room on disk: the oldest segments go first, never the one being written.
-        while (_bytes + record.Length > _options.MaxBytes && _segments.Count > 1)
-        {
-            var oldest = _segments[0];
-            int unacknowledged = oldest.Records.Count - oldest.Head;
-            if (unacknowledged > 0)
-            {
-                _dropped += unacknowledged;
-                BufferLog.DiskBudgetDropped(_logger, Device, _options.MaxBytes, unacknowledged, oldest.Records[oldest.Head].Sequence, oldest.Records[^1].Sequence, _dropped);
-            }
-
-            _count -= unacknowledged;
-            DeleteOldest();
-        }
+        MakeRoom(record.Length);
 
         long offset = active.Bytes;
         try
@@ -381,7 +399,7 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
             return;
         }
 
-        active.Records.Add(new RecordRef(sequence, offset, length, readings));
+        active.Records.Add(new RecordRef(sequence, offset, length, readings, excursion));
         active.LastSequence = sequence;
         active.Bytes += record.Length;
         _bytes += record.Length;

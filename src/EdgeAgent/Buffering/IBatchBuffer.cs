@@ -25,8 +25,12 @@ internal interface IBatchBuffer
     /// <summary>Batches kept and not yet acknowledged.</summary>
     int Count { get; }
 
-    /// <summary>Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.</summary>
-    ulong Append(TelemetryBatch batch, int readings);
+    /// <summary>
+    /// Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.
+    /// <paramref name="excursion"/> marks a batch holding readings kept raw around an excursion:
+    /// the durable buffer drops those last when its disk budget is exceeded.
+    /// </summary>
+    ulong Append(TelemetryBatch batch, int readings, bool excursion = false);
 
     /// <summary>The first kept batch with a sequence above <paramref name="after"/>.</summary>
     bool TryGetNext(ulong after, out ulong sequence, out byte[] bytes);

@@ -5,7 +5,7 @@ using System.IO.Hashing;
 namespace Convoy.EdgeAgent.Buffering;
 
 /// <summary>Where one record of a segment lies, without its payload (payloads stay on disk).</summary>
-internal readonly record struct RecordRef(ulong Sequence, long Offset, int Length, int Readings);
+internal readonly record struct RecordRef(ulong Sequence, long Offset, int Length, int Readings, bool Excursion = false);
 
 /// <summary>What scanning a segment found wrong, at <see cref="SegmentScan.ValidLength"/>.</summary>
 internal enum SegmentFault
@@ -48,6 +48,10 @@ internal sealed class SegmentScan
 /// <code>
 ///   u32 payload length | u32 CRC-32 of bytes 8.. (sequence, readings, payload) | u64 sequence | i32 readings | payload
 /// </code>
+/// Bit 30 of the readings word (<see cref="ExcursionFlag"/>) marks a batch holding excursion
+/// readings (the disk-full policy drops those last); the low 30 bits are the count. Files written
+/// before the flag existed have it clear, so they read as they always did; an older agent reading
+/// a newer file sees a flagged batch's count as larger than it is, and nothing else changes.
 /// Sequences inside a segment, and across segments, are strictly increasing (gaps allowed). The ack
 /// file is <c>u32 magic "CVYA" | u64 acked | u64 highest sequence handed out | u32 CRC-32 of the 20 bytes before</c>,
 /// replaced atomically (temp file + rename).
@@ -55,6 +59,11 @@ internal sealed class SegmentScan
 internal static class SegmentFile
 {
     public const int HeaderBytes = 20;
+
+    /// <summary>Bit of the readings word that marks a batch holding excursion readings.</summary>
+    public const int ExcursionFlag = 1 << 30;
+
+    private const int ReadingsMask = ExcursionFlag - 1;
     public const string Extension = ".seg";
     public const string AckFileName = "ack";
     public const string QuarantineFolder = "quarantine";
@@ -96,11 +105,11 @@ internal static class SegmentFile
     }
 
     /// <summary>Writes a record (header and payload) into <paramref name="destination"/>, which must be large enough.</summary>
-    public static void WriteHeader(Span<byte> record, ulong sequence, int readings, int payloadLength)
+    public static void WriteHeader(Span<byte> record, ulong sequence, int readings, int payloadLength, bool excursion = false)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)payloadLength);
         BinaryPrimitives.WriteUInt64LittleEndian(record[8..], sequence);
-        BinaryPrimitives.WriteInt32LittleEndian(record[16..], readings);
+        BinaryPrimitives.WriteInt32LittleEndian(record[16..], Math.Min(readings, ReadingsMask) | (excursion ? ExcursionFlag : 0));
         BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32.HashToUInt32(record[8..(HeaderBytes + payloadLength)]));
     }
 
@@ -108,8 +117,13 @@ internal static class SegmentFile
     /// Whether a whole, intact record starts at the beginning of <paramref name="data"/>; a record
     /// must also carry a sequence above <paramref name="after"/>.
     /// </summary>
-    public static bool TryReadRecord(ReadOnlySpan<byte> data, ulong after, out ulong sequence, out int length, out int readings)
+    public static bool TryReadRecord(ReadOnlySpan<byte> data, ulong after, out ulong sequence, out int length, out int readings) =>
+        TryReadRecord(data, after, out sequence, out length, out readings, out _);
+
+    /// <inheritdoc cref="TryReadRecord(ReadOnlySpan{byte}, ulong, out ulong, out int, out int)"/>
+    public static bool TryReadRecord(ReadOnlySpan<byte> data, ulong after, out ulong sequence, out int length, out int readings, out bool excursion)
     {
+        excursion = false;
         sequence = 0;
         length = 0;
         readings = 0;
@@ -137,46 +151,86 @@ internal static class SegmentFile
             return false;
         }
 
-        (sequence, length, readings) = (seq, (int)declared, count);
+        (sequence, length, readings, excursion) = (seq, (int)declared, count & ReadingsMask, (count & ExcursionFlag) != 0);
         return true;
     }
 
     /// <summary>
     /// Reads a segment from its start and says where its valid records end and what lies beyond.
-    /// Reads the file once into a pooled buffer (segments are bounded by the options); never throws
-    /// for damaged content, and reports an unreadable file as corrupt from offset 0.
+    /// Reads through a window of <see cref="ScanWindowBytes"/> (larger only for a record that does
+    /// not fit), so start-up memory does not grow with the segment size or the backlog; only a
+    /// damaged segment's remainder, from the damage on, is read whole to look for intact records
+    /// after it. Never throws for damaged content; reports an unreadable file as corrupt from offset 0.
     /// </summary>
     public static SegmentScan Scan(ulong firstSequence, string path, ulong previousSequence)
     {
         var scan = new SegmentScan { FirstSequence = firstSequence, Path = path };
-        byte[]? data = null;
+        byte[] window = System.Buffers.ArrayPool<byte>.Shared.Rent(ScanWindowBytes);
         try
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             long fileLength = RandomAccess.GetLength(handle);
+            scan.FileLength = fileLength;
             if (fileLength > MaxSegmentFileBytes)
             {
-                scan.FileLength = fileLength;
                 scan.Fault = SegmentFault.Corrupt;
                 scan.Error = $"segment of {fileLength} bytes is larger than any this buffer writes";
                 return scan;
             }
 
-            data = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Max(fileLength, 1));
-            int total = 0;
-            while (total < fileLength)
+            ulong last = Math.Max(previousSequence, firstSequence - 1);
+            long offset = 0;
+            long windowStart = 0;
+            int windowLength = 0;
+            while (offset < fileLength)
             {
-                int n = RandomAccess.Read(handle, data.AsSpan(total, (int)fileLength - total), total);
-                if (n == 0)
+                // The record at `offset` must lie whole in the window (as far as the file goes).
+                int at = (int)(offset - windowStart);
+                long needed = HeaderBytes;
+                if (windowLength - at >= HeaderBytes)
+                {
+                    uint declared = BinaryPrimitives.ReadUInt32LittleEndian(window.AsSpan(at));
+                    needed = declared <= MaxPayloadBytes ? HeaderBytes + (long)declared : HeaderBytes;
+                }
+
+                long available = Math.Min(needed, fileLength - offset);
+                if (windowLength - at < available)
+                {
+                    if (available > window.Length)
+                    {
+                        System.Buffers.ArrayPool<byte>.Shared.Return(window);
+                        window = System.Buffers.ArrayPool<byte>.Shared.Rent((int)available);
+                    }
+
+                    windowStart = offset;
+                    windowLength = ReadAt(handle, window.AsSpan(0, (int)Math.Min(window.Length, fileLength - offset)), offset);
+                    if (windowLength < available)
+                    {
+                        fileLength = offset + windowLength; // shortened while we read: it ends here
+                    }
+
+                    continue; // look at the header again with the window refilled
+                }
+
+                if (!TryReadRecord(window.AsSpan(at, windowLength - at), last, out ulong sequence, out int length, out int readings, out bool excursion))
                 {
                     break;
                 }
 
-                total += n;
+                scan.Records.Add(new RecordRef(sequence, offset, length, readings, excursion));
+                last = sequence;
+                offset += HeaderBytes + length;
             }
 
-            scan.FileLength = total;
-            ScanBytes(scan, data.AsSpan(0, total), Math.Max(previousSequence, firstSequence - 1));
+            scan.ValidLength = offset;
+            if (offset < fileLength)
+            {
+                // Rare (a torn tail or damage): what follows is read whole, bounded by the segment size.
+                System.Buffers.ArrayPool<byte>.Shared.Return(window);
+                window = System.Buffers.ArrayPool<byte>.Shared.Rent((int)(fileLength - offset));
+                int rest = ReadAt(handle, window.AsSpan(0, (int)(fileLength - offset)), offset);
+                ScanFault(scan, window.AsSpan(0, rest), last);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -185,43 +239,41 @@ internal static class SegmentFile
         }
         finally
         {
-            if (data is not null)
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(data);
-            }
+            System.Buffers.ArrayPool<byte>.Shared.Return(window);
         }
 
         return scan;
     }
 
-    private static void ScanBytes(SegmentScan scan, ReadOnlySpan<byte> data, ulong after)
+    /// <summary>Bytes recovery and <c>check</c> read of a segment at a time (records are a few hundred bytes to a few KiB).</summary>
+    internal const int ScanWindowBytes = 64 * 1024;
+
+    private static int ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> destination, long fileOffset)
     {
-        int offset = 0;
-        ulong last = after;
-        while (offset < data.Length)
+        int total = 0;
+        while (total < destination.Length)
         {
-            if (!TryReadRecord(data[offset..], last, out ulong sequence, out int length, out int readings))
+            int n = RandomAccess.Read(handle, destination[total..], fileOffset + total);
+            if (n == 0)
             {
                 break;
             }
 
-            scan.Records.Add(new RecordRef(sequence, offset, length, readings));
-            last = sequence;
-            offset += HeaderBytes + length;
+            total += n;
         }
 
-        scan.ValidLength = offset;
-        if (offset == data.Length)
-        {
-            return;
-        }
+        return total;
+    }
 
-        // Something damaged at `offset`. A header whose sequence is readable and plausible still
-        // tells us a sequence was handed out (never hand it out again).
+    /// <summary>Classifies what lies after the last valid record (<paramref name="rest"/>: the file from there to its end).</summary>
+    private static void ScanFault(SegmentScan scan, ReadOnlySpan<byte> rest, ulong last)
+    {
+        // A header whose sequence is readable and plausible still tells us a sequence was handed
+        // out (never hand it out again).
         ulong highest = 0;
-        if (data.Length - offset >= HeaderBytes)
+        if (rest.Length >= HeaderBytes)
         {
-            ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(data[(offset + 8)..]);
+            ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(rest[8..]);
             if (declared > last && declared - last < 1_000_000)
             {
                 highest = declared;
@@ -230,9 +282,9 @@ internal static class SegmentFile
 
         // Look for any intact record further on: if there is one, this was not a write cut short.
         bool validAfter = false;
-        for (int probe = offset + 1; probe + HeaderBytes <= data.Length; probe++)
+        for (int probe = 1; probe + HeaderBytes <= rest.Length; probe++)
         {
-            if (TryReadRecord(data[probe..], last, out ulong sequence, out int length, out _))
+            if (TryReadRecord(rest[probe..], last, out ulong sequence, out int length, out _))
             {
                 validAfter = true;
                 highest = Math.Max(highest, sequence);

@@ -1,13 +1,14 @@
 using System.Globalization;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.Pki;
+using Microsoft.Extensions.Logging;
 
 namespace Convoy.EdgeAgent.Simulation;
 
 /// <summary>The simulated trucks, each with its identity and its outgoing buffer.</summary>
 internal sealed class SimulatedFleet
 {
-    public SimulatedFleet(EdgeAgentOptions options, TimeProvider time)
+    public SimulatedFleet(EdgeAgentOptions options, TimeProvider time, ILogger<Truck>? logger = null)
     {
         var simulator = options.Simulator;
         StartMs = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)simulator.StartInPast.TotalMilliseconds;
@@ -15,7 +16,7 @@ internal sealed class SimulatedFleet
         for (int i = 0; i < simulator.Trucks; i++)
         {
             string device = simulator.DevicePrefix + "-" + (i + 1).ToString("D3", CultureInfo.InvariantCulture);
-            trucks.Add((DeviceIdentity.Create(simulator.Tenant, device), new Truck(device, i, simulator, StartMs), new BatchBuffer(device, options.BufferCapacity)));
+            trucks.Add((DeviceIdentity.Create(simulator.Tenant, device), new Truck(device, i, simulator, StartMs, logger), new BatchBuffer(device, options.BufferCapacity)));
         }
 
         Trucks = trucks;

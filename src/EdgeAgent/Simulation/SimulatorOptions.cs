@@ -47,6 +47,9 @@ public sealed class SimulatorOptions
 
     public double DepotLongitude { get; set; } = 4.90;
 
+    /// <summary>Door openings, fuel thefts, speeding, GPS loss, depots (section <c>EdgeAgent:Simulator:Events</c>).</summary>
+    public SimulatorEventOptions Events { get; } = new();
+
     public void Validate()
     {
         static void Fail(string key, string reason) => throw Invalid($"EdgeAgent:Simulator:{key}", reason);
@@ -94,6 +97,8 @@ public sealed class SimulatorOptions
         {
             Fail("DepotLatitude", "and DepotLongitude must lie within [-80, 80] and [-179, 179]");
         }
+
+        Events.Validate();
     }
 
     private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>

@@ -1,4 +1,5 @@
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.EdgeAgent.Aggregation;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,7 @@ internal sealed class SimulatorService : BackgroundService
 {
     private readonly SimulatedFleet _fleet;
     private readonly SimulatorOptions _options;
+    private readonly AggregationOptions _aggregation;
     private readonly EdgeAgentMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<SimulatorService> _logger;
@@ -23,6 +25,7 @@ internal sealed class SimulatorService : BackgroundService
     {
         _fleet = fleet;
         _options = options.Value.Simulator;
+        _aggregation = options.Value.Aggregation;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -37,6 +40,11 @@ internal sealed class SimulatorService : BackgroundService
         long nextBatchMs = _fleet.StartMs;
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(spanMs / _options.TimeScale / 2, 20, 1000));
         long[] dropped = new long[_fleet.Trucks.Count];
+        var aggregators = new BatchAggregator[_fleet.Trucks.Count];
+        for (int i = 0; i < aggregators.Length; i++)
+        {
+            aggregators[i] = new BatchAggregator(_aggregation);
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             long realNowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -48,8 +56,12 @@ internal sealed class SimulatorService : BackgroundService
                     var (identity, truck, buffer) = _fleet.Trucks[i];
                     var batch = new TelemetryBatch();
                     int readings = truck.Fill(batch, nextBatchMs, spanMs, stepMs);
-                    buffer.Append(batch, readings);
                     _metrics.Sampled(identity.Tenant, readings);
+                    var reduced = aggregators[i].Reduce(batch);
+                    if (reduced.Batch is not null)
+                    {
+                        buffer.Append(reduced.Batch, reduced.Readings, reduced.Excursion);
+                    }
                     if (buffer.Dropped != dropped[i])
                     {
                         dropped[i] = buffer.Dropped;

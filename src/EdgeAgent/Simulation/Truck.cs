@@ -1,12 +1,22 @@
 using Convoy.Contracts.Telemetry.V1;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Convoy.EdgeAgent.Simulation;
 
+// The event logs' arguments (a time, a place name) are cheap and the events rare (a few per truck
+// and hour), so they are evaluated even when logging is off rather than guarded at every call.
+#pragma warning disable CA1873
+
 /// <summary>
-/// One simulated truck: drives a loop of stops around the depot at motorway and town speeds,
-/// waits at each stop, burns fuel with distance, and keeps a two-zone reefer (chilled at 2 °C,
-/// frozen at -18 °C) near its set points, until its compressor fails and the chilled zone warms
-/// toward the outside air. Deterministic for a given seed.
+/// One simulated truck: drives a loop from its home depot past customers and other depots at
+/// motorway and town speeds, waits at each stop, burns fuel with distance and refuels at depots,
+/// and keeps a two-zone reefer (chilled at 2 °C, frozen at -18 °C) near its set points until its
+/// compressor fails and the chilled zone warms toward the outside air. With
+/// <see cref="SimulatorOptions.Events"/> it also has its door opened at customers, fuel stolen
+/// while parked, speeding spells and tunnels without a GPS fix, each logged when it starts.
+/// Deterministic for a given seed (across processes too); events draw from their own random
+/// stream, so turning them on does not change the route.
 /// </summary>
 internal sealed class Truck
 {
@@ -15,14 +25,22 @@ internal sealed class Truck
     private const float FrozenSetPointC = -18f;
     private const float AmbientC = 24f;
     private const double WarmingTimeConstantS = 1_800; // a failed reefer closes 1/e of the gap to ambient in 30 min
+    private const double DoorOpenTimeConstantS = 600; // an open door: 1/e of the gap in 10 min
     private const double LitresPer100Km = 32;
 
     private readonly Random _random;
+    private readonly Random _events;
+    private readonly SimulatorEventOptions _eventOptions;
+    private readonly ILogger _logger;
     private readonly (double Lat, double Lon)[] _stops;
+    private readonly int[] _stopDepot; // index into _depots, or -1 for a customer
+    private readonly DepotOptions[] _depots;
+    private readonly bool[] _inDepot;
     private readonly long _failureAtMs;
     private readonly long _repairAtMs;
     private readonly float _tankCapacityL;
     private int _nextStop = 1;
+    private int _currentStop;
     private double _lat;
     private double _lon;
     private float _speedKmh;
@@ -32,11 +50,23 @@ internal sealed class Truck
     private double _chilledC = ChilledSetPointC;
     private double _frozenC = FrozenSetPointC;
     private double _cyclePhase;
+    private bool _failureLogged;
+    private bool _repairLogged;
+    private bool _recovering;
+    private long _doorOpenUntilMs = long.MinValue;
+    private long _speedingUntilMs = long.MinValue;
+    private double _speedingKmh;
+    private long _gpsLostUntilMs = long.MinValue;
 
-    public Truck(string device, int index, SimulatorOptions options, long startMs)
+    public Truck(string device, int index, SimulatorOptions options, long startMs, ILogger? logger = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         Device = device;
-        _random = new Random(HashCode.Combine(options.Seed, index));
+        _logger = logger ?? NullLogger.Instance;
+        _eventOptions = options.Events;
+        // Not HashCode.Combine: that is seeded per process, and a seed must repeat a run anywhere.
+        _random = new Random(unchecked((options.Seed * 7_919) + index));
+        _events = new Random(unchecked((options.Seed * 104_729) + (index * 31) + 17));
         _failureAtMs = index < options.ReeferFailures ? startMs + (long)options.ReeferFailureAfter.TotalMilliseconds : long.MaxValue;
         _repairAtMs = _failureAtMs != long.MaxValue && options.ReeferRepairAfter > TimeSpan.Zero
             ? _failureAtMs + (long)options.ReeferRepairAfter.TotalMilliseconds
@@ -44,15 +74,33 @@ internal sealed class Truck
         _tankCapacityL = 600;
         _fuelL = _tankCapacityL * (0.55 + (0.4 * _random.NextDouble()));
         _cyclePhase = _random.NextDouble() * Math.PI * 2;
+        _depots = Depots(options);
+        _inDepot = new bool[_depots.Length];
 
-        // A loop of five stops 5..40 km from the depot, different for every truck.
-        _stops = new (double, double)[5];
+        // A loop of four customers 5..40 km from the home depot, different for every truck, with
+        // the other depots called at half-way.
+        var customers = new (double, double)[4];
         double bearing = _random.NextDouble() * 360;
-        _stops[0] = (options.DepotLatitude, options.DepotLongitude);
-        for (int i = 1; i < _stops.Length; i++)
+        for (int i = 0; i < customers.Length; i++)
         {
             bearing += 40 + (_random.NextDouble() * 60);
-            _stops[i] = Destination(options.DepotLatitude, options.DepotLongitude, bearing, 5_000 + (_random.NextDouble() * 35_000));
+            customers[i] = Destination(_depots[0].Latitude, _depots[0].Longitude, bearing, 5_000 + (_random.NextDouble() * 35_000));
+        }
+
+        _stops = new (double, double)[1 + customers.Length + _depots.Length - 1];
+        _stopDepot = new int[_stops.Length];
+        int stop = 0;
+        (_stops[stop], _stopDepot[stop++]) = ((_depots[0].Latitude, _depots[0].Longitude), 0);
+        for (int i = 0; i < customers.Length; i++)
+        {
+            (_stops[stop], _stopDepot[stop++]) = (customers[i], -1);
+            if (i == (customers.Length / 2) - 1)
+            {
+                for (int d = 1; d < _depots.Length; d++)
+                {
+                    (_stops[stop], _stopDepot[stop++]) = ((_depots[d].Latitude, _depots[d].Longitude), d);
+                }
+            }
         }
 
         (_lat, _lon) = _stops[0];
@@ -66,10 +114,11 @@ internal sealed class Truck
 
     /// <summary>
     /// Fills <paramref name="batch"/> with the readings of [<paramref name="fromMs"/>, <paramref name="fromMs"/> + span),
-    /// one every <paramref name="stepMs"/>. Returns the number of readings.
+    /// one every <paramref name="stepMs"/> (no GPS fix while the fix is lost). Returns the number of readings.
     /// </summary>
     public int Fill(TelemetryBatch batch, long fromMs, long spanMs, long stepMs)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         batch.DeviceId = Device;
         batch.BaseTimeUnixMs = fromMs;
         var gps = new GpsColumns();
@@ -80,14 +129,21 @@ internal sealed class Truck
         for (long offset = 0; offset < spanMs; offset += stepMs)
         {
             long now = fromMs + offset;
-            Drive(stepS);
+            Drive(stepS, now);
             Refrigerate(stepS, now);
             uint offsetMs = (uint)offset;
-            gps.OffsetMs.Add(offsetMs);
-            gps.LatitudeDeg.Add(Math.Round(_lat + Noise(0.00002), 7));
-            gps.LongitudeDeg.Add(Math.Round(_lon + Noise(0.00002), 7));
-            gps.SpeedKmh.Add(_speedKmh);
-            gps.HeadingDeg.Add(_headingDeg);
+            // Noise is drawn even without a fix, so a GPS loss does not change the other readings.
+            double lat = Math.Round(_lat + Noise(0.00002), 7);
+            double lon = Math.Round(_lon + Noise(0.00002), 7);
+            if (!GpsLost(stepS, now))
+            {
+                gps.OffsetMs.Add(offsetMs);
+                gps.LatitudeDeg.Add(lat);
+                gps.LongitudeDeg.Add(lon);
+                gps.SpeedKmh.Add(_speedKmh);
+                gps.HeadingDeg.Add(_headingDeg);
+            }
+
             chilled.OffsetMs.Add(offsetMs);
             chilled.TemperatureC.Add((float)Math.Round(_chilledC + Noise(0.05), 2));
             frozen.OffsetMs.Add(offsetMs);
@@ -96,19 +152,39 @@ internal sealed class Truck
             fuel.LevelPercent.Add((float)Math.Round(100 * _fuelL / _tankCapacityL, 2));
         }
 
-        batch.Gps = gps;
+        if (gps.OffsetMs.Count > 0)
+        {
+            batch.Gps = gps;
+        }
+
         batch.Temperatures.Add(chilled);
         batch.Temperatures.Add(frozen);
         batch.Fuel = fuel;
-        return gps.OffsetMs.Count * 4;
+        return gps.OffsetMs.Count + (chilled.OffsetMs.Count * 3);
     }
 
-    private void Drive(double seconds)
+    private static DepotOptions[] Depots(SimulatorOptions options)
+    {
+        if (options.Events.Depots.Count > 0)
+        {
+            return [.. options.Events.Depots];
+        }
+
+        var (hubLat, hubLon) = Destination(options.DepotLatitude, options.DepotLongitude, 45, 25_000);
+        return
+        [
+            new DepotOptions { Name = "home", Latitude = options.DepotLatitude, Longitude = options.DepotLongitude },
+            new DepotOptions { Name = "hub", Latitude = hubLat, Longitude = hubLon },
+        ];
+    }
+
+    private void Drive(double seconds, long nowMs)
     {
         if (_dwellLeftS > 0)
         {
             _dwellLeftS -= seconds;
             _speedKmh = 0;
+            Parked(seconds, nowMs);
             return;
         }
 
@@ -116,12 +192,26 @@ internal sealed class Truck
         double remaining = Distance(_lat, _lon, toLat, toLon);
         // Town speed near stops, motorway speed between them, with some drift.
         double cruise = remaining < 3_000 ? 45 : 85;
-        _speedKmh = (float)Math.Clamp(cruise + Noise(4), 0, 110);
+        if (remaining >= 3_000 && nowMs >= _speedingUntilMs && Happens(_eventOptions.SpeedingPerHour, seconds))
+        {
+            var spell = Around(_eventOptions.SpeedingFor);
+            _speedingUntilMs = nowMs + (long)spell.TotalMilliseconds;
+            _speedingKmh = 100 + (_events.NextDouble() * 15);
+            SimulationLog.Speeding(_logger, Device, At(nowMs), _speedingKmh, spell);
+        }
+
+        if (nowMs < _speedingUntilMs && remaining >= 3_000)
+        {
+            cruise = _speedingKmh;
+        }
+
+        _speedKmh = (float)Math.Clamp(cruise + Noise(4), 0, 130);
         double step = _speedKmh / 3.6 * seconds;
         _headingDeg = (float)Bearing(_lat, _lon, toLat, toLon);
         if (step >= remaining)
         {
             (_lat, _lon) = (toLat, toLon);
+            _currentStop = _nextStop;
             _nextStop = (_nextStop + 1) % _stops.Length;
             _dwellLeftS = 300 + (_random.NextDouble() * 900); // 5..20 minutes at a stop
             step = remaining;
@@ -132,35 +222,146 @@ internal sealed class Truck
         }
 
         _fuelL = Math.Max(0, _fuelL - (step / 100_000 * LitresPer100Km));
-        if (_fuelL < 0.1 * _tankCapacityL && _speedKmh == 0)
+        WatchDepots(nowMs);
+        if (_dwellLeftS > 0)
         {
-            _fuelL = _tankCapacityL * 0.95; // refuelled at the stop
+            Arrived(nowMs);
         }
+    }
+
+    /// <summary>Just stopped at <see cref="_currentStop"/>: refuel when low (at a depot, or at a customer when nearly empty).</summary>
+    private void Arrived(long nowMs)
+    {
+        int depot = _stopDepot[_currentStop];
+        double percent = 100 * _fuelL / _tankCapacityL;
+        double threshold = depot >= 0 ? _eventOptions.RefuelBelowPercent : _eventOptions.RefuelBelowPercent / 4;
+        if (percent < threshold)
+        {
+            _fuelL = _tankCapacityL * (0.95 + (0.05 * _random.NextDouble()));
+            SimulationLog.Refuelled(_logger, Device, Place(), At(nowMs), percent, 100 * _fuelL / _tankCapacityL);
+        }
+    }
+
+    /// <summary>Parked for <paramref name="seconds"/>: at a customer the door may open and fuel may be stolen.</summary>
+    private void Parked(double seconds, long nowMs)
+    {
+        if (_stopDepot[_currentStop] >= 0)
+        {
+            return;
+        }
+
+        if (nowMs >= _doorOpenUntilMs && Happens(_eventOptions.DoorOpeningsPerHour, seconds))
+        {
+            var open = Around(_eventOptions.DoorOpenFor);
+            _doorOpenUntilMs = nowMs + (long)open.TotalMilliseconds;
+            SimulationLog.DoorOpened(_logger, Device, Place(), At(nowMs), open);
+        }
+
+        if (Happens(_eventOptions.FuelTheftsPerHour, seconds))
+        {
+            double before = 100 * _fuelL / _tankCapacityL;
+            _fuelL = Math.Max(0, _fuelL - (_tankCapacityL * (0.15 + (0.10 * _events.NextDouble()))));
+            SimulationLog.FuelTheft(_logger, Device, Place(), At(nowMs), before, 100 * _fuelL / _tankCapacityL);
+        }
+    }
+
+    private void WatchDepots(long nowMs)
+    {
+        for (int d = 0; d < _depots.Length; d++)
+        {
+            bool inside = Distance(_lat, _lon, _depots[d].Latitude, _depots[d].Longitude) <= _depots[d].RadiusM;
+            if (inside != _inDepot[d])
+            {
+                _inDepot[d] = inside;
+                if (inside)
+                {
+                    SimulationLog.DepotEntered(_logger, Device, _depots[d].Name, At(nowMs));
+                }
+                else
+                {
+                    SimulationLog.DepotLeft(_logger, Device, _depots[d].Name, At(nowMs));
+                }
+            }
+        }
+    }
+
+    private bool GpsLost(double seconds, long nowMs)
+    {
+        if (nowMs < _gpsLostUntilMs)
+        {
+            return true;
+        }
+
+        if (!Happens(_eventOptions.GpsLossesPerHour, seconds))
+        {
+            return false;
+        }
+
+        var lost = Around(_eventOptions.GpsLossFor);
+        _gpsLostUntilMs = nowMs + (long)lost.TotalMilliseconds;
+        SimulationLog.GpsFixLost(_logger, Device, At(nowMs), lost);
+        return true;
     }
 
     private void Refrigerate(double seconds, long nowMs)
     {
         if (ReeferFailed(nowMs))
         {
+            if (!_failureLogged)
+            {
+                _failureLogged = true;
+                SimulationLog.CompressorFailed(_logger, Device, At(nowMs), AmbientC);
+            }
+
             _chilledC += (AmbientC - _chilledC) * (seconds / WarmingTimeConstantS);
             _frozenC += (AmbientC - _frozenC) * (seconds / (WarmingTimeConstantS * 3));
             return;
         }
 
-        if (nowMs >= _repairAtMs && (Math.Abs(_chilledC - ChilledSetPointC) > 0.6 || Math.Abs(_frozenC - FrozenSetPointC) > 0.6))
+        if (nowMs >= _repairAtMs && !_repairLogged)
         {
-            // Repaired: pull down toward the set points (10 min time constant), then cycle again.
+            _repairLogged = true;
+            _recovering = true;
+            SimulationLog.CompressorRepaired(_logger, Device, At(nowMs));
+        }
+
+        if (nowMs < _doorOpenUntilMs)
+        {
+            // Door open: warm air floods the trailer, the chilled zone (by the door) most.
+            _chilledC += (AmbientC - _chilledC) * (seconds / DoorOpenTimeConstantS);
+            _frozenC += (AmbientC - _frozenC) * (seconds / (DoorOpenTimeConstantS * 4));
+            _recovering = true;
+            return;
+        }
+
+        if (_recovering && (Math.Abs(_chilledC - ChilledSetPointC) > 0.6 || Math.Abs(_frozenC - FrozenSetPointC) > 0.6))
+        {
+            // Repaired, or the door closed: pull down toward the set points (10 min time constant), then cycle again.
             _chilledC += (ChilledSetPointC - _chilledC) * Math.Min(1, seconds / 600);
             _frozenC += (FrozenSetPointC - _frozenC) * Math.Min(1, seconds / 600);
             _cyclePhase = Math.Asin(Math.Clamp((_chilledC - ChilledSetPointC) / 0.6, -1, 1));
             return;
         }
 
+        _recovering = false;
         // A working compressor cycles: a slow swing of +-0.6 °C around the set point.
         _cyclePhase += seconds * 2 * Math.PI / 900;
         _chilledC = ChilledSetPointC + (0.6 * Math.Sin(_cyclePhase));
         _frozenC = FrozenSetPointC + (0.6 * Math.Sin(_cyclePhase + 1));
     }
+
+    /// <summary>Whether an event of <paramref name="perHour"/> happens within the next <paramref name="seconds"/>.</summary>
+    private bool Happens(double perHour, double seconds) => perHour > 0 && _events.NextDouble() < perHour * seconds / 3600;
+
+    private TimeSpan Around(TimeSpan typical) => TimeSpan.FromSeconds(Math.Round(typical.TotalSeconds * (0.5 + _events.NextDouble())));
+
+    private string Place()
+    {
+        int depot = _stopDepot[_currentStop];
+        return depot >= 0 ? "depot " + _depots[depot].Name : "customer " + _currentStop.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static DateTimeOffset At(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     private double Noise(double amplitude) => (_random.NextDouble() * 2 - 1) * amplitude;
 

@@ -11,6 +11,9 @@ public enum NmeaSourceKind
 
     /// <summary>A capture file, replayed (tests, demos, reproducing a field report).</summary>
     File,
+
+    /// <summary>No GPS receiver: a gateway that only has sensors on its MQTT broker.</summary>
+    None,
 }
 
 /// <summary>How a <see cref="NmeaSourceKind.File"/> replay is paced.</summary>
@@ -79,7 +82,7 @@ public sealed class NmeaOptions
         static void Fail(string key, string reason) => throw Invalid($"{SectionName}:{key}", reason);
         if (!Enum.IsDefined(Source))
         {
-            Fail("Source", $"must be Tcp, Serial or File, was '{Source}'");
+            Fail("Source", $"must be Tcp, Serial, File or None, was '{Source}'");
         }
 
         switch (Source)
@@ -107,6 +110,8 @@ public sealed class NmeaOptions
                     Fail("BaudRate", $"must be one of {string.Join(", ", StandardBaudRates)}, was {BaudRate}");
                 }
 
+                break;
+            case NmeaSourceKind.None:
                 break;
             case NmeaSourceKind.File:
             default:
