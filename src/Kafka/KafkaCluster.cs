@@ -55,7 +55,14 @@ public sealed class KafkaCluster : IDisposable
     /// Configuration for the one long-lived producer of a process: acks=all and idempotence, so an
     /// acknowledged write is on every in-sync replica and retries never duplicate or reorder.
     /// </summary>
-    public ProducerConfig CreateProducerConfig(string clientId)
+    public ProducerConfig CreateProducerConfig(string clientId) => CreateProducerConfig(clientId, lingerMs: 5);
+
+    /// <summary>
+    /// As above with its own <paramref name="lingerMs"/> (how long records wait to share a
+    /// request): a few milliseconds buy larger requests for high-volume telemetry, while alerts
+    /// are few and waited for. Kafka:Properties:linger.ms still overrides it.
+    /// </summary>
+    public ProducerConfig CreateProducerConfig(string clientId, int lingerMs)
     {
         var config = new ProducerConfig
         {
@@ -63,7 +70,7 @@ public sealed class KafkaCluster : IDisposable
             ClientId = clientId,
             Acks = Acks.All,
             EnableIdempotence = true,
-            LingerMs = 5,
+            LingerMs = lingerMs,
             CompressionType = CompressionType.Lz4,
             // Give up on a write after 30 s, so the device hears UNAVAILABLE and sends again
             // instead of waiting librdkafka's default 5 minutes.
@@ -90,6 +97,10 @@ public sealed class KafkaCluster : IDisposable
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             // Pattern subscriptions see a new tenant's topic within this interval.
             TopicMetadataRefreshIntervalMs = 10_000,
+            // Alerts are due within seconds: a broker that holds an empty fetch until this expires
+            // (the embedded mock cluster does, whatever arrives meanwhile) delays new records by up
+            // to it. Apache Kafka answers a fetch as soon as fetch.min.bytes (1) is there.
+            FetchWaitMaxMs = 100,
         };
         Apply(config);
         return config;

@@ -16,7 +16,7 @@ internal sealed class AlertProducer : IDisposable
     public AlertProducer(KafkaCluster cluster, ILogger<AlertProducer> logger)
     {
         _cluster = cluster;
-        _producer = new ProducerBuilder<string, byte[]>(cluster.CreateProducerConfig("convoy-alert-engine"))
+        _producer = new ProducerBuilder<string, byte[]>(cluster.CreateProducerConfig("convoy-alert-engine", lingerMs: 1))
             .SetErrorHandler((_, error) => AlertEngineLog.ConsumeFailed(logger, "alert producer: " + error.Reason))
             .SetLogHandler((_, _) => { })
             .Build();
