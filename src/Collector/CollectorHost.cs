@@ -98,6 +98,7 @@ public static class CollectorHost
         builder.Services.AddSingleton<BatchValidator>();
         builder.Services.AddSingleton<DeviceHighWaterMarks>();
         builder.Services.AddSingleton<ActiveStreams>();
+        builder.Services.AddHostedService<StreamsEndBeforeServerStops>();
         builder.Services.AddSingleton<CollectorMetrics>();
         if (options.TenantsFile is { } tenantsFile)
         {

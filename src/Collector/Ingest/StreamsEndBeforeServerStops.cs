@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Hosting;
+
+namespace Convoy.Collector.Ingest;
+
+/// <summary>
+/// Graceful shutdown, last step: when the collector stops, every open stream ends with its acks
+/// and an UNAVAILABLE status (IngestService, on ApplicationStopping). This waits, before the web
+/// server closes its connections, until those streams have ended and a moment more, so the
+/// devices have read their final status: a connection closed right after its last stream can be
+/// reset by the TCP stack and take that status with it, leaving the device a bare "INTERNAL".
+/// Registered after the web server, so stopped before it.
+/// </summary>
+internal sealed class StreamsEndBeforeServerStops : IHostedService
+{
+    private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+    private readonly ActiveStreams _streams;
+    private readonly TimeProvider _time;
+
+    public StreamsEndBeforeServerStops(ActiveStreams streams, TimeProvider time)
+    {
+        _streams = streams;
+        _time = time;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        long start = _time.GetTimestamp();
+        while (_streams.Count > 0 && _time.GetElapsedTime(start) < MaxWait && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None);
+        }
+
+        await Task.Delay(Grace, _time, CancellationToken.None);
+    }
+}
