@@ -146,6 +146,12 @@ public static class CollectorHost
             kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                // Before TLS: the handshake's certificate check learns which address it is judging.
+                listen.Use(next => connection =>
+                {
+                    DeviceCertificateValidator.Remote.Value = connection.RemoteEndPoint?.ToString();
+                    return next(connection);
+                });
                 listen.UseHttps(https =>
                 {
                     // Asked per handshake, so a rotated certificate is used without a restart.

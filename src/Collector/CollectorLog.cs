@@ -14,8 +14,8 @@ internal static partial class CollectorLog
     public static partial void DevCertificatesInUse(ILogger logger, string folder, string authorityPath);
 
     [LoggerMessage(EventId = 10, EventName = "DeviceCertificateRefused", Level = LogLevel.Warning,
-        Message = "Refused device certificate {Subject} (serial {Serial}): {Reason}")]
-    public static partial void DeviceCertificateRefused(ILogger logger, string subject, string serial, string reason);
+        Message = "Refused device certificate {Subject} (serial {Serial}) from {Remote} in the TLS handshake: {Reason}")]
+    public static partial void DeviceCertificateRefused(ILogger logger, string subject, string serial, string remote, string reason);
 
     [LoggerMessage(EventId = 20, EventName = "StreamOpened", Level = LogLevel.Debug,
         Message = "Stream opened by {Tenant}/{Device} from {Remote}; resuming after sequence {AckedSequence}")]

@@ -65,6 +65,9 @@ public sealed class DeviceAuthenticationTests : IAsyncLifetime
 
         AssertRefusedAtTls(error);
         Assert.Empty(_collector.Telemetry(Tenant));
+        // Audited with the certificate's serial and the address it came from.
+        Assert.Contains(_collector.Logs.Entries, e => e.Event == "DeviceCertificateRefused"
+            && e.Message.Contains(certificate.SerialNumber, StringComparison.Ordinal) && e.Message.Contains("from 127.0.0.1:", StringComparison.Ordinal));
     }
 
     [Fact]

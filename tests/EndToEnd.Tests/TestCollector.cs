@@ -24,6 +24,9 @@ internal sealed class TestCollector : IAsyncDisposable
 
     public EmbeddedKafkaCluster Kafka { get; }
 
+    /// <summary>The collector's warnings and errors so far.</summary>
+    public CapturedLogs Logs { get; private init; } = new();
+
     public DevCertificates Certificates { get; }
 
     public WebApplication App { get; }
@@ -44,9 +47,10 @@ internal sealed class TestCollector : IAsyncDisposable
 
         var certificates = DevCertificates.Ensure(folder);
         string[] args = ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={folder}", .. switches];
-        var app = CollectorHost.Build(args, services => services.AddSingleton(kafka));
+        var logs = new CapturedLogs();
+        var app = CollectorHost.Build(args, services => services.AddSingleton(kafka).AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
         await app.StartAsync();
-        return new TestCollector(kafka, certificates, app, folder);
+        return new TestCollector(kafka, certificates, app, folder) { Logs = logs };
     }
 
     /// <summary>A device of <paramref name="tenant"/> with a certificate from the development CA.</summary>

@@ -41,18 +41,26 @@ internal sealed class DeviceCertificateValidator
         _time = time;
     }
 
+    /// <summary>
+    /// The address of the connection whose TLS handshake is running, for the audit log: set by a
+    /// connection middleware in front of TLS (the handshake callback runs in its async flow and
+    /// is given no connection).
+    /// </summary>
+    public static readonly AsyncLocal<string?> Remote = new();
+
     public bool Validate(X509Certificate2 certificate, X509Chain? presentedChain, SslPolicyErrors errors)
     {
+        string remote = Remote.Value ?? "unknown";
         if (!IsTrusted(certificate, presentedChain, out string? reason, out string? boundTenant))
         {
-            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, reason ?? errors.ToString());
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote, reason ?? errors.ToString());
             _metrics.AccessRefused(string.Empty, "untrusted-certificate");
             return false;
         }
 
         if (_revoked().IsRevoked(certificate))
         {
-            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, "revoked");
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote, "revoked");
             _metrics.AccessRefused(string.Empty, "revoked-certificate");
             return false;
         }
@@ -60,7 +68,7 @@ internal sealed class DeviceCertificateValidator
         if (!DeviceIdentity.TryFromCertificate(certificate, out var identity))
         {
             _metrics.AccessRefused(string.Empty, "no-identity");
-            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber,
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote,
                 "no subject alternative name URI urn:convoy:tenant:<tenant>:device:<device>");
             return false;
         }
@@ -69,7 +77,7 @@ internal sealed class DeviceCertificateValidator
         if (boundTenant is not null && boundTenant != identity.Tenant)
         {
             _metrics.AccessRefused(identity.Tenant, "ca-of-another-tenant");
-            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber,
+            CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote,
                 $"it claims tenant {identity.Tenant} but was issued by the CA of tenant {boundTenant}");
             return false;
         }
