@@ -9,6 +9,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
 
 namespace Convoy.AlertEngine.Tests;
@@ -42,32 +43,18 @@ public sealed class LatenessOnKafkaTests : IDisposable
             var meters = holding.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
             using var evaluated = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, AlertEngineMetrics.MeterName, "convoy.alertengine.batches.evaluated");
             using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
-            var warm = Temperatures("truck-1", 0, 10, _ => 9f); // the default rule: above 8 for 5 min
-            warm.Sequence = 1;
-            var sequence = new byte[8];
-            BinaryPrimitives.WriteUInt64BigEndian(sequence, 1);
-            await producer.ProduceAsync(TelemetryRecordHeaders.TelemetryTopic("acme"), new Message<string, byte[]>
-            {
-                Key = "truck-1",
-                Value = warm.ToByteArray(),
-                Headers = new Headers
-                {
-                    { TelemetryRecordHeaders.Tenant, Encoding.UTF8.GetBytes("acme") },
-                    { TelemetryRecordHeaders.Device, Encoding.UTF8.GetBytes("truck-1") },
-                    { TelemetryRecordHeaders.Sequence, sequence },
-                },
-            });
+            await SendAsync(producer, "acme", 1, Temperatures("truck-1", 0, 10, _ => 9f)); // the default rule: above 8 for 5 min
 
             // The holding engine consumes the record (its batch counted) but raises nothing: held.
-            await Eventually(() => Task.FromResult(evaluated.GetMeasurementSnapshot().Count > 0));
-            Assert.Empty(await Read());
+            await EventuallyAsync(() => Task.FromResult(evaluated.GetMeasurementSnapshot().Count > 0));
+            Assert.Empty(await ReadAlertsAsync(_kafka.BootstrapServers, "acme"));
             await holding.StopAsync();
         }
 
         using var next = Engine(latenessSeconds: 0, TimeProvider.System);
         await next.StartAsync();
-        await Eventually(async () => (await Read()).Count > 0);
-        var alert = Assert.Single(await Read());
+        await EventuallyAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, "acme")).Count > 0);
+        var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, "acme"));
         Assert.Equal(AlertState.Firing, alert.State);
         Assert.Equal("reefer-too-warm", alert.RuleId);
         await next.StopAsync();
@@ -81,44 +68,4 @@ public sealed class LatenessOnKafkaTests : IDisposable
             services.AddSingleton(time);
         });
 
-    private Task<List<Alert>> Read() => Task.Run(() =>
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
-            EnablePartitionEof = true,
-            EnableAutoCommit = false,
-        }).Build();
-        consumer.Assign([new TopicPartitionOffset(TelemetryRecordHeaders.AlertTopic("acme"), 0, Offset.Beginning)]);
-        var alerts = new List<Alert>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (record is null)
-            {
-                continue;
-            }
-
-            if (record.IsPartitionEOF)
-            {
-                break;
-            }
-
-            alerts.Add(Alert.Parser.ParseFrom(record.Message.Value));
-        }
-
-        return alerts;
-    });
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 60 s");
-            await Task.Delay(250);
-        }
-    }
 }

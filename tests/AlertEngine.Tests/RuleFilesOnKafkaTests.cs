@@ -9,6 +9,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
 
 namespace Convoy.AlertEngine.Tests;
@@ -87,93 +88,42 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
                 durationMinutes: 1
             """);
         string device = "";
-        await Eventually(async () =>
+        await EventuallyAsync(async () =>
         {
             // A new device each try, so each try starts fresh until the reload has applied.
             device = "truck-" + Guid.NewGuid().ToString("N")[..8];
             await Send("acme", Temperatures(device, 10, 3, _ => 6f));
-            var all = await Read("acme");
+            var all = await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2);
             return all.Any(a => a.RuleId == "file-cold" && a.DeviceId == device);
         });
 
         // The device the new file applied to was not alerted by the old threshold (now above 50).
-        Assert.DoesNotContain(await Read("acme"), a => a.RuleId == "file-warm" && a.DeviceId == device);
+        Assert.DoesNotContain(await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2), a => a.RuleId == "file-warm" && a.DeviceId == device);
 
         // Silent: nothing more from truck-1; the fake clock passes 30 minutes; the engine fires on the clock alone.
         // (gone-silent was removed by the new file, so put it back first.)
         File.WriteAllText(Path.Combine(_rules, "acme.yaml"), "rules:\n  - id: gone-silent\n    kind: silent\n    silentMinutes: 30\n");
-        await Eventually(async () =>
+        await EventuallyAsync(async () =>
         {
             await Send("acme", Temperatures("truck-2", 20, 1, _ => 6f));
             _time.Advance(TimeSpan.FromMinutes(31));
-            return (await Read("acme")).Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
+            return (await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2)).Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
         });
-        Assert.Empty(await Read("globex"));
+        Assert.Empty(await ReadAlertsAsync(_kafka.BootstrapServers, "globex", partitions: 2));
     }
 
-    internal async Task Send(string tenant, TelemetryBatch batch)
+    internal Task Send(string tenant, TelemetryBatch batch)
     {
-        batch.Sequence = _sequences[tenant + "/" + batch.DeviceId] = _sequences.GetValueOrDefault(tenant + "/" + batch.DeviceId) + 1;
-        var sequence = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(sequence, batch.Sequence);
-        var headers = new Headers
-        {
-            { TelemetryRecordHeaders.Tenant, Encoding.UTF8.GetBytes(tenant) },
-            { TelemetryRecordHeaders.Device, Encoding.UTF8.GetBytes(batch.DeviceId) },
-            { TelemetryRecordHeaders.Sequence, sequence },
-        };
-        await _producer.ProduceAsync(TelemetryRecordHeaders.TelemetryTopic(tenant), new Message<string, byte[]> { Key = batch.DeviceId, Value = batch.ToByteArray(), Headers = headers });
+        ulong sequence = _sequences[tenant + "/" + batch.DeviceId] = _sequences.GetValueOrDefault(tenant + "/" + batch.DeviceId) + 1;
+        return SendAsync(_producer, tenant, sequence, batch);
     }
 
     private async Task<List<Alert>> Alerts(string tenant, int atLeast)
     {
         List<Alert> alerts = [];
-        await Eventually(async () => (alerts = await Read(tenant)).Count >= atLeast);
+        await EventuallyAsync(async () => (alerts = await ReadAlertsAsync(_kafka.BootstrapServers, tenant, partitions: 2)).Count >= atLeast);
         return alerts;
     }
 
-    private Task<List<Alert>> Read(string tenant) => Task.Run(() =>
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
-            EnablePartitionEof = true,
-            EnableAutoCommit = false,
-        }).Build();
-        string topic = TelemetryRecordHeaders.AlertTopic(tenant);
-        consumer.Assign([new TopicPartitionOffset(topic, 0, Offset.Beginning), new TopicPartitionOffset(topic, 1, Offset.Beginning)]);
-        var alerts = new List<Alert>();
-        var atEnd = new HashSet<int>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (atEnd.Count < 2 && DateTime.UtcNow < deadline)
-        {
-            var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (record is null)
-            {
-                continue;
-            }
 
-            if (record.IsPartitionEOF)
-            {
-                atEnd.Add(record.Partition.Value);
-            }
-            else
-            {
-                alerts.Add(Alert.Parser.ParseFrom(record.Message.Value));
-            }
-        }
-
-        return alerts;
-    });
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 60 s");
-            await Task.Delay(250);
-        }
-    }
 }

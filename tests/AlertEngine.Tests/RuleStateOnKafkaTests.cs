@@ -10,6 +10,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
+using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
 
 namespace Convoy.AlertEngine.Tests;
@@ -55,13 +56,13 @@ public sealed class RuleStateOnKafkaTests : IDisposable
 
         // Minutes 0..4 warm on the first engine: 4 minutes, not yet the rule's 5.
         await Send(1, Temperatures(Truck, 0, 5, Warm));
-        await Eventually(() => Task.FromResult(Total(firstEvaluated) == 1));
+        await EventuallyAsync(() => Task.FromResult(Total(firstEvaluated) == 1));
 
         using var second = Engine();
         await second.StartAsync();
         using var secondEvaluated = Counter(second, "convoy.alertengine.batches.evaluated");
         using var secondDuplicates = Counter(second, "convoy.alertengine.batches.duplicate");
-        Assert.Empty(await Read());
+        Assert.Empty(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
 
         // The first engine leaves: its one partition (and the reefer) moves to the second, which
         // must take over the 4-minute-old excursion from the state topic.
@@ -70,10 +71,10 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         // The collector's retry of batch 1 (read again by the new owner), then minutes 5..6.
         await Send(1, Temperatures(Truck, 0, 5, Warm));
         await Send(2, Temperatures(Truck, 5, 2, Warm));
-        await Eventually(() => Task.FromResult(Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1));
-        await Eventually(async () => (await Read()).Count > 0);
+        await EventuallyAsync(() => Task.FromResult(Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1));
+        await EventuallyAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0);
 
-        var alert = Assert.Single(await Read());
+        var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
         AssertFiredAtFiveMinutes(alert);
         Assert.Equal(1, Total(secondEvaluated));   // only batch 2 evaluated there...
         // ...batch 1 (the retry, and the original too when the first engine's offset was not yet
@@ -82,7 +83,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         Assert.InRange(Total(secondDuplicates), 1, 2);
         Assert.Equal(1, Total(firstEvaluated));    // the first engine never saw batch 2
         await second.StopAsync();
-        Assert.Single(await Read());
+        Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
     }
 
     [Fact]
@@ -93,7 +94,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
             await before.StartAsync();
             using var evaluated = Counter(before, "convoy.alertengine.batches.evaluated");
             await Send(1, Temperatures(Truck, 0, 5, Warm));
-            await Eventually(() => Task.FromResult(Total(evaluated) == 1));
+            await EventuallyAsync(() => Task.FromResult(Total(evaluated) == 1));
             await before.StopAsync();
         }
 
@@ -102,9 +103,9 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         await after.StartAsync();
         using var afterEvaluated = Counter(after, "convoy.alertengine.batches.evaluated");
         await Send(2, Temperatures(Truck, 5, 2, Warm));
-        await Eventually(async () => (await Read()).Count > 0);
+        await EventuallyAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0);
 
-        var alert = Assert.Single(await Read());
+        var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
         AssertFiredAtFiveMinutes(alert);
         Assert.Equal(1, Total(afterEvaluated)); // batch 1 not evaluated again: committed, or read again and dropped by the restored sequence
         await after.StopAsync();
@@ -143,62 +144,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         return total;
     }
 
-    private async Task Send(ulong sequence, TelemetryBatch batch)
-    {
-        batch.Sequence = sequence;
-        var header = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(header, sequence);
-        await _producer.ProduceAsync(TelemetryRecordHeaders.TelemetryTopic(Tenant), new Message<string, byte[]>
-        {
-            Key = batch.DeviceId,
-            Value = batch.ToByteArray(),
-            Headers = new Headers
-            {
-                { TelemetryRecordHeaders.Tenant, Encoding.UTF8.GetBytes(Tenant) },
-                { TelemetryRecordHeaders.Device, Encoding.UTF8.GetBytes(batch.DeviceId) },
-                { TelemetryRecordHeaders.Sequence, header },
-            },
-        });
-    }
+    private Task Send(ulong sequence, TelemetryBatch batch) => SendAsync(_producer, Tenant, sequence, batch);
 
-    private Task<List<Alert>> Read() => Task.Run(() =>
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
-            EnablePartitionEof = true,
-            EnableAutoCommit = false,
-        }).Build();
-        consumer.Assign([new TopicPartitionOffset(TelemetryRecordHeaders.AlertTopic(Tenant), 0, Offset.Beginning)]);
-        var alerts = new List<Alert>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (record is null)
-            {
-                continue;
-            }
 
-            if (record.IsPartitionEOF)
-            {
-                break;
-            }
-
-            alerts.Add(Alert.Parser.ParseFrom(record.Message.Value));
-        }
-
-        return alerts;
-    });
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 60 s");
-            await Task.Delay(250);
-        }
-    }
 }
