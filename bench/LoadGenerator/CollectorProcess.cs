@@ -23,7 +23,7 @@ internal sealed partial class CollectorProcess : IDisposable
 
     public Uri Metrics { get; }
 
-    public static async Task<CollectorProcess> StartAsync(string name, string repository, string bootstrapServers, string certificates)
+    public static async Task<CollectorProcess> StartAsync(string name, string repository, string bootstrapServers, string certificates, IReadOnlyDictionary<string, string> environment)
     {
         int port = FreePort();
         int metricsPort = FreePort();
@@ -51,6 +51,10 @@ internal sealed partial class CollectorProcess : IDisposable
         }
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (variable, value) in environment)
+        {
+            start.Environment[variable] = value;
+        }
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) =>
@@ -84,6 +88,16 @@ internal sealed partial class CollectorProcess : IDisposable
         {
             _process.Refresh();
             return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>The process's resident memory now.</summary>
+    public long WorkingSetBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
         }
     }
 

@@ -49,24 +49,61 @@ internal sealed class DeviceLoad : IDisposable
 
     public int ReadingsPerBatch => _options.ReadingsPerSensor * 4;
 
-    /// <summary>Sends until <paramref name="stop"/>; records ack latencies in microseconds while <paramref name="measuring"/> is set.</summary>
+    /// <summary>Connection attempts that failed before the collector acknowledged anything.</summary>
+    public int FailedConnects { get; private set; }
+
+    /// <summary>
+    /// Sends until <paramref name="stop"/>; records ack latencies in microseconds while <paramref name="measuring"/> is set.
+    /// Like an agent, a device whose connection or stream fails before its first ack (a refused or
+    /// timed-out handshake in a reconnect storm) tries again after an exponential backoff with jitter.
+    /// </summary>
     public async Task RunAsync(LongHistogram latencies, Func<bool> measuring, CancellationToken stop)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                await StreamAsync(latencies, measuring, stop);
+                return;
+            }
+            catch (RpcException) when (!Started && !stop.IsCancellationRequested)
+            {
+                FailedConnects++;
+                _window.Release(_options.Window - _window.CurrentCount);
+#pragma warning disable CA5394 // load shaping, not security
+                var delay = backoff * (0.5 + Random.Shared.NextDouble());
+#pragma warning restore CA5394
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                try
+                {
+                    await Task.Delay(delay, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task StreamAsync(LongHistogram latencies, Func<bool> measuring, CancellationToken stop)
     {
         var client = new Ingest.IngestClient(_channel);
         using var call = client.Stream(cancellationToken: CancellationToken.None);
         var receiving = ReceiveAsync(call.ResponseStream, latencies, measuring);
         ulong sequence = 0;
-        // Fleet devices send once a second, starting at a random phase; bulk devices as fast as the window allows.
+        // Fleet devices send once per interval, starting at a random phase; bulk devices as fast as the window allows.
 #pragma warning disable CA5394 // load shaping, not security
-        using var timer = _options.IsFleet ? new PeriodicTimer(TimeSpan.FromSeconds(1)) : null;
+        using var timer = _options.IsFleet ? new PeriodicTimer(TimeSpan.FromSeconds(_options.IntervalSeconds)) : null;
         if (timer is not null)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1000)), CancellationToken.None);
+            await Task.Delay(TimeSpan.FromSeconds(Random.Shared.NextDouble() * _options.IntervalSeconds), CancellationToken.None);
         }
 #pragma warning restore CA5394
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested && !receiving.IsCompleted)
             {
                 if (timer is not null && !await timer.WaitForNextTickAsync(stop))
                 {
@@ -85,8 +122,20 @@ internal sealed class DeviceLoad : IDisposable
         {
             // Time is up.
         }
+        catch (RpcException) when (receiving.IsCompleted)
+        {
+            // The stream ended: the reason is the response side's status, thrown below.
+        }
+        catch (InvalidOperationException) when (receiving.IsCompleted)
+        {
+            // Writing after the call completed: the reason is the response side's status, thrown below.
+        }
 
-        await call.RequestStream.CompleteAsync();
+        if (!receiving.IsCompleted)
+        {
+            await call.RequestStream.CompleteAsync();
+        }
+
         await receiving;
     }
 

@@ -19,7 +19,10 @@ internal sealed class LoadOptions
           --seconds N           measured seconds per collector, after 3 s of warm-up (20)
           --target both|convoy|reference   which collectors to run (both)
           --window N            batches in flight per device (32)
+          --interval N          fleet: seconds between one device's batches (1)
           --connect-rate N      new device connections per second while starting up (400)
+          --collector-env K=V   an environment variable for the collectors under test only, e.g.
+                                DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (repeatable)
           --check FILE          after a run of both, exit 1 if Convoy's allocation per reading exceeds the
                                 budget in FILE (bench/allocation-budget.json) or its readings/s ratio
                                 against the reference falls under the floor there (the CI smoke)
@@ -39,9 +42,14 @@ internal sealed class LoadOptions
 
     public int Window { get; private set; } = 32;
 
+    public int IntervalSeconds { get; private set; } = 1;
+
     public int ConnectRate { get; private set; } = 400;
 
     public bool ShowHelp { get; private set; }
+
+    /// <summary>Environment variables for the collector processes (not the generator).</summary>
+    public Dictionary<string, string> CollectorEnvironment { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The budget file to check the run against; null for no check.</summary>
     public string? CheckFile { get; private set; }
@@ -69,9 +77,13 @@ internal sealed class LoadOptions
                 case "--readings": options.ReadingsPerSensor = Positive(name, value); break;
                 case "--seconds": options.Seconds = Positive(name, value); break;
                 case "--window": options.Window = Positive(name, value); break;
+                case "--interval": options.IntervalSeconds = Positive(name, value); break;
                 case "--connect-rate": options.ConnectRate = Positive(name, value); break;
                 case "--target" when value is "both" or "convoy" or "reference": options.Target = value; break;
                 case "--check": options.CheckFile = value; break;
+                case "--collector-env" when value.IndexOf('=', StringComparison.Ordinal) > 0:
+                    options.CollectorEnvironment[value[..value.IndexOf('=', StringComparison.Ordinal)]] = value[(value.IndexOf('=', StringComparison.Ordinal) + 1)..];
+                    break;
                 default: throw new ArgumentException($"'{name} {value}' is not understood; see --help");
             }
         }

@@ -46,12 +46,12 @@ for (int t = 0; t < options.Tenants; t++)
     kafka.CreateTopic($"telemetry.tenant-{t}", partitions: 4);
 }
 
-Console.WriteLine($"Shape {options.Shape}: {options.Devices} devices over {options.Tenants} tenants, {options.ReadingsPerSensor * 4} readings per batch, window {options.Window}, {options.Seconds} s measured after 3 s warm-up.");
+Console.WriteLine($"Shape {options.Shape}: {options.Devices} devices over {options.Tenants} tenants, {options.ReadingsPerSensor * 4} readings per batch, {(options.IsFleet ? $"one every {options.IntervalSeconds} s per device" : $"window {options.Window}")}, {options.Seconds} s measured after 3 s warm-up.");
 Console.WriteLine("Kafka: the embedded mock cluster in this process (in memory). Readers of these figures: it is not a real broker's cost.");
 var results = new List<Result>();
 foreach (string target in options.Target == "both" ? new[] { "reference", "convoy" } : new[] { options.Target })
 {
-    using var collector = await CollectorProcess.StartAsync(target, repository, kafka.BootstrapServers, certificatesFolder);
+    using var collector = await CollectorProcess.StartAsync(target, repository, kafka.BootstrapServers, certificatesFolder, options.CollectorEnvironment);
     Console.WriteLine($"{target}: collector started at {collector.Address}; connecting {options.Devices} devices ...");
     var loads = devices.Select(d => new DeviceLoad(collector.Address, d.Certificate, trustRoots, d.Device, options)).ToList();
     var latencies = new LongHistogram(TimeSpan.TicksPerMinute, 3);
@@ -72,15 +72,23 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
         await Task.Delay(250);
     }
 
-    Console.WriteLine($"{target}: {loads.Count(l => l.Started)} of {loads.Count} devices streaming after {connecting.Elapsed.TotalSeconds:0.0} s");
+    Console.WriteLine($"{target}: {loads.Count(l => l.Started)} of {loads.Count} devices streaming after {connecting.Elapsed.TotalSeconds:0.0} s ({loads.Sum(l => l.FailedConnects)} failed connection attempts retried)");
     await Task.Delay(TimeSpan.FromSeconds(3));
 
     var before = await collector.RuntimeAsync();
     var cpuBefore = collector.CpuTime;
     var clock = Stopwatch.StartNew();
     Volatile.Write(ref measuring, true);
-    await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
+    // The collector's working set, sampled every second: flat in a steady run, or it grows.
+    var workingSet = new List<double>(options.Seconds + 1);
+    while (clock.Elapsed < TimeSpan.FromSeconds(options.Seconds))
+    {
+        workingSet.Add(collector.WorkingSetBytes / 1048576.0);
+        await Task.Delay(TimeSpan.FromSeconds(Math.Min(1, options.Seconds - clock.Elapsed.TotalSeconds)).Duration());
+    }
+
     Volatile.Write(ref measuring, false);
+    Console.WriteLine($"{target}: working set MB every 10 s: {string.Join(", ", workingSet.Where((_, i) => i % 10 == 0).Select(w => w.ToString("0.0", CultureInfo.InvariantCulture)))}");
     var elapsed = clock.Elapsed;
     var cpu = collector.CpuTime - cpuBefore;
     var after = await collector.RuntimeAsync();
@@ -107,7 +115,10 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
         readings == 0 ? double.NaN : (after.AllocatedBytes - before.AllocatedBytes) / readings,
         after.Gen0 - before.Gen0,
         after.Gen1 - before.Gen1,
-        after.Gen2 - before.Gen2));
+        after.Gen2 - before.Gen2,
+        WorkingSet(workingSet, first: true),
+        WorkingSet(workingSet, first: false),
+        workingSet.Count == 0 ? double.NaN : workingSet.Max()));
     foreach (var load in loads)
     {
         load.Dispose();
@@ -142,6 +153,18 @@ static int Check(List<Result> results, LoadOptions options)
     return bytesOk && ratioOk ? 0 : 1;
 }
 
+// The mean of the first or the last fifth of the samples (at least one).
+static double WorkingSet(List<double> samples, bool first)
+{
+    if (samples.Count == 0)
+    {
+        return double.NaN;
+    }
+
+    int n = Math.Max(1, samples.Count / 5);
+    return (first ? samples.Take(n) : samples.Skip(samples.Count - n)).Average();
+}
+
 static double Percentile(LongHistogram latencies, double percentile) =>
     latencies.TotalCount == 0 ? double.NaN : latencies.GetValueAtPercentile(percentile) / 1000.0;
 
@@ -162,6 +185,9 @@ static void Print(List<Result> results)
         ("GC gen0", r => r.Gen0, "N0"),
         ("GC gen1", r => r.Gen1, "N0"),
         ("GC gen2", r => r.Gen2, "N0"),
+        ("working set MB, start", r => r.WorkingSetStartMb, "N1"),
+        ("working set MB, end", r => r.WorkingSetEndMb, "N1"),
+        ("working set MB, max", r => r.WorkingSetMaxMb, "N1"),
     };
     Console.WriteLine();
     Console.Write($"{"",-24}");
@@ -192,4 +218,5 @@ static void Print(List<Result> results)
 }
 
 internal sealed record Result(string Target, double ReadingsPerSecond, double BatchesPerSecond, double P50Ms, double P99Ms, double P999Ms,
-    double CpuCores, double CpuMicrosPerBatch, double BytesPerBatch, double BytesPerReading, double Gen0, double Gen1, double Gen2);
+    double CpuCores, double CpuMicrosPerBatch, double BytesPerBatch, double BytesPerReading, double Gen0, double Gen1, double Gen2,
+    double WorkingSetStartMb, double WorkingSetEndMb, double WorkingSetMaxMb);
