@@ -29,24 +29,7 @@ public class BatchIngestBenchmarks
     public void Setup()
     {
         _nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var batch = new TelemetryBatch { DeviceId = Device.Device, Sequence = 1, BaseTimeUnixMs = _nowMs - 60_000, Gps = new GpsColumns() };
-        var zone = new TemperatureColumns { Zone = 1 };
-        batch.Fuel = new FuelColumns { TankCapacityL = 600 };
-        for (int i = 0; i < ReadingsPerSensor; i++)
-        {
-            uint offset = (uint)(i * 1000);
-            batch.Gps.OffsetMs.Add(offset);
-            batch.Gps.LatitudeDeg.Add(52.37 + (i * 1e-5));
-            batch.Gps.LongitudeDeg.Add(4.90 + (i * 1e-5));
-            batch.Gps.SpeedKmh.Add(80);
-            batch.Gps.HeadingDeg.Add(90);
-            zone.OffsetMs.Add(offset);
-            zone.TemperatureC.Add(2.5f);
-            batch.Fuel.OffsetMs.Add(offset);
-            batch.Fuel.LevelPercent.Add(60);
-        }
-
-        batch.Temperatures.Add(zone);
+        var batch = BenchmarkBatches.Create(Device.Device, ReadingsPerSensor);
         _payload = batch.ToByteArray();
     }
 

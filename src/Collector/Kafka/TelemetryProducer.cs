@@ -66,5 +66,8 @@ internal sealed unsafe class TelemetryProducer : IDisposable
         }
     }
 
+    /// <summary>Waits until every queued record was confirmed or refused; false when <paramref name="timeout"/> passed first.</summary>
+    public bool Flush(TimeSpan timeout) => _producer.Flush(timeout);
+
     public void Dispose() => _producer.Dispose();
 }
