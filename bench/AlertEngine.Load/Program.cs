@@ -22,7 +22,7 @@ const string Help = """
       --flood-seconds N    seconds of flooding to find the maximum (10; the first 2 are not measured)
       --seconds N          seconds at half of the maximum (15)
       --rate N             skip the flood and run at N batches/s
-      --engine-arg ARG     passed to the engine, e.g. --engine-arg --Kafka:Properties:fetch.wait.max.ms=5 (repeatable)
+      --engine-arg ARG     passed to the engine, e.g. --engine-arg --Kafka:ConsumerProperties:fetch.wait.max.ms=5 (repeatable)
     LOAD_TRACE=1 prints batches produced and committed by the engine every second.
     """;
 
@@ -87,7 +87,7 @@ Console.WriteLine($"{devices} trucks over {tenants} tenants, {FleetTelemetry.Rea
     $"1 probe batch in {probeEvery} per truck (plus the one resolving it). Kafka: the embedded mock cluster in this process.");
 string group = "convoy-engine-load-" + Guid.NewGuid().ToString("N")[..8];
 // Commit stored offsets every 100 ms instead of 5 s, so the engine's progress can be read from its group.
-engineArgs.Add("--Kafka:Properties:auto.commit.interval.ms=100");
+engineArgs.Add("--Kafka:ConsumerProperties:auto.commit.interval.ms=100");
 // The topics exist (created above, as operators create them). The embedded broker does not answer
 // CreateTopics; an engine that asks waits out the admin timeout for each tenant's alert topic.
 engineArgs.Add("--Kafka:CreateTopics=false");

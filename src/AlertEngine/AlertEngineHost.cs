@@ -58,7 +58,9 @@ public static class AlertEngineHost
           --AlertEngine:GeofenceRules:N:ClearFor=hh:mm:ss  back on the other side this long before resolving (0)
           --AlertEngine:GeofenceRules:N:Severity=S         (Warning)
           --Kafka:BootstrapServers=host:port,...           Apache Kafka; empty = embedded in-memory cluster
-          --Kafka:Properties:<librdkafka key>=V            any librdkafka setting, passed through
+          --Kafka:Properties:<librdkafka key>=V            any librdkafka setting, passed through to every client
+          --Kafka:ProducerProperties:<key>=V               librdkafka settings for producers only
+          --Kafka:ConsumerProperties:<key>=V               librdkafka settings for consumers only
         """;
 
     /// <summary>Builds the engine from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>

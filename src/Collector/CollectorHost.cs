@@ -63,7 +63,9 @@ public static class CollectorHost
           --Collector:MaxClockSkew=hh:mm:ss      how far in the future a batch may start (00:05:00)
           --Collector:MaxBatchAge=d.hh:mm:ss     how old a batch may be (30.00:00:00)
           --Kafka:BootstrapServers=host:port,... Apache Kafka; empty = embedded in-memory cluster
-          --Kafka:Properties:<librdkafka key>=V  any librdkafka setting, passed through
+          --Kafka:Properties:<librdkafka key>=V  any librdkafka setting, passed through to every client
+          --Kafka:ProducerProperties:<key>=V     librdkafka settings for producers only
+          --Kafka:ConsumerProperties:<key>=V     librdkafka settings for consumers only
           --Kafka:TopicPartitions=N              partitions of topics Convoy creates (4)
           --Kafka:TopicReplicationFactor=N       their replication factor, -1 = broker default
           --Kafka:CreateTopics=false             never create topics (operators do)

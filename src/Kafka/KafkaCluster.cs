@@ -60,7 +60,7 @@ public sealed class KafkaCluster : IDisposable
     /// <summary>
     /// As above with its own <paramref name="lingerMs"/> (how long records wait to share a
     /// request): a few milliseconds buy larger requests for high-volume telemetry, while alerts
-    /// are few and waited for. Kafka:Properties:linger.ms still overrides it.
+    /// are few and waited for. Kafka:Properties:linger.ms or Kafka:ProducerProperties:linger.ms still overrides it.
     /// </summary>
     public ProducerConfig CreateProducerConfig(string clientId, int lingerMs)
     {
@@ -76,7 +76,7 @@ public sealed class KafkaCluster : IDisposable
             // instead of waiting librdkafka's default 5 minutes.
             MessageTimeoutMs = 30_000,
         };
-        Apply(config);
+        Apply(config, _options.ProducerProperties);
         return config;
     }
 
@@ -102,7 +102,7 @@ public sealed class KafkaCluster : IDisposable
             // to it. Apache Kafka answers a fetch as soon as fetch.min.bytes (1) is there.
             FetchWaitMaxMs = 100,
         };
-        Apply(config);
+        Apply(config, _options.ConsumerProperties);
         return config;
     }
 
@@ -124,14 +124,14 @@ public sealed class KafkaCluster : IDisposable
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnablePartitionEof = false,
         };
-        Apply(config);
+        Apply(config, _options.ConsumerProperties);
         return config;
     }
 
     public AdminClientConfig CreateAdminConfig()
     {
         var config = new AdminClientConfig { BootstrapServers = BootstrapServers };
-        Apply(config);
+        Apply(config, null);
         return config;
     }
 
@@ -230,9 +230,15 @@ public sealed class KafkaCluster : IDisposable
         }
     }
 
-    private void Apply(ClientConfig config)
+    // Kafka:Properties for every client, then the client type's own section over them.
+    private void Apply(ClientConfig config, Dictionary<string, string>? forThisKind)
     {
         foreach (var (key, value) in _options.Properties)
+        {
+            config.Set(key, value);
+        }
+
+        foreach (var (key, value) in forThisKind ?? [])
         {
             config.Set(key, value);
         }

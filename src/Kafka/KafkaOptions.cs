@@ -23,6 +23,16 @@ public sealed partial class KafkaOptions
     /// </summary>
     public Dictionary<string, string> Properties { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// librdkafka settings for producers only (e.g. <c>linger.ms</c>, <c>compression.type</c>),
+    /// after <see cref="Properties"/>. A producer setting given to a consumer is ignored by
+    /// librdkafka with a CONFWARN in the log, and the other way round: this keeps logs clean.
+    /// </summary>
+    public Dictionary<string, string> ProducerProperties { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>librdkafka settings for consumers only (e.g. <c>fetch.wait.max.ms</c>, <c>session.timeout.ms</c>), after <see cref="Properties"/>.</summary>
+    public Dictionary<string, string> ConsumerProperties { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Brokers of the embedded cluster, 1..9. Ignored when <see cref="BootstrapServers"/> is set.</summary>
     public int EmbeddedBrokers { get; set; } = 1;
 
@@ -64,18 +74,9 @@ public sealed partial class KafkaOptions
             throw Invalid("Kafka:BootstrapServers", $"must be a comma-separated list of host:port, was '{BootstrapServers}'");
         }
 
-        foreach (var (key, value) in Properties)
-        {
-            if (key is "bootstrap.servers")
-            {
-                throw Invalid("Kafka:Properties:bootstrap.servers", "set Kafka:BootstrapServers instead");
-            }
-
-            if (string.IsNullOrEmpty(value))
-            {
-                throw Invalid($"Kafka:Properties:{key}", "has no value");
-            }
-        }
+        ValidateProperties("Properties", Properties);
+        ValidateProperties("ProducerProperties", ProducerProperties);
+        ValidateProperties("ConsumerProperties", ConsumerProperties);
     }
 
     [GeneratedRegex(@"^\s*[^,:\s]+:\d{1,5}\s*(,\s*[^,:\s]+:\d{1,5}\s*)*$")]
@@ -83,4 +84,20 @@ public sealed partial class KafkaOptions
 
     private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
         new(key, typeof(KafkaOptions), [$"Configuration '{key}' {reason}."]);
+
+    private static void ValidateProperties(string section, Dictionary<string, string> properties)
+    {
+        foreach (var (key, value) in properties)
+        {
+            if (key is "bootstrap.servers")
+            {
+                throw Invalid($"Kafka:{section}:bootstrap.servers", "set Kafka:BootstrapServers instead");
+            }
+
+            if (string.IsNullOrEmpty(value))
+            {
+                throw Invalid($"Kafka:{section}:{key}", "has no value");
+            }
+        }
+    }
 }

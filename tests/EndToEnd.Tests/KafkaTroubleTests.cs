@@ -23,7 +23,7 @@ public sealed class KafkaTroubleTests : IAsyncLifetime
 
     public async Task InitializeAsync() =>
         // Give up on a write after 4 s instead of 30 s, so the test sees UNAVAILABLE soon.
-        _collector = await TestCollector.StartAsync([Tenant], "--Kafka:Properties:message.timeout.ms=4000");
+        _collector = await TestCollector.StartAsync([Tenant], "--Kafka:ProducerProperties:message.timeout.ms=4000");
 
     public async Task DisposeAsync() => await _collector.DisposeAsync();
 
