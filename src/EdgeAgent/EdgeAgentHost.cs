@@ -113,7 +113,7 @@ public static class EdgeAgentHost
             {
                 builder.Services.AddSingleton(Options.Create(mqtt));
                 builder.Services.AddSingleton(mqtt.CreateCatalog());
-                builder.Services.AddSingleton(new SensorReadings());
+                builder.Services.AddSingleton(new SensorReadings(unacknowledgedLimit: mqtt.ReceiveMaximum));
                 // The batcher is registered first so that it stops last and cuts what the input delivered.
                 builder.Services.AddSingleton<SensorBatcher>();
                 builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorBatcher>());

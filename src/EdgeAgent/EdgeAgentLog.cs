@@ -20,4 +20,8 @@ internal static partial class EdgeAgentLog
     [LoggerMessage(EventId = 20, EventName = "BatchesDropped", Level = LogLevel.Warning,
         Message = "{Device}: buffer full, dropped {Dropped} unacknowledged batch(es) so far")]
     public static partial void BatchesDropped(ILogger logger, string device, long dropped);
+
+    [LoggerMessage(EventId = 30, EventName = "SensorMarksNotSaved", Level = LogLevel.Warning,
+        Message = "The newest stored time per sensor could not be saved in {Folder}: {Reason}; readings the broker sends again after a restart may be stored twice")]
+    public static partial void SensorMarksNotSaved(ILogger logger, string folder, string reason);
 }

@@ -11,8 +11,10 @@ namespace Convoy.EdgeAgent.Batching;
 /// What must stay true: a batch spans less than <c>spanMs</c> of reading time (newest − oldest) and
 /// holds at most <c>maxReadings</c> readings; its base time is its oldest reading, so every offset is
 /// in [0, span); a column never holds two readings of the same time (the later one wins: a
-/// redelivered or corrected message); a reading at exactly the time of the last one already cut for
-/// its column is a duplicate (a retained message sent again on reconnect) and is dropped.
+/// redelivered or corrected message); a reading at or before the time of the newest one already cut
+/// for its column is a duplicate (a retained message sent again on reconnect, a QoS 1 message sent
+/// again after the agent restarted) or too late for its sensor's time order, and is dropped. The
+/// newest cut time per column survives restarts through <see cref="Restore"/> and <see cref="CopyMarks"/>.
 /// </para>
 /// Not thread-safe: one batcher owns it. Column storage is kept and reused between batches.
 /// </summary>
@@ -62,7 +64,7 @@ internal sealed class SensorBatchBuilder
     public bool Add(in SensorReading reading)
     {
         int column = reading.Column;
-        if (reading.UnixTimeMs == _lastCutMs[column])
+        if (reading.UnixTimeMs <= _lastCutMs[column])
         {
             Duplicates++;
             return false;
@@ -82,6 +84,31 @@ internal sealed class SensorBatchBuilder
         _values[column].Add(reading.Value);
         Count++;
         return true;
+    }
+
+    /// <summary>Takes the newest stored time per sensor from before a restart (<see cref="SensorHighWaterMarks"/>).</summary>
+    public void Restore(IReadOnlyDictionary<string, long> marks)
+    {
+        for (int c = 0; c < _lastCutMs.Length; c++)
+        {
+            if (marks.TryGetValue(SensorHighWaterMarks.Key(_catalog.Columns[c]), out long ms))
+            {
+                _lastCutMs[c] = Math.Max(_lastCutMs[c], ms);
+            }
+        }
+    }
+
+    /// <summary>Raises <paramref name="marks"/> to the newest cut time of every column that has one.</summary>
+    public void CopyMarks(Dictionary<string, long> marks)
+    {
+        for (int c = 0; c < _lastCutMs.Length; c++)
+        {
+            if (_lastCutMs[c] != long.MinValue)
+            {
+                string key = SensorHighWaterMarks.Key(_catalog.Columns[c]);
+                marks[key] = Math.Max(_lastCutMs[c], marks.GetValueOrDefault(key, long.MinValue));
+            }
+        }
     }
 
     /// <summary>Builds the batch from what is held and empties the builder. Returns null when it held nothing.</summary>

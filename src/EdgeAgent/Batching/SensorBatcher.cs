@@ -2,6 +2,7 @@ using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Inputs;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent.Batching;
@@ -13,6 +14,17 @@ namespace Convoy.EdgeAgent.Batching;
 /// <see cref="MaxReadings"/>, and, since sensors may fall silent (a parked truck, a reefer switched
 /// off), when it has been open for a span of wall time: a reading never waits in memory for longer
 /// than about one span before it is on disk.
+/// <para>
+/// Readings that come with a <see cref="SensorReading.Receipt"/> (MQTT QoS 1) are acknowledged to
+/// their source only once their batch is appended and made durable (<see cref="IBatchBuffer.MakeDurable"/>)
+/// and the per-sensor high-water marks are saved (<see cref="SensorHighWaterMarks"/>): a power cut or
+/// a <c>kill -9</c> before that leaves them unacknowledged, and the broker sends them again after the
+/// restart; one after it finds them at or below the marks and drops them as duplicates. A batch is
+/// also cut when it holds <see cref="SensorReadings.UnacknowledgedLimit"/> such readings, since the
+/// broker sends no more until some are acknowledged. With pre-aggregation, readings the aggregation
+/// holds back (at most its CoalesceFor, and KeepBefore around a band) are acknowledged with the raw
+/// batch they came in, before they are on disk.
+/// </para>
 /// </summary>
 internal sealed class SensorBatcher : BackgroundService
 {
@@ -26,10 +38,17 @@ internal sealed class SensorBatcher : BackgroundService
     private readonly EdgeAgentMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly SensorBatchBuilder _builder;
+    private readonly List<IReadingReceipt> _receipts = [];
+    private readonly string? _marksFolder;
+    private readonly bool _fsyncMarks;
+    private readonly Dictionary<string, long> _marks;
+    private readonly ILogger _logger;
     private long _openedAt;
 
-    public SensorBatcher(SensorReadings readings, SensorCatalog catalog, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time)
+    public SensorBatcher(SensorReadings readings, SensorCatalog catalog, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time,
+        ILogger<SensorBatcher>? logger = null)
     {
+        _logger = (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _readings = readings;
         _buffer = devices.All[0].Buffer;
         // Its own aggregator: these sensors are not the GPS batcher's, so their state never mixes.
@@ -38,7 +57,18 @@ internal sealed class SensorBatcher : BackgroundService
         _metrics = metrics;
         _time = time;
         _builder = new SensorBatchBuilder(catalog, _buffer.Device, _device.BatchSpan, MaxReadings);
+        if (_buffer is DurableBatchLog log)
+        {
+            _marksFolder = log.Folder;
+            _fsyncMarks = log.FsyncPolicy != FsyncPolicy.Never;
+        }
+
+        _marks = SensorHighWaterMarks.Recover(_marksFolder, _buffer);
+        _builder.Restore(_marks);
     }
+
+    /// <summary>Readings whose receipts were handed back (stored, or duplicates of stored ones) so far.</summary>
+    public long Receipted { get; private set; }
 
     /// <summary>Readings dropped as duplicates (same sensor, same time) so far.</summary>
     public long Duplicates => _builder.Duplicates;
@@ -53,7 +83,7 @@ internal sealed class SensorBatcher : BackgroundService
         {
             while (await reader.WaitToReadAsync(stoppingToken))
             {
-                Drain();
+                await DrainAsync();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -61,35 +91,35 @@ internal sealed class SensorBatcher : BackgroundService
             // Stopping: what has arrived still goes out below.
         }
 
-        Drain();
-        Cut();
+        await DrainAsync();
+        await CutAsync();
 
         // What the aggregation still holds goes to disk before the agent stops.
         Append(_aggregator.Flush(_buffer.Device));
     }
 
-    private void Drain()
+    private async Task DrainAsync()
     {
         var reader = _readings.Reader;
         while (reader.TryRead(out var reading))
         {
             if (!reading.IsTick)
             {
-                Add(reading);
+                await AddAsync(reading);
             }
         }
 
         if (_builder.Count > 0 && _time.GetElapsedTime(_openedAt) >= _device.BatchSpan)
         {
-            Cut();
+            await CutAsync();
         }
     }
 
-    private void Add(in SensorReading reading)
+    private async Task AddAsync(SensorReading reading)
     {
         if (!_builder.Fits(reading))
         {
-            Cut();
+            await CutAsync();
         }
 
         long duplicates = _builder.Duplicates;
@@ -98,11 +128,29 @@ internal sealed class SensorBatcher : BackgroundService
             _openedAt = _time.GetTimestamp();
         }
 
-        _builder.Add(reading);
+        bool added = _builder.Add(reading);
         CountDuplicates(duplicates);
+        if (reading.Receipt is not { } receipt)
+        {
+            return;
+        }
+
+        if (!added && _receipts.Count == 0)
+        {
+            // At or below what is already stored for the sensor: nothing to wait for. (Behind
+            // receipts still waiting it waits too: MQTT wants acknowledgements in arrival order.)
+            await HandBackAsync(receipt);
+            return;
+        }
+
+        _receipts.Add(receipt);
+        if (_receipts.Count >= _readings.UnacknowledgedLimit)
+        {
+            await CutAsync(); // the source sends nothing more until these are acknowledged
+        }
     }
 
-    private void Cut()
+    private async Task CutAsync()
     {
         long duplicates = _builder.Duplicates;
         TelemetryBatch? batch = _builder.Cut(out int readings);
@@ -112,6 +160,48 @@ internal sealed class SensorBatcher : BackgroundService
             _metrics.Sampled(_device.Tenant, readings);
             Append(_aggregator.Reduce(batch));
         }
+
+        if (_receipts.Count == 0)
+        {
+            return;
+        }
+
+        // Stored for good before the source may forget: the batch durable, then the marks that
+        // recognise these readings if the source sends them again.
+        _buffer.MakeDurable();
+        SaveMarks();
+        foreach (var receipt in _receipts)
+        {
+            await HandBackAsync(receipt);
+        }
+
+        _receipts.Clear();
+    }
+
+    private void SaveMarks()
+    {
+        if (_marksFolder is null)
+        {
+            return;
+        }
+
+        _builder.CopyMarks(_marks);
+        try
+        {
+            SensorHighWaterMarks.Save(_marksFolder, _marks, _fsyncMarks);
+        }
+        catch (IOException e)
+        {
+            // The buffer's own kept batches still raise the marks at the next start; only a batch the
+            // collector acknowledged meanwhile could then be sent again.
+            EdgeAgentLog.SensorMarksNotSaved(_logger, _marksFolder, e.Message);
+        }
+    }
+
+    private async Task HandBackAsync(IReadingReceipt receipt)
+    {
+        await receipt.StoredAsync();
+        Receipted++;
     }
 
     private void Append(Aggregation.ReducedBatch reduced)

@@ -67,6 +67,11 @@ internal sealed class BatchBuffer : IBatchBuffer
     }
 
     /// <summary>Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.</summary>
+    /// <summary>Nothing to do: this buffer is memory (the simulator's); a crash loses it whatever happens.</summary>
+    public void MakeDurable()
+    {
+    }
+
     public ulong Append(TelemetryBatch batch, int readings, bool excursion = false)
     {
         ArgumentNullException.ThrowIfNull(batch);

@@ -77,6 +77,9 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
     /// <summary>This device's folder.</summary>
     public string Folder { get; }
 
+    /// <summary>When this buffer makes records survive a power cut (EdgeAgent:Buffer:FsyncPolicy).</summary>
+    public FsyncPolicy FsyncPolicy => _options.FsyncPolicy;
+
     public ulong Acked
     {
         get
@@ -290,6 +293,15 @@ internal sealed partial class DurableBatchLog : IBatchBuffer, IDisposable
     }
 
     public async ValueTask WaitForChangeAsync(CancellationToken cancellationToken) => await _doorbell.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>With any policy but Never, <see cref="FlushToDisk"/> now (records already reach the OS in Append, so a crash of the process never loses them).</summary>
+    public void MakeDurable()
+    {
+        if (_options.FsyncPolicy != FsyncPolicy.Never)
+        {
+            FlushToDisk();
+        }
+    }
 
     /// <summary>Forces everything written so far to the storage device (what the interval policy does in the background).</summary>
     public void FlushToDisk()

@@ -32,6 +32,13 @@ internal interface IBatchBuffer
     /// </summary>
     ulong Append(TelemetryBatch batch, int readings, bool excursion = false);
 
+    /// <summary>
+    /// Makes what was appended so far survive a power cut as far as the buffer can (an fsync on disk,
+    /// unless its policy is never to; nothing in memory): called before a source that would send
+    /// again is told its readings are stored.
+    /// </summary>
+    void MakeDurable();
+
     /// <summary>The first kept batch with a sequence above <paramref name="after"/>.</summary>
     bool TryGetNext(ulong after, out ulong sequence, out byte[] bytes);
 

@@ -11,12 +11,26 @@ namespace Convoy.EdgeAgent.Inputs;
 /// <param name="Column">Index into <see cref="SensorCatalog.Columns"/>; negative only for <see cref="Tick"/>.</param>
 /// <param name="UnixTimeMs">UTC time of the reading in milliseconds since the Unix epoch.</param>
 /// <param name="Value">The value, finite and within the column's range.</param>
-internal readonly record struct SensorReading(int Column, long UnixTimeMs, float Value)
+/// <param name="Receipt">
+/// For an input whose source sends again what is not acknowledged (MQTT QoS 1): told once the
+/// reading is stored for good (its batch durable on disk) or known to be a duplicate; null otherwise.
+/// </param>
+internal readonly record struct SensorReading(int Column, long UnixTimeMs, float Value, IReadingReceipt? Receipt = null)
 {
     /// <summary>Not a reading: wakes the batcher so that it can cut a batch that has been open long enough.</summary>
     public static SensorReading Tick => new(-1, 0, 0);
 
     public bool IsTick => Column < 0;
+}
+
+/// <summary>
+/// Lets the source of a reading know it may forget it: the reading is on disk in a batch (or was a
+/// duplicate of one that is), so a crash of the agent from now on cannot lose it.
+/// </summary>
+internal interface IReadingReceipt
+{
+    /// <summary>Tells the source; failures (the source is gone) are the source's to handle by sending again.</summary>
+    Task StoredAsync();
 }
 
 /// <summary>Which column of a <see cref="TelemetryBatch"/> a sensor's readings go to.</summary>
@@ -56,14 +70,23 @@ internal sealed class SensorReadings
 
     private readonly Channel<SensorReading> _channel;
 
-    public SensorReadings(int capacity = DefaultCapacity)
+    /// <param name="unacknowledgedLimit">
+    /// Readings with a <see cref="SensorReading.Receipt"/> the batcher may hold before it must store
+    /// them and hand the receipts back: the MQTT input's ReceiveMaximum, past which the broker sends
+    /// nothing more until some are acknowledged.
+    /// </param>
+    public SensorReadings(int capacity = DefaultCapacity, int unacknowledgedLimit = 256)
     {
+        UnacknowledgedLimit = unacknowledgedLimit;
         _channel = Channel.CreateBounded<SensorReading>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
     }
+
+    /// <summary>See the constructor.</summary>
+    public int UnacknowledgedLimit { get; }
 
     public ChannelWriter<SensorReading> Writer => _channel.Writer;
 

@@ -18,10 +18,12 @@ namespace Convoy.EdgeAgent.Inputs.Mqtt;
 /// Keeps itself connected: a broker that is down, restarts or drops the connection is retried with
 /// exponential backoff and jitter, forever; only stopping the agent ends it.
 /// <para>
-/// A message is acknowledged to the broker once its reading is in the pipe to the batcher, so a
-/// full pipe (a stalled batcher) holds back acknowledgements and, with <see cref="MqttOptions.ReceiveMaximum"/>,
-/// the broker's sending. With a session that outlives the connection (<see cref="MqttOptions.SessionExpiry"/>),
-/// the broker keeps what is published while the agent restarts and delivers it on reconnect.
+/// A good message is acknowledged to the broker only when its reading is stored for good (the
+/// batcher hands its <see cref="SensorReading.Receipt"/> back once the batch is durable on disk), so
+/// a power cut or a crash never loses a reading the broker has forgotten; with
+/// <see cref="MqttOptions.ReceiveMaximum"/> the broker stops sending while that many wait. With a
+/// session that outlives the connection (<see cref="MqttOptions.SessionExpiry"/>), the broker keeps
+/// what is unacknowledged or published while the agent restarts and delivers it on reconnect.
 /// </para>
 /// </summary>
 internal sealed class MqttSensorInput : BackgroundService
@@ -169,10 +171,12 @@ internal sealed class MqttSensorInput : BackgroundService
             return Task.CompletedTask; // acknowledged: a refused message would only be refused again
         }
 
-        return _readings.Writer.TryWrite(reading) ? Task.CompletedTask : WriteSlowlyAsync(e, reading);
+        e.AutoAcknowledge = false; // acknowledged by the receipt, once stored
+        reading = reading with { Receipt = new Receipt(e) };
+        return _readings.Writer.TryWrite(reading) ? Task.CompletedTask : WriteSlowlyAsync(reading);
     }
 
-    private async Task WriteSlowlyAsync(MqttApplicationMessageReceivedEventArgs e, SensorReading reading)
+    private async Task WriteSlowlyAsync(SensorReading reading)
     {
         try
         {
@@ -180,9 +184,25 @@ internal sealed class MqttSensorInput : BackgroundService
         }
         catch (OperationCanceledException)
         {
-            // Stopping with the pipe full: leave the message unacknowledged, so that a kept session
+            // Stopping with the pipe full: the message stays unacknowledged, so that a kept session
             // has the broker deliver it again after the restart.
-            e.AutoAcknowledge = false;
+        }
+    }
+
+    /// <summary>Sends the PUBACK of one message when its reading is stored.</summary>
+    private sealed class Receipt(MqttApplicationMessageReceivedEventArgs message) : IReadingReceipt
+    {
+        public async Task StoredAsync()
+        {
+            try
+            {
+                await message.AcknowledgeAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (IsConnectionFailure(e))
+            {
+                // The connection that brought it is gone: the broker sends it again on the next one,
+                // and the batcher then finds it at or below its sensor's stored time (a duplicate).
+            }
         }
     }
 

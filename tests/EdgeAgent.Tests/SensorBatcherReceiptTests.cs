@@ -1,0 +1,212 @@
+using System.Diagnostics.Metrics;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.EdgeAgent.Batching;
+using Convoy.EdgeAgent.Buffering;
+using Convoy.EdgeAgent.Inputs;
+using Convoy.EdgeAgent.Inputs.Mqtt;
+using Convoy.Pki;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.EdgeAgent.Tests;
+
+/// <summary>
+/// Readings whose source sends again what it was not told is stored (MQTT QoS 1): the source hears
+/// "stored" only once the batch is durable in the buffer, and after a restart what it sends again
+/// is recognised as stored and not buffered twice.
+/// </summary>
+public sealed class SensorBatcherReceiptTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-receipts-" + Guid.NewGuid().ToString("N"));
+    private readonly long _start = DateTimeOffset.UtcNow.AddMinutes(-30).ToUnixTimeMilliseconds();
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Receipts_AreHandedBackOnlyOnceTheirBatchIsInTheBuffer()
+    {
+        using var devices = Devices(out var buffer);
+        var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
+        await batcher.StartAsync(CancellationToken.None);
+        var receipts = Enumerable.Range(0, 20).Select(_ => new Receipt(buffer)).ToList();
+
+        for (int i = 0; i < receipts.Count; i++)
+        {
+            await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, receipts[i]));
+        }
+
+        await Task.Delay(300); // the batch stays open: its span (an hour) has not passed
+        Assert.All(receipts, r => Assert.False(r.Stored));
+        Assert.Equal(0, buffer.Count);
+
+        await batcher.StopAsync(CancellationToken.None); // a clean stop cuts and stores it
+
+        Assert.All(receipts, r => Assert.True(r.Stored));
+        Assert.All(receipts, r => Assert.Equal(1, r.BatchesInBufferWhenStored));
+        Assert.Equal(20, Readings(buffer).Count);
+    }
+
+    [Fact]
+    public async Task MoreUnacknowledgedReadingsThanTheLimit_CutBatches_SoNoneWaitsForever()
+    {
+        using var devices = Devices(out var buffer);
+        var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 10);
+        await batcher.StartAsync(CancellationToken.None);
+        var receipts = Enumerable.Range(0, 35).Select(_ => new Receipt(buffer)).ToList();
+
+        for (int i = 0; i < receipts.Count; i++)
+        {
+            await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, receipts[i]));
+        }
+
+        await Eventually(() => receipts.Take(30).All(r => r.Stored));
+
+        Assert.Equal(3, buffer.Count); // three batches of ten, the last five still open within the span
+        Assert.All(receipts.Skip(30), r => Assert.False(r.Stored));
+        await batcher.StopAsync(CancellationToken.None);
+        Assert.All(receipts, r => Assert.True(r.Stored));
+    }
+
+    [Fact]
+    public async Task ReadingsSentAgainAfterARestart_AreDuplicates_AndNotBufferedTwice()
+    {
+        // First life: 30 readings stored; the collector acknowledged everything (so the buffer
+        // keeps nothing), but the agent died before telling the broker.
+        using (var devices = Devices(out var buffer))
+        {
+            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
+            await batcher.StartAsync(CancellationToken.None);
+            for (int i = 0; i < 30; i++)
+            {
+                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, new Receipt(buffer)));
+            }
+
+            await Eventually(() => readings.Reader.Count == 0); // taken by the running batcher
+            await batcher.StopAsync(CancellationToken.None);
+            Assert.Equal(30, Readings(buffer).Count);
+            buffer.Acknowledge(buffer.LastSequence);
+        }
+
+        // Second life: the broker sends the 30 again, then 5 new ones.
+        using (var devices = Devices(out var buffer))
+        {
+            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
+            await batcher.StartAsync(CancellationToken.None);
+            var again = Enumerable.Range(0, 35).Select(_ => new Receipt(buffer)).ToList();
+            for (int i = 0; i < again.Count; i++)
+            {
+                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, again[i]));
+            }
+
+            await Eventually(() => readings.Reader.Count == 0);
+            await batcher.StopAsync(CancellationToken.None);
+
+            Assert.All(again, r => Assert.True(r.Stored));
+            Assert.Equal(Enumerable.Range(30, 5).Select(i => _start + (i * 1000L)), Readings(buffer));
+            Assert.Equal(30, batcher.Duplicates);
+        }
+    }
+
+    [Fact]
+    public async Task MarksBehindTheBuffer_AreRaisedFromTheBatchesItStillKeeps()
+    {
+        // The agent died after storing a batch and before saving the marks: the batch is still in
+        // the buffer (not yet acknowledged by the collector), and the readings come again.
+        using (var devices = Devices(out var buffer))
+        {
+            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
+            await batcher.StartAsync(CancellationToken.None);
+            for (int i = 0; i < 10; i++)
+            {
+                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, new Receipt(buffer)));
+            }
+
+            await Eventually(() => readings.Reader.Count == 0);
+            await batcher.StopAsync(CancellationToken.None);
+        }
+
+        File.Delete(Path.Combine(_folder, "acme", "truck-1", SensorHighWaterMarks.FileName));
+
+        using (var devices = Devices(out var buffer))
+        {
+            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
+            await batcher.StartAsync(CancellationToken.None);
+            for (int i = 0; i < 10; i++)
+            {
+                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, new Receipt(buffer)));
+            }
+
+            await Eventually(() => readings.Reader.Count == 0);
+            await batcher.StopAsync(CancellationToken.None);
+
+            Assert.Equal(10, Readings(buffer).Count); // the first life's ten, not twenty
+            Assert.Equal(10, batcher.Duplicates);
+        }
+    }
+
+    private DeviceRegistry Devices(out DurableBatchLog buffer)
+    {
+        buffer = new DurableBatchLog("acme", "truck-1", new DurableBufferOptions { Folder = _folder, FsyncPolicy = FsyncPolicy.Interval });
+        return new DeviceRegistry([(DeviceIdentity.Create("acme", "truck-1"), buffer)]);
+    }
+
+    private (SensorBatcher Batcher, SensorReadings Readings, int Zone1) Batcher(DeviceRegistry devices, TimeSpan span, int unacknowledgedLimit)
+    {
+        var agent = new EdgeAgentOptions();
+        agent.Device.Tenant = "acme";
+        agent.Device.Id = "truck-1";
+        agent.Device.BatchSpan = span;
+        var mqtt = new MqttOptions { Enabled = true };
+        mqtt.Validate("truck-1");
+        var catalog = mqtt.CreateCatalog();
+        Assert.True(catalog.TryFind("reefer.zone1.temperature", out int zone1));
+        var readings = new SensorReadings(unacknowledgedLimit: unacknowledgedLimit);
+        var batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>()), TimeProvider.System);
+        return (batcher, readings, zone1);
+    }
+
+    private static List<long> Readings(DurableBatchLog buffer)
+    {
+        var times = new List<long>();
+        for (ulong after = buffer.Acked; buffer.TryGetNext(after, out ulong sequence, out byte[] bytes); after = sequence)
+        {
+            var batch = TelemetryBatch.Parser.ParseFrom(bytes);
+            times.AddRange(batch.Temperatures.SelectMany(t => t.OffsetMs.Select(o => batch.BaseTimeUnixMs + o)));
+        }
+
+        return times;
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Records when it was handed back and how many batches the buffer held then.</summary>
+    private sealed class Receipt(DurableBatchLog buffer) : IReadingReceipt
+    {
+        public bool Stored { get; private set; }
+
+        public int BatchesInBufferWhenStored { get; private set; } = -1;
+
+        public Task StoredAsync()
+        {
+            BatchesInBufferWhenStored = buffer.Count;
+            Stored = true;
+            return Task.CompletedTask;
+        }
+    }
+}
