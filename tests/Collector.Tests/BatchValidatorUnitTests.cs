@@ -31,6 +31,11 @@ public sealed class BatchValidatorUnitTests
         { "zone twice", StatusCode.InvalidArgument, "zone 1 appears twice" },
         { "unknown scalar kind", StatusCode.InvalidArgument, "scalars[0].kind 0" },
         { "custom without name", StatusCode.InvalidArgument, "scalars[0].name" },
+        { "window mean above max", StatusCode.InvalidArgument, "temperatures[0].windows[0]: needs min <= mean <= max" },
+        { "window count 0", StatusCode.InvalidArgument, "temperatures[0].windows[0]: start_unix_ms must be > 0" },
+        { "window columns unequal", StatusCode.InvalidArgument, "temperatures[0].windows: every column must have one value per window" },
+        { "fuel window out of range", StatusCode.InvalidArgument, "fuel.windows[0]: min, max, mean and last must be finite and within [0, 100]" },
+        { "scalar window NaN", StatusCode.InvalidArgument, "scalars[0].windows[0]: min, max, mean and last must be finite" },
     };
 
     [Theory]
@@ -53,6 +58,27 @@ public sealed class BatchValidatorUnitTests
 
         Assert.True(verdict.IsValid, verdict.Problem);
         Assert.Equal(2 + 3 + 3 + 1, verdict.Readings);
+    }
+
+    [Fact]
+    public void Validate_GoodBatchWithWindowSummaries_AllocatesNothing()
+    {
+        byte[] payload = Good().ToByteArray();
+        long nowMs = Now.ToUnixTimeMilliseconds();
+        _validator.Validate(payload, Sender, nowMs, out _); // warm up
+
+        const int Batches = 1000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int readings = 0;
+        for (int i = 0; i < Batches; i++)
+        {
+            readings += _validator.Validate(payload, Sender, nowMs, out _).Readings;
+        }
+
+        long perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / Batches;
+
+        Assert.Equal(Batches * 9, readings);
+        Assert.Equal(0, perBatch);
     }
 
     [Fact]
@@ -80,6 +106,17 @@ public sealed class BatchValidatorUnitTests
         var zone = new TemperatureColumns { Zone = 1 };
         zone.OffsetMs.Add([0, 1000, 2000]);
         zone.TemperatureC.Add([2.5f, 2.6f, -0f]);
+        // The summary of the minute these readings were reduced from (Window mode on the truck).
+        zone.Windows = new WindowColumns
+        {
+            StartUnixMs = { (now - 60_000) / 60_000 * 60_000 },
+            LengthMs = { 60_000 },
+            Count = { 60 },
+            Min = { -0f },
+            Max = { 2.6f },
+            Mean = { 1.9f },
+            Last = { -0f },
+        };
         batch.Temperatures.Add(zone);
         batch.Fuel = new FuelColumns { TankCapacityL = 600 };
         batch.Fuel.OffsetMs.Add([0, 500, 500]);
@@ -118,6 +155,15 @@ public sealed class BatchValidatorUnitTests
             case "zone twice": batch.Temperatures.Add(batch.Temperatures[0].Clone()); break;
             case "unknown scalar kind": batch.Scalars[0].Kind = ScalarKind.Unspecified; break;
             case "custom without name": batch.Scalars[0].Kind = ScalarKind.Custom; break;
+            case "window mean above max": batch.Temperatures[0].Windows.Mean[0] = 3f; break;
+            case "window count 0": batch.Temperatures[0].Windows.Count[0] = 0; break;
+            case "window columns unequal": batch.Temperatures[0].Windows.Last.Add(1f); break;
+            case "fuel window out of range":
+                batch.Fuel.Windows = new WindowColumns { StartUnixMs = { now - 60_000 }, LengthMs = { 60_000 }, Count = { 2 }, Min = { 55f }, Max = { 101f }, Mean = { 60f }, Last = { 55f } };
+                break;
+            case "scalar window NaN":
+                batch.Scalars[0].Windows = new WindowColumns { StartUnixMs = { now - 60_000 }, LengthMs = { 60_000 }, Count = { 2 }, Min = { 0f }, Max = { 1f }, Mean = { float.NaN }, Last = { 1f } };
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(defect), defect, null);
         }
 

@@ -36,6 +36,7 @@ public sealed class BadInputTests : IAsyncLifetime
         { "from long ago", StatusCode.InvalidArgument, "is older than", "too-old" },
         { "empty", StatusCode.InvalidArgument, "no readings", "empty" },
         { "unknown sensor kind", StatusCode.InvalidArgument, "scalars[0].kind 0 is not a known ScalarKind", "unknown-sensor-kind" },
+        { "window summary mean outside", StatusCode.InvalidArgument, "temperatures[0].windows[0]: needs min <= mean <= max", "bad-window" },
         { "another device", StatusCode.PermissionDenied, "device_id 'truck-2'", "wrong-device" },
         { "another tenant", StatusCode.PermissionDenied, "tenant_id 'someone-else'", "wrong-tenant" },
         { "oversized", StatusCode.ResourceExhausted, "exceeds the maximum", null }, // refused by gRPC before any handler reads it
@@ -159,6 +160,9 @@ public sealed class BadInputTests : IAsyncLifetime
             case "from long ago": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddYears(-2).ToUnixTimeMilliseconds(); break;
             case "empty": batch.Temperatures.Clear(); break;
             case "unknown sensor kind": batch.Scalars.Add(new ScalarColumns { OffsetMs = { 0 }, Value = { 1 } }); break;
+            case "window summary mean outside":
+                zone.Windows = new WindowColumns { StartUnixMs = { batch.BaseTimeUnixMs / 60_000 * 60_000 }, LengthMs = { 60_000 }, Count = { 3 }, Min = { 1f }, Max = { 2f }, Mean = { 7f }, Last = { 2f } };
+                break;
             case "another device": batch.DeviceId = "truck-2"; break;
             case "another tenant": batch.TenantId = "someone-else"; break;
             case "oversized":

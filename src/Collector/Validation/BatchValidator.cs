@@ -151,6 +151,11 @@ internal sealed class BatchValidator
                 return OutOfRangeAt($"temperatures[{column.Index}].temperature_c", column.TemperatureC[bad], bad, -100, 100);
             }
 
+            if (column.Windows.StartUnixMs.Length + column.Windows.Count.Length > 0 && Windows(column.Windows, "temperatures", column.Index, -100, 100) is { } refused)
+            {
+                return refused;
+            }
+
             readings += column.OffsetMs.Length;
         }
 
@@ -176,6 +181,11 @@ internal sealed class BatchValidator
             if (!(float.IsFinite(fuel.TankCapacityL) && fuel.TankCapacityL >= 0))
             {
                 return BatchVerdict.Invalid("out-of-range", $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
+            }
+
+            if (fuel.Windows.StartUnixMs.Length + fuel.Windows.Count.Length > 0 && Windows(fuel.Windows, "fuel", -1, 0, 100) is { } refused)
+            {
+                return refused;
             }
 
             readings += fuel.OffsetMs.Length;
@@ -208,6 +218,11 @@ internal sealed class BatchValidator
             if ((bad = OutOfRange(column.Value, float.MinValue, float.MaxValue)) >= 0)
             {
                 return OutOfRangeAt($"scalars[{column.Index}].value", column.Value[bad], bad, float.MinValue, float.MaxValue);
+            }
+
+            if (column.Windows.StartUnixMs.Length + column.Windows.Count.Length > 0 && Windows(column.Windows, "scalars", column.Index, float.MinValue, float.MaxValue) is { } refused)
+            {
+                return refused;
             }
 
             readings += column.OffsetMs.Length;
@@ -258,6 +273,47 @@ internal sealed class BatchValidator
 
         return -1;
     }
+
+    /// <summary>
+    /// A column set's window summaries: equal lengths, plausible bounds and counts, values in the
+    /// column's range, min &lt;= mean, last &lt;= max. Null when they hold; the refusal otherwise
+    /// (its message names the set, the window and the field; strings are made only then).
+    /// </summary>
+    private static BatchVerdict? Windows(in WindowView windows, string set, int index, float min, float max)
+    {
+        int n = windows.StartUnixMs.Length;
+        if (windows.LengthMs.Length != n || windows.Count.Length != n || windows.Min.Length != n || windows.Max.Length != n
+            || windows.Mean.Length != n || windows.Last.Length != n)
+        {
+            return BatchVerdict.Invalid("unequal-columns", $"{Where(set, index)}.windows: every column must have one value per window ({n} start_unix_ms)");
+        }
+
+        int bad;
+        if ((bad = OutOfRange(windows.Min, min, max)) >= 0 || (bad = OutOfRange(windows.Max, min, max)) >= 0
+            || (bad = OutOfRange(windows.Mean, min, max)) >= 0 || (bad = OutOfRange(windows.Last, min, max)) >= 0)
+        {
+            return BatchVerdict.Invalid("out-of-range", $"{Where(set, index)}.windows[{bad}]: min, max, mean and last must be finite and within [{min}, {max}]");
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if (windows.StartUnixMs[i] <= 0 || windows.LengthMs[i] is < 1000 or > 3_600_000 || windows.Count[i] == 0)
+            {
+                return BatchVerdict.Invalid("bad-window", $"{Where(set, index)}.windows[{i}]: start_unix_ms must be > 0 (was {windows.StartUnixMs[i]}), length_ms 1000..3600000 (was {windows.LengthMs[i]}) and count >= 1 (was {windows.Count[i]})");
+            }
+
+            // The mean is computed in double and sent as float: allow its rounding.
+            float lo = windows.Min[i], hi = windows.Max[i], slack = MathF.Max(MathF.Abs(lo), MathF.Abs(hi)) * 1e-6f;
+            if (lo > hi || windows.Mean[i] < lo - slack || windows.Mean[i] > hi + slack || windows.Last[i] < lo || windows.Last[i] > hi)
+            {
+                return BatchVerdict.Invalid("bad-window", $"{Where(set, index)}.windows[{i}]: needs min <= mean <= max and min <= last <= max (min {lo}, max {hi}, mean {windows.Mean[i]}, last {windows.Last[i]})");
+            }
+        }
+
+        return null;
+    }
+
+    private static string Where(string set, int index) => index < 0 ? set : $"{set}[{index}]";
 
     private static BatchVerdict Unequal(string column, string field, int values, int offsets) =>
         BatchVerdict.Invalid("unequal-columns", $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");

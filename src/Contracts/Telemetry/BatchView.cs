@@ -361,6 +361,9 @@ public readonly ref struct TemperatureView
 
     public ReadOnlySpan<float> TemperatureC { get; init; }
 
+    /// <summary>Window summaries (empty when the truck does not aggregate this sensor by windows).</summary>
+    public WindowView Windows { get; init; }
+
     internal static string? TryRead(ReadOnlySpan<byte> data, int index, out TemperatureView view)
     {
         view = default;
@@ -368,7 +371,8 @@ public readonly ref struct TemperatureView
         ulong zone = 0;
         ReadOnlySpan<uint> offsets = default;
         ReadOnlySpan<float> values = default;
-        bool o = false, v = false;
+        WindowView windows = default;
+        bool o = false, v = false, w = false;
         while (!reader.AtEnd)
         {
             if (!reader.TryReadTag(out int field, out int wire))
@@ -381,6 +385,7 @@ public readonly ref struct TemperatureView
                 1 when wire == WireReader.Varint => reader.TryReadVarint(out zone) ? null : BatchView.Truncated(new FieldName("temperatures", index, "zone")),
                 2 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("temperatures", index, "offset_ms")),
                 3 => BatchView.Column(ref reader, wire, ref values, ref v, new FieldName("temperatures", index, "temperature_c")),
+                4 => WindowView.TryRead(ref reader, wire, ref windows, ref w, "temperatures", index),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated($"temperatures[{index}]"),
             };
             if (problem is not null)
@@ -389,7 +394,7 @@ public readonly ref struct TemperatureView
             }
         }
 
-        view = new TemperatureView { Index = index, Zone = (uint)Math.Min(zone, uint.MaxValue), OffsetMs = offsets, TemperatureC = values };
+        view = new TemperatureView { Index = index, Zone = (uint)Math.Min(zone, uint.MaxValue), OffsetMs = offsets, TemperatureC = values, Windows = windows };
         return null;
     }
 }
@@ -403,14 +408,18 @@ public readonly ref struct FuelView
 
     public float TankCapacityL { get; init; }
 
+    /// <summary>Window summaries (empty when the truck does not aggregate the level by windows).</summary>
+    public WindowView Windows { get; init; }
+
     internal static string? TryRead(ReadOnlySpan<byte> data, out FuelView fuel)
     {
         fuel = default;
         var reader = new WireReader(data);
         ReadOnlySpan<uint> offsets = default;
         ReadOnlySpan<float> levels = default;
+        WindowView windows = default;
         uint capacity = 0;
-        bool o = false, l = false;
+        bool o = false, l = false, w = false;
         while (!reader.AtEnd)
         {
             if (!reader.TryReadTag(out int field, out int wire))
@@ -423,6 +432,7 @@ public readonly ref struct FuelView
                 1 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("fuel", -1, "offset_ms")),
                 2 => BatchView.Column(ref reader, wire, ref levels, ref l, new FieldName("fuel", -1, "level_percent")),
                 3 when wire == WireReader.Fixed32 => reader.TryReadFixed32(out capacity) ? null : BatchView.Truncated("fuel.tank_capacity_l"),
+                4 => WindowView.TryRead(ref reader, wire, ref windows, ref w, "fuel", -1),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated("fuel"),
             };
             if (problem is not null)
@@ -431,7 +441,7 @@ public readonly ref struct FuelView
             }
         }
 
-        fuel = new FuelView { OffsetMs = offsets, LevelPercent = levels, TankCapacityL = BitConverter.UInt32BitsToSingle(capacity) };
+        fuel = new FuelView { OffsetMs = offsets, LevelPercent = levels, TankCapacityL = BitConverter.UInt32BitsToSingle(capacity), Windows = windows };
         return null;
     }
 }
@@ -452,6 +462,9 @@ public readonly ref struct ScalarView
 
     public ReadOnlySpan<float> Value { get; init; }
 
+    /// <summary>Window summaries (empty when the truck does not aggregate this sensor by windows).</summary>
+    public WindowView Windows { get; init; }
+
     internal static string? TryRead(ReadOnlySpan<byte> data, int index, out ScalarView view)
     {
         view = default;
@@ -460,7 +473,8 @@ public readonly ref struct ScalarView
         ReadOnlySpan<byte> name = default;
         ReadOnlySpan<uint> offsets = default;
         ReadOnlySpan<float> values = default;
-        bool o = false, v = false;
+        WindowView windows = default;
+        bool o = false, v = false, w = false;
         while (!reader.AtEnd)
         {
             if (!reader.TryReadTag(out int field, out int wire))
@@ -474,6 +488,7 @@ public readonly ref struct ScalarView
                 2 when wire == WireReader.LengthDelimited => reader.TryReadLengthDelimited(out name) ? null : BatchView.Truncated(new FieldName("scalars", index, "name")),
                 3 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("scalars", index, "offset_ms")),
                 4 => BatchView.Column(ref reader, wire, ref values, ref v, new FieldName("scalars", index, "value")),
+                5 => WindowView.TryRead(ref reader, wire, ref windows, ref w, "scalars", index),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated($"scalars[{index}]"),
             };
             if (problem is not null)
@@ -482,7 +497,7 @@ public readonly ref struct ScalarView
             }
         }
 
-        view = new ScalarView { Index = index, Kind = (ScalarKind)unchecked((int)kind), Name = name, OffsetMs = offsets, Value = values };
+        view = new ScalarView { Index = index, Kind = (ScalarKind)unchecked((int)kind), Name = name, OffsetMs = offsets, Value = values, Windows = windows };
         return null;
     }
 }
@@ -494,4 +509,70 @@ public readonly ref struct ScalarView
 internal readonly record struct FieldName(string Set, int Index, string Field)
 {
     public override string ToString() => Index < 0 ? $"{Set}.{Field}" : $"{Set}[{Index}].{Field}";
+}
+
+/// <summary>A column set's window summaries (<c>WindowColumns</c>), in place.</summary>
+public readonly ref struct WindowView
+{
+    public ReadOnlySpan<long> StartUnixMs { get; init; }
+
+    public ReadOnlySpan<uint> LengthMs { get; init; }
+
+    public ReadOnlySpan<uint> Count { get; init; }
+
+    public ReadOnlySpan<float> Min { get; init; }
+
+    public ReadOnlySpan<float> Max { get; init; }
+
+    public ReadOnlySpan<float> Mean { get; init; }
+
+    public ReadOnlySpan<float> Last { get; init; }
+
+    /// <summary>Reads the nested message at the reader (field <paramref name="wire"/> type), once per column set.</summary>
+    internal static string? TryRead(ref WireReader reader, int wire, ref WindowView view, ref bool seen, string parent, int index)
+    {
+        var where = new FieldName(parent, index, "windows"); // a string only when there is a problem
+        if (wire != WireReader.LengthDelimited || seen)
+        {
+            return seen ? $"{where} appears twice; send one window column set per sensor" : $"{where} has wire type {wire}, which its type does not allow";
+        }
+
+        seen = true;
+        if (!reader.TryReadLengthDelimited(out var nested))
+        {
+            return BatchView.Truncated(where);
+        }
+
+        var inner = new WireReader(nested);
+        ReadOnlySpan<long> start = default;
+        ReadOnlySpan<uint> length = default, count = default;
+        ReadOnlySpan<float> min = default, max = default, mean = default, last = default;
+        bool s = false, l = false, c = false, mi = false, ma = false, me = false, la = false;
+        while (!inner.AtEnd)
+        {
+            if (!inner.TryReadTag(out int field, out int innerWire))
+            {
+                return BatchView.Truncated(where);
+            }
+
+            string? problem = field switch
+            {
+                1 => BatchView.Column(ref inner, innerWire, ref start, ref s, new FieldName(parent, index, "windows.start_unix_ms")),
+                2 => BatchView.Column(ref inner, innerWire, ref length, ref l, new FieldName(parent, index, "windows.length_ms")),
+                3 => BatchView.Column(ref inner, innerWire, ref count, ref c, new FieldName(parent, index, "windows.count")),
+                4 => BatchView.Column(ref inner, innerWire, ref min, ref mi, new FieldName(parent, index, "windows.min")),
+                5 => BatchView.Column(ref inner, innerWire, ref max, ref ma, new FieldName(parent, index, "windows.max")),
+                6 => BatchView.Column(ref inner, innerWire, ref mean, ref me, new FieldName(parent, index, "windows.mean")),
+                7 => BatchView.Column(ref inner, innerWire, ref last, ref la, new FieldName(parent, index, "windows.last")),
+                _ => inner.TrySkip(innerWire) ? null : BatchView.Truncated(where),
+            };
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        view = new WindowView { StartUnixMs = start, LengthMs = length, Count = count, Min = min, Max = max, Mean = mean, Last = last };
+        return null;
+    }
 }

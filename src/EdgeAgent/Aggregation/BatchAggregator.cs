@@ -228,23 +228,24 @@ internal sealed class BatchAggregator
         {
             if (stream.Output.Count == 0)
             {
-                continue;
+                continue; // a window closes by sending at least its minimum, so no summary waits without readings
             }
 
+            var windows = Windows(stream.Filter.ClosedWindows);
             switch (stream.Kind)
             {
                 case SensorKind.Temperature:
-                    var temperature = new TemperatureColumns { Zone = stream.Id };
+                    var temperature = new TemperatureColumns { Zone = stream.Id, Windows = windows };
                     Copy(stream.Output, baseMs, temperature.OffsetMs, temperature.TemperatureC);
                     batch.Temperatures.Add(temperature);
                     break;
                 case SensorKind.Fuel:
-                    var fuel = new FuelColumns { TankCapacityL = _tankCapacityL };
+                    var fuel = new FuelColumns { TankCapacityL = _tankCapacityL, Windows = windows };
                     Copy(stream.Output, baseMs, fuel.OffsetMs, fuel.LevelPercent);
                     batch.Fuel = fuel;
                     break;
                 default:
-                    var scalar = new ScalarColumns { Kind = (ScalarKind)stream.Id, Name = stream.Name ?? string.Empty };
+                    var scalar = new ScalarColumns { Kind = (ScalarKind)stream.Id, Name = stream.Name ?? string.Empty, Windows = windows };
                     Copy(stream.Output, baseMs, scalar.OffsetMs, scalar.Value);
                     batch.Scalars.Add(scalar);
                     break;
@@ -255,6 +256,30 @@ internal sealed class BatchAggregator
         }
 
         return new ReducedBatch(batch, readings, excursion);
+    }
+
+    /// <summary>The closed windows as wire columns (null when there are none), emptying the list.</summary>
+    private static WindowColumns? Windows(List<WindowSummary> closed)
+    {
+        if (closed.Count == 0)
+        {
+            return null;
+        }
+
+        var columns = new WindowColumns();
+        foreach (var window in closed)
+        {
+            columns.StartUnixMs.Add(window.StartMs);
+            columns.LengthMs.Add((uint)window.LengthMs);
+            columns.Count.Add((uint)window.Count);
+            columns.Min.Add(window.Min);
+            columns.Max.Add(window.Max);
+            columns.Mean.Add(window.Mean);
+            columns.Last.Add(window.Last);
+        }
+
+        closed.Clear();
+        return columns;
     }
 
     private static void Copy(List<Reading> readings, long baseMs, Google.Protobuf.Collections.RepeatedField<uint> offsets, Google.Protobuf.Collections.RepeatedField<float> values)

@@ -41,3 +41,9 @@ internal sealed class ReadingRing
         return reading;
     }
 }
+
+/// <summary>
+/// One closed aggregation window of a sensor: its bounds, how many readings it reduced, and their
+/// minimum, maximum, mean and last value (the wire's <c>WindowColumns</c> row).
+/// </summary>
+internal readonly record struct WindowSummary(long StartMs, long LengthMs, int Count, float Min, float Max, float Mean, float Last);

@@ -31,12 +31,14 @@ internal sealed class SensorFilter
     private bool _hasSent;
     private Reading _lastSent;
 
-    // Window: the open window's extremes and last reading.
+    // Window: the open window's extremes, last reading, count and sum (for the mean).
     private bool _windowOpen;
     private long _windowEndMs;
     private Reading _min;
     private Reading _max;
     private Reading _last;
+    private int _windowCount;
+    private double _windowSum;
 
     public SensorFilter(SensorAggregationOptions options)
     {
@@ -51,6 +53,12 @@ internal sealed class SensorFilter
         _beforeMs = _hasBand ? (long)options.KeepBefore.TotalMilliseconds : 0;
         _afterMs = (long)options.KeepAfter.TotalMilliseconds;
     }
+
+    /// <summary>
+    /// Windows closed since the caller last emptied this list (Window mode): each window's bounds,
+    /// count and min/max/mean/last over the readings it reduced, in time order.
+    /// </summary>
+    public List<WindowSummary> ClosedWindows { get; } = [];
 
     /// <summary>Readings sent raw because of an excursion, so far.</summary>
     public long ExcursionReadings { get; private set; }
@@ -128,6 +136,7 @@ internal sealed class SensorFilter
                     _windowOpen = true;
                     _windowEndMs = ((reading.TimeMs / _windowMs) + 1) * _windowMs;
                     (_min, _max, _last) = (reading, reading, reading);
+                    (_windowCount, _windowSum) = (1, reading.Value);
                     return;
                 }
 
@@ -135,6 +144,8 @@ internal sealed class SensorFilter
                 _min = reading.Value < _min.Value ? reading : _min;
                 _max = reading.Value > _max.Value ? reading : _max;
                 _last = reading;
+                _windowCount++;
+                _windowSum += reading.Value;
                 return;
             case AggregationMode.DeadBand:
                 if (!_hasSent || Math.Abs((double)reading.Value - _lastSent.Value) > _deadBand || reading.TimeMs - _lastSent.TimeMs >= _maxIntervalMs)
@@ -150,7 +161,7 @@ internal sealed class SensorFilter
         }
     }
 
-    /// <summary>Sends the open window's minimum, maximum and last reading in time order, each once.</summary>
+    /// <summary>Sends the open window's minimum, maximum and last reading in time order, each once, and records its summary.</summary>
     private void CloseWindow(List<Reading> output)
     {
         if (!_windowOpen)
@@ -159,6 +170,9 @@ internal sealed class SensorFilter
         }
 
         _windowOpen = false;
+        // The mean in double, clamped: float rounding must not put it outside [min, max].
+        float mean = Math.Clamp((float)(_windowSum / _windowCount), _min.Value, _max.Value);
+        ClosedWindows.Add(new WindowSummary(_windowEndMs - _windowMs, _windowMs, _windowCount, _min.Value, _max.Value, mean, _last.Value));
         Reading a = _min, b = _max;
         if (b.TimeMs < a.TimeMs || (b.TimeMs == a.TimeMs && a == _last))
         {

@@ -73,6 +73,34 @@ public sealed class SensorFilterPropertyTests
     }
 
     [Fact]
+    public void Push_Window_SummarisesEachWindowsCountMeanMinMaxAndLast()
+    {
+        Gen.Select(Readings, Gen.Int[1, 300]).Sample((readings, windowS) =>
+        {
+            var filter = new SensorFilter(new SensorAggregationOptions { Mode = AggregationMode.Window, Window = TimeSpan.FromSeconds(windowS) });
+            var output = new List<Reading>();
+            foreach (var reading in readings)
+            {
+                filter.Push(reading, output);
+            }
+
+            filter.Flush(output);
+            long windowMs = windowS * 1000L;
+            var expected = readings.GroupBy(r => r.TimeMs / windowMs).ToList();
+            Assert.Equal(expected.Count, filter.ClosedWindows.Count);
+            foreach (var (window, summary) in expected.Zip(filter.ClosedWindows))
+            {
+                Assert.Equal((window.Key * windowMs, windowMs), (summary.StartMs, summary.LengthMs));
+                Assert.Equal(window.Count(), summary.Count);
+                Assert.Equal((window.Min(r => r.Value), window.Max(r => r.Value), window.Last().Value), (summary.Min, summary.Max, summary.Last));
+                double mean = window.Average(r => (double)r.Value);
+                Assert.True(Math.Abs(summary.Mean - mean) <= 1e-4 * Math.Max(1, Math.Abs(mean)), $"mean {summary.Mean}, expected {mean}");
+                Assert.InRange(summary.Mean, summary.Min, summary.Max);
+            }
+        });
+    }
+
+    [Fact]
     public void Push_ExcursionBand_KeepsEveryRawReadingOutsideTheBandAndAroundIt()
     {
         var mode = Gen.Enum<AggregationMode>();
