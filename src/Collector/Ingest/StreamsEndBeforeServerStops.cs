@@ -8,9 +8,15 @@ namespace Convoy.Collector.Ingest;
 /// server closes its connections, until those streams have ended and a moment more, so the
 /// devices have read their final status: a connection closed right after its last stream can be
 /// reset by the TCP stack and take that status with it, leaving the device a bare "INTERNAL".
-/// Registered after the web server, so stopped before it.
+/// <para>
+/// The wait is in <see cref="StoppingAsync"/>, which the host runs after ApplicationStopping and
+/// before it stops any hosted service: the web server is one of them, and a WebApplication
+/// registers it after the application's own services, so it is stopped first. (Waiting in
+/// StopAsync ran after the server had already closed its connections: a 1-in-12 flake of
+/// KafkaTroubleTests.CollectorShutdown_... showed it.)
+/// </para>
 /// </summary>
-internal sealed class StreamsEndBeforeServerStops : IHostedService
+internal sealed class StreamsEndBeforeServerStops : IHostedLifecycleService
 {
     private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
@@ -23,9 +29,17 @@ internal sealed class StreamsEndBeforeServerStops : IHostedService
         _time = time;
     }
 
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         long start = _time.GetTimestamp();
         while (_streams.Count > 0 && _time.GetElapsedTime(start) < MaxWait && !cancellationToken.IsCancellationRequested)
