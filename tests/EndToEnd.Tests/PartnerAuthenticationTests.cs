@@ -171,7 +171,9 @@ public sealed class PartnerAuthenticationTests : IClassFixture<PartnerCollectorF
     public async Task Stream_EndsUnauthenticated_WhenThePartnersTokenExpires_AfterAckingWhatLanded()
     {
         var now = DateTime.UtcNow;
-        string jwt = TestPartner.Mint(Partner.EcSigning, PartnerCollectorFixture.TenantA, new[] { "ingest" }, notBefore: now.AddMinutes(-1), expires: now.AddSeconds(3));
+        // Long enough for the first batch to be acked on a busy CI machine (3 s was not, once), short
+        // enough to wait for.
+        string jwt = TestPartner.Mint(Partner.EcSigning, PartnerCollectorFixture.TenantA, new[] { "ingest" }, notBefore: now.AddMinutes(-1), expires: now.AddSeconds(8));
         var headers = TestPartner.Bearer(jwt);
         headers.Add("convoy-device", "short-lived-1");
         using var call = _client.Stream(headers, DateTime.UtcNow.AddSeconds(30));
