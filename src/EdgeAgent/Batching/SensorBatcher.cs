@@ -188,7 +188,7 @@ internal sealed class SensorBatcher : BackgroundService
         _builder.CopyMarks(_marks);
         try
         {
-            SensorHighWaterMarks.Save(_marksFolder, _marks, _fsyncMarks);
+            SensorHighWaterMarks.Save(_marksFolder, _marks, _buffer.LastSequence, _fsyncMarks);
         }
         catch (IOException e)
         {

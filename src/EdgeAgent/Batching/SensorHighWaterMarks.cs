@@ -16,7 +16,8 @@ namespace Convoy.EdgeAgent.Batching;
 /// after each batch is stored and before its readings are acknowledged. A crash between the two
 /// leaves the file one batch behind; the batch itself is then still in the buffer (unless the
 /// collector acknowledged it within those microseconds), and start-up reads the buffer's kept
-/// batches too, so the marks are never behind what is stored.
+/// batches appended after the file was saved (the file records the buffer's last sequence then),
+/// so the marks are never behind what is stored, and a long backlog is not read at start-up.
 /// </para>
 /// Sensors are named by column, not by index: <c>temperature/3</c>, <c>fuel</c>,
 /// <c>EngineRpm/</c>, <c>Custom/compressor.current</c>, so a changed sensor list keeps its marks.
@@ -24,6 +25,9 @@ namespace Convoy.EdgeAgent.Batching;
 internal static class SensorHighWaterMarks
 {
     public const string FileName = "sensor-marks";
+
+    // The line naming the buffer's last sequence when the file was saved ('@' is in no column's name).
+    private const string SequenceKey = "@sequence";
 
     /// <summary>The column's name in the marks file.</summary>
     public static string Key(SensorColumn column) => column.Kind switch
@@ -36,8 +40,8 @@ internal static class SensorHighWaterMarks
     /// <summary>What was stored before this start: the marks file, raised by every batch the buffer still keeps.</summary>
     public static Dictionary<string, long> Recover(string? folder, IBatchBuffer buffer)
     {
-        var marks = Load(folder);
-        ulong after = buffer.Acked;
+        var marks = Load(folder, out ulong savedAt);
+        ulong after = Math.Max(buffer.Acked, savedAt);
         while (buffer.TryGetNext(after, out ulong sequence, out byte[] bytes))
         {
             after = sequence;
@@ -76,10 +80,14 @@ internal static class SensorHighWaterMarks
         }
     }
 
-    /// <summary>Replaces the marks file (temporary file, fsync when asked, rename). An I/O failure is the caller's to log.</summary>
-    public static void Save(string folder, IReadOnlyDictionary<string, long> marks, bool fsync)
+    /// <summary>
+    /// Replaces the marks file (temporary file, fsync when asked, rename), noting <paramref name="lastSequence"/>:
+    /// every batch up to it is covered by the marks. An I/O failure is the caller's to log.
+    /// </summary>
+    public static void Save(string folder, IReadOnlyDictionary<string, long> marks, ulong lastSequence, bool fsync)
     {
         var text = new StringBuilder();
+        text.Append(SequenceKey).Append('=').Append(lastSequence.ToString(CultureInfo.InvariantCulture)).Append('\n');
         foreach (var (key, ms) in marks)
         {
             text.Append(key).Append('=').Append(ms.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -99,8 +107,9 @@ internal static class SensorHighWaterMarks
         File.Move(temporary, path, overwrite: true);
     }
 
-    private static Dictionary<string, long> Load(string? folder)
+    private static Dictionary<string, long> Load(string? folder, out ulong savedAt)
     {
+        savedAt = 0;
         var marks = new Dictionary<string, long>(StringComparer.Ordinal);
         string? path = folder is null ? null : Path.Combine(folder, FileName);
         if (path is null || !File.Exists(path))
@@ -113,7 +122,11 @@ internal static class SensorHighWaterMarks
         foreach (string line in File.ReadLines(path))
         {
             int equals = line.LastIndexOf('=');
-            if (equals > 0 && long.TryParse(line.AsSpan(equals + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long ms))
+            if (equals > 0 && line.AsSpan(0, equals).SequenceEqual(SequenceKey))
+            {
+                _ = ulong.TryParse(line.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out savedAt);
+            }
+            else if (equals > 0 && long.TryParse(line.AsSpan(equals + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long ms))
             {
                 string key = line[..equals];
                 marks[key] = Math.Max(ms, marks.GetValueOrDefault(key, long.MinValue));
