@@ -82,15 +82,7 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         // keeps nothing), but the agent died before telling the broker.
         using (var devices = Devices(out var buffer))
         {
-            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
-            await batcher.StartAsync(CancellationToken.None);
-            for (int i = 0; i < 30; i++)
-            {
-                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, new Receipt(buffer)));
-            }
-
-            await Eventually(() => readings.Reader.Count == 0); // taken by the running batcher
-            await batcher.StopAsync(CancellationToken.None);
+            await LiveAsync(devices, Enumerable.Range(0, 30).Select(_ => new Receipt(buffer)).ToList());
             Assert.Equal(30, Readings(buffer).Count);
             buffer.Acknowledge(buffer.LastSequence);
         }
@@ -98,16 +90,8 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         // Second life: the broker sends the 30 again, then 5 new ones.
         using (var devices = Devices(out var buffer))
         {
-            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
-            await batcher.StartAsync(CancellationToken.None);
             var again = Enumerable.Range(0, 35).Select(_ => new Receipt(buffer)).ToList();
-            for (int i = 0; i < again.Count; i++)
-            {
-                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, again[i]));
-            }
-
-            await Eventually(() => readings.Reader.Count == 0);
-            await batcher.StopAsync(CancellationToken.None);
+            var batcher = await LiveAsync(devices, again);
 
             Assert.All(again, r => Assert.True(r.Stored));
             Assert.Equal(Enumerable.Range(30, 5).Select(i => _start + (i * 1000L)), Readings(buffer));
@@ -122,34 +106,36 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         // the buffer (not yet acknowledged by the collector), and the readings come again.
         using (var devices = Devices(out var buffer))
         {
-            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
-            await batcher.StartAsync(CancellationToken.None);
-            for (int i = 0; i < 10; i++)
-            {
-                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, new Receipt(buffer)));
-            }
-
-            await Eventually(() => readings.Reader.Count == 0);
-            await batcher.StopAsync(CancellationToken.None);
+            await LiveAsync(devices, Enumerable.Range(0, 10).Select(_ => new Receipt(buffer)).ToList());
         }
 
         File.Delete(Path.Combine(_folder, "acme", "truck-1", SensorHighWaterMarks.FileName));
 
         using (var devices = Devices(out var buffer))
         {
-            var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
-            await batcher.StartAsync(CancellationToken.None);
-            for (int i = 0; i < 10; i++)
-            {
-                await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, new Receipt(buffer)));
-            }
-
-            await Eventually(() => readings.Reader.Count == 0);
-            await batcher.StopAsync(CancellationToken.None);
+            var batcher = await LiveAsync(devices, Enumerable.Range(0, 10).Select(_ => new Receipt(buffer)).ToList());
 
             Assert.Equal(10, Readings(buffer).Count); // the first life's ten, not twenty
             Assert.Equal(10, batcher.Duplicates);
         }
+    }
+
+    /// <summary>
+    /// One life of the agent's batcher: reading i (zone 1, -18 °C, at start + i s) arrives with
+    /// receipt i, the running batcher takes them all, then the agent stops cleanly.
+    /// </summary>
+    private async Task<SensorBatcher> LiveAsync(DeviceRegistry devices, List<Receipt> receipts)
+    {
+        var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
+        await batcher.StartAsync(CancellationToken.None);
+        for (int i = 0; i < receipts.Count; i++)
+        {
+            await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, receipts[i]));
+        }
+
+        await Eventually(() => readings.Reader.Count == 0); // taken by the running batcher (a stop at once would skip it)
+        await batcher.StopAsync(CancellationToken.None);
+        return batcher;
     }
 
     private DeviceRegistry Devices(out DurableBatchLog buffer)

@@ -46,19 +46,26 @@ public sealed class SensorFilterPropertyTests
         });
     }
 
+    /// <summary>Every reading through a Window-mode filter of <paramref name="windowS"/> seconds, then flushed.</summary>
+    private static (SensorFilter Filter, List<Reading> Output) Windowed(Reading[] readings, int windowS)
+    {
+        var filter = new SensorFilter(new SensorAggregationOptions { Mode = AggregationMode.Window, Window = TimeSpan.FromSeconds(windowS) });
+        var output = new List<Reading>();
+        foreach (var reading in readings)
+        {
+            filter.Push(reading, output);
+        }
+
+        filter.Flush(output);
+        return (filter, output);
+    }
+
     [Fact]
     public void Push_Window_SendsEachWindowsMinMaxAndLastOnly()
     {
         Gen.Select(Readings, Gen.Int[1, 300]).Sample((readings, windowS) =>
         {
-            var filter = new SensorFilter(new SensorAggregationOptions { Mode = AggregationMode.Window, Window = TimeSpan.FromSeconds(windowS) });
-            var output = new List<Reading>();
-            foreach (var reading in readings)
-            {
-                filter.Push(reading, output);
-            }
-
-            filter.Flush(output);
+            var (filter, output) = Windowed(readings, windowS);
             AssertOrderedSubset(readings, output);
             long windowMs = windowS * 1000L;
             foreach (var window in readings.GroupBy(r => r.TimeMs / windowMs))
@@ -77,14 +84,7 @@ public sealed class SensorFilterPropertyTests
     {
         Gen.Select(Readings, Gen.Int[1, 300]).Sample((readings, windowS) =>
         {
-            var filter = new SensorFilter(new SensorAggregationOptions { Mode = AggregationMode.Window, Window = TimeSpan.FromSeconds(windowS) });
-            var output = new List<Reading>();
-            foreach (var reading in readings)
-            {
-                filter.Push(reading, output);
-            }
-
-            filter.Flush(output);
+            var (filter, output) = Windowed(readings, windowS);
             long windowMs = windowS * 1000L;
             var expected = readings.GroupBy(r => r.TimeMs / windowMs).ToList();
             Assert.Equal(expected.Count, filter.ClosedWindows.Count);
