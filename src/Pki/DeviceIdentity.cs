@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Formats.Asn1;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.RegularExpressions;
 
 namespace Convoy.Pki;
 
@@ -9,20 +9,27 @@ namespace Convoy.Pki;
 /// alternative name <c>urn:convoy:tenant:&lt;tenant&gt;:device:&lt;device&gt;</c> of its client
 /// certificate. Nothing a device sends can change it.
 /// </summary>
-public readonly partial record struct DeviceIdentity(string Tenant, string Device)
+public readonly record struct DeviceIdentity(string Tenant, string Device)
 {
     private const string SubjectAltNameOid = "2.5.29.17";
     private const string UriPrefix = "urn:convoy:tenant:";
+    private const string DeviceSeparator = ":device:";
+
+    // The identity grammar is two character classes and two lengths, checked by hand rather than
+    // with Regex: the edge agent links this library into its NativeAOT binary, and the regex engine
+    // was a twentieth of that binary (and of its resident memory on the gateway).
+    private static readonly SearchValues<char> TenantCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
+    private static readonly SearchValues<char> DeviceCharacters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
 
     public string ToUri() => $"{UriPrefix}{Tenant}:device:{Device}";
 
     public override string ToString() => $"{Tenant}/{Device}";
 
     /// <summary>Tenant ids: 1..63 characters of [a-z0-9-], starting with a letter or digit (they name Kafka topics).</summary>
-    public static bool IsValidTenant(string? tenant) => tenant is not null && TenantPattern().IsMatch(tenant);
+    public static bool IsValidTenant(string? tenant) => tenant is not null && IsTenant(tenant);
 
     /// <summary>Device ids: 1..64 characters of [A-Za-z0-9._-].</summary>
-    public static bool IsValidDevice(string? device) => device is not null && DevicePattern().IsMatch(device);
+    public static bool IsValidDevice(string? device) => device is not null && IsDevice(device);
 
     public static DeviceIdentity Create(string tenant, string device)
     {
@@ -43,13 +50,27 @@ public readonly partial record struct DeviceIdentity(string Tenant, string Devic
     public static bool TryParseUri(string uri, out DeviceIdentity identity)
     {
         identity = default;
-        var match = UriPattern().Match(uri);
-        if (!match.Success)
+        if (!uri.StartsWith(UriPrefix, StringComparison.Ordinal))
         {
             return false;
         }
 
-        identity = new DeviceIdentity(match.Groups["tenant"].Value, match.Groups["device"].Value);
+        // Neither a tenant nor a device id may contain ':', so the first ":device:" is the separator.
+        var rest = uri.AsSpan(UriPrefix.Length);
+        int separator = rest.IndexOf(DeviceSeparator, StringComparison.Ordinal);
+        if (separator < 0)
+        {
+            return false;
+        }
+
+        var tenant = rest[..separator];
+        var device = rest[(separator + DeviceSeparator.Length)..];
+        if (!IsTenant(tenant) || !IsDevice(device))
+        {
+            return false;
+        }
+
+        identity = new DeviceIdentity(tenant.ToString(), device.ToString());
         return true;
     }
 
@@ -102,15 +123,15 @@ public readonly partial record struct DeviceIdentity(string Tenant, string Devic
 
         foreach (string uri in uris)
         {
-            var match = TenantUriPattern().Match(uri);
-            if (match.Success)
+            if (uri.StartsWith(UriPrefix, StringComparison.Ordinal) && IsTenant(uri.AsSpan(UriPrefix.Length)))
             {
-                if (tenant is not null && tenant != match.Groups["tenant"].Value)
+                string named = uri[UriPrefix.Length..];
+                if (tenant is not null && tenant != named)
                 {
                     return false;
                 }
 
-                tenant = match.Groups["tenant"].Value;
+                tenant = named;
             }
         }
 
@@ -155,15 +176,11 @@ public readonly partial record struct DeviceIdentity(string Tenant, string Devic
         return true;
     }
 
-    [GeneratedRegex("^urn:convoy:tenant:(?<tenant>[a-z0-9][a-z0-9-]{0,62})$")]
-    private static partial Regex TenantUriPattern();
+    /// <summary>1..63 characters of [a-z0-9-], not starting with '-'.</summary>
+    private static bool IsTenant(ReadOnlySpan<char> tenant) =>
+        tenant.Length is >= 1 and <= 63 && tenant[0] != '-' && !tenant.ContainsAnyExcept(TenantCharacters);
 
-    [GeneratedRegex("^urn:convoy:tenant:(?<tenant>[a-z0-9][a-z0-9-]{0,62}):device:(?<device>[A-Za-z0-9._-]{1,64})$")]
-    private static partial Regex UriPattern();
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
-    private static partial Regex TenantPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
-    private static partial Regex DevicePattern();
+    /// <summary>1..64 characters of [A-Za-z0-9._-].</summary>
+    private static bool IsDevice(ReadOnlySpan<char> device) =>
+        device.Length is >= 1 and <= 64 && !device.ContainsAnyExcept(DeviceCharacters);
 }
