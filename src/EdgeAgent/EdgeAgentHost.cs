@@ -71,7 +71,7 @@ public static class EdgeAgentHost
     /// <summary>Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = CreateBuilder(args);
         var options = new EdgeAgentOptions();
         builder.Configuration.GetSection(EdgeAgentOptions.SectionName).Bind(options);
         if (builder.Environment.IsDevelopment() && options.TrustRoots is null)
@@ -137,5 +137,33 @@ public static class EdgeAgentHost
         builder.Services.AddHostedService<UplinkService>();
         configureServices?.Invoke(builder.Services);
         return builder.Build();
+    }
+
+    /// <summary>
+    /// The generic host with only what a gateway uses, in the default host's order: settings from
+    /// appsettings.json, appsettings.{environment}.json, environment variables and the command line
+    /// (read once: options are bound at start, so no file watcher), and console logging (plain, or
+    /// systemd for journald) filtered by the Logging section. Host.CreateApplicationBuilder would
+    /// add a file watcher thread, the Debug and EventSource loggers and user secrets; leaving them
+    /// out keeps them out of the NativeAOT binary, whose size is most of the agent's resident memory.
+    /// </summary>
+    private static HostApplicationBuilder CreateBuilder(string[] args)
+    {
+        var configuration = new ConfigurationManager();
+        configuration.AddEnvironmentVariables(prefix: "DOTNET_");
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+            Configuration = configuration,
+        });
+        builder.Configuration
+            .AddJsonFile("appsettings.json", optional: true, reloadOnChange: false)
+            .AddJsonFile($"appsettings.{builder.Environment.EnvironmentName}.json", optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddConsole();
+        return builder;
     }
 }
