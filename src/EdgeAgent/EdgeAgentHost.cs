@@ -140,6 +140,14 @@ public static class EdgeAgentHost
     }
 
     /// <summary>
+    /// Whether anything in the agent verifies a peer against the operating system's CA bundle: only
+    /// the MQTT input over TLS without its own TrustRoots. Collectors are always verified against
+    /// EdgeAgent:TrustRoots alone.
+    /// </summary>
+    public static bool UsesSystemTrustStore(IHost host) =>
+        host.Services.GetService<IOptions<MqttOptions>>()?.Value is { Enabled: true, UseTls: true, TrustRoots: null or "" };
+
+    /// <summary>
     /// The generic host with only what a gateway uses, in the default host's order: settings from
     /// appsettings.json, appsettings.{environment}.json, environment variables and the command line
     /// (read once: options are bound at start, so no file watcher), and console logging (plain, or

@@ -21,6 +21,11 @@ if (args.Contains("--help") || args.Contains("-h"))
 try
 {
     using var host = EdgeAgentHost.Build(args);
+    if (!EdgeAgentHost.UsesSystemTrustStore(host))
+    {
+        Convoy.EdgeAgent.Uplink.SystemTrustStore.LeaveOut();
+    }
+
     await host.RunAsync();
     return 0;
 }
