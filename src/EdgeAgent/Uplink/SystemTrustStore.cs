@@ -19,15 +19,22 @@ internal static partial class SystemTrustStore
     /// <summary>
     /// Empties OpenSSL's default store for this process, overriding SSL_CERT_FILE and SSL_CERT_DIR.
     /// Call before the first TLS handshake and before other threads read the environment (setenv is
-    /// not thread-safe). False when setenv failed (the bundle is then loaded, as before).
+    /// not thread-safe). False when setenv failed or is missing (the bundle is then loaded, as before).
     /// </summary>
     public static bool LeaveOut()
     {
         // Set in the native environment, where OpenSSL and .NET's crypto shim read them
         // (Environment.SetEnvironmentVariable only changes the managed copy on Unix). An empty
         // SSL_CERT_DIR also stops .NET from falling back to /etc/ssl/certs.
-        return SetEnvironment("SSL_CERT_FILE", string.Empty, overwrite: 1) == 0
-            && SetEnvironment("SSL_CERT_DIR", string.Empty, overwrite: 1) == 0;
+        try
+        {
+            return SetEnvironment("SSL_CERT_FILE", string.Empty, overwrite: 1) == 0
+                && SetEnvironment("SSL_CERT_DIR", string.Empty, overwrite: 1) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // a C library without setenv: the bundle is loaded, as before, and nothing else changes
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
