@@ -17,6 +17,10 @@ internal static partial class EdgeAgentLog
         Message = "{Device} lost its stream to {Collector}: {Status} {Detail}; reconnecting in {Delay}")]
     public static partial void UplinkFailed(ILogger logger, string device, Uri collector, string status, string detail, TimeSpan delay);
 
+    [LoggerMessage(EventId = 12, EventName = "SystemTrustStoreLoaded", Level = LogLevel.Information,
+        Message = "The operating system's CA bundle stays loadable ({Reason}); it costs about 1.8 MB of memory at the first TLS handshake")]
+    public static partial void SystemTrustStoreLoaded(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 20, EventName = "BatchesDropped", Level = LogLevel.Warning,
         Message = "{Device}: buffer full, dropped {Dropped} unacknowledged batch(es) so far")]
     public static partial void BatchesDropped(ILogger logger, string device, long dropped);

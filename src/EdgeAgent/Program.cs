@@ -1,5 +1,7 @@
 using Convoy.EdgeAgent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 if (args.Length > 0 && args[0] == "check")
@@ -21,9 +23,11 @@ if (args.Contains("--help") || args.Contains("-h"))
 try
 {
     using var host = EdgeAgentHost.Build(args);
-    if (!EdgeAgentHost.UsesSystemTrustStore(host))
+    bool mqttNeedsIt = EdgeAgentHost.UsesSystemTrustStore(host);
+    if (mqttNeedsIt || !Convoy.EdgeAgent.Uplink.SystemTrustStore.LeaveOut())
     {
-        Convoy.EdgeAgent.Uplink.SystemTrustStore.LeaveOut();
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.EdgeAgent");
+        EdgeAgentLog.SystemTrustStoreLoaded(logger, mqttNeedsIt ? "the MQTT broker is verified against it: EdgeAgent:Mqtt:UseTls without Mqtt:TrustRoots" : "setenv is not available");
     }
 
     await host.RunAsync();

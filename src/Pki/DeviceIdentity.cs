@@ -21,7 +21,7 @@ public readonly record struct DeviceIdentity(string Tenant, string Device)
     private static readonly SearchValues<char> TenantCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
     private static readonly SearchValues<char> DeviceCharacters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
 
-    public string ToUri() => $"{UriPrefix}{Tenant}:device:{Device}";
+    public string ToUri() => $"{UriPrefix}{Tenant}{DeviceSeparator}{Device}";
 
     public override string ToString() => $"{Tenant}/{Device}";
 
