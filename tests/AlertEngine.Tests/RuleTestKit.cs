@@ -15,14 +15,20 @@ internal sealed class RuleTestKit
 
     public RuleTestKit(string yaml, TimeSpan lateness = default, string tenant = "acme")
     {
-        var errors = new List<string>();
-        var rules = RuleFileReader.Parse(yaml, json: false, $"rules/{tenant}.yaml", errors);
-        Assert.Empty(errors);
+        Tenant = tenant;
         Catalog = new RuleCatalog(new TenantRules("options", []));
-        Catalog.Replace(new Dictionary<string, TenantRules> { [tenant] = rules! });
+        Reload(yaml);
         Time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Base));
         Evaluator = new BatchEvaluator(Catalog, Time, lateness);
-        Tenant = tenant;
+    }
+
+    /// <summary>Replaces the tenant's rules with a new text of its file, as a reload of the rules folder does.</summary>
+    public void Reload(string yaml)
+    {
+        var errors = new List<string>();
+        var rules = RuleFileReader.Parse(yaml, json: false, $"rules/{Tenant}.yaml", errors);
+        Assert.Empty(errors);
+        Catalog.Replace(new Dictionary<string, TenantRules> { [Tenant] = rules! });
     }
 
     public RuleCatalog Catalog { get; }

@@ -153,6 +153,96 @@ internal sealed partial class BatchEvaluator
         }
     }
 
+    /// <summary>
+    /// Rules the device keeps state for but no longer has: deleted from the tenant's file, renamed,
+    /// or the device no longer in their scope (a reload), or gone while its partition was moving
+    /// (a restored state). Each of their firing alerts gets its resolved record now (same alert id,
+    /// ended at the engine's clock), so nothing stays firing downstream for a rule nobody evaluates
+    /// any more, and their state is dropped. <paramref name="previous"/>, when known, gives the
+    /// alert its severity.
+    /// </summary>
+    private void ResolveRemoved(DeviceState device, DeviceRules? previous, long now, List<Alert> alerts)
+    {
+        var current = device.Rules!;
+        _scratchThresholds.Clear();
+        foreach (var key in device.Thresholds.Keys)
+        {
+            if (!current.Has(key.Rule))
+            {
+                _scratchThresholds.Add(key);
+            }
+        }
+
+        bool dropped = _scratchThresholds.Count > 0;
+        foreach (var key in _scratchThresholds)
+        {
+            device.Thresholds.Remove(key, out var state);
+            if (state!.Phase is ThresholdPhase.Firing or ThresholdPhase.Clearing)
+            {
+                alerts.Add(RuleRemovedAlert(device, key.Rule, previous?.Find(key.Rule), key.Zone, state.AlertStartMs, now));
+            }
+        }
+
+        _scratchThresholds.Clear();
+        foreach (string rule in device.FuelThefts.Keys)
+        {
+            if (!current.Has(rule))
+            {
+                _scratchThresholds.Add((rule, 0));
+            }
+        }
+
+        foreach (var (rule, _) in _scratchThresholds)
+        {
+            dropped = true;
+            device.FuelThefts.Remove(rule, out var theft);
+            if (theft!.Firing)
+            {
+                alerts.Add(RuleRemovedAlert(device, rule, previous?.Find(rule), 0, theft.AlertStartMs, now));
+            }
+        }
+
+        _scratchThresholds.Clear();
+        foreach (string rule in device.Silences.Keys)
+        {
+            if (!current.Has(rule))
+            {
+                _scratchThresholds.Add((rule, 0));
+            }
+        }
+
+        foreach (var (rule, _) in _scratchThresholds)
+        {
+            dropped = true;
+            device.Silences.Remove(rule, out var silence);
+            if (silence!.Firing)
+            {
+                alerts.Add(RuleRemovedAlert(device, rule, previous?.Find(rule), 0, silence.AlertStartMs, now));
+            }
+        }
+
+        _scratchThresholds.Clear();
+        if (dropped)
+        {
+            Changed(device);
+        }
+    }
+
+    private static Alert RuleRemovedAlert(DeviceState device, string ruleId, IAlertRule? rule, uint zone, long startMs, long now) => new()
+    {
+        AlertId = AlertIds.For(device.Tenant, device.Id, ruleId, zone, startMs),
+        TenantId = device.Tenant,
+        DeviceId = device.Id,
+        RuleId = ruleId,
+        Severity = rule?.Severity ?? Severity.Unspecified,
+        State = AlertState.Resolved,
+        StartTimeUnixMs = startMs,
+        EndTimeUnixMs = now,
+        SourceSequence = device.LastSequence,
+        LastPosition = device.LastFix?.Clone(),
+        Message = $"{ruleId} no longer applies to {device.Id} (the rule was removed from the tenant's rules, renamed, or its scope changed): resolved by the rule reload",
+    };
+
     private static Alert ToAlert(DeviceState device, ulong sequence, Position? position, AlertChange change) => new()
     {
         AlertId = AlertIds.For(device.Tenant, device.Id, change.RuleId, change.Zone, change.StartMs),

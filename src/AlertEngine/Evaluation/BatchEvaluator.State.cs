@@ -56,7 +56,7 @@ internal sealed partial class BatchEvaluator
 
         var device = FromSnapshot(snapshot);
         _devices.Add(key, device);
-        RefreshRules(device); // schedules its silent-device deadlines from the restored last arrival
+        RefreshRules(device, _time.GetUtcNow().ToUnixTimeMilliseconds(), alerts: null); // schedules its silent-device deadlines from the restored last arrival
         return true;
     }
 

@@ -57,6 +57,9 @@ internal sealed partial class BatchEvaluator
     private readonly PriorityQueue<(DeviceState Device, SilentRule Rule), long> _silences = new();
     private readonly HashSet<DeviceState> _holding = [];
     private readonly List<DeviceState> _scratchDevices = [];
+    private readonly List<(string Rule, uint Zone)> _scratchThresholds = [];
+    private readonly List<DeviceState> _restoredUnchecked = [];
+    private int _rulesGeneration;
     private long _heldDueMs = long.MaxValue; // no held batch is due on the clock before this
     private ulong[] _maskA = new ulong[64];
     private ulong[] _maskB = new ulong[64];
@@ -74,6 +77,7 @@ internal sealed partial class BatchEvaluator
     {
         _lateReadings = lateReadings;
         _rules = rules;
+        _rulesGeneration = rules.Generation;
         _time = time;
         _latenessMs = (long)allowedLateness.TotalMilliseconds;
     }
@@ -110,7 +114,7 @@ internal sealed partial class BatchEvaluator
         device.Partition = position.Partition;
         Changed(device);
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        RefreshRules(device);
+        RefreshRules(device, now, alerts);
         bool hasReadings = Span(batch, out long oldest, out long newest);
         Arrived(device, batch.Sequence, hasReadings ? oldest : now, now, alerts);
         if (!hasReadings)
@@ -144,6 +148,27 @@ internal sealed partial class BatchEvaluator
     public int Tick(List<Alert> alerts, List<RecordPosition>? released)
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var device in _restoredUnchecked)
+        {
+            if (!device.Forgotten)
+            {
+                ResolveRemoved(device, null, now, alerts);
+            }
+        }
+
+        _restoredUnchecked.Clear();
+        int generation = _rules.Generation;
+        if (generation != _rulesGeneration)
+        {
+            // The rules were reloaded: every device picks up its new rules now, not at its next
+            // batch, so the alerts of rules taken away resolve even for a device that stopped sending.
+            _rulesGeneration = generation;
+            foreach (var device in _devices.Values)
+            {
+                RefreshRules(device, now, alerts);
+            }
+        }
+
         while (_silences.TryPeek(out var entry, out long deadline) && deadline <= now)
         {
             _silences.Dequeue();
@@ -239,8 +264,12 @@ internal sealed partial class BatchEvaluator
         return device;
     }
 
-    /// <summary>Picks up a reloaded rule set (or the device's first one): the device's rules are filtered by scope once per rule set, not per batch.</summary>
-    private void RefreshRules(DeviceState device)
+    /// <summary>
+    /// Picks up a reloaded rule set (or the device's first one): the device's rules are filtered by
+    /// scope once per rule set, not per batch. With <paramref name="alerts"/>, the alerts of rules
+    /// the reload took away from the device are resolved (<see cref="ResolveRemoved"/>).
+    /// </summary>
+    private void RefreshRules(DeviceState device, long now, List<Alert>? alerts)
     {
         var tenantRules = _rules.For(device.Tenant);
         if (ReferenceEquals(device.Rules?.Source, tenantRules))
@@ -248,7 +277,17 @@ internal sealed partial class BatchEvaluator
             return;
         }
 
+        var previous = device.Rules;
         device.Rules = tenantRules.For(device.Id);
+        if (alerts is not null)
+        {
+            ResolveRemoved(device, previous, now, alerts);
+        }
+        else
+        {
+            _restoredUnchecked.Add(device); // restored: its state is checked against its rules at the next tick
+        }
+
         foreach (var rule in device.Rules.Silent)
         {
             var state = device.Silent(rule.Id);
@@ -286,9 +325,13 @@ internal sealed partial class BatchEvaluator
 
     private void CheckSilence(DeviceState device, SilentRule rule, long now, List<Alert> alerts)
     {
-        var state = device.Silent(rule.Id);
+        if (!device.Silences.TryGetValue(rule.Id, out var state))
+        {
+            return; // the rule was taken away by a reload, and its state with it
+        }
+
         state.Scheduled = false;
-        RefreshRules(device);
+        RefreshRules(device, now, alerts);
         if (Array.IndexOf(device.Rules!.Silent, rule) < 0)
         {
             return; // the rule was reloaded away (its successor, if any, was scheduled by RefreshRules)

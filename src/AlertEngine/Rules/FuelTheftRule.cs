@@ -50,7 +50,7 @@ internal sealed class FuelTheftState
 /// plain reference: it looks the speed up fix by fix and scans the whole window for its highest
 /// level at every reading.
 /// </remarks>
-internal sealed class FuelTheftRule
+internal sealed class FuelTheftRule : IAlertRule
 {
     private readonly FuelTheftRuleOptions _options;
     private readonly long _withinMs;
@@ -62,6 +62,8 @@ internal sealed class FuelTheftRule
     }
 
     public string Id => _options.Id;
+
+    public Severity Severity => _options.Severity;
 
     /// <summary>
     /// Runs one batch's fuel readings (<paramref name="fuelOffsetsMs"/>, <paramref name="levelsPercent"/>) and

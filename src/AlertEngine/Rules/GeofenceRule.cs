@@ -1,3 +1,4 @@
+using Convoy.Contracts.Alerts.V1;
 using Convoy.AlertEngine.Kernels;
 
 namespace Convoy.AlertEngine.Rules;
@@ -12,7 +13,7 @@ namespace Convoy.AlertEngine.Rules;
 /// in depth. <see cref="EvaluateEachReading"/> is the fix-by-fix reference. Alerts carry zone 0
 /// and report the ground speed at the crossing.
 /// </summary>
-internal sealed class GeofenceRule
+internal sealed class GeofenceRule : IAlertRule
 {
     private readonly ThresholdMachine _machine;
     private readonly CircleFence _circle;
@@ -22,6 +23,7 @@ internal sealed class GeofenceRule
     public GeofenceRule(GeofenceRuleOptions options)
     {
         Id = options.Id;
+        Severity = options.Severity;
         _alertInside = options.AlertWhen == GeofenceAlertWhen.Inside;
         if (options.IsPolygon)
         {
@@ -46,6 +48,8 @@ internal sealed class GeofenceRule
     }
 
     public string Id { get; }
+
+    public Severity Severity { get; }
 
     /// <summary>As <see cref="TemperatureRule.Evaluate"/>, over the GPS columns (all of one length); returns how many fixes were late and skipped.</summary>
     public int Evaluate(long baseTimeMs, ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<double> latitudesDeg, ReadOnlySpan<double> longitudesDeg, ReadOnlySpan<float> speedsKmh,

@@ -23,7 +23,7 @@ internal enum LevelMode
 /// between the two classes are the hysteresis band. <see cref="EvaluateEachReading"/> is the
 /// reading-by-reading reference.
 /// </summary>
-internal sealed class LevelRule
+internal sealed class LevelRule : IAlertRule
 {
     private readonly ThresholdMachine _machine;
     private readonly LevelMode _mode;
@@ -33,6 +33,7 @@ internal sealed class LevelRule
     public LevelRule(string id, Severity severity, Signal signal, uint zone, LevelMode mode, float lower, float upper, float clearLower, float clearUpper, TimeSpan @for, TimeSpan clearFor)
     {
         Id = id;
+        Severity = severity;
         Signal = signal;
         _zone = zone;
         _mode = mode;
@@ -55,6 +56,8 @@ internal sealed class LevelRule
     }
 
     public string Id { get; }
+
+    public Severity Severity { get; }
 
     public Signal Signal { get; }
 

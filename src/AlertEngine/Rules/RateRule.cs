@@ -13,7 +13,7 @@ namespace Convoy.AlertEngine.Rules;
 /// shared <see cref="ThresholdMachine"/> runs only where a class changes; the pair across the batch
 /// boundary is classified in scalar. <see cref="EvaluateEachReading"/> is the reference.
 /// </summary>
-internal sealed class RateRule
+internal sealed class RateRule : IAlertRule
 {
     private readonly ThresholdMachine _machine;
     private readonly float _perMinute;
@@ -23,6 +23,7 @@ internal sealed class RateRule
     public RateRule(string id, Severity severity, Signal signal, uint zone, float risePerMinute, float clearRisePerMinute, TimeSpan @for, TimeSpan clearFor)
     {
         Id = id;
+        Severity = severity;
         Signal = signal;
         _zone = zone;
         _perMinute = risePerMinute;
@@ -31,6 +32,8 @@ internal sealed class RateRule
     }
 
     public string Id { get; }
+
+    public Severity Severity { get; }
 
     public Signal Signal { get; }
 

@@ -10,6 +10,7 @@ namespace Convoy.AlertEngine.Rules;
 internal sealed class RuleCatalog
 {
     private FrozenDictionary<string, TenantRules> _tenants = FrozenDictionary<string, TenantRules>.Empty;
+    private int _generation;
 
     public RuleCatalog(TenantRules defaults) => Defaults = defaults;
 
@@ -20,6 +21,12 @@ internal sealed class RuleCatalog
 
     public TenantRules For(string tenant) => Volatile.Read(ref _tenants).TryGetValue(tenant, out var rules) ? rules : Defaults;
 
-    public void Replace(IReadOnlyDictionary<string, TenantRules> tenants) =>
+    /// <summary>Counts the replacements, so the evaluator can notice a reload without a batch (it resolves removed rules' alerts).</summary>
+    public int Generation => Volatile.Read(ref _generation);
+
+    public void Replace(IReadOnlyDictionary<string, TenantRules> tenants)
+    {
         Volatile.Write(ref _tenants, tenants.ToFrozenDictionary(StringComparer.Ordinal));
+        Interlocked.Increment(ref _generation);
+    }
 }

@@ -10,7 +10,7 @@ namespace Convoy.AlertEngine.Rules;
 /// device's newest reading (event time), so the alert's id is the same wherever it is computed from
 /// the same data.
 /// </summary>
-internal sealed class SilentRule(string id, Severity severity, TimeSpan after)
+internal sealed class SilentRule(string id, Severity severity, TimeSpan after) : IAlertRule
 {
     public string Id { get; } = id;
 

@@ -1,3 +1,4 @@
+using Convoy.Contracts.Alerts.V1;
 using Convoy.AlertEngine.Kernels;
 
 namespace Convoy.AlertEngine.Rules;
@@ -9,7 +10,7 @@ namespace Convoy.AlertEngine.Rules;
 /// where a class changes; <see cref="EvaluateEachReading"/> is the reading-by-reading reference.
 /// Alerts carry zone 0.
 /// </summary>
-internal sealed class SpeedRule
+internal sealed class SpeedRule : IAlertRule
 {
     private readonly ThresholdMachine _machine;
     private readonly float _above;
@@ -19,6 +20,7 @@ internal sealed class SpeedRule
     public SpeedRule(SpeedRuleOptions options)
     {
         Id = options.Id;
+        Severity = options.Severity;
         _above = options.AboveKmh;
         _clear = options.ClearThresholdKmh;
         _clearExclusive = float.BitIncrement(_clear);
@@ -26,6 +28,8 @@ internal sealed class SpeedRule
     }
 
     public string Id { get; }
+
+    public Severity Severity { get; }
 
     /// <summary>As <see cref="TemperatureRule.Evaluate"/>: returns how many readings were late and skipped.</summary>
     public int Evaluate(long baseTimeMs, ReadOnlySpan<uint> offsetsMs, ReadOnlySpan<float> speedsKmh, ThresholdState state,

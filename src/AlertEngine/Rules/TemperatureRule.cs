@@ -1,3 +1,4 @@
+using Convoy.Contracts.Alerts.V1;
 using Convoy.AlertEngine.Kernels;
 
 namespace Convoy.AlertEngine.Rules;
@@ -14,7 +15,7 @@ namespace Convoy.AlertEngine.Rules;
 /// ends. <see cref="EvaluateEachReading"/> compares each reading in scalar and steps the machine
 /// reading by reading: the reference the tests hold it to.
 /// </remarks>
-internal sealed class TemperatureRule
+internal sealed class TemperatureRule : IAlertRule
 {
     private readonly TemperatureRuleOptions _options;
     private readonly ThresholdMachine _machine;
@@ -32,6 +33,8 @@ internal sealed class TemperatureRule
     }
 
     public string Id => _options.Id;
+
+    public Severity Severity => _options.Severity;
 
     public bool Watches(uint zone) => _options.Zone == 0 || _options.Zone == zone;
 

@@ -62,6 +62,7 @@ internal sealed class DeviceRules
     public DeviceRules(TenantRules source, List<object> rules)
     {
         Source = source;
+        All = [.. rules.Cast<IAlertRule>()];
         Temperature = [.. rules.OfType<TemperatureRule>()];
         Speed = [.. rules.OfType<SpeedRule>()];
         FuelTheft = [.. rules.OfType<FuelTheftRule>()];
@@ -72,6 +73,25 @@ internal sealed class DeviceRules
     }
 
     public TenantRules Source { get; }
+
+    /// <summary>Every rule that applies to the device, whatever its kind.</summary>
+    public IAlertRule[] All { get; }
+
+    /// <summary>The rule of this id that applies to the device, or null (ids are unique within a tenant's rules).</summary>
+    public IAlertRule? Find(string ruleId)
+    {
+        foreach (var rule in All)
+        {
+            if (string.Equals(rule.Id, ruleId, StringComparison.Ordinal))
+            {
+                return rule;
+            }
+        }
+
+        return null;
+    }
+
+    public bool Has(string ruleId) => Find(ruleId) is not null;
 
     public TemperatureRule[] Temperature { get; }
 

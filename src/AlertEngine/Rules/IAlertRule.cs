@@ -1,0 +1,11 @@
+using Convoy.Contracts.Alerts.V1;
+
+namespace Convoy.AlertEngine.Rules;
+
+/// <summary>What every rule kind has: the id its alerts carry, and their severity.</summary>
+internal interface IAlertRule
+{
+    string Id { get; }
+
+    Severity Severity { get; }
+}
