@@ -184,48 +184,38 @@ internal sealed partial class BatchEvaluator
         }
 
         _scratchThresholds.Clear();
-        foreach (string rule in device.FuelThefts.Keys)
-        {
-            if (!current.Has(rule))
-            {
-                _scratchThresholds.Add((rule, 0));
-            }
-        }
-
-        foreach (var (rule, _) in _scratchThresholds)
-        {
-            dropped = true;
-            device.FuelThefts.Remove(rule, out var theft);
-            if (theft!.Firing)
-            {
-                alerts.Add(RuleRemovedAlert(device, rule, previous?.Find(rule), 0, theft.AlertStartMs, now));
-            }
-        }
-
-        _scratchThresholds.Clear();
-        foreach (string rule in device.Silences.Keys)
-        {
-            if (!current.Has(rule))
-            {
-                _scratchThresholds.Add((rule, 0));
-            }
-        }
-
-        foreach (var (rule, _) in _scratchThresholds)
-        {
-            dropped = true;
-            device.Silences.Remove(rule, out var silence);
-            if (silence!.Firing)
-            {
-                alerts.Add(RuleRemovedAlert(device, rule, previous?.Find(rule), 0, silence.AlertStartMs, now));
-            }
-        }
-
-        _scratchThresholds.Clear();
+        dropped |= DropRemoved(device, device.FuelThefts, static theft => theft.Firing ? theft.AlertStartMs : null, previous, now, alerts);
+        dropped |= DropRemoved(device, device.Silences, static silence => silence.Firing ? silence.AlertStartMs : null, previous, now, alerts);
         if (dropped)
         {
             Changed(device);
         }
+    }
+
+    /// <summary>Drops the per-rule states of rules the device no longer has, resolving those firing (<paramref name="firingSince"/> gives the alert's start).</summary>
+    private bool DropRemoved<TState>(DeviceState device, Dictionary<string, TState> states, Func<TState, long?> firingSince, DeviceRules? previous, long now, List<Alert> alerts)
+    {
+        _scratchThresholds.Clear();
+        foreach (string rule in states.Keys)
+        {
+            if (!device.Rules!.Has(rule))
+            {
+                _scratchThresholds.Add((rule, 0));
+            }
+        }
+
+        foreach (var (rule, _) in _scratchThresholds)
+        {
+            states.Remove(rule, out var state);
+            if (firingSince(state!) is long startMs)
+            {
+                alerts.Add(RuleRemovedAlert(device, rule, previous?.Find(rule), 0, startMs, now));
+            }
+        }
+
+        bool dropped = _scratchThresholds.Count > 0;
+        _scratchThresholds.Clear();
+        return dropped;
     }
 
     private static Alert RuleRemovedAlert(DeviceState device, string ruleId, IAlertRule? rule, uint zone, long startMs, long now) => new()
