@@ -58,11 +58,7 @@ for (int i = 0; i < args.Length; i++)
 
 const int Partitions = 4;
 const string ProbeRule = "battery-low";
-string repository = AppContext.BaseDirectory;
-while (!File.Exists(Path.Combine(repository, "Collector.sln")))
-{
-    repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("run from inside the repository");
-}
+string repository = Convoy.TestKit.Repository.Root;
 
 string rules = Directory.CreateTempSubdirectory("convoy-engine-load-").FullName;
 for (int t = 0; t < tenants; t++)

@@ -22,11 +22,7 @@ if (options.ShowHelp)
     return 0;
 }
 
-string repository = AppContext.BaseDirectory;
-while (!File.Exists(Path.Combine(repository, "Collector.sln")))
-{
-    repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("run from inside the repository");
-}
+string repository = Convoy.TestKit.Repository.Root;
 
 string certificatesFolder = Path.Combine(repository, ".convoy", "loadgen-certs");
 Console.WriteLine($"Issuing {options.Devices} device certificates in {certificatesFolder} (kept for the next run) ...");

@@ -163,14 +163,5 @@ public sealed class RuleFileUnitTests : IDisposable
         Assert.Equal(2, RulesCommand.Run(args.Split(' ', StringSplitOptions.RemoveEmptyEntries), new StringWriter(), new StringWriter()));
 
     /// <summary>The repository's <c>rules/</c> folder, found above the test's output folder.</summary>
-    internal static string ExampleFolder()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Collector.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.Combine(directory?.FullName ?? throw new InvalidOperationException("Collector.sln not found above the test folder"), "rules");
-    }
+    internal static string ExampleFolder() => Repository.PathOf("rules");
 }

@@ -88,14 +88,14 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
                 durationMinutes: 1
             """);
         string device = "";
-        await EventuallyAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             // A new device each try, so each try starts fresh until the reload has applied.
             device = "truck-" + Guid.NewGuid().ToString("N")[..8];
             await Send("acme", Temperatures(device, 10, 3, _ => 6f));
             var all = await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2);
             return all.Any(a => a.RuleId == "file-cold" && a.DeviceId == device);
-        });
+        }, EngineOnKafka.Patience, "async () => { // A new device each try, so each try starts fresh until the reload has applied. device = \"t...");
 
         // The device the new file applied to was not alerted by the old threshold (now above 50).
         Assert.DoesNotContain(await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2), a => a.RuleId == "file-warm" && a.DeviceId == device);
@@ -103,12 +103,12 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
         // Silent: nothing more from truck-1; the fake clock passes 30 minutes; the engine fires on the clock alone.
         // (gone-silent was removed by the new file, so put it back first.)
         File.WriteAllText(Path.Combine(_rules, "acme.yaml"), "rules:\n  - id: gone-silent\n    kind: silent\n    silentMinutes: 30\n");
-        await EventuallyAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             await Send("acme", Temperatures("truck-2", 20, 1, _ => 6f));
             _time.Advance(TimeSpan.FromMinutes(31));
             return (await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2)).Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
-        });
+        }, EngineOnKafka.Patience, "async () => { await Send(\"acme\", Temperatures(\"truck-2\", 20, 1, _ => 6f)); _time.Advance(TimeSpan.FromM...");
         Assert.Empty(await ReadAlertsAsync(_kafka.BootstrapServers, "globex", partitions: 2));
     }
 
@@ -121,7 +121,7 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
     private async Task<List<Alert>> Alerts(string tenant, int atLeast)
     {
         List<Alert> alerts = [];
-        await EventuallyAsync(async () => (alerts = await ReadAlertsAsync(_kafka.BootstrapServers, tenant, partitions: 2)).Count >= atLeast);
+        await Eventually.HoldsAsync(async () => (alerts = await ReadAlertsAsync(_kafka.BootstrapServers, tenant, partitions: 2)).Count >= atLeast, EngineOnKafka.Patience, "async () => (alerts = await ReadAlertsAsync(_kafka.BootstrapServers, tenant, partitions: 2)).Count >= atLeast");
         return alerts;
     }
 

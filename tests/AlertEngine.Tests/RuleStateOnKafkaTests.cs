@@ -56,7 +56,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
 
         // Minutes 0..4 warm on the first engine: 4 minutes, not yet the rule's 5.
         await Send(1, Temperatures(Truck, 0, 5, Warm));
-        await EventuallyAsync(() => Task.FromResult(Total(firstEvaluated) == 1));
+        await Eventually.HoldsAsync(() => Task.FromResult(Total(firstEvaluated) == 1), EngineOnKafka.Patience, "() => Task.FromResult(Total(firstEvaluated) == 1)");
 
         using var second = Engine();
         await second.StartAsync();
@@ -71,8 +71,8 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         // The collector's retry of batch 1 (read again by the new owner), then minutes 5..6.
         await Send(1, Temperatures(Truck, 0, 5, Warm));
         await Send(2, Temperatures(Truck, 5, 2, Warm));
-        await EventuallyAsync(() => Task.FromResult(Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1));
-        await EventuallyAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0);
+        await Eventually.HoldsAsync(() => Task.FromResult(Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1), EngineOnKafka.Patience, "() => Task.FromResult(Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1)");
+        await Eventually.HoldsAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0, EngineOnKafka.Patience, "async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0");
 
         var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
         AssertFiredAtFiveMinutes(alert);
@@ -94,7 +94,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
             await before.StartAsync();
             using var evaluated = Counter(before, "convoy.alertengine.batches.evaluated");
             await Send(1, Temperatures(Truck, 0, 5, Warm));
-            await EventuallyAsync(() => Task.FromResult(Total(evaluated) == 1));
+            await Eventually.HoldsAsync(() => Task.FromResult(Total(evaluated) == 1), EngineOnKafka.Patience, "() => Task.FromResult(Total(evaluated) == 1)");
             await before.StopAsync();
         }
 
@@ -103,7 +103,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         await after.StartAsync();
         using var afterEvaluated = Counter(after, "convoy.alertengine.batches.evaluated");
         await Send(2, Temperatures(Truck, 5, 2, Warm));
-        await EventuallyAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0);
+        await Eventually.HoldsAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0, EngineOnKafka.Patience, "async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0");
 
         var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
         AssertFiredAtFiveMinutes(alert);

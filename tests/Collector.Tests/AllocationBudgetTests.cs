@@ -42,14 +42,7 @@ public sealed class AllocationBudgetTests
 
     private static long Budget(string name)
     {
-        string? folder = AppContext.BaseDirectory;
-        while (folder is not null && !File.Exists(Path.Combine(folder, "Collector.sln")))
-        {
-            folder = Path.GetDirectoryName(folder);
-        }
-
-        Assert.NotNull(folder);
-        using var budgets = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "bench", "allocation-budget.json")));
+        using var budgets = JsonDocument.Parse(File.ReadAllText(Repository.PathOf("bench", "allocation-budget.json")));
         return budgets.RootElement.GetProperty(name).GetInt64();
     }
 

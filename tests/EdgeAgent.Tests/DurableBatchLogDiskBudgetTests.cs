@@ -15,7 +15,7 @@ public sealed class DurableBatchLogDiskBudgetTests : IDisposable
     private const string Device = "truck-001";
     private const int Points = 200;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "convoy-budget-" + Guid.NewGuid().ToString("N"));
-    private readonly EventLog _log = new();
+    private readonly TestLogs _log = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     public void Dispose()

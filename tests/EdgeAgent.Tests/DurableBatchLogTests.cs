@@ -13,7 +13,7 @@ public sealed class DurableBatchLogTests : IDisposable
     private const string Tenant = "acme";
     private const string Device = "truck-001";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "convoy-buffer-" + Guid.NewGuid().ToString("N"));
-    private readonly EventLog _log = new();
+    private readonly TestLogs _log = new();
 
     public void Dispose()
     {

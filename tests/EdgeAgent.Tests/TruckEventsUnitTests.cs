@@ -13,7 +13,7 @@ public sealed class TruckEventsUnitTests
     [Fact]
     public void Fill_EventsOn_EveryKindHappensIsLoggedAndShowsInTheReadings()
     {
-        var log = new EventLog();
+        var log = new TestLogs();
         var options = new SimulatorOptions { Trucks = 1, Seed = 3 };
         options.Events.DoorOpeningsPerHour = 2;
         options.Events.FuelTheftsPerHour = 1;
@@ -48,7 +48,7 @@ public sealed class TruckEventsUnitTests
     [Fact]
     public void Fill_FuelTheft_HappensOnlyWhileParkedAtACustomer()
     {
-        var log = new EventLog();
+        var log = new TestLogs();
         var options = new SimulatorOptions { Trucks = 1, Seed = 5 };
         options.Events.FuelTheftsPerHour = 3;
         var truck = new Truck("truck-001", 0, options, Start, log);

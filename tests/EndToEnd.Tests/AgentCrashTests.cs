@@ -103,5 +103,5 @@ public sealed class AgentCrashTests : IAsyncLifetime
         "--Logging:LogLevel:Default=Warning",
     ];
 
-    private AgentProcess StartAgentProcess() => AgentProcess.Start(AgentArguments(NmeaCaptures.Path("quectel-l76k-nmea.log")));
+    private AgentProcess StartAgentProcess() => AgentProcess.Start(AgentArguments(TestData.NmeaCapture("quectel-l76k-nmea.log")));
 }

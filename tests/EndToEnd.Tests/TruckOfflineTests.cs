@@ -73,7 +73,7 @@ public sealed class TruckOfflineTests : IDisposable
     public async Task OfflineBeyondASmallBudget_DropsOldestAggregatedBeforeExcursions_CountsIt_AndDeliversTheRestInOrder()
     {
         var options = new DurableBufferOptions { Folder = Path.Combine(_folder, "small"), SegmentBytes = 64 * 1024, MaxBytes = 512 * 1024 };
-        var log = new EventLogger();
+        var log = new TestLogs();
         long startMs = DateTimeOffset.UtcNow.AddHours(-25).ToUnixTimeMilliseconds();
         using var buffer = new DurableBatchLog(Tenant, Device, options, log);
         var appended = new List<(ulong Sequence, int Readings, bool Excursion)>();
@@ -238,20 +238,4 @@ public sealed class TruckOfflineTests : IDisposable
             }
         }
     }
-}
-
-/// <summary>Counts log events by name (what an operator would grep for).</summary>
-internal sealed class EventLogger : Microsoft.Extensions.Logging.ILogger
-{
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _counts = new();
-
-    public int Count(string eventName) => _counts.TryGetValue(eventName, out int count) ? count : 0;
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        _counts.AddOrUpdate(eventId.Name ?? string.Empty, 1, (_, count) => count + 1);
 }

@@ -12,7 +12,7 @@ namespace Convoy.EndToEnd.Tests;
 
 /// <summary>
 /// The agent on a real truck: GPS from an NMEA 0183 receiver (here a real capture replayed from
-/// ../shared/data/nmea), cut into batches, sent over mTLS and acknowledged, positions intact.
+/// tests/data/nmea), cut into batches, sent over mTLS and acknowledged, positions intact.
 /// </summary>
 public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
 {
@@ -37,7 +37,7 @@ public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
             "--EdgeAgent:Device:Id=rtk-truck",
             "--EdgeAgent:Device:BatchSpan=00:00:02",
             "--EdgeAgent:Nmea:Source=File",
-            $"--EdgeAgent:Nmea:Path={NmeaCaptures.Path("nmea-fuzzy-cases.log")}",
+            $"--EdgeAgent:Nmea:Path={TestData.NmeaCapture("nmea-fuzzy-cases.log")}",
             "--EdgeAgent:Nmea:Pacing=AsFastAsPossible",
             $"--EdgeAgent:Buffer:Folder={Path.Combine(_collector.Folder, "buffer")}",
         ]);

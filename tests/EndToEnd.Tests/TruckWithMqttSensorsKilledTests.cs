@@ -1,6 +1,5 @@
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
-using Convoy.EdgeAgent.Tests.Mqtt;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
@@ -22,13 +21,13 @@ public sealed class TruckWithMqttSensorsKilledTests : IAsyncLifetime
     private const int Kills = 8;
     private readonly ITestOutputHelper _output;
     private TestCollector _collector = null!;
-    private MosquittoBroker _broker = null!;
+    private MqttTestBroker _broker = null!;
 
     public TruckWithMqttSensorsKilledTests(ITestOutputHelper output) => _output = output;
 
     public async Task InitializeAsync()
     {
-        _broker = await MosquittoBroker.StartAsync();
+        _broker = await MqttTestBroker.StartAsync();
         _collector = await TestCollector.StartAsync([Tenant]);
         _collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, Device));
     }
@@ -62,7 +61,7 @@ public sealed class TruckWithMqttSensorsKilledTests : IAsyncLifetime
         {
             for (int i = 0; i < Readings; i++)
             {
-                await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.zone1.temperature","value":{{-18 - (i % 20 * 0.1):0.0}},"timestamp":{{t0 + (i * 100L)}}}""");
+                await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.zone1.temperature","value":{{-18 - (i % 20 * 0.1):0.0}},"timestamp":{{t0 + (i * 100L)}}}""");
                 await Task.Delay(25);
             }
         });
@@ -82,11 +81,10 @@ public sealed class TruckWithMqttSensorsKilledTests : IAsyncLifetime
         using var last = EdgeAgentHost.Build([.. AgentArguments()]);
         await last.StartAsync();
         var buffer = last.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && !(Stored(Distinct()).Count >= Readings && buffer.Count == 0 && buffer.Acked == buffer.LastSequence))
-        {
-            await Task.Delay(200);
-        }
+        await Eventually.HoldsAsync(
+            () => Stored(Distinct()).Count >= Readings && buffer.Count == 0 && buffer.Acked == buffer.LastSequence,
+            TimeSpan.FromSeconds(60),
+            "every published reading in Kafka and the agent's buffer empty and acknowledged");
 
         await last.StopAsync();
 

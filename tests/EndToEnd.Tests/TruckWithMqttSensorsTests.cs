@@ -1,7 +1,6 @@
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Inputs.Mqtt;
-using Convoy.EdgeAgent.Tests.Mqtt;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,11 +15,11 @@ public sealed class TruckWithMqttSensorsTests : IAsyncLifetime
 {
     private const string Tenant = "reefer-fleet";
     private TestCollector _collector = null!;
-    private MosquittoBroker _broker = null!;
+    private MqttTestBroker _broker = null!;
 
     public async Task InitializeAsync()
     {
-        _broker = await MosquittoBroker.StartAsync();
+        _broker = await MqttTestBroker.StartAsync();
         _collector = await TestCollector.StartAsync([Tenant]);
     }
 
@@ -59,12 +58,12 @@ public sealed class TruckWithMqttSensorsTests : IAsyncLifetime
         long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 3_000;
         for (int i = 0; i < 5; i++)
         {
-            await MosquittoBroker.PublishAsync(publisher, "trailer/T-12/sensors", $$"""{"sensor":"reefer.zone1.temperature","value":{{-18 - (i * 0.25)}},"timestamp":{{t0 + (i * 500)}}}""");
+            await MqttTestBroker.PublishAsync(publisher, "trailer/T-12/sensors", $$"""{"sensor":"reefer.zone1.temperature","value":{{-18 - (i * 0.25)}},"timestamp":{{t0 + (i * 500)}}}""");
         }
 
-        await MosquittoBroker.PublishAsync(publisher, "trailer/T-12/sensors", $$"""{"sensor":"fuel.level","value":73.5,"timestamp":{{t0 + 100}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "trailer/T-12/sensors", $$"""{"sensor":"compressor.current","value":11.25,"timestamp":{{t0 + 200}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "trailer/T-12/sensors", """{"sensor":"reefer.zone1.temperature","value":"cold","timestamp":1}""");
+        await MqttTestBroker.PublishAsync(publisher, "trailer/T-12/sensors", $$"""{"sensor":"fuel.level","value":73.5,"timestamp":{{t0 + 100}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "trailer/T-12/sensors", $$"""{"sensor":"compressor.current","value":11.25,"timestamp":{{t0 + 200}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "trailer/T-12/sensors", """{"sensor":"reefer.zone1.temperature","value":"cold","timestamp":1}""");
 
         var buffer = agent.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
         await Eventually.HoldsAsync(() => meters["convoy.edge.readings.acknowledged", Tenant] == 7 && buffer.Acked == buffer.LastSequence && buffer.Count == 0,

@@ -12,13 +12,32 @@ using MQTTnet;
 
 namespace Convoy.EdgeAgent.Tests.Mqtt;
 
-/// <summary>The MQTT input and the sensor batcher against a real Mosquitto broker on loopback.</summary>
-public sealed class MqttSensorInputTests : IAsyncLifetime
+/// <summary>The MQTT input and the sensor batcher against the installed Mosquitto on loopback (MQTTnet's broker where none is installed).</summary>
+public sealed class MqttSensorInputTests : MqttSensorInputTestsBase
+{
+    protected override Task<MqttTestBroker> StartBrokerAsync() => MqttTestBroker.StartAsync();
+}
+
+/// <summary>The same tests forced onto the in-process broker, so the path a machine without Mosquitto takes keeps working.</summary>
+public sealed class MqttSensorInputOnInProcessBrokerTests : MqttSensorInputTestsBase
+{
+    protected override Task<MqttTestBroker> StartBrokerAsync() => MqttTestBroker.StartInProcessAsync();
+
+    [Fact]
+    public void Broker_IsTheInProcessOne() => Assert.Equal(MqttBrokerKind.InProcess, Broker.Kind);
+}
+
+/// <summary>The MQTT input and the sensor batcher against a broker on loopback.</summary>
+public abstract class MqttSensorInputTestsBase : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private MosquittoBroker _broker = null!;
+    private MqttTestBroker _broker = null!;
 
-    public async Task InitializeAsync() => _broker = await MosquittoBroker.StartAsync();
+    protected MqttTestBroker Broker => _broker;
+
+    public async Task InitializeAsync() => _broker = await StartBrokerAsync();
+
+    protected abstract Task<MqttTestBroker> StartBrokerAsync();
 
     public async Task DisposeAsync() => await _broker.DisposeAsync();
 
@@ -30,14 +49,14 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
         long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 5_000;
         string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
 
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.zone1.temperature","value":-18.5,"timestamp":"{{Iso(t0)}}"}""");
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.zone2.temperature","value":3.25,"timestamp":{{t0 + 100}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"fuel.level","value":61.5,"timestamp":{{t0 + 200}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.door","value":true,"timestamp":{{t0 + 300}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"engine.rpm","value":1450,"timestamp":{{t0 + 400}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"cab.temperature","value":21,"timestamp":{{t0 + 450}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"compressor.current","value":12.75,"timestamp":{{t0 + 500}}}""");
-        await MosquittoBroker.PublishAsync(publisher, "elsewhere/not-subscribed", $$"""{"sensor":"fuel.level","value":1,"timestamp":{{t0 + 600}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.zone1.temperature","value":-18.5,"timestamp":"{{Iso(t0)}}"}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.zone2.temperature","value":3.25,"timestamp":{{t0 + 100}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"fuel.level","value":61.5,"timestamp":{{t0 + 200}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"reefer.door","value":true,"timestamp":{{t0 + 300}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"engine.rpm","value":1450,"timestamp":{{t0 + 400}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"cab.temperature","value":21,"timestamp":{{t0 + 450}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/reefer", $$"""{"sensor":"compressor.current","value":12.75,"timestamp":{{t0 + 500}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "elsewhere/not-subscribed", $$"""{"sensor":"fuel.level","value":1,"timestamp":{{t0 + 600}}}""");
 
         var readings = await agent.WaitForReadingsAsync(6);
 
@@ -74,11 +93,11 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
         ];
         foreach (string payload in bad)
         {
-            await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/can", payload);
+            await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/can", payload);
         }
 
         // One publisher, one topic, QoS 1: the broker keeps the order, so when this arrives every bad one has been handled.
-        await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"fuel.level","value":42,"timestamp":{{t}}}""");
+        await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"fuel.level","value":42,"timestamp":{{t}}}""");
         var readings = await agent.WaitForReadingsAsync(1);
 
         Assert.Equal([("fuel", 42f, t)], readings);
@@ -105,7 +124,7 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
         long t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 10_000;
         using (var publisher = await _broker.ConnectPublisherAsync())
         {
-            await MosquittoBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"battery.voltage","value":24.5,"timestamp":{{t}}}""");
+            await MqttTestBroker.PublishAsync(publisher, "convoy/sensors/can", $$"""{"sensor":"battery.voltage","value":24.5,"timestamp":{{t}}}""");
             await agent.WaitForReadingsAsync(1);
         }
 
@@ -116,15 +135,17 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
         // Until the agent has subscribed again the broker (without persistence) drops what is
         // published, as a real one would: publish once a fifth of a second until a reading gets through.
         using var again = await _broker.ConnectPublisherAsync("test-publisher-2");
-        var deadline = DateTime.UtcNow + Patience;
         int sent = 0;
-        while (agent.CountReadings() < 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no reading arrived after the broker restarted; agent connections: {agent.Input.Connections}");
-            sent++;
-            await MosquittoBroker.PublishAsync(again, "convoy/sensors/can", $$"""{"sensor":"battery.voltage","value":25,"timestamp":{{t + sent}}}""");
-            await Task.Delay(200);
-        }
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                sent++;
+                await MqttTestBroker.PublishAsync(again, "convoy/sensors/can", $$"""{"sensor":"battery.voltage","value":25,"timestamp":{{t + sent}}}""");
+                await Task.Delay(200);
+                return agent.CountReadings() >= 2;
+            },
+            Patience,
+            "a reading published after the broker restarted to reach the agent");
 
         Assert.True(agent.Input.Connections >= 2);
         Assert.True(agent.Log.Count("MqttConnected") >= 2);
@@ -143,7 +164,8 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
         private Agent(int port, Dictionary<string, string>? sensors)
         {
             _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-            var metrics = new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>());
+            var meterFactory = _services.GetRequiredService<IMeterFactory>();
+            var metrics = new EdgeAgentMetrics(meterFactory);
             var options = new MqttOptions
             {
                 Enabled = true,
@@ -167,11 +189,12 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
             var readings = new SensorReadings();
             var devices = new DeviceRegistry([(DeviceIdentity.Create("acme", "truck-1"), _buffer)]);
             _batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), metrics, TimeProvider.System);
-            Input = new MqttSensorInput(Options.Create(options), catalog, readings, Options.Create(agent), metrics, TimeProvider.System, new TypedLog<MqttSensorInput>(Log));
+            Input = new MqttSensorInput(Options.Create(options), catalog, readings, Options.Create(agent), metrics, TimeProvider.System, Log.For<MqttSensorInput>());
 
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == EdgeAgentMetrics.MeterName)
+                // This agent's meters only: other test classes run agents at the same time.
+                if (instrument.Meter.Name == EdgeAgentMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory))
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
@@ -196,7 +219,7 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
 
         public SensorCatalog Catalog { get; }
 
-        public EventLog Log { get; } = new();
+        public TestLogs Log { get; } = new();
 
         public static async Task<Agent> StartAsync(int port, Dictionary<string, string>? sensors = null)
         {
@@ -273,16 +296,4 @@ public sealed class MqttSensorInputTests : IAsyncLifetime
             await _services.DisposeAsync();
         }
     }
-}
-
-/// <summary>Hands the test's <see cref="EventLog"/> to a component that asks for a typed logger.</summary>
-internal sealed class TypedLog<T>(EventLog inner) : Microsoft.Extensions.Logging.ILogger<T>
-{
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => inner.BeginScope(state);
-
-    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => inner.IsEnabled(logLevel);
-
-    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        inner.Log(logLevel, eventId, state, exception, formatter);
 }

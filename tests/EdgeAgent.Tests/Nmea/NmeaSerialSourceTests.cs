@@ -7,7 +7,7 @@ public sealed class NmeaSerialSourceTests
     [Fact]
     public async Task SerialSource_PortMissing_RetriesAsAnUnpluggedReceiver_AndEndsQuietlyWhenCancelled()
     {
-        var log = new EventLog();
+        var log = new TestLogs();
         var options = new NmeaOptions
         {
             Source = NmeaSourceKind.Serial,

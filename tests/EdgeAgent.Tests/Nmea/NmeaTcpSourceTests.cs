@@ -32,7 +32,7 @@ public sealed class NmeaTcpSourceTests
                     // Disposing the client drops the connection once its data is sent.
                 }
             }, timeout.Token);
-            var log = new EventLog();
+            var log = new TestLogs();
             var options = new NmeaOptions
             {
                 Source = NmeaSourceKind.Tcp,
@@ -92,7 +92,7 @@ public sealed class NmeaTcpSourceTests
             }, timeout.Token);
             var options = new NmeaOptions { Source = NmeaSourceKind.Tcp, Host = "127.0.0.1", Port = port };
             options.Validate();
-            var source = NmeaSources.Create(options, new EventLog(), TimeProvider.System);
+            var source = NmeaSources.Create(options, new TestLogs(), TimeProvider.System);
 
             var fixes = new List<GpsFix>();
             await foreach (var fix in source.ReadFixesAsync(timeout.Token))
@@ -125,7 +125,7 @@ public sealed class NmeaTcpSourceTests
         probe.Start();
         int port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
-        var log = new EventLog();
+        var log = new TestLogs();
         var options = new NmeaOptions
         {
             Source = NmeaSourceKind.Tcp,

@@ -1,21 +1,18 @@
 using System.Globalization;
 using System.Text;
 using Convoy.EdgeAgent.Inputs.Nmea;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Convoy.EdgeAgent.Tests.Nmea;
 
-/// <summary>The real captures in the shared data folder, and helpers to build and replay sentences.</summary>
+/// <summary>The real captures in tests/data/nmea, and helpers to build and replay sentences.</summary>
 internal static class NmeaTestData
 {
-    public static string CapturesFolder { get; } = FindCaptures();
+    public static string Quectel => TestData.NmeaCapture("quectel-l76k-nmea.log");
 
-    public static string Quectel => Path.Combine(CapturesFolder, "quectel-l76k-nmea.log");
+    public static string FuzzyCases => TestData.NmeaCapture("nmea-fuzzy-cases.log");
 
-    public static string FuzzyCases => Path.Combine(CapturesFolder, "nmea-fuzzy-cases.log");
-
-    public static string Garmin => Path.Combine(CapturesFolder, "garmin-geko201.log");
+    public static string Garmin => TestData.NmeaCapture("garmin-geko201.log");
 
     /// <summary>"$" + body + "*" + the checksum NMEA requires (XOR of the body's bytes).</summary>
     public static string Sentence(string body)
@@ -61,77 +58,5 @@ internal static class NmeaTestData
         double a = (Math.Sin(dLat / 2) * Math.Sin(dLat / 2))
             + (Math.Cos(double.DegreesToRadians(lat1)) * Math.Cos(double.DegreesToRadians(lat2)) * Math.Sin(dLon / 2) * Math.Sin(dLon / 2));
         return 2 * R * Math.Asin(Math.Sqrt(a));
-    }
-
-    private static string FindCaptures()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Collector.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        if (dir is null)
-        {
-            throw new InvalidOperationException($"No Collector.sln above {AppContext.BaseDirectory}: cannot find the repository root");
-        }
-
-        return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "nmea"));
-    }
-}
-
-/// <summary>Records log events by name so tests can wait for and assert on them.</summary>
-internal sealed class EventLog : ILogger
-{
-    private readonly List<string> _events = [];
-    private readonly Lock _lock = new();
-    private TaskCompletionSource? _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public int Count(string eventName)
-    {
-        lock (_lock)
-        {
-            return _events.Count(e => e == eventName);
-        }
-    }
-
-    /// <summary>Completes once <paramref name="eventName"/> was logged at least <paramref name="times"/> times.</summary>
-    public async Task WaitForAsync(string eventName, int times, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (true)
-        {
-            Task changed;
-            lock (_lock)
-            {
-                if (_events.Count(e => e == eventName) >= times)
-                {
-                    return;
-                }
-
-                _changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                changed = _changed.Task;
-            }
-
-            await changed.WaitAsync(cts.Token);
-        }
-    }
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        TaskCompletionSource? changed;
-        lock (_lock)
-        {
-            _events.Add(eventId.Name ?? "");
-            changed = _changed;
-            _changed = null;
-        }
-
-        changed?.TrySetResult();
     }
 }

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Convoy.EndToEnd.Tests;
+namespace Convoy.TestKit;
 
 /// <summary>The agent as a child process, its output kept (the last lines) for a failure message.</summary>
-internal sealed class AgentProcess : IDisposable
+public sealed class AgentProcess : IDisposable
 {
     private readonly Queue<string> _lines = new();
 

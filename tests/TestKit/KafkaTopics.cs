@@ -1,9 +1,9 @@
 using Confluent.Kafka;
 
-namespace Convoy.EndToEnd.Tests;
+namespace Convoy.TestKit;
 
 /// <summary>Reads a whole topic back, every partition from the beginning to its end.</summary>
-internal static class KafkaTopics
+public static class KafkaTopics
 {
     public static List<ConsumeResult<string, byte[]>> ReadAll(string bootstrapServers, string topic)
     {

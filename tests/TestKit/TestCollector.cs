@@ -5,14 +5,14 @@ using Convoy.Pki;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Convoy.EndToEnd.Tests;
+namespace Convoy.TestKit;
 
 /// <summary>
 /// What most end-to-end tests stand on: an embedded Kafka with the tenants' topics, development
 /// certificates in a temporary folder, and a real collector on 127.0.0.1 (any free ports) using
 /// that Kafka. Disposing stops and deletes all of it.
 /// </summary>
-internal sealed class TestCollector : IAsyncDisposable
+public sealed class TestCollector : IAsyncDisposable
 {
     private TestCollector(EmbeddedKafkaCluster kafka, DevCertificates certificates, WebApplication app, string folder)
     {
@@ -24,8 +24,8 @@ internal sealed class TestCollector : IAsyncDisposable
 
     public EmbeddedKafkaCluster Kafka { get; }
 
-    /// <summary>The collector's warnings and errors so far.</summary>
-    public CapturedLogs Logs { get; private init; } = new();
+    /// <summary>What the collector logged. Disposing fails the test when it logged an error the test did not declare with <see cref="TestLogs.ExpectErrors"/>.</summary>
+    public TestLogs Logs { get; private init; } = new();
 
     public DevCertificates Certificates { get; }
 
@@ -47,8 +47,8 @@ internal sealed class TestCollector : IAsyncDisposable
 
         var certificates = DevCertificates.Ensure(folder);
         string[] args = ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={folder}", .. switches];
-        var logs = new CapturedLogs();
-        var app = CollectorHost.Build(args, services => services.AddSingleton(kafka).AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var logs = new TestLogs();
+        var app = CollectorHost.Build(args, services => services.AddSingleton(kafka).AddSingleton(logs.Provider));
         await app.StartAsync();
         return new TestCollector(kafka, certificates, app, folder) { Logs = logs };
     }
@@ -71,5 +71,7 @@ internal sealed class TestCollector : IAsyncDisposable
         await App.DisposeAsync();
         Kafka.Dispose();
         Directory.Delete(Folder, recursive: true);
+        Logs.AssertNoUnexpectedErrors();
+        Logs.Dispose();
     }
 }

@@ -5,10 +5,10 @@ using Convoy.Pki;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Convoy.EndToEnd.Tests;
+namespace Convoy.TestKit;
 
 /// <summary>A device as a test drives it: a stock generated gRPC client over mTLS (or without a certificate).</summary>
-internal sealed class TestDevice : IDisposable
+public sealed class TestDevice : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly X509Certificate2? _certificate;
