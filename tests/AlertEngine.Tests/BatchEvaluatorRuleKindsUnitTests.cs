@@ -171,18 +171,7 @@ public sealed class BatchEvaluatorRuleKindsUnitTests
     }
 
     /// <summary>A fix a minute for <paramref name="minutes"/> minutes, no temperatures.</summary>
-    private static TelemetryBatch Batch(ulong sequence, int minutes, Func<int, float> speed, Func<int, double>? latitude = null, int fromMinute = 0)
-    {
-        var batch = new TelemetryBatch { DeviceId = "truck-1", Sequence = sequence, BaseTimeUnixMs = Base + (fromMinute * 60_000L), Gps = new GpsColumns() };
-        for (int m = 0; m < minutes; m++)
-        {
-            batch.Gps.OffsetMs.Add((uint)(m * 60_000));
-            batch.Gps.LatitudeDeg.Add(latitude?.Invoke(m) ?? 52.5);
-            batch.Gps.LongitudeDeg.Add(4.9);
-            batch.Gps.SpeedKmh.Add(speed(m));
-            batch.Gps.HeadingDeg.Add(0);
-        }
-
-        return batch;
-    }
+    private static TelemetryBatch Batch(ulong sequence, int minutes, Func<int, float> speed, Func<int, double>? latitude = null, int fromMinute = 0) =>
+        BatchBuilder.For("truck-1", sequence).StartingAt(Base + (fromMinute * 60_000L)).Every(TimeSpan.FromMinutes(1))
+            .Gps(minutes, speed, m => (latitude?.Invoke(m) ?? 52.5, 4.9));
 }

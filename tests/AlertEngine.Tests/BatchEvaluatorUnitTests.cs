@@ -67,23 +67,8 @@ public sealed class BatchEvaluatorUnitTests
     }
 
     /// <summary>Ten minutes at 9 °C in zone 1, with a GPS fix at the start.</summary>
-    private static TelemetryBatch WarmBatch(ulong sequence, int fromMinute)
-    {
-        var batch = new TelemetryBatch { DeviceId = "truck-1", Sequence = sequence, BaseTimeUnixMs = Base + (fromMinute * 60_000L) };
-        var zone = new TemperatureColumns { Zone = 1 };
-        for (uint m = 0; m < 10; m++)
-        {
-            zone.OffsetMs.Add(m * 60_000);
-            zone.TemperatureC.Add(9f);
-        }
-
-        batch.Temperatures.Add(zone);
-        batch.Gps = new GpsColumns();
-        batch.Gps.OffsetMs.Add(0);
-        batch.Gps.LatitudeDeg.Add(52.5);
-        batch.Gps.LongitudeDeg.Add(4.9);
-        batch.Gps.SpeedKmh.Add(0);
-        batch.Gps.HeadingDeg.Add(0);
-        return batch;
-    }
+    private static TelemetryBatch WarmBatch(ulong sequence, int fromMinute) =>
+        BatchBuilder.For("truck-1", sequence).StartingAt(Base + (fromMinute * 60_000L)).Every(TimeSpan.FromMinutes(1))
+            .Temperatures(zone: 1, count: 10, _ => 9f)
+            .Gps(count: 1, _ => 0f, _ => (52.5, 4.9));
 }

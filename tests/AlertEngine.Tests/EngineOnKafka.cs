@@ -32,40 +32,4 @@ internal static class EngineOnKafka
             },
         });
     }
-
-    /// <summary>Every alert in the tenant's alert topic (its <paramref name="partitions"/> partitions), read to the end.</summary>
-    public static Task<List<Alert>> ReadAlertsAsync(string bootstrapServers, string tenant, int partitions = 1) => Task.Run(() =>
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
-            EnablePartitionEof = true,
-            EnableAutoCommit = false,
-        }).Build();
-        string topic = TelemetryRecordHeaders.AlertTopic(tenant);
-        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-        var alerts = new List<Alert>();
-        var atEnd = new HashSet<int>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (atEnd.Count < partitions && DateTime.UtcNow < deadline)
-        {
-            var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (record is null)
-            {
-                continue;
-            }
-
-            if (record.IsPartitionEOF)
-            {
-                atEnd.Add(record.Partition.Value);
-            }
-            else
-            {
-                alerts.Add(Alert.Parser.ParseFrom(record.Message.Value));
-            }
-        }
-
-        return alerts;
-    });
 }

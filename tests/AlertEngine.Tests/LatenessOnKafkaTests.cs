@@ -46,15 +46,15 @@ public sealed class LatenessOnKafkaTests : IDisposable
             await SendAsync(producer, "acme", 1, Temperatures("truck-1", 0, 10, _ => 9f)); // the default rule: above 8 for 5 min
 
             // The holding engine consumes the record (its batch counted) but raises nothing: held.
-            await Eventually.HoldsAsync(() => Task.FromResult(evaluated.GetMeasurementSnapshot().Count > 0), EngineOnKafka.Patience, "() => Task.FromResult(evaluated.GetMeasurementSnapshot().Count > 0)");
-            Assert.Empty(await ReadAlertsAsync(_kafka.BootstrapServers, "acme"));
+            await Eventually.HoldsAsync(() => evaluated.GetMeasurementSnapshot().Count > 0, EngineOnKafka.Patience, "the engine to evaluate the batch");
+            Assert.Empty(Alerts("acme"));
             await holding.StopAsync();
         }
 
         using var next = Engine(latenessSeconds: 0, TimeProvider.System);
         await next.StartAsync();
-        await Eventually.HoldsAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, "acme")).Count > 0, EngineOnKafka.Patience, "async () => (await ReadAlertsAsync(_kafka.BootstrapServers, \"acme\")).Count > 0");
-        var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, "acme"));
+        await Eventually.HoldsAsync(() => Alerts("acme").Count > 0, EngineOnKafka.Patience, "an alert in the tenant's alert topic");
+        var alert = Assert.Single(Alerts("acme"));
         Assert.Equal(AlertState.Firing, alert.State);
         Assert.Equal("reefer-too-warm", alert.RuleId);
         await next.StopAsync();
@@ -68,4 +68,5 @@ public sealed class LatenessOnKafkaTests : IDisposable
             services.AddSingleton(time);
         });
 
+    private List<Alert> Alerts(string tenant) => KafkaTopics.Alerts(_kafka.BootstrapServers, tenant);
 }

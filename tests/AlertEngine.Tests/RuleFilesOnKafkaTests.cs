@@ -93,12 +93,12 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
             // A new device each try, so each try starts fresh until the reload has applied.
             device = "truck-" + Guid.NewGuid().ToString("N")[..8];
             await Send("acme", Temperatures(device, 10, 3, _ => 6f));
-            var all = await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2);
+            var all = KafkaTopics.Alerts(_kafka.BootstrapServers, "acme");
             return all.Any(a => a.RuleId == "file-cold" && a.DeviceId == device);
-        }, EngineOnKafka.Patience, "async () => { // A new device each try, so each try starts fresh until the reload has applied. device = \"t...");
+        }, EngineOnKafka.Patience, "the new rule file's file-cold rule to alert a fresh device");
 
         // The device the new file applied to was not alerted by the old threshold (now above 50).
-        Assert.DoesNotContain(await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2), a => a.RuleId == "file-warm" && a.DeviceId == device);
+        Assert.DoesNotContain(KafkaTopics.Alerts(_kafka.BootstrapServers, "acme"), a => a.RuleId == "file-warm" && a.DeviceId == device);
 
         // Silent: nothing more from truck-1; the fake clock passes 30 minutes; the engine fires on the clock alone.
         // (gone-silent was removed by the new file, so put it back first.)
@@ -107,9 +107,9 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
         {
             await Send("acme", Temperatures("truck-2", 20, 1, _ => 6f));
             _time.Advance(TimeSpan.FromMinutes(31));
-            return (await ReadAlertsAsync(_kafka.BootstrapServers, "acme", partitions: 2)).Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
-        }, EngineOnKafka.Patience, "async () => { await Send(\"acme\", Temperatures(\"truck-2\", 20, 1, _ => 6f)); _time.Advance(TimeSpan.FromM...");
-        Assert.Empty(await ReadAlertsAsync(_kafka.BootstrapServers, "globex", partitions: 2));
+            return KafkaTopics.Alerts(_kafka.BootstrapServers, "acme").Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
+        }, EngineOnKafka.Patience, "the silent rule to fire on the fake clock alone");
+        Assert.Empty(KafkaTopics.Alerts(_kafka.BootstrapServers, "globex"));
     }
 
     internal Task Send(string tenant, TelemetryBatch batch)
@@ -121,9 +121,8 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
     private async Task<List<Alert>> Alerts(string tenant, int atLeast)
     {
         List<Alert> alerts = [];
-        await Eventually.HoldsAsync(async () => (alerts = await ReadAlertsAsync(_kafka.BootstrapServers, tenant, partitions: 2)).Count >= atLeast, EngineOnKafka.Patience, "async () => (alerts = await ReadAlertsAsync(_kafka.BootstrapServers, tenant, partitions: 2)).Count >= atLeast");
+        await Eventually.HoldsAsync(() => (alerts = KafkaTopics.Alerts(_kafka.BootstrapServers, tenant)).Count >= atLeast, EngineOnKafka.Patience, $"{atLeast} alert(s) for {tenant}");
         return alerts;
     }
-
 
 }

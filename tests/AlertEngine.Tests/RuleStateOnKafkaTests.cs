@@ -56,13 +56,13 @@ public sealed class RuleStateOnKafkaTests : IDisposable
 
         // Minutes 0..4 warm on the first engine: 4 minutes, not yet the rule's 5.
         await Send(1, Temperatures(Truck, 0, 5, Warm));
-        await Eventually.HoldsAsync(() => Task.FromResult(Total(firstEvaluated) == 1), EngineOnKafka.Patience, "() => Task.FromResult(Total(firstEvaluated) == 1)");
+        await Eventually.HoldsAsync(() => Total(firstEvaluated) == 1, EngineOnKafka.Patience, "the first engine to evaluate one batch");
 
         using var second = Engine();
         await second.StartAsync();
         using var secondEvaluated = Counter(second, "convoy.alertengine.batches.evaluated");
         using var secondDuplicates = Counter(second, "convoy.alertengine.batches.duplicate");
-        Assert.Empty(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
+        Assert.Empty(Alerts(Tenant));
 
         // The first engine leaves: its one partition (and the reefer) moves to the second, which
         // must take over the 4-minute-old excursion from the state topic.
@@ -71,10 +71,10 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         // The collector's retry of batch 1 (read again by the new owner), then minutes 5..6.
         await Send(1, Temperatures(Truck, 0, 5, Warm));
         await Send(2, Temperatures(Truck, 5, 2, Warm));
-        await Eventually.HoldsAsync(() => Task.FromResult(Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1), EngineOnKafka.Patience, "() => Task.FromResult(Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1)");
-        await Eventually.HoldsAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0, EngineOnKafka.Patience, "async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0");
+        await Eventually.HoldsAsync(() => Total(secondEvaluated) >= 1 && Total(secondDuplicates) >= 1, EngineOnKafka.Patience, "the second engine to evaluate the new batch and skip the replayed one");
+        await Eventually.HoldsAsync(() => Alerts(Tenant).Count > 0, EngineOnKafka.Patience, "an alert in the tenant's alert topic");
 
-        var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
+        var alert = Assert.Single(Alerts(Tenant));
         AssertFiredAtFiveMinutes(alert);
         Assert.Equal(1, Total(secondEvaluated));   // only batch 2 evaluated there...
         // ...batch 1 (the retry, and the original too when the first engine's offset was not yet
@@ -83,7 +83,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         Assert.InRange(Total(secondDuplicates), 1, 2);
         Assert.Equal(1, Total(firstEvaluated));    // the first engine never saw batch 2
         await second.StopAsync();
-        Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
+        Assert.Single(Alerts(Tenant));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
             await before.StartAsync();
             using var evaluated = Counter(before, "convoy.alertengine.batches.evaluated");
             await Send(1, Temperatures(Truck, 0, 5, Warm));
-            await Eventually.HoldsAsync(() => Task.FromResult(Total(evaluated) == 1), EngineOnKafka.Patience, "() => Task.FromResult(Total(evaluated) == 1)");
+            await Eventually.HoldsAsync(() => Total(evaluated) == 1, EngineOnKafka.Patience, "the engine to evaluate one batch");
             await before.StopAsync();
         }
 
@@ -103,9 +103,9 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         await after.StartAsync();
         using var afterEvaluated = Counter(after, "convoy.alertengine.batches.evaluated");
         await Send(2, Temperatures(Truck, 5, 2, Warm));
-        await Eventually.HoldsAsync(async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0, EngineOnKafka.Patience, "async () => (await ReadAlertsAsync(_kafka.BootstrapServers, Tenant)).Count > 0");
+        await Eventually.HoldsAsync(() => Alerts(Tenant).Count > 0, EngineOnKafka.Patience, "an alert in the tenant's alert topic");
 
-        var alert = Assert.Single(await ReadAlertsAsync(_kafka.BootstrapServers, Tenant));
+        var alert = Assert.Single(Alerts(Tenant));
         AssertFiredAtFiveMinutes(alert);
         Assert.Equal(1, Total(afterEvaluated)); // batch 1 not evaluated again: committed, or read again and dropped by the restored sequence
         await after.StopAsync();
@@ -146,5 +146,5 @@ public sealed class RuleStateOnKafkaTests : IDisposable
 
     private Task Send(ulong sequence, TelemetryBatch batch) => SendAsync(_producer, Tenant, sequence, batch);
 
-
+    private List<Alert> Alerts(string tenant) => KafkaTopics.Alerts(_kafka.BootstrapServers, tenant);
 }

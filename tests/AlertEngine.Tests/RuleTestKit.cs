@@ -55,50 +55,18 @@ internal sealed class RuleTestKit
     public static TelemetryBatch Empty(string device, long baseMs) => new() { DeviceId = device, BaseTimeUnixMs = baseMs };
 
     /// <summary>One reading a minute from minute <paramref name="fromMinute"/>, values from <paramref name="value"/>(minute).</summary>
-    public static TelemetryBatch Temperatures(string device, int fromMinute, int minutes, Func<int, float> value, uint zone = 1)
-    {
-        var batch = Empty(device, Base + (fromMinute * 60_000L));
-        var column = new TemperatureColumns { Zone = zone };
-        for (int m = 0; m < minutes; m++)
-        {
-            column.OffsetMs.Add((uint)(m * 60_000));
-            column.TemperatureC.Add(value(fromMinute + m));
-        }
+    public static TelemetryBatch Temperatures(string device, int fromMinute, int minutes, Func<int, float> value, uint zone = 1) =>
+        Minutes(device, fromMinute).Temperatures(zone, minutes, m => value(fromMinute + m));
 
-        batch.Temperatures.Add(column);
-        return batch;
-    }
+    public static TelemetryBatch Gps(string device, int fromMinute, int minutes, Func<int, float> speed, Func<int, (double Lat, double Lon)>? where = null) =>
+        Minutes(device, fromMinute).Gps(minutes, m => speed(fromMinute + m), m => where?.Invoke(fromMinute + m) ?? (52.5, 4.9));
 
-    public static TelemetryBatch Gps(string device, int fromMinute, int minutes, Func<int, float> speed, Func<int, (double Lat, double Lon)>? where = null)
-    {
-        var batch = Empty(device, Base + (fromMinute * 60_000L));
-        batch.Gps = new GpsColumns();
-        for (int m = 0; m < minutes; m++)
-        {
-            var (lat, lon) = where?.Invoke(fromMinute + m) ?? (52.5, 4.9);
-            batch.Gps.OffsetMs.Add((uint)(m * 60_000));
-            batch.Gps.LatitudeDeg.Add(lat);
-            batch.Gps.LongitudeDeg.Add(lon);
-            batch.Gps.SpeedKmh.Add(speed(fromMinute + m));
-            batch.Gps.HeadingDeg.Add(0);
-        }
+    public static TelemetryBatch Scalar(string device, ScalarKind kind, int fromMinute, int minutes, Func<int, float> value) =>
+        Minutes(device, fromMinute).Scalar(kind, minutes, m => value(fromMinute + m));
 
-        return batch;
-    }
-
-    public static TelemetryBatch Scalar(string device, ScalarKind kind, int fromMinute, int minutes, Func<int, float> value)
-    {
-        var batch = Empty(device, Base + (fromMinute * 60_000L));
-        var column = new ScalarColumns { Kind = kind };
-        for (int m = 0; m < minutes; m++)
-        {
-            column.OffsetMs.Add((uint)(m * 60_000));
-            column.Value.Add(value(fromMinute + m));
-        }
-
-        batch.Scalars.Add(column);
-        return batch;
-    }
+    /// <summary>A batch of one reading a minute from minute <paramref name="fromMinute"/>; <see cref="Send"/> numbers it.</summary>
+    private static BatchBuilder Minutes(string device, int fromMinute) =>
+        BatchBuilder.For(device, sequence: 0).StartingAt(Base + (fromMinute * 60_000L)).Every(TimeSpan.FromMinutes(1));
 
     public static long Minute(int m) => Base + (m * 60_000L);
 }

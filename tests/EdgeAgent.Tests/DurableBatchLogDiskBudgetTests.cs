@@ -116,18 +116,7 @@ public sealed class DurableBatchLogDiskBudgetTests : IDisposable
         return served;
     }
 
-    private static TelemetryBatch Batch(int seed)
-    {
-        var batch = new TelemetryBatch { DeviceId = Device, BaseTimeUnixMs = 1_700_000_000_000 + (seed * 10_000L), Gps = new GpsColumns() };
-        for (int i = 0; i < Points; i++)
-        {
-            batch.Gps.OffsetMs.Add((uint)i);
-            batch.Gps.LatitudeDeg.Add(seed + (i * 0.001));
-            batch.Gps.LongitudeDeg.Add(-seed - (i * 0.001));
-            batch.Gps.SpeedKmh.Add(i);
-            batch.Gps.HeadingDeg.Add(seed % 360);
-        }
-
-        return batch;
-    }
+    private static TelemetryBatch Batch(int seed) =>
+        BatchBuilder.For(Device, sequence: 0).StartingAt(1_700_000_000_000 + (seed * 10_000L)).Every(TimeSpan.FromMilliseconds(1))
+            .Gps(Points, i => i, i => (seed + (i * 0.001), -seed - (i * 0.001)), _ => seed % 360);
 }

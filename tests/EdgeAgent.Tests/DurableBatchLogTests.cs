@@ -31,20 +31,9 @@ public sealed class DurableBatchLogTests : IDisposable
     private DurableBatchLog Open(DurableBufferOptions options, TimeProvider? time = null) => new(Tenant, Device, options, _log, time);
 
     /// <summary>A batch whose encoding depends on <paramref name="seed"/> and is about 28 bytes per point.</summary>
-    private static TelemetryBatch Batch(int seed, int points = 4)
-    {
-        var batch = new TelemetryBatch { DeviceId = Device, BaseTimeUnixMs = 1_700_000_000_000 + seed, Gps = new GpsColumns() };
-        for (int i = 0; i < points; i++)
-        {
-            batch.Gps.OffsetMs.Add((uint)i);
-            batch.Gps.LatitudeDeg.Add(seed + (i * 0.001));
-            batch.Gps.LongitudeDeg.Add(-seed - (i * 0.001));
-            batch.Gps.SpeedKmh.Add(i);
-            batch.Gps.HeadingDeg.Add(seed % 360);
-        }
-
-        return batch;
-    }
+    private static TelemetryBatch Batch(int seed, int points = 4) =>
+        BatchBuilder.For(Device, sequence: 0).StartingAt(1_700_000_000_000 + seed).Every(TimeSpan.FromMilliseconds(1))
+            .Gps(points, i => i, i => (seed + (i * 0.001), -seed - (i * 0.001)), _ => seed % 360);
 
     private string[] SegmentPaths() => [.. Directory.GetFiles(DeviceFolder, "*.seg").Order(StringComparer.Ordinal)];
 

@@ -5,10 +5,8 @@ using System.Security.Cryptography.X509Certificates;
 using Convoy.Collector;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Kafka.Embedded;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
@@ -23,8 +21,7 @@ public sealed class CertificateRotationTests : IAsyncLifetime
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-rotation-" + Guid.NewGuid().ToString("N"));
     private readonly X509Certificate2 _oldCa = CertificateIssuer.CreateCertificateAuthority("Old Device CA", TimeSpan.FromDays(2));
     private readonly X509Certificate2 _newCa = CertificateIssuer.CreateCertificateAuthority("New Device CA", TimeSpan.FromDays(2));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
+    private TestCollector _collector = null!;
     private string? _serial;
 
     private string ServerCertificate => Path.Combine(_folder, "server.crt");
@@ -36,25 +33,24 @@ public sealed class CertificateRotationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_folder);
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
         using (var server = CertificateIssuer.IssueServer(_oldCa, ["localhost"], [IPAddress.Loopback], TimeSpan.FromDays(1)))
         {
             CertificateIssuer.WritePem(server, ServerCertificate, ServerKey);
         }
 
         await File.WriteAllTextAsync(DeviceRoots, _oldCa.ExportCertificatePem());
-        _collector = CollectorHost.Build(
-            ["--Collector:Port=0", "--Collector:MetricsPort=0", $"--Collector:ServerCertificate={ServerCertificate}", $"--Collector:ServerKey={ServerKey}", $"--Collector:DeviceTrustRoots={DeviceRoots}"],
-            services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
+        _collector = await TestCollector.StartAsync(new TestCollectorSetup
+        {
+            Tenants = [Tenant],
+            DevCertificates = false,
+            Folder = _folder,
+            Switches = [$"--Collector:ServerCertificate={ServerCertificate}", $"--Collector:ServerKey={ServerKey}", $"--Collector:DeviceTrustRoots={DeviceRoots}"],
+        });
     }
 
     public async Task DisposeAsync()
     {
-        await _collector.StopAsync();
         await _collector.DisposeAsync();
-        _kafka.Dispose();
         _oldCa.Dispose();
         _newCa.Dispose();
         Directory.Delete(_folder, recursive: true);
@@ -107,13 +103,13 @@ public sealed class CertificateRotationTests : IAsyncLifetime
     private TestDevice Device(X509Certificate2 ca, string name)
     {
         var certificate = CertificateIssuer.IssueDevice(ca, new DeviceIdentity(Tenant, name), TimeSpan.FromDays(1));
-        return new TestDevice(CollectorHost.Address(_collector), certificate, [_oldCa, _newCa]);
+        return new TestDevice(_collector.Address, certificate, [_oldCa, _newCa]);
     }
 
     /// <summary>The serial number of the certificate the collector presents to a new connection.</summary>
     private async Task<string> ServerSerialAsync()
     {
-        var address = CollectorHost.Address(_collector);
+        var address = _collector.Address;
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, address.Port);
         await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);

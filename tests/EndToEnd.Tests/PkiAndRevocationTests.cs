@@ -1,9 +1,7 @@
 using Convoy.Collector;
 using Convoy.Contracts;
-using Convoy.Kafka.Embedded;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
@@ -16,8 +14,7 @@ public sealed class PkiAndRevocationTests : IAsyncLifetime
 {
     private const string Tenant = "pki-fleet";
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-pki-" + Guid.NewGuid().ToString("N"));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
+    private TestCollector _collector = null!;
 
     private string Ca => Path.Combine(_folder, "ca");
 
@@ -34,22 +31,18 @@ public sealed class PkiAndRevocationTests : IAsyncLifetime
         Assert.Equal(0, Pki("issue-server", "--ca", Ca, "--out", Path.Combine(_folder, "server"), "--dns", "localhost", "--ip", "127.0.0.1"));
         Assert.Equal(0, Pki("issue-device", "--ca", Ca, "--out", Path.Combine(_folder, "out"), "--tenant", Tenant, "--devices-file", devices));
         Assert.Equal(0, Pki("revoke", "--ca", Ca, "--cert", DeviceFile("retired-1", ".crt")));
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
-        _collector = CollectorHost.Build(
-        [
-            "--Collector:Port=0", "--Collector:MetricsPort=0",
-            $"--Collector:ServerCertificate={Path.Combine(_folder, "server", "server.crt")}", $"--Collector:ServerKey={Path.Combine(_folder, "server", "server.key")}",
-            $"--Collector:DeviceTrustRoots={Path.Combine(Ca, "ca.crt")}", $"--Collector:RevocationList={Crl}",
-        ], services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
+        _collector = await TestCollector.StartAsync(new TestCollectorSetup
+        {
+            Tenants = [Tenant],
+            DevCertificates = false,
+            Folder = _folder,
+            Switches = [$"--Collector:ServerCertificate={Path.Combine(_folder, "server", "server.crt")}", $"--Collector:ServerKey={Path.Combine(_folder, "server", "server.key")}", $"--Collector:DeviceTrustRoots={Path.Combine(Ca, "ca.crt")}", $"--Collector:RevocationList={Crl}"],
+        });
     }
 
     public async Task DisposeAsync()
     {
-        await _collector.StopAsync();
         await _collector.DisposeAsync();
-        _kafka.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
 
@@ -88,7 +81,7 @@ public sealed class PkiAndRevocationTests : IAsyncLifetime
         Assert.Equal(0, Pki("issue-device", "--ca", Ca, "--out", Path.Combine(_folder, "out"), "--tenant", Tenant, "--device", "truck-001"));
         using var agent = Convoy.EdgeAgent.EdgeAgentHost.Build(
         [
-            $"--EdgeAgent:Collectors:0={CollectorHost.Address(_collector)}",
+            $"--EdgeAgent:Collectors:0={_collector.Address}",
             $"--EdgeAgent:TrustRoots={Path.Combine(Ca, "ca.crt")}",
             $"--EdgeAgent:CertificatesFolder={Path.Combine(_folder, "out")}",
             $"--EdgeAgent:Simulator:Tenant={Tenant}",
@@ -127,7 +120,7 @@ public sealed class PkiAndRevocationTests : IAsyncLifetime
 
     private static int Pki(params string[] args) => PkiCommands.Run(args, TextWriter.Null, TextWriter.Null);
 
-    private TestDevice Device(string name) => new(CollectorHost.Address(_collector),
+    private TestDevice Device(string name) => new(_collector.Address,
         CertificateIssuer.LoadPem(DeviceFile(name, ".crt"), DeviceFile(name, ".key")),
         CertificateIssuer.LoadPemCertificates(Path.Combine(Ca, "ca.crt")));
 }

@@ -2,10 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Collector;
 using Convoy.Contracts;
-using Convoy.Kafka.Embedded;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
@@ -18,8 +16,7 @@ namespace Convoy.EndToEnd.Tests;
 public sealed class TenantCaTests : IAsyncLifetime
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-tenant-ca-" + Guid.NewGuid().ToString("N"));
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
+    private TestCollector _collector = null!;
 
     private string Platform => Path.Combine(_folder, "platform-ca");
 
@@ -37,23 +34,18 @@ public sealed class TenantCaTests : IAsyncLifetime
         Assert.Equal(0, Pki("issue-device", "--ca", Platform, "--out", Path.Combine(_folder, "out"), "--tenant", "acme", "--device", "platform-truck"));
         Assert.Equal(0, Pki("issue-device", "--ca", Platform, "--out", Path.Combine(_folder, "out"), "--tenant", "globex", "--device", "globex-truck"));
         await File.WriteAllTextAsync(Roots, await File.ReadAllTextAsync(Path.Combine(Platform, "ca.crt")) + await File.ReadAllTextAsync(Path.Combine(AcmeCa, "ca.crt")));
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic("acme"), partitions: 1);
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic("globex"), partitions: 1);
-        _collector = CollectorHost.Build(
-        [
-            "--Collector:Port=0", "--Collector:MetricsPort=0",
-            $"--Collector:ServerCertificate={Path.Combine(_folder, "server", "server.crt")}", $"--Collector:ServerKey={Path.Combine(_folder, "server", "server.key")}",
-            $"--Collector:DeviceTrustRoots={Roots}",
-        ], services => services.AddSingleton(_kafka));
-        await _collector.StartAsync();
+        _collector = await TestCollector.StartAsync(new TestCollectorSetup
+        {
+            Tenants = ["acme", "globex"],
+            DevCertificates = false,
+            Folder = _folder,
+            Switches = [$"--Collector:ServerCertificate={Path.Combine(_folder, "server", "server.crt")}", $"--Collector:ServerKey={Path.Combine(_folder, "server", "server.key")}", $"--Collector:DeviceTrustRoots={Roots}"],
+        });
     }
 
     public async Task DisposeAsync()
     {
-        await _collector.StopAsync();
         await _collector.DisposeAsync();
-        _kafka.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
 
@@ -82,7 +74,7 @@ public sealed class TenantCaTests : IAsyncLifetime
 
         Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, $"a failed handshake, not {refused.StatusCode}");
         Assert.Equal(1, meters["convoy.collector.access.refused", "globex"]);
-        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic("globex")));
+        Assert.Empty(_collector.Telemetry("globex"));
     }
 
     [Fact]
@@ -118,7 +110,7 @@ public sealed class TenantCaTests : IAsyncLifetime
     private string DeviceFile(string tenant, string device, string extension) => Path.Combine(_folder, "out", "devices", tenant, device + extension);
 
     private TestDevice Device(X509Certificate2 certificate) =>
-        new(CollectorHost.Address(_collector), certificate, CertificateIssuer.LoadPemCertificates(Path.Combine(Platform, "ca.crt")));
+        new(_collector.Address, certificate, CertificateIssuer.LoadPemCertificates(Path.Combine(Platform, "ca.crt")));
 
     private static int Pki(params string[] args) => PkiCommands.Run(args, TextWriter.Null, TextWriter.Null);
 }

@@ -219,19 +219,8 @@ public sealed class TenantQuotaTests : IAsyncLifetime
         return (error, acked);
     }
 
-    private static TelemetryBatch BigBatch(string device, ulong sequence, int readings = 1000)
-    {
-        var batch = new TelemetryBatch { DeviceId = device, Sequence = sequence, BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
-        var zone = new TemperatureColumns { Zone = 1 };
-        for (uint i = 0; i < readings; i++)
-        {
-            zone.OffsetMs.Add(i * 10);
-            zone.TemperatureC.Add(4f);
-        }
-
-        batch.Temperatures.Add(zone);
-        return batch;
-    }
+    private static TelemetryBatch BigBatch(string device, ulong sequence, int readings = 1000) =>
+        BatchBuilder.For(device, sequence).Every(TimeSpan.FromMilliseconds(10)).Temperatures(zone: 1, readings, _ => 4f);
 
     private static double Percentile(List<double> values, double percentile)
     {

@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Convoy.Collector;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
-using Convoy.Kafka.Embedded;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -31,43 +29,35 @@ public sealed class TruckRestartTests : IDisposable
 
         // No signal: the only collector address answers nothing.
         ulong offline;
-        using (var agent = Agent(new Uri($"https://127.0.0.1:{ClosedPort()}")))
+        using (var offlineAgent = Agent(new Uri($"https://127.0.0.1:{ClosedPort()}")))
         {
-            await agent.StartAsync();
-            var buffer = agent.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
-            await Eventually.HoldsAsync(() => buffer.LastSequence >= 3, TimeSpan.FromSeconds(20), "the replayed receiver to fill a few batches");
-            offline = buffer.LastSequence;
-            Assert.Equal(0UL, buffer.Acked);
-            await agent.StopAsync();
+            await offlineAgent.StartAsync();
+            var offlineBuffer = offlineAgent.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
+            await Eventually.HoldsAsync(() => offlineBuffer.LastSequence >= 3, TimeSpan.FromSeconds(20), "the replayed receiver to fill a few batches");
+            offline = offlineBuffer.LastSequence;
+            Assert.Equal(0UL, offlineBuffer.Acked);
+            await offlineAgent.StopAsync();
         }
 
         // Signal again, after the restart: a collector to reach, and the receiver still sending.
-        using var kafka = EmbeddedKafkaCluster.Start();
-        kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
-        var collector = CollectorHost.Build(
-            ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}", "--Collector:MaxBatchAge=3650.00:00:00"],
-            services => services.AddSingleton(kafka));
-        await collector.StartAsync();
-        try
+        await using var collector = await TestCollector.StartAsync(new TestCollectorSetup
         {
-            using var agent = Agent(CollectorHost.Address(collector));
-            await agent.StartAsync();
-            var buffer = agent.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
-            await Eventually.HoldsAsync(() => buffer.LastSequence > offline && buffer.Acked == buffer.LastSequence && buffer.Count == 0,
-                TimeSpan.FromSeconds(30), "the offline batches and the new ones to be acknowledged");
-            ulong total = buffer.LastSequence;
-            await agent.StopAsync();
+            Tenants = [Tenant],
+            Folder = _folder,
+            Switches = ["--Collector:MaxBatchAge=3650.00:00:00"],
+        });
+        using var agent = Agent(collector.Address);
+        await agent.StartAsync();
+        var buffer = agent.Services.GetRequiredService<DeviceRegistry>().All[0].Buffer;
+        await Eventually.HoldsAsync(() => buffer.LastSequence > offline && buffer.Acked == buffer.LastSequence && buffer.Count == 0,
+            TimeSpan.FromSeconds(30), "the offline batches and the new ones to be acknowledged");
+        ulong total = buffer.LastSequence;
+        await agent.StopAsync();
 
-            var sequences = KafkaTopics.ReadAll(kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant))
-                .Select(r => TelemetryBatch.Parser.ParseFrom(r.Message.Value).Sequence).ToList();
-            Assert.Equal(Enumerable.Range(1, (int)total).Select(i => (ulong)i), sequences); // in order, once, nothing missing
-            Assert.True(total > offline, "the restarted agent continued the sequence instead of reusing it");
-        }
-        finally
-        {
-            await collector.StopAsync();
-            await collector.DisposeAsync();
-        }
+        var sequences = collector.Telemetry(Tenant)
+            .Select(r => TelemetryBatch.Parser.ParseFrom(r.Message.Value).Sequence).ToList();
+        Assert.Equal(Enumerable.Range(1, (int)total).Select(i => (ulong)i), sequences); // in order, once, nothing missing
+        Assert.True(total > offline, "the restarted agent continued the sequence instead of reusing it");
     }
 
     private IHost Agent(Uri collector) => EdgeAgentHost.Build(

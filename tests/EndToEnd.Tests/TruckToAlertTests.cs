@@ -1,12 +1,8 @@
-using Convoy.AlertEngine;
-using Convoy.Collector;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Simulation;
-using Convoy.Kafka.Embedded;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -21,37 +17,21 @@ public sealed class TruckToAlertTests : IAsyncLifetime
 {
     private const string TenantA = "tenant-a";
     private const string TenantB = "tenant-b";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "convoy-e2e-" + Guid.NewGuid().ToString("N"));
     private readonly MeterTotals _meters = new();
-    private EmbeddedKafkaCluster _kafka = null!;
-    private WebApplication _collector = null!;
-    private IHost _engine = null!;
+    private TestCollector _collector = null!;
+    private TestAlertEngine _engine = null!;
 
     public async Task InitializeAsync()
     {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        foreach (string tenant in new[] { TenantA, TenantB })
-        {
-            _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), partitions: 4);
-            _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(tenant), partitions: 4);
-        }
-
-        _collector = CollectorHost.Build(["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder}"], Shared);
-        await _collector.StartAsync();
-        _engine = AlertEngineHost.Build(["--AlertEngine:GroupId=e2e-" + Guid.NewGuid().ToString("N")], Shared);
-        await _engine.StartAsync();
+        _collector = await TestCollector.StartAsync(new TestCollectorSetup { Tenants = [TenantA, TenantB], Partitions = 4, AlertTopics = true });
+        _engine = await TestAlertEngine.StartAsync(_collector.Kafka);
     }
 
     public async Task DisposeAsync()
     {
-        await _engine.StopAsync();
-        _engine.Dispose();
-        await _collector.StopAsync();
+        await _engine.DisposeAsync();
         await _collector.DisposeAsync();
-        _kafka.Dispose();
         _meters.Dispose();
-        Directory.Delete(_folder, recursive: true);
     }
 
     [Fact]
@@ -87,9 +67,9 @@ public sealed class TruckToAlertTests : IAsyncLifetime
         Assert.Matches("^[0-9a-f]{32}$", alert.AlertId);
 
         // Nothing for tenant B, although its batches were all evaluated.
-        Assert.Empty(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic(TenantB)));
+        Assert.Empty(KafkaTopics.ReadAll(_collector.Kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic(TenantB)));
         // The excursion never ends (no repair), so it is one alert, fired once, however many readings violate.
-        var alertsA = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic(TenantA));
+        var alertsA = KafkaTopics.ReadAll(_collector.Kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic(TenantA));
         var only = Alert.Parser.ParseFrom(Assert.Single(alertsA).Message.Value);
         Assert.Equal(alert.AlertId, only.AlertId);
         Assert.Equal("truck-001", Assert.Single(alertsA).Message.Key);
@@ -102,7 +82,7 @@ public sealed class TruckToAlertTests : IAsyncLifetime
     private void AssertExactlyOnce(string tenant, string device, ulong acked)
     {
         Assert.True(acked >= 60, $"{tenant}/{device}: expected an hour of one-minute batches acknowledged, got {acked}");
-        var records = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(tenant));
+        var records = KafkaTopics.ReadAll(_collector.Kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(tenant));
         var sequences = new List<ulong>();
         foreach (var record in records)
         {
@@ -130,7 +110,7 @@ public sealed class TruckToAlertTests : IAsyncLifetime
         Alert? found = null;
         await Eventually.HoldsAsync(() =>
         {
-            found = KafkaTopics.ReadAll(_kafka.BootstrapServers, topic).Select(r => Alert.Parser.ParseFrom(r.Message.Value)).FirstOrDefault();
+            found = KafkaTopics.ReadAll(_collector.Kafka.BootstrapServers, topic).Select(r => Alert.Parser.ParseFrom(r.Message.Value)).FirstOrDefault();
             return found is not null;
         }, timeout, $"an alert in {topic}");
         return found!;
@@ -138,9 +118,9 @@ public sealed class TruckToAlertTests : IAsyncLifetime
 
     private IHost Agent(string tenant, int reeferFailures) => EdgeAgentHost.Build(
     [
-        $"--EdgeAgent:Collectors:0={CollectorHost.Address(_collector)}",
+        $"--EdgeAgent:Collectors:0={_collector.Address}",
         "--EdgeAgent:DevCertificates=true",
-        $"--EdgeAgent:CertificatesFolder={_folder}",
+        $"--EdgeAgent:CertificatesFolder={_collector.Folder}",
         $"--EdgeAgent:Simulator:Tenant={tenant}",
         "--EdgeAgent:Simulator:Trucks=1",
         "--EdgeAgent:Simulator:TimeScale=1200",
@@ -149,6 +129,4 @@ public sealed class TruckToAlertTests : IAsyncLifetime
         $"--EdgeAgent:Simulator:ReeferFailures={reeferFailures}",
         "--EdgeAgent:Simulator:ReeferFailureAfter=00:05:00",
     ]);
-
-    private void Shared(IServiceCollection services) => services.AddSingleton(_kafka);
 }

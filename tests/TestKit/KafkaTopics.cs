@@ -43,6 +43,10 @@ public static class KafkaTopics
         return records;
     }
 
+    /// <summary>Every alert in the tenant's alert topic, read to its end.</summary>
+    public static List<Contracts.Alerts.V1.Alert> Alerts(string bootstrapServers, string tenant) =>
+        [.. ReadAll(bootstrapServers, Contracts.TelemetryRecordHeaders.AlertTopic(tenant)).Select(r => Contracts.Alerts.V1.Alert.Parser.ParseFrom(r.Message.Value))];
+
     public static ulong Sequence(ConsumeResult<string, byte[]> record) =>
         System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(record.Message.Headers.GetLastBytes(Contracts.TelemetryRecordHeaders.Sequence));
 

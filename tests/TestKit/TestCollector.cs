@@ -8,16 +8,20 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Convoy.TestKit;
 
 /// <summary>
-/// What most end-to-end tests stand on: an embedded Kafka with the tenants' topics, development
-/// certificates in a temporary folder, and a real collector on 127.0.0.1 (any free ports) using
-/// that Kafka. Disposing stops and deletes all of it.
+/// What the end-to-end tests stand on: an embedded Kafka with the tenants' topics, development
+/// certificates (or the test's own PKI) in a temporary folder, and a real collector on 127.0.0.1
+/// (any free ports) using that Kafka. Disposing stops and deletes all of it, and fails the test
+/// when the collector logged an error the test did not expect.
 /// </summary>
 public sealed class TestCollector : IAsyncDisposable
 {
-    private TestCollector(EmbeddedKafkaCluster kafka, DevCertificates certificates, WebApplication app, string folder)
+    private readonly DevCertificates? _certificates;
+    private bool _ownsFolder;
+
+    private TestCollector(EmbeddedKafkaCluster kafka, DevCertificates? certificates, WebApplication app, string folder)
     {
         Kafka = kafka;
-        Certificates = certificates;
+        _certificates = certificates;
         App = app;
         Folder = folder;
     }
@@ -27,7 +31,8 @@ public sealed class TestCollector : IAsyncDisposable
     /// <summary>What the collector logged. Disposing fails the test when it logged an error the test did not declare with <see cref="TestLogs.ExpectErrors"/>.</summary>
     public TestLogs Logs { get; private init; } = new();
 
-    public DevCertificates Certificates { get; }
+    /// <summary>The development certificates the collector trusts; only when the setup asked for them (the default).</summary>
+    public DevCertificates Certificates => _certificates ?? throw new InvalidOperationException("This collector was started with its own PKI, not development certificates.");
 
     public WebApplication App { get; }
 
@@ -36,21 +41,46 @@ public sealed class TestCollector : IAsyncDisposable
     public Uri Address => CollectorHost.Address(App);
 
     /// <summary>Starts Kafka (with <c>telemetry.&lt;tenant&gt;</c> for each tenant) and the collector with the extra switches.</summary>
-    public static async Task<TestCollector> StartAsync(string[] tenants, params string[] switches)
+    public static Task<TestCollector> StartAsync(string[] tenants, params string[] switches) =>
+        StartAsync(new TestCollectorSetup { Tenants = tenants, Switches = switches });
+
+    /// <summary>Starts Kafka with the setup's topics and the collector as the setup describes.</summary>
+    public static async Task<TestCollector> StartAsync(TestCollectorSetup setup)
     {
-        string folder = Path.Combine(Path.GetTempPath(), "convoy-test-" + Guid.NewGuid().ToString("N"));
+        string folder = setup.Folder ?? Path.Combine(Path.GetTempPath(), "convoy-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
         var kafka = EmbeddedKafkaCluster.Start();
-        foreach (string tenant in tenants)
+        kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        foreach (string tenant in setup.Tenants)
         {
-            kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), partitions: 1);
+            kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), setup.Partitions);
+            if (setup.AlertTopics)
+            {
+                kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(tenant), setup.Partitions);
+            }
         }
 
-        var certificates = DevCertificates.Ensure(folder);
-        string[] args = ["--Collector:Port=0", "--Collector:MetricsPort=0", "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={folder}", .. switches];
+        foreach (var (topic, partitions) in setup.Topics)
+        {
+            kafka.CreateTopic(topic, partitions);
+        }
+
+        string[] args = ["--Collector:Port=0", "--Collector:MetricsPort=0", .. setup.Switches];
+        DevCertificates? certificates = null;
+        if (setup.DevCertificates)
+        {
+            certificates = DevCertificates.Ensure(folder);
+            args = [.. args, "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={folder}"];
+        }
+
         var logs = new TestLogs();
-        var app = CollectorHost.Build(args, services => services.AddSingleton(kafka).AddSingleton(logs.Provider));
+        var app = CollectorHost.Build(args, services =>
+        {
+            services.AddSingleton(kafka).AddSingleton(logs.Provider);
+            setup.Services?.Invoke(services);
+        });
         await app.StartAsync();
-        return new TestCollector(kafka, certificates, app, folder) { Logs = logs };
+        return new TestCollector(kafka, certificates, app, folder) { Logs = logs, _ownsFolder = setup.Folder is null };
     }
 
     /// <summary>A device of <paramref name="tenant"/> with a certificate from the development CA.</summary>
@@ -70,7 +100,11 @@ public sealed class TestCollector : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         Kafka.Dispose();
-        Directory.Delete(Folder, recursive: true);
+        if (_ownsFolder)
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+
         Logs.AssertNoUnexpectedErrors();
         Logs.Dispose();
     }

@@ -75,15 +75,7 @@ public sealed class TestDevice : IDisposable
     }
 
     /// <summary>A small valid batch: three readings of reefer zone 1, a minute ago.</summary>
-    public static TelemetryBatch Batch(string device, ulong sequence)
-    {
-        var batch = new TelemetryBatch { DeviceId = device, Sequence = sequence, BaseTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000 };
-        var temperatures = new TemperatureColumns { Zone = 1 };
-        temperatures.OffsetMs.Add([0, 1000, 2000]);
-        temperatures.TemperatureC.Add([3.1f, 3.2f, 3.0f]);
-        batch.Temperatures.Add(temperatures);
-        return batch;
-    }
+    public static TelemetryBatch Batch(string device, ulong sequence) => BatchBuilder.For(device, sequence).Temperatures(zone: 1, 3.1f, 3.2f, 3.0f);
 
     public void Dispose() => _channel.Dispose();
 }
