@@ -7,6 +7,7 @@ using Convoy.EdgeAgent.Inputs.Mqtt;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Convoy.EdgeAgent.Tests;
 
@@ -34,7 +35,8 @@ public sealed class SensorBatcherReceiptTests : IDisposable
     public async Task Receipts_AreHandedBackOnlyOnceTheirBatchIsInTheBuffer()
     {
         using var devices = Devices(out var buffer);
-        var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000, time);
         await batcher.StartAsync(CancellationToken.None);
         var receipts = Enumerable.Range(0, 20).Select(_ => new Receipt(buffer)).ToList();
 
@@ -43,10 +45,33 @@ public sealed class SensorBatcherReceiptTests : IDisposable
             await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, receipts[i]));
         }
 
-        await Task.Delay(300); // the batch stays open: its span (an hour) has not passed
+        // Every reading is in the open batch, and its span (an hour on the clock) has not passed.
+        await Eventually.HoldsAsync(() => batcher.ReceiptsWaiting == 20, TimeSpan.FromSeconds(10), "the batcher to take all 20 readings into its open batch");
         Assert.All(receipts, r => Assert.False(r.Stored));
         Assert.Equal(0, buffer.Count);
 
+        // The span passes: the batch is cut and stored, and only then is each receipt handed back.
+        time.Advance(TimeSpan.FromHours(1));
+        await Eventually.HoldsAsync(() => receipts.All(r => r.Stored), TimeSpan.FromSeconds(10), "every receipt to be handed back once the span passed");
+        Assert.All(receipts, r => Assert.Equal(1, r.BatchesInBufferWhenStored));
+        Assert.Equal(0, batcher.ReceiptsWaiting);
+        Assert.Equal(20, Readings(buffer).Count);
+        await batcher.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AStop_CutsAndStoresTheOpenBatch_BeforeItsReceiptsAreHandedBack()
+    {
+        using var devices = Devices(out var buffer);
+        var (batcher, readings, zone1) = Batcher(devices, span: TimeSpan.FromHours(1), unacknowledgedLimit: 1000, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        await batcher.StartAsync(CancellationToken.None);
+        var receipts = Enumerable.Range(0, 20).Select(_ => new Receipt(buffer)).ToList();
+        for (int i = 0; i < receipts.Count; i++)
+        {
+            await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, receipts[i]));
+        }
+
+        await Eventually.HoldsAsync(() => batcher.ReceiptsWaiting == 20, TimeSpan.FromSeconds(10), "the batcher to take all 20 readings into its open batch");
         await batcher.StopAsync(CancellationToken.None); // a clean stop cuts and stores it
 
         Assert.All(receipts, r => Assert.True(r.Stored));
@@ -67,7 +92,7 @@ public sealed class SensorBatcherReceiptTests : IDisposable
             await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, receipts[i]));
         }
 
-        await Eventually(() => receipts.Take(30).All(r => r.Stored));
+        await Eventually.HoldsAsync(() => receipts.Take(30).All(r => r.Stored), TimeSpan.FromSeconds(10), "the first 30 receipts to be handed back");
 
         Assert.Equal(3, buffer.Count); // three batches of ten, the last five still open within the span
         Assert.All(receipts.Skip(30), r => Assert.False(r.Stored));
@@ -133,7 +158,8 @@ public sealed class SensorBatcherReceiptTests : IDisposable
             await readings.Writer.WriteAsync(new SensorReading(zone1, _start + (i * 1000L), -18f, receipts[i]));
         }
 
-        await Eventually(() => readings.Reader.Count == 0); // taken by the running batcher (a stop at once would skip it)
+        await Eventually.HoldsAsync(() => batcher.ReceiptsWaiting + batcher.Receipted == receipts.Count, TimeSpan.FromSeconds(10),
+            "the running batcher to take every reading (a stop at once would skip them)");
         await batcher.StopAsync(CancellationToken.None);
         return batcher;
     }
@@ -144,7 +170,7 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         return new DeviceRegistry([(DeviceIdentity.Create("acme", "truck-1"), buffer)]);
     }
 
-    private (SensorBatcher Batcher, SensorReadings Readings, int Zone1) Batcher(DeviceRegistry devices, TimeSpan span, int unacknowledgedLimit)
+    private (SensorBatcher Batcher, SensorReadings Readings, int Zone1) Batcher(DeviceRegistry devices, TimeSpan span, int unacknowledgedLimit, TimeProvider? time = null)
     {
         var agent = new EdgeAgentOptions();
         agent.Device.Tenant = "acme";
@@ -155,7 +181,7 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         var catalog = mqtt.CreateCatalog();
         Assert.True(catalog.TryFind("reefer.zone1.temperature", out int zone1));
         var readings = new SensorReadings(unacknowledgedLimit: unacknowledgedLimit);
-        var batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>()), TimeProvider.System);
+        var batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>()), time ?? TimeProvider.System);
         return (batcher, readings, zone1);
     }
 
@@ -169,16 +195,6 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         }
 
         return times;
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(20);
-        }
     }
 
     /// <summary>Records when it was handed back and how many batches the buffer held then.</summary>

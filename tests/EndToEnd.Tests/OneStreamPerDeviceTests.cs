@@ -62,15 +62,20 @@ public sealed class OneStreamPerDeviceTests : IAsyncLifetime
         Assert.True(await first.ResponseStream.MoveNext(CancellationToken.None));
 
         // Batch 2 is on its way to Kafka, which is not answering, when the truck reconnects.
+        using var inFlight = _collector.Metric("convoy.collector.batches.in_flight");
+        long InFlight() => inFlight.GetMeasurementSnapshot().Sum(m => m.Value);
         _collector.Kafka.SetBrokerDown();
         await first.RequestStream.WriteAsync(TestDevice.Batch("truck-2", 2));
-        await Task.Delay(300);
-        var opening = newConnection.OpenAsync();
-        await Task.Delay(1000);
-        Assert.False(opening.IsCompleted, "the new stream must wait until the old stream's write is answered");
+        await Eventually.HoldsAsync(() => InFlight() == 1, TimeSpan.FromSeconds(30), "batch 2 to be written to Kafka and wait for its answer");
+        long inFlightWhenOpened = -1;
+        var opening = newConnection.OpenAsync().ContinueWith(
+            call => { inFlightWhenOpened = InFlight(); return call.Result; }, TaskScheduler.Default);
+        await _collector.Logs.WaitForAsync("StreamReplaced", times: 1, TimeSpan.FromSeconds(30));
 
+        // The new stream opens only once Kafka answered the old stream's write, never while it is pending.
         _collector.Kafka.SetBrokerUp();
         using var second = await opening;
+        Assert.Equal(0, inFlightWhenOpened);
         var oldAcks = new List<ulong>();
         var replaced = await Assert.ThrowsAsync<RpcException>(async () =>
         {

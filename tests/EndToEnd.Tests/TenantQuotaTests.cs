@@ -111,6 +111,7 @@ public sealed class TenantQuotaTests : IAsyncLifetime
     public async Task KafkaNotConfirming_TenantsBytesInFlightStayWithinQuota_ThenResourceExhausted_AndOnlyWhatLandedIsAcked()
     {
         using var totals = new MeterTotals();
+        using var refused = _collector.Metric("convoy.collector.batches.refused");
         using var device = Device("slowpoke", "reefer-9");
         using var call = await device.OpenAsync();
         await call.RequestStream.WriteAsync(BigBatch("reefer-9", 1, 3000));
@@ -138,7 +139,10 @@ public sealed class TenantQuotaTests : IAsyncLifetime
         });
         await Eventually.HoldsAsync(() => totals["convoy.collector.bytes.in_flight", "slowpoke"] == (long)fit * size, TimeSpan.FromSeconds(10),
             $"{fit} batches of {size} bytes in flight to Kafka");
-        await Task.Delay(1000); // longer than the tenant's MaxWait: the next batch was held back, then refused
+        // The next batch is held back for the tenant's MaxWait, then refused while Kafka is still silent;
+        // it never went on its way: what is in flight is still exactly the quota's worth.
+        await Eventually.HoldsAsync(() => refused.GetMeasurementSnapshot().Any(m => Equals(m.Tags["reason"], "over-in-flight-quota") && Equals(m.Tags["tenant"], "slowpoke")),
+            TimeSpan.FromSeconds(30), "the batch beyond the in-flight quota to be refused");
         Assert.Equal((long)fit * size, totals["convoy.collector.bytes.in_flight", "slowpoke"]);
         Assert.Equal(fit, (int)totals["convoy.collector.batches.in_flight", "slowpoke"]);
 

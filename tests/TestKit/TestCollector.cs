@@ -2,8 +2,10 @@ using Convoy.Collector;
 using Convoy.Contracts;
 using Convoy.Kafka.Embedded;
 using Convoy.Pki;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Convoy.TestKit;
 
@@ -89,6 +91,14 @@ public sealed class TestCollector : IAsyncDisposable
         var (certificate, key) = Certificates.EnsureDevice(new DeviceIdentity(tenant, name));
         return new TestDevice(Address, CertificateIssuer.LoadPem(certificate, key), CertificateIssuer.LoadPemCertificates(Certificates.AuthorityCertificatePath));
     }
+
+    /// <summary>
+    /// Watches one of this collector's instruments (its own meter factory, so collectors of other
+    /// tests running at the same time do not count). For an up-down counter the sum of the
+    /// snapshot is the current value.
+    /// </summary>
+    public MetricCollector<long> Metric(string instrument) =>
+        new(App.Services.GetRequiredService<IMeterFactory>(), "Convoy.Collector", instrument);
 
     /// <summary>Every record of the tenant's telemetry topic.</summary>
     public List<Confluent.Kafka.ConsumeResult<string, byte[]>> Telemetry(string tenant) =>

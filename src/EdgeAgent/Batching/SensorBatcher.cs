@@ -39,6 +39,7 @@ internal sealed class SensorBatcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly SensorBatchBuilder _builder;
     private readonly List<IReadingReceipt> _receipts = [];
+    private int _receiptsWaiting;
     private readonly string? _marksFolder;
     private readonly bool _fsyncMarks;
     private readonly Dictionary<string, long> _marks;
@@ -69,6 +70,9 @@ internal sealed class SensorBatcher : BackgroundService
 
     /// <summary>Readings whose receipts were handed back (stored, or duplicates of stored ones) so far.</summary>
     public long Receipted { get; private set; }
+
+    /// <summary>Readings in the open batch whose receipts wait for it to be stored.</summary>
+    public int ReceiptsWaiting => Volatile.Read(ref _receiptsWaiting);
 
     /// <summary>Readings dropped as duplicates (same sensor, same time) so far.</summary>
     public long Duplicates => _builder.Duplicates;
@@ -144,6 +148,7 @@ internal sealed class SensorBatcher : BackgroundService
         }
 
         _receipts.Add(receipt);
+        Volatile.Write(ref _receiptsWaiting, _receipts.Count);
         if (_receipts.Count >= _readings.UnacknowledgedLimit)
         {
             await CutAsync(); // the source sends nothing more until these are acknowledged
@@ -176,6 +181,7 @@ internal sealed class SensorBatcher : BackgroundService
         }
 
         _receipts.Clear();
+        Volatile.Write(ref _receiptsWaiting, 0);
     }
 
     private void SaveMarks()
