@@ -40,7 +40,7 @@ internal sealed class DeviceUplink
 
     public async Task RunAsync(CancellationToken stopping)
     {
-        int failures = 0;
+        var backoff = new ReconnectBackoff(_options.ReconnectDelay, _options.ReconnectMaxDelay);
         int current = 0;
         while (!stopping.IsCancellationRequested)
         {
@@ -50,11 +50,7 @@ internal sealed class DeviceUplink
             string detail;
             try
             {
-                if (await StreamAsync(address, channel, stopping))
-                {
-                    failures = 0; // a stream that carried acks was healthy: start backoff afresh
-                }
-
+                await StreamAsync(address, channel, backoff, stopping);
                 if (stopping.IsCancellationRequested)
                 {
                     return;
@@ -79,9 +75,13 @@ internal sealed class DeviceUplink
                 detail = e.Message;
             }
 
-            failures++;
             current = (current + 1) % _collectors.Count;
-            var delay = askedDelay ?? Backoff(failures);
+            var delay = backoff.NextDelay();
+            if (askedDelay is { } asked)
+            {
+                delay = asked;
+            }
+
             _metrics.Reconnect(_tenant);
             EdgeAgentLog.UplinkFailed(_logger, _buffer.Device, address, status, detail, delay);
             try
@@ -95,8 +95,12 @@ internal sealed class DeviceUplink
         }
     }
 
-    /// <summary>One stream's life. Returns true if the collector acknowledged anything on it.</summary>
-    private async Task<bool> StreamAsync(Uri address, GrpcChannel channel, CancellationToken stopping)
+    /// <summary>
+    /// One stream's life. The first ack on it resets <paramref name="backoff"/>: the collector was
+    /// healthy, so however the stream ends (a collector restart ends it with an error), the truck
+    /// comes back after the first delay, not after a delay grown over earlier failures.
+    /// </summary>
+    private async Task StreamAsync(Uri address, GrpcChannel channel, ReconnectBackoff backoff, CancellationToken stopping)
     {
         using var streamEnded = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         // Every batch is gzip-compressed as a gRPC message (grpc-dotnet's built-in provider, level
@@ -106,8 +110,7 @@ internal sealed class DeviceUplink
         int window = int.TryParse(headers.GetValue("convoy-window"), NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w : DefaultWindow;
         EdgeAgentLog.Connected(_logger, _buffer.Device, address, window, _buffer.Acked);
 
-        bool acknowledged = false;
-        var receiving = ReceiveAsync(call.ResponseStream, streamEnded, () => acknowledged = true, stopping);
+        var receiving = ReceiveAsync(call.ResponseStream, streamEnded, backoff, stopping);
         ulong sent = _buffer.Acked; // everything after the last ack goes (again)
         try
         {
@@ -130,7 +133,7 @@ internal sealed class DeviceUplink
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            return acknowledged;
+            return;
         }
         catch (RpcException) when (!stopping.IsCancellationRequested)
         {
@@ -139,10 +142,9 @@ internal sealed class DeviceUplink
         }
 
         await receiving;
-        return acknowledged;
     }
 
-    private async Task ReceiveAsync(IAsyncStreamReader<IngestAck> acks, CancellationTokenSource streamEnded, Action onAck, CancellationToken stopping)
+    private async Task ReceiveAsync(IAsyncStreamReader<IngestAck> acks, CancellationTokenSource streamEnded, ReconnectBackoff backoff, CancellationToken stopping)
     {
         try
         {
@@ -151,7 +153,7 @@ internal sealed class DeviceUplink
                 var (batches, readings) = _buffer.Acknowledge(acks.Current.AckedSequence);
                 if (batches > 0)
                 {
-                    onAck();
+                    backoff.Reset();
                     _metrics.Acknowledged(_tenant, batches, readings);
                 }
             }
@@ -160,15 +162,6 @@ internal sealed class DeviceUplink
         {
             await streamEnded.CancelAsync();
         }
-    }
-
-    private TimeSpan Backoff(int failures)
-    {
-        double baseMs = _options.ReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
-        double capped = Math.Min(baseMs, _options.ReconnectMaxDelay.TotalMilliseconds);
-#pragma warning disable CA5394 // jitter, not security
-        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
-#pragma warning restore CA5394
     }
 
     /// <summary>The delay a collector asked for when it refused the stream (gRPC's retry pushback trailer).</summary>

@@ -77,7 +77,7 @@ internal sealed class MqttSensorInput : BackgroundService
         client.ApplicationMessageReceivedAsync += OnMessageAsync;
         client.DisconnectedAsync += OnDisconnectedAsync;
         var clientOptions = BuildClientOptions();
-        int failures = 0;
+        var backoff = new ReconnectBackoff(_options.ReconnectDelay, _options.ReconnectMaxDelay);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -92,7 +92,7 @@ internal sealed class MqttSensorInput : BackgroundService
                     var connected = await client.ConnectAsync(clientOptions, connectTimeout.Token);
                     await SubscribeAsync(client, connectTimeout.Token);
                     Connections++;
-                    failures = 0;
+                    backoff.Reset();
                     MqttLog.Connected(_logger, _broker, _options.ClientId, _topics, connected.IsSessionPresent);
                     reason = await lost.Task.WaitAsync(stoppingToken);
                 }
@@ -105,9 +105,8 @@ internal sealed class MqttSensorInput : BackgroundService
                     reason = e is OperationCanceledException ? $"no connection within {ConnectTimeout}" : Describe(e);
                 }
 
-                failures++;
                 _metrics.MqttReconnect(_tenant);
-                var delay = Backoff(failures);
+                var delay = backoff.NextDelay();
                 MqttLog.ConnectionLost(_logger, _broker, reason, delay);
                 try
                 {
@@ -265,15 +264,6 @@ internal sealed class MqttSensorInput : BackgroundService
 
         using var certificate = X509CertificateLoader.LoadCertificate(e.Certificate.GetRawCertData());
         return Pki.CertificateTrust.IsTrusted(certificate, _trustRoots!, out _, intermediates: e.Chain?.ChainElements);
-    }
-
-    private TimeSpan Backoff(int failures)
-    {
-        double baseMs = _options.ReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
-        double capped = Math.Min(baseMs, _options.ReconnectMaxDelay.TotalMilliseconds);
-#pragma warning disable CA5394 // jitter, not security
-        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
-#pragma warning restore CA5394
     }
 
     private static string Describe(Exception e) =>

@@ -42,16 +42,6 @@ internal static class NmeaSources
             await writer.WriteAsync(fix, cancellationToken);
         }
     }
-
-    /// <summary>Exponential backoff from the first delay, capped, with jitter so that many agents do not retry in step.</summary>
-    internal static TimeSpan Backoff(NmeaOptions options, int failures)
-    {
-        double baseMs = options.ReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
-        double capped = Math.Min(baseMs, options.ReconnectMaxDelay.TotalMilliseconds);
-#pragma warning disable CA5394 // jitter, not security
-        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
-#pragma warning restore CA5394
-    }
 }
 
 /// <summary>Logs when the receiver gains or loses its fix, once per change rather than once per epoch.</summary>

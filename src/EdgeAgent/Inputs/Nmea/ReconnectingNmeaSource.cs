@@ -41,7 +41,7 @@ internal abstract class ReconnectingNmeaSource : INmeaSource
     public async IAsyncEnumerable<GpsFix> ReadFixesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = new FixStateLog(Logger, Endpoint);
-        int failures = 0;
+        var backoff = new ReconnectBackoff(Options.ReconnectDelay, Options.ReconnectMaxDelay);
         while (!cancellationToken.IsCancellationRequested)
         {
             long linesBefore = Statistics.Lines;
@@ -135,8 +135,12 @@ internal abstract class ReconnectingNmeaSource : INmeaSource
                 }
             }
 
-            failures = Statistics.Lines > linesBefore ? 1 : failures + 1;
-            var delay = NmeaSources.Backoff(Options, failures);
+            if (Statistics.Lines > linesBefore)
+            {
+                backoff.Reset(); // the receiver was talking: come back after the first delay
+            }
+
+            var delay = backoff.NextDelay();
             NmeaLog.ConnectionLost(Logger, Endpoint, reason ?? "unknown", delay);
             if (!await DelayAsync(delay, cancellationToken))
             {
