@@ -99,6 +99,23 @@ public sealed class PartnerAuthenticationTests : IClassFixture<PartnerCollectorF
         Assert.Empty(Collector.Telemetry(Refused));
     }
 
+    [Fact]
+    public async Task RefusedToken_WithANewlineInItsSub_IsAuditedAsUnverified_AndCannotForgeALogLine()
+    {
+        const string forged = "mallory\ninfo: Convoy.Collector[1]\n      partner accepted";
+        string jwt = TestPartner.Mint(null, Refused, new[] { "ingest" }, subject: forged);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => UploadAsync(jwt, TestDevice.Batch("truck-r", 1)));
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        var audit = await Eventually.ReturnsAsync(
+            () => Task.FromResult(Collector.Logs.Collector.GetSnapshot().LastOrDefault(r => r.Id.Name == "AccessRefused" && r.Message.Contains("mallory", StringComparison.Ordinal))),
+            r => r is not null, TimeSpan.FromSeconds(10), "the refusal to be audited");
+        string principal = audit!.StructuredState!.Single(p => p.Key == "Principal").Value!;
+        Assert.Equal("unverified partner, token sub \"mallory\\ninfo: Convoy.Collector[1]\\n      partner accepted\"", principal);
+        Assert.DoesNotContain('\n', audit.Message);
+    }
+
     [Theory]
     [InlineData("RS256")]
     [InlineData("ES256")]

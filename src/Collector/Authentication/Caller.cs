@@ -12,5 +12,13 @@ internal sealed record Caller(string Tenant, DeviceIdentity? Device, X509Certifi
     /// <summary>The device id, or "partner &lt;sub&gt;", for logs.</summary>
     public string Principal => Partner is { } partner ? PartnerPrincipal(partner.Subject) : Device?.Device ?? "(unknown)";
 
-    public static string PartnerPrincipal(string? subject) => "partner " + (string.IsNullOrEmpty(subject) ? "(no sub)" : subject);
+    /// <summary>A partner by the subject of a token whose signature was verified (escaped all the same: it is text from outside).</summary>
+    public static string PartnerPrincipal(string? subject) => "partner " + (string.IsNullOrEmpty(subject) ? "(no sub)" : LogText.AsIs(subject));
+
+    /// <summary>
+    /// A refused token's caller: its subject is a claim nobody vouched for, so it is never logged as
+    /// an identity, only quoted and escaped (a newline in it cannot start a forged log line).
+    /// </summary>
+    public static string UnverifiedPartnerPrincipal(string? subject) =>
+        "unverified partner" + (string.IsNullOrEmpty(subject) ? string.Empty : ", token sub " + LogText.Quote(subject));
 }

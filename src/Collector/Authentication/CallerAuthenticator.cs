@@ -50,7 +50,7 @@ internal sealed class CallerAuthenticator
             var verdict = await _tokens.VerifyAsync(authorization[BearerScheme.Length..].Trim());
             if (verdict.Partner is not { } partner)
             {
-                throw _audit.Refuse(StatusCode.Unauthenticated, verdict.Reason!, verdict.Problem!, null, Caller.PartnerPrincipal(verdict.Subject), serial, remote);
+                throw _audit.Refuse(StatusCode.Unauthenticated, verdict.Reason!, verdict.Problem!, null, Caller.UnverifiedPartnerPrincipal(verdict.Subject), serial, remote);
             }
 
             if ((partner.Roles & role) == 0)

@@ -58,14 +58,14 @@ internal sealed class PartnerTokens
         if (Array.IndexOf(Algorithms, unverified.Alg) < 0)
         {
             return PartnerVerdict.Refused("token-algorithm",
-                $"token algorithm '{unverified.Alg}' is not accepted; partner tokens are signed with RS256 or ES256", subject);
+                $"token algorithm {LogText.Quote(unverified.Alg)} is not accepted; partner tokens are signed with RS256 or ES256", subject);
         }
 
         var keys = _keys.Current;
         if (!string.IsNullOrEmpty(unverified.Kid) && !keys.Knows(unverified.Kid))
         {
             return PartnerVerdict.Refused("token-unknown-key",
-                $"token key id (kid) '{unverified.Kid}' is not one of this collector's partner keys; ask the platform operator to install your public key", subject);
+                $"token key id (kid) {LogText.Quote(unverified.Kid)} is not one of this collector's partner keys; ask the platform operator to install your public key", subject);
         }
 
         var parameters = new TokenValidationParameters
@@ -95,7 +95,7 @@ internal sealed class PartnerTokens
 
         if (!DeviceIdentity.IsValidTenant(tenant))
         {
-            return PartnerVerdict.Refused("token-no-tenant", $"the token's 'tid' claim '{tenant}' is not a tenant id (1..63 characters of [a-z0-9-])", subject);
+            return PartnerVerdict.Refused("token-no-tenant", $"the token's 'tid' claim {LogText.Quote(tenant)} is not a tenant id (1..63 characters of [a-z0-9-])", subject);
         }
 
         var roles = PartnerRoles.None;
