@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent;
 
-/// <summary>Builds the edge agent host: sensor inputs (the simulator, for now) → buffer → uplink.</summary>
+/// <summary>Builds the edge agent host: inputs (GPS and MQTT on a truck, or the simulator) → buffer → uplink.</summary>
 public static class EdgeAgentHost
 {
     public const string Help = """
@@ -46,7 +46,7 @@ public static class EdgeAgentHost
           --EdgeAgent:Mqtt:Host=H --EdgeAgent:Mqtt:Port=P   broker, 127.0.0.1:1883; :Topics:0=convoy/sensors/# ...
           --EdgeAgent:Mqtt:Sensors:NAME=KIND             map a sensor name to ReeferZone1..8, FuelLevel, EngineRpm,
                                                          BatteryVoltage, ReeferDoorOpen, HumidityPercent, OdometerKm,
-                                                         Custom or Ignore (README: Edge agent MQTT input)
+                                                         Custom or Ignore (docs/configuration/edge-agent.md)
           --EdgeAgent:Buffer:Folder=DIR                  (truck) durable buffer root (.convoy/buffer)
           --EdgeAgent:Buffer:MaxBytes=N                  (truck) disk budget per device (67108864)
           --EdgeAgent:Buffer:FsyncPolicy=EveryBatch|Interval|Never   (Interval)
@@ -62,10 +62,10 @@ public static class EdgeAgentHost
           --EdgeAgent:Simulator:ReeferRepairAfter=hh:mm:ss   ...and are repaired this long after failing (0 = never)
           --EdgeAgent:Simulator:Seed=N                   random seed (1)
           --EdgeAgent:Simulator:Events:DoorOpeningsPerHour=X  also FuelTheftsPerHour, SpeedingPerHour, GpsLossesPerHour (0: off);
-                                                         Depots:0:Name=N ... (README: simulated events)
+                                                         Depots:0:Name=N ... (docs/configuration/edge-agent.md)
           --EdgeAgent:Aggregation:Gps:Mode=Raw|DeadBand  per sensor: Gps, Temperature, TemperatureZones:N, Fuel, Scalars
           --EdgeAgent:Aggregation:Temperature:Mode=Raw|Window|DeadBand   (Raw); ExcursionAbove=8 keeps raw readings
-                                                         around excursions (README: edge pre-aggregation)
+                                                         around excursions (docs/configuration/edge-agent.md)
         """;
 
     /// <summary>Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
@@ -97,7 +97,7 @@ public static class EdgeAgentHost
             var buffer = new DurableBufferOptions();
             builder.Configuration.GetSection(DurableBufferOptions.SectionName).Bind(buffer);
             buffer.Validate();
-            // On a real truck every batch goes to disk before it is sent (DESIGN guarantee 1).
+            // On a real truck every batch goes to disk before it is sent (docs/design.md, guarantee 1).
             builder.Services.AddSingleton(sp => new DeviceRegistry([(identity,
                 new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
             if (nmea.Source != NmeaSourceKind.None)

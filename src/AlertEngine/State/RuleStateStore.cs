@@ -18,7 +18,7 @@ namespace Convoy.AlertEngine.State;
 /// A device's state record names the telemetry topic and partition its batches arrive on; a new
 /// owner reads the whole state topic and keeps the devices of the partitions it was given. So the
 /// state topic's partition count is free (it need not match the telemetry topics'), at the cost of
-/// reading all of it on every assignment (see README, limits).
+/// reading all of it on every assignment (see docs/configuration/alert-engine.md, Limits).
 /// </remarks>
 internal sealed class RuleStateStore : IDisposable
 {

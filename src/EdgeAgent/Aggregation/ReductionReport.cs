@@ -41,7 +41,8 @@ internal static class ReductionReport
     }
 
     /// <summary>
-    /// The aggregated configuration the README recommends for a reefer truck: GPS by distance (100 m),
+    /// The aggregated configuration docs/configuration/edge-agent.md recommends for a reefer truck:
+    /// GPS by distance (100 m),
     /// turn (15°) and time (60 s), every speeding fix (over 90 km/h) raw; temperatures by a 0.5 °C
     /// dead band with a 5-minute heartbeat, raw from 2 min before to 5 min after the chilled zone
     /// leaves 0..8 °C or the frozen one rises above -15 °C; fuel by a 1 % dead band (a theft's drop is

@@ -104,7 +104,7 @@ internal sealed class DeviceUplink
     {
         using var streamEnded = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         // Every batch is gzip-compressed as a gRPC message (grpc-dotnet's built-in provider, level
-        // Fastest): on a cellular link it cuts a raw reading from ~14.5 to ~10 bytes (README).
+        // Fastest): on a cellular link it cuts a raw reading from ~14.5 to ~10 bytes (docs/benchmarks.md).
         using var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(IngestWire.Stream, null, new CallOptions(new Metadata { { "grpc-internal-encoding-request", "gzip" } }, cancellationToken: stopping));
         var headers = await call.ResponseHeadersAsync;
         int window = int.TryParse(headers.GetValue("convoy-window"), NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w : DefaultWindow;
