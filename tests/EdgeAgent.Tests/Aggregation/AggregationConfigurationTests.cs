@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent.Tests.Aggregation;
 
-/// <summary>The new sections bind from configuration (command line here) the way the README writes them.</summary>
+/// <summary>The new sections bind from configuration (command line here) the way docs/configuration/edge-agent.md writes them.</summary>
 public sealed class AggregationConfigurationTests
 {
     private static readonly string[] Simulator = ["--EdgeAgent:DevCertificates=true", "--EdgeAgent:Simulator:Trucks=1"];
