@@ -229,6 +229,38 @@ public sealed class NmeaParserUnitTests
         Assert.Equal(NmeaOutcome.BadField, NmeaParser.Parse(Bytes(Sentence(body)), out _));
     }
 
+    /// <summary>Every float field of every decoded sentence, with each spelling of NaN .NET's parser accepts.</summary>
+    public static TheoryData<string> NotANumberFields()
+    {
+        string[] templates =
+        [
+            "GPGGA,132820,4134.49,N,09345.03,W,1,09,{0},278.0,M,,M,,",       // HDOP
+            "GPGGA,132820,4134.49,N,09345.03,W,1,09,1.0,{0},M,,M,,",         // altitude
+            "GPRMC,132820,A,4134.49,N,09345.03,W,{0},10.0,180320,,",         // speed, knots
+            "GPRMC,132820,A,4134.49,N,09345.03,W,1.0,{0},180320,,",          // course
+            "GPVTG,{0},T,,M,1.0,N,1.8,K,A",                                  // course
+            "GPVTG,10.0,T,,M,{0},N,1.8,K,A",                                 // speed, knots
+            "GPVTG,10.0,T,,M,1.0,N,{0},K,A",                                 // speed, km/h
+        ];
+        var data = new TheoryData<string>();
+        foreach (string template in templates)
+        {
+            foreach (string nan in new[] { "NaN", "nan", "-NaN", "NAN", "Infinity", "-Infinity" })
+            {
+                data.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, nan));
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NotANumberFields))]
+    public void Parse_ChecksumValidSentenceWithANonFiniteNumber_IsBadField_AndDecodesNothing(string body)
+    {
+        Assert.Equal(NmeaOutcome.BadField, NmeaParser.Parse(Bytes(Sentence(body)), out _));
+    }
+
     [Fact]
     public void Parse_ControlOrNonAsciiBytes_AreGarbage()
     {

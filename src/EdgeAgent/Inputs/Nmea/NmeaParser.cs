@@ -460,8 +460,10 @@ internal static class NmeaParser
             return true;
         }
 
+        // Written as "inside" rather than "not outside": double.TryParse accepts "NaN" (and "nan",
+        // "-NaN"), and every comparison with NaN is false, so only this form refuses it.
         if (!double.TryParse(field, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double parsed)
-            || parsed < min || parsed > max)
+            || !(parsed >= min && parsed <= max))
         {
             return false;
         }
