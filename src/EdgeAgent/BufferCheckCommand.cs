@@ -38,6 +38,11 @@ public static class BufferCheckCommand
             {
                 output.WriteLine("  " + problem);
             }
+
+            foreach (var (sequence, reason) in report.DeadLetters)
+            {
+                output.WriteLine($"  dead letter {sequence} (refused by the collector, not sent again): {reason}");
+            }
         }
 
         return healthy ? 0 : 1;

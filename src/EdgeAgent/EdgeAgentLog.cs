@@ -17,6 +17,10 @@ internal static partial class EdgeAgentLog
         Message = "{Device} lost its stream to {Collector}: {Status} {Detail}; reconnecting in {Delay}")]
     public static partial void UplinkFailed(ILogger logger, string device, Uri collector, string status, string detail, TimeSpan delay);
 
+    [LoggerMessage(EventId = 13, EventName = "UplinkBatchDeadLettered", Level = LogLevel.Error,
+        Message = "The collector {Collector} refused batch {Sequence} of {Device} for good ({Status}): {Detail}. It is kept in the dead-letter area, not sent again; the uplink goes on with the next batch")]
+    public static partial void BatchDeadLettered(ILogger logger, string device, ulong sequence, Uri collector, string status, string detail);
+
     [LoggerMessage(EventId = 12, EventName = "SystemTrustStoreLoaded", Level = LogLevel.Information,
         Message = "The operating system's CA bundle stays loadable ({Reason}); it costs about 1.8 MB of memory at the first TLS handshake")]
     public static partial void SystemTrustStoreLoaded(ILogger logger, string reason);

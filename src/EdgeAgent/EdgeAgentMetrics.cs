@@ -12,6 +12,7 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _batchesSent;
     private readonly Counter<long> _batchesAcknowledged;
     private readonly Counter<long> _readingsAcknowledged;
+    private readonly Counter<long> _batchesDeadLettered;
     private readonly Counter<long> _reconnects;
     private readonly Counter<long> _mqttMessages;
     private readonly Counter<long> _mqttReconnects;
@@ -25,6 +26,7 @@ internal sealed class EdgeAgentMetrics
         _batchesSent = meter.CreateCounter<long>("convoy.edge.batches.sent", "{batch}", "Batches written to the uplink, resends included");
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.edge.batches.acknowledged", "{batch}", "Batches the collector acknowledged");
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
+        _batchesDeadLettered = meter.CreateCounter<long>("convoy.edge.batches.dead_lettered", "{batch}", "Batches the collector refused for good (INVALID_ARGUMENT), moved to the dead-letter area");
         _reconnects = meter.CreateCounter<long>("convoy.edge.uplink.reconnects", "{reconnect}", "Uplink streams lost and retried");
         _mqttMessages = meter.CreateCounter<long>("convoy.edge.mqtt.messages", "{message}", "MQTT sensor messages received, by outcome (accepted, ignored, or why refused)");
         _mqttReconnects = meter.CreateCounter<long>("convoy.edge.mqtt.reconnects", "{reconnect}", "Connections to the MQTT broker lost or refused, and retried");
@@ -55,6 +57,8 @@ internal sealed class EdgeAgentMetrics
             _readingsDropped.Add(excursion, new TagList { { "tenant", tenant }, { "data", "excursion" } });
         }
     }
+
+    public void DeadLettered(string tenant) => _batchesDeadLettered.Add(1, new TagList { { "tenant", tenant } });
 
     public void Reconnect(string tenant) => _reconnects.Add(1, new TagList { { "tenant", tenant } });
 

@@ -67,4 +67,25 @@ public sealed class BatchBufferUnitTests
 
         await waiting.WaitAsync(TimeSpan.FromSeconds(5));
     }
+
+    [Fact]
+    public void DeadLetter_TheOldestKeptBatch_KeepsItWithItsReason_AndTheNextOneIsSentNext()
+    {
+        var buffer = new BatchBuffer("truck-1", capacity: 10);
+        for (int i = 0; i < 3; i++)
+        {
+            buffer.Append(new TelemetryBatch { DeviceId = "truck-1" }, readings: 2);
+        }
+
+        Assert.Throws<InvalidOperationException>(() => buffer.DeadLetter(2, "not the oldest")); // would drop batch 1 unsent
+        buffer.DeadLetter(1, "temperature_c[1] is NaN");
+
+        Assert.Equal(1, buffer.DeadLettered);
+        var (sequence, bytes, reason) = Assert.Single(buffer.DeadLetters);
+        Assert.Equal((1UL, "temperature_c[1] is NaN"), (sequence, reason));
+        Assert.Equal(1UL, TelemetryBatch.Parser.ParseFrom(bytes).Sequence);
+        Assert.True(buffer.TryGetNext(buffer.Acked, out ulong next, out _));
+        Assert.Equal(2UL, next);
+        Assert.Equal(2, buffer.Count);
+    }
 }

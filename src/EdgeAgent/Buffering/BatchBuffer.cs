@@ -15,6 +15,8 @@ internal sealed class BatchBuffer : IBatchBuffer
 {
     private readonly Lock _gate = new();
     private readonly Queue<(ulong Sequence, byte[] Bytes, int Readings)> _pending = new();
+    private readonly Queue<(ulong Sequence, byte[] Bytes, string Reason)> _deadLetters = new();
+    private long _deadLettered;
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly int _capacity;
     private ulong _nextSequence = 1;
@@ -108,6 +110,40 @@ internal sealed class BatchBuffer : IBatchBuffer
 
         (sequence, bytes) = (0, []);
         return false;
+    }
+
+    /// <summary>The last dead-lettered batches (at most 100), newest last: this buffer keeps nothing on disk.</summary>
+    public IReadOnlyList<(ulong Sequence, byte[] Bytes, string Reason)> DeadLetters
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _deadLetters];
+            }
+        }
+    }
+
+    public long DeadLettered => Interlocked.Read(ref _deadLettered);
+
+    public void DeadLetter(ulong sequence, string reason)
+    {
+        lock (_gate)
+        {
+            if (!_pending.TryPeek(out var head) || head.Sequence != sequence)
+            {
+                throw new InvalidOperationException($"batch {sequence} is not the oldest kept batch of {Device}");
+            }
+
+            _deadLetters.Enqueue((sequence, head.Bytes, reason));
+            if (_deadLetters.Count > 100)
+            {
+                _deadLetters.Dequeue();
+            }
+        }
+
+        Interlocked.Increment(ref _deadLettered);
+        Acknowledge(sequence);
     }
 
     /// <summary>Forgets every batch up to and including <paramref name="sequence"/>; returns their readings.</summary>

@@ -14,7 +14,8 @@ internal sealed record BufferCheckReport(
     int TornTails,
     int CorruptRecords,
     int QuarantinedFiles,
-    IReadOnlyList<string> Problems)
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<(ulong Sequence, string Reason)> DeadLetters)
 {
     /// <summary>Nothing torn or damaged: the agent would open this folder without changing it.</summary>
     public bool Healthy => TornTails == 0 && CorruptRecords == 0 && Problems.Count == 0;
@@ -59,7 +60,7 @@ internal sealed partial class DurableBatchLog
         if (!Directory.Exists(folder))
         {
             problems.Add($"folder {folder} does not exist");
-            return new BufferCheckReport(folder, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, problems);
+            return new BufferCheckReport(folder, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, problems, []);
         }
 
         bool ackValid = SegmentFile.TryReadAck(folder, out ulong acked, out ulong highWater, out string? ackError);
@@ -106,6 +107,7 @@ internal sealed partial class DurableBatchLog
 
         string quarantine = Path.Combine(folder, SegmentFile.QuarantineFolder);
         int quarantined = Directory.Exists(quarantine) ? Directory.GetFiles(quarantine).Length : 0;
-        return new BufferCheckReport(folder, files.Count, records, acked, ackValid, unacknowledged, firstUnacknowledged, last, bytes, torn, corrupt, quarantined, problems);
+        var deadLetters = ReadDeadLetters(folder).Select(static d => (d.Sequence, d.Reason)).ToList();
+        return new BufferCheckReport(folder, files.Count, records, acked, ackValid, unacknowledged, firstUnacknowledged, last, bytes, torn, corrupt, quarantined, problems, deadLetters);
     }
 }

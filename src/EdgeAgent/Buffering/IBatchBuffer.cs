@@ -45,6 +45,18 @@ internal interface IBatchBuffer
     /// <summary>Forgets every batch up to and including <paramref name="sequence"/>; returns their count and readings.</summary>
     (int Batches, long Readings) Acknowledge(ulong sequence);
 
+    /// <summary>
+    /// Takes the oldest kept batch, <paramref name="sequence"/>, off the send path for good because
+    /// the collector refused its content (INVALID_ARGUMENT): it is kept in the dead-letter area
+    /// with the collector's <paramref name="reason"/>, for <c>check</c> and for export, and is
+    /// otherwise forgotten like an acknowledged batch, so the batches behind it go on.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The batch is not the oldest kept one: dead-lettering it would drop those before it.</exception>
+    void DeadLetter(ulong sequence, string reason);
+
+    /// <summary>Batches taken off the send path by <see cref="DeadLetter"/> since this buffer was opened.</summary>
+    long DeadLettered { get; }
+
     /// <summary>Completes when something changed (a batch was added or acknowledged) since the last wait.</summary>
     ValueTask WaitForChangeAsync(CancellationToken cancellationToken);
 }

@@ -59,6 +59,17 @@ internal sealed class DeviceUplink
                 status = "closed";
                 detail = "by the collector";
             }
+            catch (RpcException e) when (!stopping.IsCancellationRequested && IsRefusedForGood(e.StatusCode) && _buffer.TryGetNext(_buffer.Acked, out ulong refused, out _))
+            {
+                // The collector acknowledged everything before the batch it refused, so the refused
+                // one is the oldest kept. Sending it again would be refused again, for ever, with
+                // every later batch waiting behind it.
+                _buffer.DeadLetter(refused, e.Status.Detail);
+                _metrics.DeadLettered(_tenant);
+                EdgeAgentLog.BatchDeadLettered(_logger, _buffer.Device, refused, address, e.StatusCode.ToString(), e.Status.Detail);
+                backoff.Reset();
+                continue;
+            }
             catch (RpcException e) when (!stopping.IsCancellationRequested)
             {
                 status = e.StatusCode.ToString();
@@ -163,6 +174,15 @@ internal sealed class DeviceUplink
             await streamEnded.CancelAsync();
         }
     }
+
+    /// <summary>
+    /// A status that says the batch itself is wrong, so no retry can succeed. Everything else can
+    /// pass (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, UNAUTHENTICATED while a
+    /// certificate is renewed) or concerns the device rather than one batch (PERMISSION_DENIED: the
+    /// agent names its own device and tenant, so a refusal there is about its identity, which
+    /// dead-lettering batch after batch would not fix): those are retried with backoff.
+    /// </summary>
+    internal static bool IsRefusedForGood(StatusCode status) => status == StatusCode.InvalidArgument;
 
     /// <summary>The delay a collector asked for when it refused the stream (gRPC's retry pushback trailer).</summary>
     private static TimeSpan? RetryDelay(Metadata trailers)
