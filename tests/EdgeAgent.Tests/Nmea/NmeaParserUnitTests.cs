@@ -229,6 +229,22 @@ public sealed class NmeaParserUnitTests
         Assert.Equal(NmeaOutcome.BadField, NmeaParser.Parse(Bytes(Sentence(body)), out _));
     }
 
+    [Theory]
+    [InlineData("9", "09", true)]   // WAAS fix (NovAtel): gpsd keeps it
+    [InlineData("1", "03", true)]
+    [InlineData("1", "", true)]     // no count given: the quality decides
+    [InlineData("1", "02", false)]  // below 3 satellites no position is solved: no fix, as in gpsd
+    [InlineData("1", "00", false)]
+    [InlineData("7", "09", false)]  // manual input
+    [InlineData("8", "09", false)]  // simulator
+    public void Parse_GgaQualityAndSatellites_DecideWhetherItIsAFix(string quality, string satellites, bool fix)
+    {
+        var outcome = NmeaParser.Parse(Bytes(Sentence($"GPGGA,132820,4134.49,N,09345.03,W,{quality},{satellites},1.0,278.0,M,,M,,")), out var s);
+
+        Assert.Equal(fix ? NmeaOutcome.Decoded : NmeaOutcome.NoFix, outcome);
+        Assert.Equal(fix, s.HasFix);
+    }
+
     /// <summary>Every float field of every decoded sentence, with each spelling of NaN .NET's parser accepts.</summary>
     public static TheoryData<string> NotANumberFields()
     {

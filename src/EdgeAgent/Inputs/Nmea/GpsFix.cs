@@ -41,4 +41,7 @@ internal enum GpsFixQuality
     Estimated = 6,
     Manual = 7,
     Simulated = 8,
+
+    /// <summary>A WAAS/SBAS-corrected fix, as NovAtel receivers report it.</summary>
+    Waas = 9,
 }

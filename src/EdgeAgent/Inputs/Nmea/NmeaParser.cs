@@ -159,8 +159,11 @@ internal static class NmeaParser
 
         var fixQuality = q is { } value ? (GpsFixQuality)value : GpsFixQuality.Invalid;
 
-        // Manual input and simulation are not measurements of where the truck is.
-        bool hasFix = fixQuality is >= GpsFixQuality.Gps and <= GpsFixQuality.Estimated && latitude is not null && longitude is not null;
+        // Manual input and simulation are not measurements of where the truck is; a WAAS fix (9,
+        // NovAtel) is. Below 3 satellites no position can be solved, whatever the quality says
+        // (gpsd reports no fix too); an empty satellite field is not a count and decides nothing.
+        bool measured = fixQuality is >= GpsFixQuality.Gps and <= GpsFixQuality.Estimated or GpsFixQuality.Waas;
+        bool hasFix = measured && sats is not < 3 && latitude is not null && longitude is not null;
         sentence = new NmeaSentence
         {
             Type = NmeaSentenceType.Gga,

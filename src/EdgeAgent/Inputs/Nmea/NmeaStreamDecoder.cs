@@ -83,7 +83,8 @@ internal sealed class NmeaStreamDecoder
     private SequencePosition Frame(in ReadOnlySequence<byte> buffer, bool completed, byte skipPrefix)
     {
         var reader = new SequenceReader<byte>(buffer);
-        while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+        // A line ends at LF, CR LF or a lone CR (some receivers send CR only).
+        while (reader.TryReadToAny(out ReadOnlySequence<byte> line, "\r\n"u8))
         {
             if (_discarding)
             {
@@ -107,7 +108,12 @@ internal sealed class NmeaStreamDecoder
         {
             if (!_discarding)
             {
-                Statistics.Count(NmeaOutcome.Overlong);
+                // A long comment is still a comment: skipped, not counted as an error.
+                if (skipPrefix == 0 || !reader.TryPeek(out byte first) || first != skipPrefix)
+                {
+                    Statistics.Count(NmeaOutcome.Overlong);
+                }
+
                 _discarding = true;
             }
 
@@ -119,6 +125,11 @@ internal sealed class NmeaStreamDecoder
 
     private void Handle(in ReadOnlySequence<byte> line, byte skipPrefix)
     {
+        if (line.IsEmpty || (skipPrefix != 0 && line.FirstSpan[0] == skipPrefix))
+        {
+            return; // an empty line (the LF of a CR LF), or a comment whatever its length
+        }
+
         if (line.Length > NmeaParser.MaxLineLength + 1)
         {
             Statistics.Count(NmeaOutcome.Overlong);
@@ -137,12 +148,41 @@ internal sealed class NmeaStreamDecoder
             span = copy[..(int)line.Length];
         }
 
-        span = span.TrimEnd((byte)'\r');
-        if (span.IsEmpty || (skipPrefix != 0 && span[0] == skipPrefix))
+        DecodeSentences(span);
+    }
+
+    /// <summary>
+    /// Resynchronises on '$' as gpsd does: bytes before the first '$' are noise (counted as
+    /// garbage), and each '$' starts a sentence, so two sentences run together on one line (a
+    /// lost line end) are both decoded. A line with no '$' goes to the parser whole, which says why
+    /// it is not a sentence.
+    /// </summary>
+    private void DecodeSentences(ReadOnlySpan<byte> span)
+    {
+        int start = span.IndexOf((byte)'$');
+        if (start < 0)
         {
+            DecodeLine(span);
             return;
         }
 
-        DecodeLine(span);
+        if (start > 0)
+        {
+            Statistics.Count(NmeaOutcome.Garbage);
+            span = span[start..];
+        }
+
+        while (true)
+        {
+            int next = span[1..].IndexOf((byte)'$');
+            if (next < 0)
+            {
+                DecodeLine(span);
+                return;
+            }
+
+            DecodeLine(span[..(next + 1)]);
+            span = span[(next + 1)..];
+        }
     }
 }
