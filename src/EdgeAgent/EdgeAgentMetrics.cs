@@ -13,6 +13,7 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _batchesAcknowledged;
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _batchesDeadLettered;
+    private readonly Counter<long> _gpsImplausible;
     private readonly Counter<long> _reconnects;
     private readonly Counter<long> _mqttMessages;
     private readonly Counter<long> _mqttReconnects;
@@ -27,6 +28,7 @@ internal sealed class EdgeAgentMetrics
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.edge.batches.acknowledged", "{batch}", "Batches the collector acknowledged");
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _batchesDeadLettered = meter.CreateCounter<long>("convoy.edge.batches.dead_lettered", "{batch}", "Batches the collector refused for good (INVALID_ARGUMENT), moved to the dead-letter area");
+        _gpsImplausible = meter.CreateCounter<long>("convoy.edge.gps.implausible", "{value}", "GPS values dropped as implausible (a speed above EdgeAgent:Nmea:MaxSpeedKmh), by field");
         _reconnects = meter.CreateCounter<long>("convoy.edge.uplink.reconnects", "{reconnect}", "Uplink streams lost and retried");
         _mqttMessages = meter.CreateCounter<long>("convoy.edge.mqtt.messages", "{message}", "MQTT sensor messages received, by outcome (accepted, ignored, or why refused)");
         _mqttReconnects = meter.CreateCounter<long>("convoy.edge.mqtt.reconnects", "{reconnect}", "Connections to the MQTT broker lost or refused, and retried");
@@ -57,6 +59,8 @@ internal sealed class EdgeAgentMetrics
             _readingsDropped.Add(excursion, new TagList { { "tenant", tenant }, { "data", "excursion" } });
         }
     }
+
+    public void GpsImplausible(string tenant, string field) => _gpsImplausible.Add(1, new TagList { { "tenant", tenant }, { "field", field } });
 
     public void DeadLettered(string tenant) => _batchesDeadLettered.Add(1, new TagList { { "tenant", tenant } });
 

@@ -12,7 +12,8 @@ namespace Convoy.EdgeAgent.Batching;
 /// Cuts the truck's GPS fixes into batches of <see cref="DeviceOptions.BatchSpan"/> (by the fixes'
 /// own time) and appends them to the device's buffer. Only valid fixes become readings. A
 /// receiver that sends no speed or course for an epoch gets the last known one (0 before any),
-/// since the contract requires finite values in every column.
+/// since the contract requires finite values in every column; so does a speed above
+/// <see cref="NmeaOptions.MaxSpeedKmh"/>, which is dropped and counted.
 /// </summary>
 internal sealed class GpsBatcher : BackgroundService
 {
@@ -21,6 +22,7 @@ internal sealed class GpsBatcher : BackgroundService
     private readonly DeviceOptions _device;
     private readonly EdgeAgentMetrics _metrics;
     private readonly BatchAggregator _aggregator;
+    private readonly double _maxSpeedKmh;
 
     public GpsBatcher(IOptions<NmeaOptions> nmea, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<GpsBatcher> logger)
     {
@@ -29,7 +31,11 @@ internal sealed class GpsBatcher : BackgroundService
         _device = options.Value.Device;
         _metrics = metrics;
         _aggregator = new BatchAggregator(options.Value.Aggregation);
+        _maxSpeedKmh = nmea.Value.MaxSpeedKmh;
     }
+
+    /// <summary>GPS values dropped as implausible so far.</summary>
+    public long Implausible { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,7 +58,20 @@ internal sealed class GpsBatcher : BackgroundService
                 }
 
                 batch ??= new TelemetryBatch { DeviceId = _buffer.Device, BaseTimeUnixMs = fix.UnixTimeMs, Gps = new GpsColumns() };
-                speed = fix.SpeedKmh is { } s ? (float)Math.Clamp(s, 0, 400) : speed;
+                if (fix.SpeedKmh is { } s)
+                {
+                    if (s <= _maxSpeedKmh)
+                    {
+                        speed = (float)s;
+                    }
+                    else
+                    {
+                        // A glitch (9,999 knots is 18,518 km/h): keep the last plausible speed, never a clamped one.
+                        Implausible++;
+                        _metrics.GpsImplausible(_device.Tenant, "speed_kmh");
+                    }
+                }
+
                 heading = fix.HeadingDeg is { } h ? (float)h : heading;
                 batch.Gps.OffsetMs.Add((uint)(fix.UnixTimeMs - batch.BaseTimeUnixMs));
                 batch.Gps.LatitudeDeg.Add(fix.Latitude);

@@ -77,6 +77,13 @@ public sealed class NmeaOptions
     /// <summary>Also deliver epochs without a fix (<see cref="GpsFix.Valid"/> false, NaN position): a heartbeat that the receiver is alive.</summary>
     public bool IncludeNoFix { get; set; }
 
+    /// <summary>
+    /// A speed above this (km/h) is a receiver glitch, not a truck: it is dropped and counted
+    /// (<c>convoy.edge.gps.implausible</c>), the fix keeps the last plausible speed. At most 400, the
+    /// collector's limit; never clamped, so a glitch never looks like speeding.
+    /// </summary>
+    public double MaxSpeedKmh { get; set; } = 250;
+
     public void Validate()
     {
         static void Fail(string key, string reason) => throw Invalid($"{SectionName}:{key}", reason);
@@ -136,6 +143,11 @@ public sealed class NmeaOptions
         if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
         {
             Fail("ReconnectDelay", $"must be positive and at most {SectionName}:ReconnectMaxDelay, was {ReconnectDelay} with {ReconnectMaxDelay}");
+        }
+
+        if (!(MaxSpeedKmh > 0 && MaxSpeedKmh <= 400))
+        {
+            Fail("MaxSpeedKmh", $"must be above 0 and at most 400 (the collector's limit), was {MaxSpeedKmh}");
         }
 
         if (IdleTimeout < TimeSpan.FromMilliseconds(100))
