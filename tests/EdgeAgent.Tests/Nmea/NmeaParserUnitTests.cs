@@ -245,6 +245,23 @@ public sealed class NmeaParserUnitTests
         Assert.Equal(fix, s.HasFix);
     }
 
+    [Theory]
+    [InlineData("235960", 86_399_999)]     // a leap second: the day's last millisecond, not tomorrow's 00:00:00
+    [InlineData("235960.50", 86_399_999)]
+    [InlineData("235959.99", 86_399_990)]
+    [InlineData("000000", 0)]
+    public void TryParseTime_LeapSecond_StaysInItsOwnDay(string field, int expectedMs)
+    {
+        Assert.True(NmeaParser.TryParseTime(Bytes(field), out int ms));
+        Assert.Equal(expectedMs, ms);
+    }
+
+    [Theory]
+    [InlineData("125960")] // second 60 anywhere but 23:59 is not a leap second
+    [InlineData("235860")]
+    public void TryParseTime_Second60OutsideTheDaysLastMinute_IsRefused(string field) =>
+        Assert.False(NmeaParser.TryParseTime(Bytes(field), out _));
+
     /// <summary>Every float field of every decoded sentence, with each spelling of NaN .NET's parser accepts.</summary>
     public static TheoryData<string> NotANumberFields()
     {

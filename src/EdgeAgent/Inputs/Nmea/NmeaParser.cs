@@ -17,6 +17,8 @@ internal static class NmeaParser
     /// </summary>
     public const int MaxLineLength = 256;
 
+    private const int DayMs = 86_400_000;
+
     private const double KnotsToKmh = 1.852; // exact, by the definition of the international knot
 
     // Decimals of minutes kept in the integer conversion. 10 keeps the numerator below 2^53 for
@@ -311,9 +313,9 @@ internal static class NmeaParser
 
         if (field.Length < 6 || (field.Length > 6 && field[6] != (byte)'.')
             || !TryTwoDigits(field, 0, out int hh) || !TryTwoDigits(field, 2, out int mm) || !TryTwoDigits(field, 4, out int ss)
-            || hh > 23 || mm > 59 || ss > 60)
+            || hh > 23 || mm > 59 || ss > 60 || (ss == 60 && (hh != 23 || mm != 59)))
         {
-            return false;
+            return false; // a leap second is only ever the last second of a UTC day
         }
 
         int fraction = 0;
@@ -330,7 +332,9 @@ internal static class NmeaParser
             weight /= 10;
         }
 
-        timeOfDayMs = ((((hh * 60) + mm) * 60) + ss) * 1000 + fraction;
+        // Unix time has no leap seconds: 23:59:60.x is stamped as the day's last millisecond,
+        // 23:59:59.999, not as the next day's 00:00:00, the time of the epoch that follows it.
+        timeOfDayMs = ss == 60 ? DayMs - 1 : (((((hh * 60) + mm) * 60) + ss) * 1000) + fraction;
         return true;
     }
 
