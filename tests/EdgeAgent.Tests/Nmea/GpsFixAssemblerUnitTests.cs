@@ -44,6 +44,23 @@ public sealed class GpsFixAssemblerUnitTests
         Assert.Equal(UnixMs("1994-03-23T12:00:01Z"), second.UnixTimeMs);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AnotherConstellationsNoFix_DoesNotDiscardAFix_WhateverTheOrder(bool gpsFirst)
+    {
+        var decoder = new NmeaStreamDecoder();
+        string gps = "GPGGA,120000.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,";
+        string glonass = "GLGGA,120000.00,,,,,0,02,,,M,,M,,"; // GLONASS alone has no solution yet
+        string rmc = "GNRMC,120000.00,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W";
+        Feed(decoder, gpsFirst ? [gps, glonass, rmc] : [glonass, gps, rmc]);
+        decoder.Flush();
+
+        Assert.True(decoder.TryTake(out var fix));
+        Assert.True(fix.Valid);
+        Assert.Equal(48 + (7.038 / 60), fix.Latitude, 1e-12);
+    }
+
     [Fact]
     public void RmcStatusV_VetoesTheEpoch_EvenIfGgaClaimsAFix()
     {

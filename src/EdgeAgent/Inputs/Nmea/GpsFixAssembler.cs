@@ -11,8 +11,9 @@ namespace Convoy.EdgeAgent.Inputs.Nmea;
 /// Sentences that arrive for an epoch already emitted are merged but do not emit it again.
 /// </para>
 /// <para>
-/// Invariants: a fix is <see cref="GpsFix.Valid"/> only if no sentence of its epoch said "no fix"
-/// and it has a position; an invalid fix carries NaN coordinates. A fix is timestamped with the
+/// Invariants: a fix is <see cref="GpsFix.Valid"/> only if some talker's sentences said "fix" and
+/// none of that talker's said "no fix" (another constellation's "no fix" does not discard it), and
+/// it has a position; an invalid fix carries NaN coordinates. A fix is timestamped with the
 /// epoch's own date (RMC or ZDA) or else the last date seen, moved on a day when the time of day
 /// wrapped past midnight; before any date was seen, no fix can be timestamped and none is emitted.
 /// </para>
@@ -32,8 +33,12 @@ internal sealed class GpsFixAssembler
     private int _epochTimeMs = -1;
     private int _types;
     private bool _emitted;
-    private bool _vetoed;
-    private bool _saidFix;
+    // Which talkers (GP, GL, GN, ...) said "fix" and which said "no fix" in this epoch: a
+    // multi-constellation receiver may send a GPS GGA with a fix and a GLONASS GGA without one.
+    private readonly ushort[] _fixTalkers = new ushort[MaxTalkers];
+    private readonly ushort[] _noFixTalkers = new ushort[MaxTalkers];
+    private int _fixTalkerCount;
+    private int _noFixTalkerCount;
     private double? _latitude;
     private double? _longitude;
     private double? _rmcSpeedKmh;
@@ -94,7 +99,7 @@ internal sealed class GpsFixAssembler
                 _altitude = sentence.AltitudeM;
                 break;
             case NmeaSentenceType.Vtg:
-                _vetoed |= !sentence.HasFix;
+                Said(sentence.Talker, sentence.HasFix);
                 _vtgSpeedKmh = sentence.SpeedKmh;
                 _vtgCourse = sentence.CourseDeg;
                 break;
@@ -117,8 +122,7 @@ internal sealed class GpsFixAssembler
 
     private void Position(in NmeaSentence sentence)
     {
-        _vetoed |= !sentence.HasFix;
-        _saidFix |= sentence.HasFix;
+        Said(sentence.Talker, sentence.HasFix);
         if (sentence.HasFix && _latitude is null)
         {
             _latitude = sentence.Latitude;
@@ -142,6 +146,45 @@ internal sealed class GpsFixAssembler
         {
             Emit();
         }
+    }
+
+    private const int MaxTalkers = 8;
+
+    private void Said(ushort talker, bool fix)
+    {
+        if (fix)
+        {
+            Remember(_fixTalkers, ref _fixTalkerCount, talker);
+        }
+        else
+        {
+            Remember(_noFixTalkers, ref _noFixTalkerCount, talker);
+        }
+
+        static void Remember(ushort[] talkers, ref int count, ushort talker)
+        {
+            if (Array.IndexOf(talkers, talker, 0, count) < 0 && count < talkers.Length)
+            {
+                talkers[count++] = talker;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The epoch is a fix when some talker said so and none of its own sentences said otherwise:
+    /// a "no fix" from one constellation does not discard another's fix, whatever the order.
+    /// </summary>
+    private bool SomeTalkerHasAFix()
+    {
+        for (int i = 0; i < _fixTalkerCount; i++)
+        {
+            if (Array.IndexOf(_noFixTalkers, _fixTalkers[i], 0, _noFixTalkerCount) < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private const int PositionTypes = (1 << (int)NmeaSentenceType.Rmc) | (1 << (int)NmeaSentenceType.Gga);
@@ -169,7 +212,7 @@ internal sealed class GpsFixAssembler
             return;
         }
 
-        bool valid = _saidFix && !_vetoed && _latitude is not null && _longitude is not null;
+        bool valid = SomeTalkerHasAFix() && _latitude is not null && _longitude is not null;
         long unixMs = ((long)(date.Value.DayNumber - UnixEpochDay) * DayMs) + _epochTimeMs;
         _ready.Enqueue(new GpsFix(
             unixMs,
@@ -189,8 +232,8 @@ internal sealed class GpsFixAssembler
         _epochTimeMs = timeOfDayMs;
         _types = 0;
         _emitted = false;
-        _vetoed = false;
-        _saidFix = false;
+        _fixTalkerCount = 0;
+        _noFixTalkerCount = 0;
         _latitude = null;
         _longitude = null;
         _rmcSpeedKmh = null;
