@@ -62,6 +62,47 @@ public sealed class GpsFixAssemblerUnitTests
     }
 
     [Fact]
+    public void GllOnlyEpochs_AreFixes_DatedByTheLastZda()
+    {
+        var decoder = new NmeaStreamDecoder();
+        Feed(decoder,
+            "GPZDA,120000.00,23,03,1994,00,00",
+            "GPGLL,4807.038,N,01131.000,E,120000.00,A,A",
+            "GPGLL,4807.040,N,01131.000,E,120001.00,A,A",
+            "GPGLL,4807.042,N,01131.000,E,120002.00,V,N"); // the receiver lost the fix
+        decoder.Flush();
+
+        var fixes = new List<GpsFix>();
+        while (decoder.TryTake(out var fix))
+        {
+            fixes.Add(fix);
+        }
+
+        Assert.Equal([true, true, false], fixes.Select(f => f.Valid));
+        Assert.Equal(UnixMs("1994-03-23T12:00:01Z"), fixes[1].UnixTimeMs);
+        Assert.Equal(48 + (7.040 / 60), fixes[1].Latitude, 1e-12);
+        Assert.Equal(0, decoder.Statistics.Errors);
+    }
+
+    [Theory]
+    [InlineData("AN", true)]    // GPS autonomous, GLONASS none: a fix
+    [InlineData("NN", false)]
+    [InlineData("RR", true)]    // RTK
+    [InlineData("SS", false)]   // simulator
+    public void GnsModeLetters_DecideTheFix(string mode, bool valid)
+    {
+        var decoder = new NmeaStreamDecoder();
+        Feed(decoder,
+            "GNZDA,014035.00,23,03,1994,00,00",
+            $"GNGNS,014035.00,4332.69262,S,17235.48549,E,{mode},13,0.9,25.63,11.24,,");
+        decoder.Flush();
+
+        Assert.True(decoder.TryTake(out var fix));
+        Assert.Equal(valid, fix.Valid);
+        Assert.Equal(valid ? 13 : 13, fix.Satellites);
+    }
+
+    [Fact]
     public void RmcStatusV_VetoesTheEpoch_EvenIfGgaClaimsAFix()
     {
         var decoder = new NmeaStreamDecoder();

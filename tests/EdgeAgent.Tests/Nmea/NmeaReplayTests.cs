@@ -38,9 +38,9 @@ public sealed class NmeaReplayTests
         Assert.All(fixes.Skip(1), f => Assert.Equal(76.5, f.AltitudeM));
         Assert.All(fixes.Skip(1), f => Assert.InRange(f.Satellites!.Value, 14, 15));
 
-        // 150 each of RMC, GGA, VTG, ZDA decoded; GSV/GSA/GLL/TXT are valid but not decoded; no errors.
-        Assert.Equal(600, stats[NmeaOutcome.Decoded]);
-        Assert.Equal(1680, stats[NmeaOutcome.Unsupported]);
+        // 150 each of RMC, GGA, VTG, ZDA and GLL decoded; GSV/GSA/TXT are valid but not decoded; no errors.
+        Assert.Equal(750, stats[NmeaOutcome.Decoded]);
+        Assert.Equal(1530, stats[NmeaOutcome.Unsupported]);
         Assert.Equal(0, stats[NmeaOutcome.NoFix]);
         Assert.Equal(0, stats.Errors);
     }
@@ -85,7 +85,7 @@ public sealed class NmeaReplayTests
         var (heartbeats, _) = await ReplayAsync(Garmin, includeNoFix: true);
 
         Assert.Empty(fixes);
-        Assert.Equal(36, stats[NmeaOutcome.NoFix]); // 18 RMC status V, 18 GGA quality 8 (simulated)
+        Assert.Equal(54, stats[NmeaOutcome.NoFix]); // 18 RMC status V, 18 GGA quality 8 (simulated), 18 GLL status V mode S
         Assert.Equal(0, stats[NmeaOutcome.Decoded]);
         Assert.Equal(0, stats[NmeaOutcome.BadChecksum]);
         Assert.Equal(1, stats[NmeaOutcome.Truncated]); // the capture's last line, "$GPBOD,,T,,M,,*", is cut short

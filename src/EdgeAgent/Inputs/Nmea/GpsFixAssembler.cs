@@ -103,6 +103,15 @@ internal sealed class GpsFixAssembler
                 _vtgSpeedKmh = sentence.SpeedKmh;
                 _vtgCourse = sentence.CourseDeg;
                 break;
+            case NmeaSentenceType.Gll:
+                Position(sentence);
+                break;
+            case NmeaSentenceType.Gns:
+                Position(sentence);
+                _satellites ??= sentence.Satellites;
+                _hdop ??= sentence.Hdop;
+                _altitude ??= sentence.AltitudeM;
+                break;
             case NmeaSentenceType.Zda:
             default:
                 break;
@@ -187,7 +196,8 @@ internal sealed class GpsFixAssembler
         return false;
     }
 
-    private const int PositionTypes = (1 << (int)NmeaSentenceType.Rmc) | (1 << (int)NmeaSentenceType.Gga);
+    private const int PositionTypes = (1 << (int)NmeaSentenceType.Rmc) | (1 << (int)NmeaSentenceType.Gga)
+        | (1 << (int)NmeaSentenceType.Gll) | (1 << (int)NmeaSentenceType.Gns);
 
     private void Emit()
     {

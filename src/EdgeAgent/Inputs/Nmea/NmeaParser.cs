@@ -31,6 +31,15 @@ internal static class NmeaParser
 
     private static ReadOnlySpan<byte> Rmc => "RMC"u8;
 
+    private static ReadOnlySpan<byte> Gll => "GLL"u8;
+
+    private static ReadOnlySpan<byte> Gns => "GNS"u8;
+
+    // GNS mode letters: N no fix, A autonomous, D differential, P precise, R RTK, F float RTK,
+    // E estimated, M manual input, S simulator. The measured ones make a fix.
+    private static readonly System.Buffers.SearchValues<byte> GnsModes = System.Buffers.SearchValues.Create("NADPRFEMS"u8);
+    private static readonly System.Buffers.SearchValues<byte> GnsMeasuredModes = System.Buffers.SearchValues.Create("ADPRFE"u8);
+
     private static ReadOnlySpan<byte> Vtg => "VTG"u8;
 
     private static ReadOnlySpan<byte> Zda => "ZDA"u8;
@@ -130,6 +139,16 @@ internal static class NmeaParser
             return ParseZda(ref reader, talker, out sentence);
         }
 
+        if (type.SequenceEqual(Gll))
+        {
+            return ParseGll(ref reader, talker, out sentence);
+        }
+
+        if (type.SequenceEqual(Gns))
+        {
+            return ParseGns(ref reader, talker, out sentence);
+        }
+
         return NmeaOutcome.Unsupported;
     }
 
@@ -175,6 +194,86 @@ internal static class NmeaParser
             Latitude = latitude,
             Longitude = longitude,
             Quality = fixQuality,
+            Satellites = sats,
+            Hdop = h,
+            AltitudeM = alt,
+        };
+        return hasFix ? NmeaOutcome.Decoded : NmeaOutcome.NoFix;
+    }
+
+    /// <summary>GLL: lat, N/S, lon, E/W, time, status, [mode]. Receivers that send GLL-only epochs have no other position.</summary>
+    private static NmeaOutcome ParseGll(ref FieldReader reader, ushort talker, out NmeaSentence sentence)
+    {
+        sentence = default;
+        if (!reader.Next(out var lat) || !reader.Next(out var ns) || !reader.Next(out var lon) || !reader.Next(out var ew)
+            || !reader.Next(out var time) || !reader.Next(out var status))
+        {
+            return NmeaOutcome.BadField;
+        }
+
+        reader.Next(out var mode);
+        if (status.Length != 1 || (status[0] != (byte)'A' && status[0] != (byte)'V')
+            || !TryParseTime(time, out int timeMs)
+            || !TryParseCoordinate(lat, ns, latitude: true, out double? latitude)
+            || !TryParseCoordinate(lon, ew, latitude: false, out double? longitude)
+            || mode.Length > 1)
+        {
+            return NmeaOutcome.BadField;
+        }
+
+        bool hasFix = status[0] == (byte)'A' && ModeHasFix(mode) && latitude is not null && longitude is not null;
+        sentence = new NmeaSentence
+        {
+            Type = NmeaSentenceType.Gll,
+            Talker = talker,
+            TimeOfDayMs = timeMs,
+            HasFix = hasFix,
+            Latitude = latitude,
+            Longitude = longitude,
+            Quality = GpsFixQuality.Unknown,
+        };
+        return hasFix ? NmeaOutcome.Decoded : NmeaOutcome.NoFix;
+    }
+
+    /// <summary>
+    /// GNS: time, lat, N/S, lon, E/W, mode (one letter per constellation), satellites, HDOP,
+    /// altitude, geoid separation, age, station, [navigational status]. A fix when some
+    /// constellation's letter is a measured one (A, D, P, R, F, E); N, M and S are not.
+    /// </summary>
+    private static NmeaOutcome ParseGns(ref FieldReader reader, ushort talker, out NmeaSentence sentence)
+    {
+        sentence = default;
+        if (!reader.Next(out var time) || !reader.Next(out var lat) || !reader.Next(out var ns)
+            || !reader.Next(out var lon) || !reader.Next(out var ew) || !reader.Next(out var mode))
+        {
+            return NmeaOutcome.BadField;
+        }
+
+        reader.Next(out var satellites);
+        reader.Next(out var hdop);
+        reader.Next(out var altitude);
+        if (!TryParseTime(time, out int timeMs)
+            || !TryParseCoordinate(lat, ns, latitude: true, out double? latitude)
+            || !TryParseCoordinate(lon, ew, latitude: false, out double? longitude)
+            || mode.IsEmpty || mode.Length > 8 || mode.IndexOfAnyExcept(GnsModes) >= 0
+            || !TryParseInt(satellites, 0, 999, out int? sats)
+            || !TryParseDouble(hdop, 0, 100, out double? h)
+            || !TryParseDouble(altitude, -20_000, 100_000, out double? alt))
+        {
+            return NmeaOutcome.BadField;
+        }
+
+        bool measured = mode.IndexOfAny(GnsMeasuredModes) >= 0;
+        bool hasFix = measured && sats is not < 3 && latitude is not null && longitude is not null;
+        sentence = new NmeaSentence
+        {
+            Type = NmeaSentenceType.Gns,
+            Talker = talker,
+            TimeOfDayMs = timeMs,
+            HasFix = hasFix,
+            Latitude = latitude,
+            Longitude = longitude,
+            Quality = GpsFixQuality.Unknown,
             Satellites = sats,
             Hdop = h,
             AltitudeM = alt,

@@ -7,10 +7,12 @@ internal enum NmeaSentenceType
     Rmc,
     Vtg,
     Zda,
+    Gll,
+    Gns,
 }
 
 /// <summary>
-/// The decoded fields of one GGA, RMC, VTG or ZDA sentence. A field the sentence does not carry,
+/// The decoded fields of one GGA, RMC, GLL, GNS, VTG or ZDA sentence. A field the sentence does not carry,
 /// or carried empty, is null (or -1 for the time of day), never zero, so that "no data" cannot
 /// read as "at the equator, standing still".
 /// </summary>

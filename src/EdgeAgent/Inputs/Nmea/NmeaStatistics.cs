@@ -3,13 +3,13 @@ namespace Convoy.EdgeAgent.Inputs.Nmea;
 /// <summary>What became of one input line. Values index <see cref="NmeaStatistics"/>.</summary>
 internal enum NmeaOutcome
 {
-    /// <summary>A GGA, RMC, VTG or ZDA that reports a fix (or, for ZDA, a date).</summary>
+    /// <summary>A GGA, RMC, GLL, GNS, VTG or ZDA that reports a fix (or, for ZDA, a date).</summary>
     Decoded,
 
     /// <summary>A well-formed GGA, RMC or VTG in which the receiver says it has no fix (RMC V, GGA quality 0/7/8). Not an error.</summary>
     NoFix,
 
-    /// <summary>A well-formed sentence of a type not decoded here (GSV, GSA, GLL, TXT, proprietary $P...). Not an error.</summary>
+    /// <summary>A well-formed sentence of a type not decoded here (GSV, GSA, TXT, proprietary $P...). Not an error.</summary>
     Unsupported,
 
     /// <summary>Not an NMEA sentence: no leading '$', control or non-ASCII bytes, a malformed checksum field.</summary>
