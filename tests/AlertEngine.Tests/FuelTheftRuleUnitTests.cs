@@ -32,6 +32,30 @@ public sealed class FuelTheftRuleUnitTests
     }
 
     [Fact]
+    public void Evaluate_SparseReadings_TankDrainedBetweenTheLastOnTheRoadAndTheFirstAtTheStop_Fires()
+    {
+        // 75.75 % at 108 km/h, then 63.75 % standing 4 s later: the level the truck stopped with
+        // anchors the window, so the 12-point drop counts although no stationary reading saw the top.
+        long stop = Base + 4_000;
+        var changes = Run([(Base, 75.75f), (stop, 63.75f)], [(Base, 108f), (stop - 1_000, 0f)], capacityL: 400);
+
+        var fired = Assert.Single(changes);
+        Assert.Equal(AlertState.Firing, fired.State);
+        Assert.Equal(Base, fired.StartMs); // the reading the drop is measured from
+        Assert.Equal(stop, fired.AtMs);
+        Assert.Equal(12f, fired.Value);
+        Assert.Equal(48f, fired.Litres);
+    }
+
+    [Fact]
+    public void Evaluate_SparseReadings_AnchorOlderThanTheWindow_DoesNotFire()
+    {
+        // The last reading on the road is 11 minutes before the first at the stop: outside the 10-minute window.
+        long stop = Base + Minute(11);
+        Assert.Empty(Run([(Base, 75.75f), (stop, 63.75f)], [(Base, 108f), (stop - 1_000, 0f)], capacityL: 400));
+    }
+
+    [Fact]
     public void Evaluate_UnknownTankCapacity_ReportsNoLitres()
     {
         var fired = Assert.Single(Run(Levels(0, 60, 50), Speeds((0, 0f)), capacityL: 0));

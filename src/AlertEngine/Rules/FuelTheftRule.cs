@@ -38,7 +38,8 @@ internal sealed class FuelTheftState
 /// Evaluates <see cref="FuelTheftRuleOptions"/> over a batch's fuel column, with the GPS speed
 /// column saying whether the truck stands still. Fires once per stop, when the level has fallen
 /// more than the limit below the highest level of the last <c>Within</c> (measured from the latest
-/// reading at that highest level, which becomes the alert's start); resolves at the first fuel
+/// reading at that highest level, which becomes the alert's start); the last reading taken while
+/// moving, the level the truck stopped with, belongs to that window too. Resolves at the first fuel
 /// reading taken while moving. NaN levels are ignored; a fuel reading with no GPS fix at or before
 /// it (in this batch or an earlier one) counts as moving.
 /// </summary>
@@ -102,7 +103,7 @@ internal sealed class FuelTheftRule : IAlertRule
 
             if (!still)
             {
-                Moved(t, tankCapacityL, state, changes);
+                Moved(t, level, tankCapacityL, state, changes);
                 continue;
             }
 
@@ -179,7 +180,7 @@ internal sealed class FuelTheftRule : IAlertRule
 
             if (!still)
             {
-                Moved(t, tankCapacityL, state, changes);
+                Moved(t, level, tankCapacityL, state, changes);
                 continue;
             }
 
@@ -231,10 +232,16 @@ internal sealed class FuelTheftRule : IAlertRule
             RuleKind.FuelTheft, Litres(drop, tankCapacityL)));
     }
 
-    /// <summary>A fuel reading while moving: ends the stop, resolving its alert if one fired.</summary>
-    private void Moved(long t, float tankCapacityL, FuelTheftState state, List<AlertChange> changes)
+    /// <summary>
+    /// A fuel reading while moving: ends the stop, resolving its alert if one fired. The reading
+    /// anchors the next stop's window: it is the level the truck stopped with, so a tank drained
+    /// between the last reading on the road and the first one at the stop (sparse fuel readings)
+    /// still counts as a drop, as long as that reading is within <c>Within</c>.
+    /// </summary>
+    private void Moved(long t, float level, float tankCapacityL, FuelTheftState state, List<AlertChange> changes)
     {
         state.ClearWindow();
+        state.Window.Add((t, level));
         if (!state.Firing)
         {
             return;
