@@ -7,6 +7,7 @@ using Convoy.EdgeAgent.Simulation;
 using Convoy.EdgeAgent.Uplink;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -72,48 +73,47 @@ public static class EdgeAgentHost
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = CreateBuilder(args);
-        var options = new EdgeAgentOptions();
-        builder.Configuration.GetSection(EdgeAgentOptions.SectionName).Bind(options);
-        if (builder.Environment.IsDevelopment() && options.TrustRoots is null)
-        {
-            // Development (e.g. `dotnet run`, via launchSettings.json) with no trust roots: use the
-            // development CA the collector makes in the same folder. Never done in Production.
-            options.DevCertificates = true;
-        }
+        bool development = builder.Environment.IsDevelopment();
+        var agentSection = builder.Configuration.GetSection(EdgeAgentOptions.SectionName);
+        builder.Services.AddOptions<EdgeAgentOptions>().Bind(agentSection).PostConfigure(o => o.ApplyDefaults(development)).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeAgentOptions>, EdgeAgentOptionsValidator>());
 
-        options.Validate();
-        builder.Services.AddSingleton(Options.Create(options));
-        builder.Services.AddSingleton(options);
+        // Which inputs run is decided here, from the settings: bound into an instance for that
+        // decision and checked by the same validator, so a bad setting fails now with its message.
+        var options = new EdgeAgentOptions();
+        agentSection.Bind(options);
+        options.ApplyDefaults(development);
+        ValidatedOptions.Check(new EdgeAgentOptionsValidator(), options);
+
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EdgeAgentMetrics>();
         if (options.Device.IsConfigured)
         {
             // One real truck: GPS from its receiver (NMEA 0183), batched, buffered, uplinked.
-            var nmea = new NmeaOptions();
-            builder.Configuration.GetSection(NmeaOptions.SectionName).Bind(nmea);
-            nmea.Validate();
-            builder.Services.AddSingleton(Options.Create(nmea));
+            var nmeaSection = builder.Configuration.GetSection(NmeaOptions.SectionName);
+            builder.Services.AddOptions<NmeaOptions>().Bind(nmeaSection).ValidateOnStart();
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NmeaOptions>, NmeaOptionsValidator>());
+            builder.Services.AddOptions<DurableBufferOptions>().Bind(builder.Configuration.GetSection(DurableBufferOptions.SectionName)).ValidateOnStart();
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableBufferOptions>, DurableBufferOptionsValidator>());
+            string deviceId = options.Device.Id;
+            var mqttSection = builder.Configuration.GetSection(MqttOptions.SectionName);
+            builder.Services.AddOptions<MqttOptions>().Bind(mqttSection).PostConfigure(o => o.ApplyDefaults(deviceId)).ValidateOnStart();
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MqttOptions>, MqttOptionsValidator>());
+
             var identity = Pki.DeviceIdentity.Create(options.Device.Tenant, options.Device.Id);
-            var buffer = new DurableBufferOptions();
-            builder.Configuration.GetSection(DurableBufferOptions.SectionName).Bind(buffer);
-            buffer.Validate();
             // On a real truck every batch goes to disk before it is sent (DESIGN guarantee 1).
             builder.Services.AddSingleton(sp => new DeviceRegistry([(identity,
-                new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
-            if (nmea.Source != NmeaSourceKind.None)
+                new DurableBatchLog(identity.Tenant, identity.Device, sp.GetRequiredService<IOptions<DurableBufferOptions>>().Value, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
+            if (nmeaSection.GetValue(nameof(NmeaOptions.Source), new NmeaOptions().Source) != NmeaSourceKind.None)
             {
                 builder.Services.AddHostedService<GpsBatcher>();
             }
 
             // Other sensors (reefer, fuel, CAN bus) from the gateway's MQTT broker, in batches of their own.
-            var mqtt = new MqttOptions();
-            builder.Configuration.GetSection(MqttOptions.SectionName).Bind(mqtt);
-            mqtt.Validate(identity.Device);
-            if (mqtt.Enabled)
+            if (mqttSection.GetValue(nameof(MqttOptions.Enabled), new MqttOptions().Enabled))
             {
-                builder.Services.AddSingleton(Options.Create(mqtt));
-                builder.Services.AddSingleton(mqtt.CreateCatalog());
-                builder.Services.AddSingleton(new SensorReadings(unacknowledgedLimit: mqtt.ReceiveMaximum));
+                builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<MqttOptions>>().Value.CreateCatalog());
+                builder.Services.AddSingleton(static sp => new SensorReadings(unacknowledgedLimit: sp.GetRequiredService<IOptions<MqttOptions>>().Value.ReceiveMaximum));
                 // The batcher is registered first so that it stops last and cuts what the input delivered.
                 builder.Services.AddSingleton<SensorBatcher>();
                 builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorBatcher>());
@@ -136,7 +136,19 @@ public static class EdgeAgentHost
 
         builder.Services.AddHostedService<UplinkService>();
         configureServices?.Invoke(builder.Services);
-        return builder.Build();
+        var host = builder.Build();
+        try
+        {
+            // Every ValidateOnStart section now (Nmea, Buffer, Mqtt too), all failures at once:
+            // Host.StartAsync would make the hosted services (and what they take) before it runs these checks.
+            host.Services.GetRequiredService<IStartupValidator>().Validate();
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
