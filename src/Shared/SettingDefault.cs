@@ -15,6 +15,7 @@ internal static class SettingDefault
     public static string Text(object? value) => value switch
     {
         null => "",
+        bool flag => flag ? "true" : "false",
         TimeSpan duration => Duration(duration),
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
