@@ -86,22 +86,22 @@ public sealed class AlertEngineOptions : IValidatableObject
         var failures = new List<ValidationResult>();
         for (int i = 0; i < TemperatureRules.Count; i++)
         {
-            Rule(failures, ids, $"AlertEngine:TemperatureRules:{i}", TemperatureRules[i].Id, TemperatureRules[i].Validate);
+            Rule(failures, ids, $"AlertEngine:TemperatureRules:{i}", TemperatureRules[i].Id, TemperatureRules[i].Check);
         }
 
         for (int i = 0; i < SpeedRules.Count; i++)
         {
-            Rule(failures, ids, $"AlertEngine:SpeedRules:{i}", SpeedRules[i].Id, SpeedRules[i].Validate);
+            Rule(failures, ids, $"AlertEngine:SpeedRules:{i}", SpeedRules[i].Id, SpeedRules[i].Check);
         }
 
         for (int i = 0; i < FuelTheftRules.Count; i++)
         {
-            Rule(failures, ids, $"AlertEngine:FuelTheftRules:{i}", FuelTheftRules[i].Id, FuelTheftRules[i].Validate);
+            Rule(failures, ids, $"AlertEngine:FuelTheftRules:{i}", FuelTheftRules[i].Id, FuelTheftRules[i].Check);
         }
 
         for (int i = 0; i < GeofenceRules.Count; i++)
         {
-            Rule(failures, ids, $"AlertEngine:GeofenceRules:{i}", GeofenceRules[i].Id, GeofenceRules[i].Validate);
+            Rule(failures, ids, $"AlertEngine:GeofenceRules:{i}", GeofenceRules[i].Id, GeofenceRules[i].Check);
         }
 
         foreach (var failure in failures)
@@ -111,19 +111,11 @@ public sealed class AlertEngineOptions : IValidatableObject
     }
 
     /// <summary>One rule's own checks (they word their keys with the rule's index), then its id's uniqueness.</summary>
-    private static void Rule(List<ValidationResult> failures, HashSet<string> ids, string key, string id, Action<string> validate)
+    private static void Rule(List<ValidationResult> failures, HashSet<string> ids, string key, string id, Action<string, List<ValidationResult>> check)
     {
-        try
-        {
-            validate(key);
-        }
-        catch (OptionsValidationException e)
-        {
-            failures.AddRange(e.Failures.Select(static f => new ValidationResult(f)));
-            return;
-        }
-
-        if (!ids.Add(id))
+        int before = failures.Count;
+        check(key, failures);
+        if (failures.Count == before && !ids.Add(id))
         {
             failures.Add(Invalid($"{key}:Id", $"'{id}' is used by another rule"));
         }
