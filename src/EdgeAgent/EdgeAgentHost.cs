@@ -81,7 +81,12 @@ public static class EdgeAgentHost
 
     private static string D(object? value) => SettingDefault.Of(value);
 
-    /// <summary>Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
+    /// <summary>
+    /// Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets
+    /// tests add services. An invalid setting fails here, before anything is made or runs: an
+    /// <see cref="OptionsValidationException"/> naming its key (an <see cref="AggregateException"/>
+    /// of them when several sections are invalid).
+    /// </summary>
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = CreateBuilder(args);
