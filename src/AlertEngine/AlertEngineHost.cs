@@ -4,8 +4,10 @@ using Convoy.AlertEngine.Rules;
 using Convoy.AlertEngine.Rules.Files;
 using Convoy.AlertEngine.State;
 using Convoy.Kafka;
+using Convoy.OptionsValidation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +16,10 @@ namespace Convoy.AlertEngine;
 /// <summary>Builds the alert engine host: a Kafka consumer group member that evaluates rules and writes alerts.</summary>
 public static class AlertEngineHost
 {
-    public const string Help = """
+    /// <summary>The <c>--help</c> text; every default it shows is read from a new options instance.</summary>
+    public static string Help { get; } = CreateHelp(new AlertEngineOptions(), new SpeedRuleOptions(), new FuelTheftRuleOptions(), new GeofenceRuleOptions());
+
+    private static string CreateHelp(AlertEngineOptions engine, SpeedRuleOptions speed, FuelTheftRuleOptions fuel, GeofenceRuleOptions fence) => $$"""
         Convoy alert engine: consumes every tenant's telemetry topic, evaluates the rules in event
         time and writes alerts to alerts.<tenant>.
 
@@ -23,14 +28,14 @@ public static class AlertEngineHost
         Every setting can also come from appsettings.json or an environment variable
         (AlertEngine__GroupId=..., Kafka__BootstrapServers=...).
 
-          --AlertEngine:GroupId=NAME                       consumer group (convoy-alert-engine)
-          --AlertEngine:TopicPattern=REGEX                 topics to evaluate (^telemetry(\..+)?$)
+          --AlertEngine:GroupId=NAME                       consumer group {{D(engine.GroupId)}}
+          --AlertEngine:TopicPattern=REGEX                 topics to evaluate {{D(engine.TopicPattern)}}
           --AlertEngine:RulesFolder=DIR                    per-tenant rule files <tenant>.yaml|.yml|.json, followed
-                                                           for changes (none); tenants without a file get the rules below
+                                                           for changes (none by default); tenants without a file get the rules below
           --AlertEngine:AllowedLatenessSeconds=S           apply batches up to S seconds behind a device's newest reading
-                                                           in event-time order; older ones are counted, not applied (0)
-          --AlertEngine:StateTopic=NAME                    compacted topic of the per-device rule state (convoy.alert-state)
-          --AlertEngine:CheckpointRecords=N                records between state checkpoints while busy (1000)
+                                                           in event-time order; older ones are counted, not applied {{D(engine.AllowedLatenessSeconds)}}
+          --AlertEngine:StateTopic=NAME                    compacted topic of the per-device rule state {{D(engine.StateTopic)}}
+          --AlertEngine:CheckpointRecords=N                records between state checkpoints while busy {{D(engine.CheckpointRecords)}}
           --AlertEngine:TemperatureRules:N:Id=ID           rule N's id (rules come from appsettings.json)
           --AlertEngine:TemperatureRules:N:Zone=Z          reefer zone 1..8, 0 = every zone
           --AlertEngine:TemperatureRules:N:AboveC=C        fire above this temperature
@@ -39,43 +44,52 @@ public static class AlertEngineHost
           --AlertEngine:TemperatureRules:N:ClearFor=hh:mm:ss  ...for this long
           --AlertEngine:TemperatureRules:N:Severity=S      Info, Warning or Critical
           --AlertEngine:SpeedRules:N:Id=ID                 over-speed rule N (none by default)
-          --AlertEngine:SpeedRules:N:AboveKmh=V            fire above this GPS speed (90)
-          --AlertEngine:SpeedRules:N:For=hh:mm:ss          ...for this long (00:01:00)
+          --AlertEngine:SpeedRules:N:AboveKmh=V            fire above this GPS speed {{D(speed.AboveKmh)}}
+          --AlertEngine:SpeedRules:N:For=hh:mm:ss          ...for this long {{D(speed.For)}}
           --AlertEngine:SpeedRules:N:ClearAtOrBelowKmh=V   resolve at or below this (AboveKmh - 5)
-          --AlertEngine:SpeedRules:N:ClearFor=hh:mm:ss     ...for this long (00:01:00)
-          --AlertEngine:SpeedRules:N:Severity=S            (Warning)
+          --AlertEngine:SpeedRules:N:ClearFor=hh:mm:ss     ...for this long {{D(speed.ClearFor)}}
+          --AlertEngine:SpeedRules:N:Severity=S            {{D(speed.Severity)}}
           --AlertEngine:FuelTheftRules:N:Id=ID             fuel-theft rule N (none by default)
-          --AlertEngine:FuelTheftRules:N:DropPercent=P     fire when the level falls more than P points (5)
-          --AlertEngine:FuelTheftRules:N:Within=hh:mm:ss   ...within this long (00:10:00)
-          --AlertEngine:FuelTheftRules:N:StationaryBelowKmh=V  ...while GPS speed is below this (1); resolves on moving
-          --AlertEngine:FuelTheftRules:N:Severity=S        (Critical)
+          --AlertEngine:FuelTheftRules:N:DropPercent=P     fire when the level falls more than P points {{D(fuel.DropPercent)}}
+          --AlertEngine:FuelTheftRules:N:Within=hh:mm:ss   ...within this long {{D(fuel.Within)}}
+          --AlertEngine:FuelTheftRules:N:StationaryBelowKmh=V  ...while GPS speed is below this {{D(fuel.StationaryBelowKmh)}}; resolves on moving
+          --AlertEngine:FuelTheftRules:N:Severity=S        {{D(fuel.Severity)}}
           --AlertEngine:GeofenceRules:N:Id=ID              geofence rule N (none by default)
           --AlertEngine:GeofenceRules:N:AlertWhen=W        Inside: fire on entering, resolve on leaving;
-                                                           Outside (must stay inside): the reverse
+                                                           Outside (must stay inside): the reverse {{D(fence.AlertWhen)}}
           --AlertEngine:GeofenceRules:N:CentreLatitudeDeg=D, ...:CentreLongitudeDeg=D, ...:RadiusM=M   a circle
           --AlertEngine:GeofenceRules:N:Polygon:M:LatitudeDeg=D, ...:Polygon:M:LongitudeDeg=D   or a polygon
-          --AlertEngine:GeofenceRules:N:For=hh:mm:ss       on the alerting side this long before firing (0)
-          --AlertEngine:GeofenceRules:N:ClearFor=hh:mm:ss  back on the other side this long before resolving (0)
-          --AlertEngine:GeofenceRules:N:Severity=S         (Warning)
+          --AlertEngine:GeofenceRules:N:For=hh:mm:ss       on the alerting side this long before firing {{D(fence.For)}}
+          --AlertEngine:GeofenceRules:N:ClearFor=hh:mm:ss  back on the other side this long before resolving {{D(fence.ClearFor)}}
+          --AlertEngine:GeofenceRules:N:Severity=S         {{D(fence.Severity)}}
           --Kafka:BootstrapServers=host:port,...           Apache Kafka; empty = embedded in-memory cluster
           --Kafka:Properties:<librdkafka key>=V            any librdkafka setting, passed through to every client
           --Kafka:ProducerProperties:<key>=V               librdkafka settings for producers only
           --Kafka:ConsumerProperties:<key>=V               librdkafka settings for consumers only
         """;
 
-    /// <summary>Builds the engine from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
+    private static string D(object? value) => SettingDefault.Of(value);
+
+    /// <summary>
+    /// Builds the engine from command-line style arguments; <paramref name="configureServices"/> lets
+    /// tests add services. An invalid setting fails here, before anything is made or runs: an
+    /// <see cref="OptionsValidationException"/> naming its key (an <see cref="AggregateException"/>
+    /// of them when several sections are invalid).
+    /// </summary>
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        var options = new AlertEngineOptions();
-        builder.Configuration.GetSection(AlertEngineOptions.SectionName).Bind(options);
-        if (options.TemperatureRules.Count == 0)
-        {
-            options.TemperatureRules.Add(new TemperatureRuleOptions());
-        }
-
-        options.Validate();
-        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddOptions<AlertEngineOptions>()
+            .Bind(builder.Configuration.GetSection(AlertEngineOptions.SectionName))
+            .PostConfigure(static options =>
+            {
+                if (options.TemperatureRules.Count == 0)
+                {
+                    options.TemperatureRules.Add(new TemperatureRuleOptions());
+                }
+            })
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertEngineOptions>, AlertEngineOptionsValidator>());
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<AlertEngineMetrics>();
         builder.Services.AddSingleton<AlertProducer>();
@@ -86,6 +100,18 @@ public static class AlertEngineHost
         builder.Services.AddHostedService<RuleFolder>();
         builder.Services.AddHostedService<TelemetryConsumer>();
         configureServices?.Invoke(builder.Services);
-        return builder.Build();
+        var host = builder.Build();
+        try
+        {
+            // Every ValidateOnStart section now, all failures at once: Host.StartAsync would make
+            // the hosted services (and what they take) before it runs these checks.
+            host.Services.GetRequiredService<IStartupValidator>().Validate();
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 }

@@ -1,20 +1,25 @@
+using System.ComponentModel.DataAnnotations;
 using Convoy.AlertEngine.Rules;
-using Convoy.Kafka;
+using Convoy.OptionsValidation;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.AlertEngine;
 
 /// <summary>Configuration section <c>AlertEngine</c>.</summary>
-public sealed class AlertEngineOptions
+public sealed class AlertEngineOptions : IValidatableObject
 {
     public const string SectionName = "AlertEngine";
 
     /// <summary>Kafka consumer group; every engine instance of one deployment shares it.</summary>
+    [Required(ErrorMessage = "Configuration 'AlertEngine:GroupId' must not be empty.")]
     public string GroupId { get; set; } = "convoy-alert-engine";
 
     /// <summary>
     /// Topics to evaluate, as a librdkafka regular expression (starts with ^): every tenant's
     /// <c>telemetry.&lt;tenant&gt;</c>, and the shared <c>telemetry</c> topic of the collector's shared mode.
     /// </summary>
+    [Required(ErrorMessage = "Configuration 'AlertEngine:TopicPattern' must be a regular expression starting with ^.")]
+    [RegularExpression(@"\^[\s\S]*", ErrorMessage = "Configuration 'AlertEngine:TopicPattern' must be a regular expression starting with ^.")]
     public string TopicPattern { get; set; } = @"^telemetry(\..+)?$";
 
     /// <summary>
@@ -29,6 +34,7 @@ public sealed class AlertEngineOptions
     /// in event-time order, in seconds; 0 = apply every batch on arrival. Older batches are counted
     /// and logged, not applied.
     /// </summary>
+    [SettingRange("AlertEngine:AllowedLatenessSeconds", 0, 3600, Reason = "must be 0..3600 seconds")]
     public double AllowedLatenessSeconds { get; set; }
 
     /// <summary>
@@ -39,6 +45,7 @@ public sealed class AlertEngineOptions
     public string StateTopic { get; set; } = "convoy.alert-state";
 
     /// <summary>Records between two state checkpoints (state written, then offsets stored) while records keep coming.</summary>
+    [SettingRange("AlertEngine:CheckpointRecords", 1, 1_000_000)]
     public int CheckpointRecords { get; set; } = 1000;
 
     public TimeSpan AllowedLateness => TimeSpan.FromSeconds(AllowedLatenessSeconds);
@@ -58,73 +65,65 @@ public sealed class AlertEngineOptions
     /// <summary>Rules of every kind.</summary>
     public int RuleCount => TemperatureRules.Count + SpeedRules.Count + FuelTheftRules.Count + GeofenceRules.Count;
 
-    public void Validate()
+    /// <summary>
+    /// The rules that span settings, touch the disk or need a rule's index in their key (the
+    /// simple ones are attributes); run by <see cref="AlertEngineOptionsValidator"/> with them.
+    /// </summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        if (string.IsNullOrWhiteSpace(GroupId))
-        {
-            throw Invalid("AlertEngine:GroupId", "must not be empty");
-        }
-
-        if (!TopicPattern.StartsWith('^'))
-        {
-            throw Invalid("AlertEngine:TopicPattern", $"must be a regular expression starting with ^, was '{TopicPattern}'");
-        }
-
-        if (!double.IsFinite(AllowedLatenessSeconds) || AllowedLatenessSeconds is < 0 or > 3600)
-        {
-            throw Invalid("AlertEngine:AllowedLatenessSeconds", $"must be 0..3600 seconds, was {AllowedLatenessSeconds}");
-        }
-
         if (string.IsNullOrWhiteSpace(StateTopic) || StateTopic.StartsWith("telemetry", StringComparison.Ordinal) || StateTopic.StartsWith("alerts.", StringComparison.Ordinal))
         {
-            throw Invalid("AlertEngine:StateTopic", $"must name a topic of its own, not empty nor a telemetry or alerts topic, was '{StateTopic}'");
-        }
-
-        if (CheckpointRecords is < 1 or > 1_000_000)
-        {
-            throw Invalid("AlertEngine:CheckpointRecords", $"must be 1..1000000, was {CheckpointRecords}");
+            yield return Invalid("AlertEngine:StateTopic", $"must name a topic of its own, not empty nor a telemetry or alerts topic, was '{StateTopic}'");
         }
 
         if (RulesFolder.Length > 0 && !Directory.Exists(RulesFolder))
         {
-            throw Invalid("AlertEngine:RulesFolder", $"names no folder: '{Path.GetFullPath(RulesFolder)}' does not exist");
+            yield return Invalid("AlertEngine:RulesFolder", $"names no folder: '{Path.GetFullPath(RulesFolder)}' does not exist");
         }
 
         // Ids are unique across every kind: a device's rule state and its alert ids are keyed by rule id.
         var ids = new HashSet<string>(StringComparer.Ordinal);
+        var failures = new List<ValidationResult>();
         for (int i = 0; i < TemperatureRules.Count; i++)
         {
-            TemperatureRules[i].Validate($"AlertEngine:TemperatureRules:{i}");
-            Unique(ids, $"AlertEngine:TemperatureRules:{i}:Id", TemperatureRules[i].Id);
+            Rule(failures, ids, $"AlertEngine:TemperatureRules:{i}", TemperatureRules[i].Id, TemperatureRules[i].Check);
         }
 
         for (int i = 0; i < SpeedRules.Count; i++)
         {
-            SpeedRules[i].Validate($"AlertEngine:SpeedRules:{i}");
-            Unique(ids, $"AlertEngine:SpeedRules:{i}:Id", SpeedRules[i].Id);
+            Rule(failures, ids, $"AlertEngine:SpeedRules:{i}", SpeedRules[i].Id, SpeedRules[i].Check);
         }
 
         for (int i = 0; i < FuelTheftRules.Count; i++)
         {
-            FuelTheftRules[i].Validate($"AlertEngine:FuelTheftRules:{i}");
-            Unique(ids, $"AlertEngine:FuelTheftRules:{i}:Id", FuelTheftRules[i].Id);
+            Rule(failures, ids, $"AlertEngine:FuelTheftRules:{i}", FuelTheftRules[i].Id, FuelTheftRules[i].Check);
         }
 
         for (int i = 0; i < GeofenceRules.Count; i++)
         {
-            GeofenceRules[i].Validate($"AlertEngine:GeofenceRules:{i}");
-            Unique(ids, $"AlertEngine:GeofenceRules:{i}:Id", GeofenceRules[i].Id);
+            Rule(failures, ids, $"AlertEngine:GeofenceRules:{i}", GeofenceRules[i].Id, GeofenceRules[i].Check);
         }
-    }
 
-    private static void Unique(HashSet<string> ids, string key, string id)
-    {
-        if (!ids.Add(id))
+        foreach (var failure in failures)
         {
-            throw Invalid(key, $"'{id}' is used by another rule");
+            yield return failure;
         }
     }
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(AlertEngineOptions), [$"Configuration '{key}' {reason}."]);
+    /// <summary>One rule's own checks (they word their keys with the rule's index), then its id's uniqueness.</summary>
+    private static void Rule(List<ValidationResult> failures, HashSet<string> ids, string key, string id, Action<string, List<ValidationResult>> check)
+    {
+        int before = failures.Count;
+        check(key, failures);
+        if (failures.Count == before && !ids.Add(id))
+        {
+            failures.Add(Invalid($"{key}:Id", $"'{id}' is used by another rule"));
+        }
+    }
+
+    private static ValidationResult Invalid(string key, string reason) => new($"Configuration '{key}' {reason}.");
 }
+
+/// <summary>Checks <see cref="AlertEngineOptions"/>: its attributes and its <see cref="IValidatableObject"/> rules, generated (no reflection).</summary>
+[OptionsValidator]
+internal sealed partial class AlertEngineOptionsValidator : IValidateOptions<AlertEngineOptions>;

@@ -1,3 +1,5 @@
+using Convoy.OptionsValidation;
+
 namespace Convoy.EdgeAgent;
 
 /// <summary>
@@ -14,6 +16,7 @@ public sealed class DeviceOptions
     public string Id { get; set; } = string.Empty;
 
     /// <summary>Time one batch covers (by the readings' own time); a batch is also cut when time jumps back.</summary>
+    [SettingRange("EdgeAgent:Device:BatchSpan", "00:00:01", "01:00:00", Reason = "must be 1 s..1 h")]
     public TimeSpan BatchSpan { get; set; } = TimeSpan.FromSeconds(10);
 
     public bool IsConfigured => Id.Length > 0;

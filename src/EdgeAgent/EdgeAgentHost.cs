@@ -5,8 +5,10 @@ using Convoy.EdgeAgent.Inputs.Mqtt;
 using Convoy.EdgeAgent.Inputs.Nmea;
 using Convoy.EdgeAgent.Simulation;
 using Convoy.EdgeAgent.Uplink;
+using Convoy.OptionsValidation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +18,10 @@ namespace Convoy.EdgeAgent;
 /// <summary>Builds the edge agent host: inputs (GPS and MQTT on a truck, or the simulator) → buffer → uplink.</summary>
 public static class EdgeAgentHost
 {
-    public const string Help = """
+    /// <summary>The <c>--help</c> text; every default it shows is read from a new options instance.</summary>
+    public static string Help { get; } = CreateHelp(new EdgeAgentOptions(), new NmeaOptions(), new MqttOptions(), new DurableBufferOptions());
+
+    private static string CreateHelp(EdgeAgentOptions agent, NmeaOptions nmea, MqttOptions mqtt, DurableBufferOptions buffer) => $$"""
         Convoy edge agent: reads a truck's sensors, buffers the batches and streams them to a
         collector over mutual-TLS gRPC, deleting a batch only once the collector acknowledged it.
         It runs on one real truck (EdgeAgent:Device, GPS from an NMEA 0183 receiver: serial, gpsd/TCP
@@ -29,91 +34,103 @@ public static class EdgeAgentHost
 
           --EdgeAgent:Collectors:0=https://host:port     collector address; :1, :2 ... are fallbacks
           --EdgeAgent:TrustRoots=PEM                     CA the collector's certificate must chain to
-          --EdgeAgent:CertificatesFolder=DIR             devices/<tenant>/<device>.crt|.key (.convoy/dev-certs)
+          --EdgeAgent:CertificatesFolder=DIR             devices/<tenant>/<device>.crt|.key {{D(agent.CertificatesFolder)}}
           --EdgeAgent:DevCertificates=true               issue missing device certificates with DIR/ca.key (development only;
                                                          automatic in the Development environment when TrustRoots is not set)
-          --EdgeAgent:BufferCapacity=N                   batches kept per device until acknowledged (10000)
-          --EdgeAgent:ReconnectDelay=hh:mm:ss            first reconnect delay, doubling with jitter (00:00:00.5)
-          --EdgeAgent:ReconnectMaxDelay=hh:mm:ss         longest reconnect delay (00:00:30)
+          --EdgeAgent:BufferCapacity=N                   batches kept per device until acknowledged {{D(agent.BufferCapacity)}}
+          --EdgeAgent:ReconnectDelay=hh:mm:ss            first reconnect delay, doubling with jitter {{D(agent.ReconnectDelay)}}
+          --EdgeAgent:ReconnectMaxDelay=hh:mm:ss         longest reconnect delay {{D(agent.ReconnectMaxDelay)}}
           --EdgeAgent:Device:Tenant=ID                   this truck's tenant (as in its certificate)
           --EdgeAgent:Device:Id=ID                       this truck's device id; empty = simulator mode
-          --EdgeAgent:Device:BatchSpan=hh:mm:ss          time one batch covers (00:00:10)
-          --EdgeAgent:Nmea:Source=Tcp|Serial|File|None   GPS receiver: gpsd or a TCP bridge, a serial port, a capture, or none
-          --EdgeAgent:Nmea:Host=H --EdgeAgent:Nmea:Port=P   (Tcp) 127.0.0.1:2947
-          --EdgeAgent:Nmea:SerialPort=DEV --EdgeAgent:Nmea:BaudRate=N   (Serial) /dev/ttyUSB0, 9600
+          --EdgeAgent:Device:BatchSpan=hh:mm:ss          time one batch covers {{D(agent.Device.BatchSpan)}}
+          --EdgeAgent:Nmea:Source=Tcp|Serial|File|None   GPS receiver: gpsd or a TCP bridge, a serial port, a capture,
+                                                         or none {{D(nmea.Source)}}
+          --EdgeAgent:Nmea:Host=H                        (Tcp) gpsd's or the bridge's host {{D(nmea.Host)}}
+          --EdgeAgent:Nmea:Port=P                        (Tcp) its port {{D(nmea.Port)}}
+          --EdgeAgent:Nmea:SerialPort=DEV                (Serial) the receiver's port {{D(nmea.SerialPort)}}
+          --EdgeAgent:Nmea:BaudRate=N                    (Serial) bits per second, 8N1 {{D(nmea.BaudRate)}}
           --EdgeAgent:Nmea:Path=FILE                     (File) capture to replay
-          --EdgeAgent:Mqtt:Enabled=true                  (truck) also read sensors from the gateway's MQTT broker (false)
-          --EdgeAgent:Mqtt:Host=H --EdgeAgent:Mqtt:Port=P   broker, 127.0.0.1:1883; :Topics:0=convoy/sensors/# ...
+          --EdgeAgent:Mqtt:Enabled=true                  (truck) also read sensors from the gateway's MQTT broker {{D(mqtt.Enabled)}}
+          --EdgeAgent:Mqtt:Host=H                        the broker's host {{D(mqtt.Host)}}
+          --EdgeAgent:Mqtt:Port=P                        its port {{D(mqtt.Port)}}
+          --EdgeAgent:Mqtt:Topics:0=FILTER               topic filters subscribed to, :1, :2 ... ({{MqttOptions.DefaultTopic}} when none)
           --EdgeAgent:Mqtt:Sensors:NAME=KIND             map a sensor name to ReeferZone1..8, FuelLevel, EngineRpm,
                                                          BatteryVoltage, ReeferDoorOpen, HumidityPercent, OdometerKm,
                                                          Custom or Ignore (docs/configuration/edge-agent.md)
-          --EdgeAgent:Buffer:Folder=DIR                  (truck) durable buffer root (.convoy/buffer)
-          --EdgeAgent:Buffer:MaxBytes=N                  (truck) disk budget per device (67108864)
-          --EdgeAgent:Buffer:FsyncPolicy=EveryBatch|Interval|Never   (Interval)
-          --EdgeAgent:Simulator:Tenant=ID                tenant of the simulated trucks (acme)
-          --EdgeAgent:Simulator:Trucks=N                 number of trucks (0: required)
-          --EdgeAgent:Simulator:DevicePrefix=P           device ids P-001, P-002 ... (truck)
-          --EdgeAgent:Simulator:TimeScale=X              simulated seconds per real second (1)
-          --EdgeAgent:Simulator:StartInPast=d.hh:mm:ss   start simulated time this far back (0)
-          --EdgeAgent:Simulator:BatchSpan=hh:mm:ss       simulated time per batch (00:00:10)
-          --EdgeAgent:Simulator:SampleInterval=hh:mm:ss  time between readings (00:00:01)
-          --EdgeAgent:Simulator:ReeferFailures=N         the first N trucks' reefer compressors fail (0)
-          --EdgeAgent:Simulator:ReeferFailureAfter=hh:mm:ss  ...this long after the start (00:03:00)
-          --EdgeAgent:Simulator:ReeferRepairAfter=hh:mm:ss   ...and are repaired this long after failing (0 = never)
-          --EdgeAgent:Simulator:Seed=N                   random seed (1)
-          --EdgeAgent:Simulator:Events:DoorOpeningsPerHour=X  also FuelTheftsPerHour, SpeedingPerHour, GpsLossesPerHour (0: off);
+          --EdgeAgent:Buffer:Folder=DIR                  (truck) durable buffer root {{D(buffer.Folder)}}
+          --EdgeAgent:Buffer:MaxBytes=N                  (truck) disk budget per device {{D(buffer.MaxBytes)}}
+          --EdgeAgent:Buffer:FsyncPolicy=EveryBatch|Interval|Never   {{D(buffer.FsyncPolicy)}}
+          --EdgeAgent:Simulator:Tenant=ID                tenant of the simulated trucks {{D(agent.Simulator.Tenant)}}
+          --EdgeAgent:Simulator:Trucks=N                 number of trucks (required: 0 sends nothing)
+          --EdgeAgent:Simulator:DevicePrefix=P           device ids P-001, P-002 ... {{D(agent.Simulator.DevicePrefix)}}
+          --EdgeAgent:Simulator:TimeScale=X              simulated seconds per real second {{D(agent.Simulator.TimeScale)}}
+          --EdgeAgent:Simulator:StartInPast=d.hh:mm:ss   start simulated time this far back {{D(agent.Simulator.StartInPast)}}
+          --EdgeAgent:Simulator:BatchSpan=hh:mm:ss       simulated time per batch {{D(agent.Simulator.BatchSpan)}}
+          --EdgeAgent:Simulator:SampleInterval=hh:mm:ss  time between readings {{D(agent.Simulator.SampleInterval)}}
+          --EdgeAgent:Simulator:ReeferFailures=N         the first N trucks' reefer compressors fail {{D(agent.Simulator.ReeferFailures)}}
+          --EdgeAgent:Simulator:ReeferFailureAfter=hh:mm:ss  ...this long after the start {{D(agent.Simulator.ReeferFailureAfter)}}
+          --EdgeAgent:Simulator:ReeferRepairAfter=hh:mm:ss   ...and are repaired this long after failing, 0 = never {{D(agent.Simulator.ReeferRepairAfter)}}
+          --EdgeAgent:Simulator:Seed=N                   random seed {{D(agent.Simulator.Seed)}}
+          --EdgeAgent:Simulator:Events:DoorOpeningsPerHour=X  0 = off {{D(agent.Simulator.Events.DoorOpeningsPerHour)}}; also FuelTheftsPerHour,
+                                                         SpeedingPerHour, GpsLossesPerHour;
                                                          Depots:0:Name=N ... (docs/configuration/edge-agent.md)
-          --EdgeAgent:Aggregation:Gps:Mode=Raw|DeadBand  per sensor: Gps, Temperature, TemperatureZones:N, Fuel, Scalars
-          --EdgeAgent:Aggregation:Temperature:Mode=Raw|Window|DeadBand   (Raw); ExcursionAbove=8 keeps raw readings
+          --EdgeAgent:Aggregation:Gps:Mode=Raw|DeadBand  {{D(agent.Aggregation.Gps.Mode)}}; per sensor: Gps, Temperature, TemperatureZones:N, Fuel, Scalars
+          --EdgeAgent:Aggregation:Temperature:Mode=Raw|Window|DeadBand   {{D(agent.Aggregation.Temperature.Mode)}}; ExcursionAbove=8 keeps raw readings
                                                          around excursions (docs/configuration/edge-agent.md)
         """;
 
-    /// <summary>Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets tests add services.</summary>
+    private static string D(object? value) => SettingDefault.Of(value);
+
+    /// <summary>
+    /// Builds the agent from command-line style arguments; <paramref name="configureServices"/> lets
+    /// tests add services. An invalid setting fails here, before anything is made or runs: an
+    /// <see cref="OptionsValidationException"/> naming its key (an <see cref="AggregateException"/>
+    /// of them when several sections are invalid).
+    /// </summary>
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = CreateBuilder(args);
-        var options = new EdgeAgentOptions();
-        builder.Configuration.GetSection(EdgeAgentOptions.SectionName).Bind(options);
-        if (builder.Environment.IsDevelopment() && options.TrustRoots is null)
-        {
-            // Development (e.g. `dotnet run`, via launchSettings.json) with no trust roots: use the
-            // development CA the collector makes in the same folder. Never done in Production.
-            options.DevCertificates = true;
-        }
+        bool development = builder.Environment.IsDevelopment();
+        var agentSection = builder.Configuration.GetSection(EdgeAgentOptions.SectionName);
+        builder.Services.AddOptions<EdgeAgentOptions>().Bind(agentSection).PostConfigure(o => o.ApplyDefaults(development)).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeAgentOptions>, EdgeAgentOptionsValidator>());
 
-        options.Validate();
-        builder.Services.AddSingleton(Options.Create(options));
-        builder.Services.AddSingleton(options);
+        // Which inputs run is decided here, from the settings: bound into an instance for that
+        // decision and checked by the same validator, so a bad setting fails now with its message.
+        var options = new EdgeAgentOptions();
+        agentSection.Bind(options);
+        options.ApplyDefaults(development);
+        ValidatedOptions.Check(new EdgeAgentOptionsValidator(), options);
+
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EdgeAgentMetrics>();
         if (options.Device.IsConfigured)
         {
             // One real truck: GPS from its receiver (NMEA 0183), batched, buffered, uplinked.
-            var nmea = new NmeaOptions();
-            builder.Configuration.GetSection(NmeaOptions.SectionName).Bind(nmea);
-            nmea.Validate();
-            builder.Services.AddSingleton(Options.Create(nmea));
+            var nmeaSection = builder.Configuration.GetSection(NmeaOptions.SectionName);
+            builder.Services.AddOptions<NmeaOptions>().Bind(nmeaSection).ValidateOnStart();
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NmeaOptions>, NmeaOptionsValidator>());
+            builder.Services.AddOptions<DurableBufferOptions>().Bind(builder.Configuration.GetSection(DurableBufferOptions.SectionName)).ValidateOnStart();
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DurableBufferOptions>, DurableBufferOptionsValidator>());
+            string deviceId = options.Device.Id;
+            var mqttSection = builder.Configuration.GetSection(MqttOptions.SectionName);
+            builder.Services.AddOptions<MqttOptions>().Bind(mqttSection).PostConfigure(o => o.ApplyDefaults(deviceId)).ValidateOnStart();
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MqttOptions>, MqttOptionsValidator>());
+
             var identity = Pki.DeviceIdentity.Create(options.Device.Tenant, options.Device.Id);
-            var buffer = new DurableBufferOptions();
-            builder.Configuration.GetSection(DurableBufferOptions.SectionName).Bind(buffer);
-            buffer.Validate();
             // On a real truck every batch goes to disk before it is sent (docs/design.md, guarantee 1).
             builder.Services.AddSingleton(sp => new DeviceRegistry([(identity,
-                new DurableBatchLog(identity.Tenant, identity.Device, buffer, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
-            if (nmea.Source != NmeaSourceKind.None)
+                new DurableBatchLog(identity.Tenant, identity.Device, sp.GetRequiredService<IOptions<DurableBufferOptions>>().Value, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
+            if (nmeaSection.GetValue(nameof(NmeaOptions.Source), new NmeaOptions().Source) != NmeaSourceKind.None)
             {
                 builder.Services.AddHostedService<GpsBatcher>();
             }
 
             // Other sensors (reefer, fuel, CAN bus) from the gateway's MQTT broker, in batches of their own.
-            var mqtt = new MqttOptions();
-            builder.Configuration.GetSection(MqttOptions.SectionName).Bind(mqtt);
-            mqtt.Validate(identity.Device);
-            if (mqtt.Enabled)
+            if (mqttSection.GetValue(nameof(MqttOptions.Enabled), new MqttOptions().Enabled))
             {
-                builder.Services.AddSingleton(Options.Create(mqtt));
-                builder.Services.AddSingleton(mqtt.CreateCatalog());
-                builder.Services.AddSingleton(new SensorReadings(unacknowledgedLimit: mqtt.ReceiveMaximum));
+                builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<MqttOptions>>().Value.CreateCatalog());
+                builder.Services.AddSingleton(static sp => new SensorReadings(unacknowledgedLimit: sp.GetRequiredService<IOptions<MqttOptions>>().Value.ReceiveMaximum));
                 // The batcher is registered first so that it stops last and cuts what the input delivered.
                 builder.Services.AddSingleton<SensorBatcher>();
                 builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorBatcher>());
@@ -136,7 +153,19 @@ public static class EdgeAgentHost
 
         builder.Services.AddHostedService<UplinkService>();
         configureServices?.Invoke(builder.Services);
-        return builder.Build();
+        var host = builder.Build();
+        try
+        {
+            // Every ValidateOnStart section now (Nmea, Buffer, Mqtt too), all failures at once:
+            // Host.StartAsync would make the hosted services (and what they take) before it runs these checks.
+            host.Services.GetRequiredService<IStartupValidator>().Validate();
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -1,12 +1,18 @@
+using System.ComponentModel.DataAnnotations;
 using Convoy.EdgeAgent.Aggregation;
 using Convoy.EdgeAgent.Simulation;
+using Convoy.OptionsValidation;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent;
 
 /// <summary>Configuration section <c>EdgeAgent</c>.</summary>
-public sealed class EdgeAgentOptions
+public sealed class EdgeAgentOptions : IValidatableObject
 {
     public const string SectionName = "EdgeAgent";
+
+    /// <summary>The collector used when <see cref="Collectors"/> names none: one on this machine.</summary>
+    public const string DefaultCollector = "https://127.0.0.1:5443";
 
     /// <summary>Collector addresses (https://host:port). The agent uses the first and moves to the next when one fails.</summary>
     public List<string> Collectors { get; } = [];
@@ -26,6 +32,7 @@ public sealed class EdgeAgentOptions
     public bool DevCertificates { get; set; }
 
     /// <summary>Batches kept per device until acknowledged; beyond it the oldest is dropped and counted.</summary>
+    [SettingRange("EdgeAgent:BufferCapacity", 1, 10_000_000)]
     public int BufferCapacity { get; set; } = 10_000;
 
     /// <summary>First reconnect delay; doubles per failed attempt, with jitter, up to <see cref="ReconnectMaxDelay"/>.</summary>
@@ -33,72 +40,83 @@ public sealed class EdgeAgentOptions
 
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    [ValidateObjectMembers]
     public SimulatorOptions Simulator { get; } = new();
 
     /// <summary>Edge pre-aggregation per sensor kind (section <c>EdgeAgent:Aggregation</c>); raw by default.</summary>
+    [ValidateObjectMembers]
     public AggregationOptions Aggregation { get; } = new();
 
     /// <summary>The real truck this agent runs on (section <c>EdgeAgent:Device</c>); unset in simulator mode.</summary>
+    [ValidateObjectMembers]
     public DeviceOptions Device { get; } = new();
 
-    public void Validate()
+    /// <summary>
+    /// The defaults that depend on other settings or the environment, applied after binding: the
+    /// local collector when none is set, and (Development, e.g. <c>dotnet run</c>, with no trust
+    /// roots) the development CA the collector makes in the same folder; never in Production.
+    /// </summary>
+    internal void ApplyDefaults(bool development)
     {
         if (Collectors.Count == 0)
         {
-            Collectors.Add("https://127.0.0.1:5443");
+            Collectors.Add(DefaultCollector);
         }
 
+        if (development && TrustRoots is null)
+        {
+            DevCertificates = true;
+        }
+    }
+
+    /// <summary>
+    /// The rules that span settings or touch the disk (the simple ones are attributes); run by
+    /// <see cref="EdgeAgentOptionsValidator"/> with them and with the nested sections' rules.
+    /// </summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
         for (int i = 0; i < Collectors.Count; i++)
         {
             if (!Uri.TryCreate(Collectors[i], UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
             {
-                throw Invalid($"EdgeAgent:Collectors:{i}", $"must be an https:// address, was '{Collectors[i]}'");
+                yield return Invalid($"EdgeAgent:Collectors:{i}", $"must be an https:// address, was '{Collectors[i]}'");
             }
         }
 
         if (!DevCertificates && (string.IsNullOrWhiteSpace(TrustRoots) || !File.Exists(TrustRoots)))
         {
-            throw Invalid("EdgeAgent:TrustRoots", $"must name the PEM file of the collector's CA (was '{TrustRoots}'), or run with --EdgeAgent:DevCertificates=true (development only)");
-        }
-
-        if (BufferCapacity is < 1 or > 10_000_000)
-        {
-            throw Invalid("EdgeAgent:BufferCapacity", $"must be 1..10000000, was {BufferCapacity}");
+            yield return Invalid("EdgeAgent:TrustRoots", $"must name the PEM file of the collector's CA (was '{TrustRoots}'), or run with --EdgeAgent:DevCertificates=true (development only)");
         }
 
         if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
         {
-            throw Invalid("EdgeAgent:ReconnectDelay", "must be positive and at most EdgeAgent:ReconnectMaxDelay");
+            yield return Invalid("EdgeAgent:ReconnectDelay", "must be positive and at most EdgeAgent:ReconnectMaxDelay");
         }
 
-        Aggregation.Validate();
         if (Device.IsConfigured)
         {
             if (Simulator.Trucks > 0)
             {
-                throw Invalid("EdgeAgent:Device:Id", "and EdgeAgent:Simulator:Trucks are both set: an agent runs on one real truck or simulates trucks, not both");
+                yield return Invalid("EdgeAgent:Device:Id", "and EdgeAgent:Simulator:Trucks are both set: an agent runs on one real truck or simulates trucks, not both");
             }
 
             if (!Pki.DeviceIdentity.IsValidTenant(Device.Tenant) || !Pki.DeviceIdentity.IsValidDevice(Device.Id))
             {
-                throw Invalid("EdgeAgent:Device", $"must name the tenant ([a-z0-9-]) and device id ([A-Za-z0-9._-]) of this truck's certificate, was '{Device.Tenant}'/'{Device.Id}'");
+                yield return Invalid("EdgeAgent:Device", $"must name the tenant ([a-z0-9-]) and device id ([A-Za-z0-9._-]) of this truck's certificate, was '{Device.Tenant}'/'{Device.Id}'");
             }
-
-            if (Device.BatchSpan < TimeSpan.FromSeconds(1) || Device.BatchSpan > TimeSpan.FromHours(1))
-            {
-                throw Invalid("EdgeAgent:Device:BatchSpan", $"must be 1 s..1 h, was {Device.BatchSpan}");
-            }
-
-            return;
         }
-
-        Simulator.Validate();
-        if (Simulator.Trucks == 0)
+        else if (Simulator.Trucks == 0)
         {
-            throw Invalid("EdgeAgent:Simulator:Trucks", "is 0 and EdgeAgent:Device:Id is not set, so the agent has nothing to send: set EdgeAgent:Device (a real truck, GPS from EdgeAgent:Nmea) or EdgeAgent:Simulator:Trucks");
+            yield return Invalid("EdgeAgent:Simulator:Trucks", "is 0 and EdgeAgent:Device:Id is not set, so the agent has nothing to send: set EdgeAgent:Device (a real truck, GPS from EdgeAgent:Nmea) or EdgeAgent:Simulator:Trucks");
         }
     }
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(EdgeAgentOptions), [$"Configuration '{key}' {reason}."]);
+    private static ValidationResult Invalid(string key, string reason) => new($"Configuration '{key}' {reason}.");
 }
+
+/// <summary>
+/// Checks <see cref="EdgeAgentOptions"/> and its nested sections (Simulator, Aggregation, Device):
+/// their attributes and <see cref="IValidatableObject"/> rules, generated (no reflection, AOT-safe).
+/// </summary>
+[OptionsValidator]
+internal sealed partial class EdgeAgentOptionsValidator : IValidateOptions<EdgeAgentOptions>;

@@ -38,3 +38,13 @@ catch (OptionsValidationException e)
     Console.Error.WriteLine(e.Message);
     return 2;
 }
+catch (AggregateException e) when (e.InnerExceptions.All(static inner => inner is OptionsValidationException))
+{
+    // Several sections invalid at once (e.g. Nmea and Buffer): every one is reported.
+    foreach (var inner in e.InnerExceptions)
+    {
+        Console.Error.WriteLine(inner.Message);
+    }
+
+    return 2;
+}

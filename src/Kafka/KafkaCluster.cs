@@ -26,7 +26,6 @@ public sealed class KafkaCluster : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        _options.Validate();
         _logger = logger;
         if (shared is not null)
         {

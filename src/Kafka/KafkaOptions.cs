@@ -1,4 +1,7 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using Convoy.OptionsValidation;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.Kafka;
 
@@ -6,7 +9,7 @@ namespace Convoy.Kafka;
 /// Where Kafka is and how to talk to it. Configuration section <c>Kafka</c>.
 /// With no <see cref="BootstrapServers"/>, the process starts the embedded (in-memory) cluster.
 /// </summary>
-public sealed partial class KafkaOptions
+public sealed partial class KafkaOptions : IValidatableObject
 {
     public const string SectionName = "Kafka";
 
@@ -34,9 +37,11 @@ public sealed partial class KafkaOptions
     public Dictionary<string, string> ConsumerProperties { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Brokers of the embedded cluster, 1..9. Ignored when <see cref="BootstrapServers"/> is set.</summary>
+    [SettingRange("Kafka:EmbeddedBrokers", 1, 9)]
     public int EmbeddedBrokers { get; set; } = 1;
 
     /// <summary>Partitions of a topic Convoy creates (e.g. <c>telemetry.&lt;tenant&gt;</c>), 1..10000.</summary>
+    [SettingRange("Kafka:TopicPartitions", 1, 10000)]
     public int TopicPartitions { get; set; } = 4;
 
     /// <summary>Replication factor of a topic Convoy creates; -1 takes the broker's default.</summary>
@@ -51,53 +56,48 @@ public sealed partial class KafkaOptions
     /// <summary>True when no broker is configured and the embedded cluster is used.</summary>
     public bool UsesEmbeddedCluster => string.IsNullOrWhiteSpace(BootstrapServers);
 
-    /// <summary>Throws naming the bad key and why.</summary>
-    public void Validate()
+    /// <summary>The rules that span settings (the simple ones are attributes, checked by <see cref="KafkaOptionsValidator"/>).</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        if (EmbeddedBrokers is < 1 or > 9)
-        {
-            throw Invalid("Kafka:EmbeddedBrokers", $"must be 1..9, was {EmbeddedBrokers}");
-        }
-
-        if (TopicPartitions is < 1 or > 10000)
-        {
-            throw Invalid("Kafka:TopicPartitions", $"must be 1..10000, was {TopicPartitions}");
-        }
-
         if (TopicReplicationFactor is 0 or < -1)
         {
-            throw Invalid("Kafka:TopicReplicationFactor", $"must be -1 (broker default) or >= 1, was {TopicReplicationFactor}");
+            yield return Invalid("Kafka:TopicReplicationFactor", $"must be -1 (broker default) or >= 1, was {TopicReplicationFactor}");
         }
 
         if (!UsesEmbeddedCluster && !BootstrapPattern().IsMatch(BootstrapServers!))
         {
-            throw Invalid("Kafka:BootstrapServers", $"must be a comma-separated list of host:port, was '{BootstrapServers}'");
+            yield return Invalid("Kafka:BootstrapServers", $"must be a comma-separated list of host:port, was '{BootstrapServers}'");
         }
 
-        ValidateProperties("Properties", Properties);
-        ValidateProperties("ProducerProperties", ProducerProperties);
-        ValidateProperties("ConsumerProperties", ConsumerProperties);
+        foreach (var failure in InvalidProperties("Properties", Properties)
+            .Concat(InvalidProperties("ProducerProperties", ProducerProperties))
+            .Concat(InvalidProperties("ConsumerProperties", ConsumerProperties)))
+        {
+            yield return failure;
+        }
     }
 
     [GeneratedRegex(@"^\s*[^,:\s]+:\d{1,5}\s*(,\s*[^,:\s]+:\d{1,5}\s*)*$")]
     private static partial Regex BootstrapPattern();
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(KafkaOptions), [$"Configuration '{key}' {reason}."]);
+    private static ValidationResult Invalid(string key, string reason) => new($"Configuration '{key}' {reason}.");
 
-    private static void ValidateProperties(string section, Dictionary<string, string> properties)
+    private static IEnumerable<ValidationResult> InvalidProperties(string section, Dictionary<string, string> properties)
     {
         foreach (var (key, value) in properties)
         {
             if (key is "bootstrap.servers")
             {
-                throw Invalid($"Kafka:{section}:bootstrap.servers", "set Kafka:BootstrapServers instead");
+                yield return Invalid($"Kafka:{section}:bootstrap.servers", "set Kafka:BootstrapServers instead");
             }
-
-            if (string.IsNullOrEmpty(value))
+            else if (string.IsNullOrEmpty(value))
             {
-                throw Invalid($"Kafka:{section}:{key}", "has no value");
+                yield return Invalid($"Kafka:{section}:{key}", "has no value");
             }
         }
     }
 }
+
+/// <summary>Checks <see cref="KafkaOptions"/>: its attributes and its <see cref="IValidatableObject"/> rules, generated (no reflection).</summary>
+[OptionsValidator]
+internal sealed partial class KafkaOptionsValidator : IValidateOptions<KafkaOptions>;

@@ -112,22 +112,22 @@ public sealed class BatchEvaluatorRuleKindsUnitTests
         var speed = new AlertEngineOptions();
         speed.SpeedRules.Add(new SpeedRuleOptions());
         speed.SpeedRules.Add(new SpeedRuleOptions { Id = "b", AboveKmh = 80, ClearAtOrBelowKmh = 85 });
-        Assert.Contains("'AlertEngine:SpeedRules:1:ClearAtOrBelowKmh'", Assert.Throws<OptionsValidationException>(speed.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("'AlertEngine:SpeedRules:1:ClearAtOrBelowKmh'", Assert.Throws<OptionsValidationException>(() => Check(speed)).Message, StringComparison.Ordinal);
 
         var fuel = new AlertEngineOptions();
         fuel.FuelTheftRules.Add(new FuelTheftRuleOptions { Within = TimeSpan.Zero });
-        Assert.Contains("'AlertEngine:FuelTheftRules:0:Within'", Assert.Throws<OptionsValidationException>(fuel.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("'AlertEngine:FuelTheftRules:0:Within'", Assert.Throws<OptionsValidationException>(() => Check(fuel)).Message, StringComparison.Ordinal);
 
         var fence = new AlertEngineOptions();
         fence.GeofenceRules.Add(new GeofenceRuleOptions { CentreLatitudeDeg = 52.5 });
-        Assert.Contains("'AlertEngine:GeofenceRules:0:RadiusM'", Assert.Throws<OptionsValidationException>(fence.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("'AlertEngine:GeofenceRules:0:RadiusM'", Assert.Throws<OptionsValidationException>(() => Check(fence)).Message, StringComparison.Ordinal);
 
         var polygon = new AlertEngineOptions();
         polygon.GeofenceRules.Add(new GeofenceRuleOptions());
         polygon.GeofenceRules[0].Polygon.Add(new GeoPoint { LatitudeDeg = 52, LongitudeDeg = 4 });
         polygon.GeofenceRules[0].Polygon.Add(new GeoPoint { LatitudeDeg = 53, LongitudeDeg = 4 });
         polygon.GeofenceRules[0].Polygon.Add(new GeoPoint { LatitudeDeg = 95, LongitudeDeg = 5 });
-        Assert.Contains("'AlertEngine:GeofenceRules:0:Polygon:2:LatitudeDeg'", Assert.Throws<OptionsValidationException>(polygon.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("'AlertEngine:GeofenceRules:0:Polygon:2:LatitudeDeg'", Assert.Throws<OptionsValidationException>(() => Check(polygon)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class BatchEvaluatorRuleKindsUnitTests
         options.TemperatureRules.Add(new TemperatureRuleOptions { Id = "x" });
         options.SpeedRules.Add(new SpeedRuleOptions { Id = "x" });
 
-        var error = Assert.Throws<OptionsValidationException>(options.Validate);
+        var error = Assert.Throws<OptionsValidationException>(() => Check(options));
 
         Assert.Contains("'AlertEngine:SpeedRules:0:Id'", error.Message, StringComparison.Ordinal);
     }
@@ -161,7 +161,7 @@ public sealed class BatchEvaluatorRuleKindsUnitTests
         var options = new AlertEngineOptions();
 
         ConfigurationBinder.Bind(configuration.GetSection(AlertEngineOptions.SectionName), options);
-        options.Validate();
+        Check(options);
 
         Assert.Equal(100f, Assert.Single(options.SpeedRules).AboveKmh);
         Assert.Equal(95f, options.SpeedRules[0].ClearThresholdKmh);
@@ -174,4 +174,6 @@ public sealed class BatchEvaluatorRuleKindsUnitTests
     private static TelemetryBatch Batch(ulong sequence, int minutes, Func<int, float> speed, Func<int, double>? latitude = null, int fromMinute = 0) =>
         BatchBuilder.For("truck-1", sequence).StartingAt(Base + (fromMinute * 60_000L)).Every(TimeSpan.FromMinutes(1))
             .Gps(minutes, speed, m => (latitude?.Invoke(m) ?? 52.5, 4.9));
+
+    private static void Check(AlertEngineOptions options) => OptionsChecks.Validate(new AlertEngineOptionsValidator(), options);
 }

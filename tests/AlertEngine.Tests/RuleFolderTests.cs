@@ -80,10 +80,10 @@ public sealed class RuleFolderTests : IDisposable
     public void Validate_MissingRulesFolderOrBadLateness_NamesTheKey()
     {
         var options = new AlertEngineOptions { RulesFolder = Path.Combine(_folder, "nope") };
-        Assert.Contains("'AlertEngine:RulesFolder'", Assert.Throws<OptionsValidationException>(options.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("'AlertEngine:RulesFolder'", Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new AlertEngineOptionsValidator(), options)).Message, StringComparison.Ordinal);
 
         options = new AlertEngineOptions { AllowedLatenessSeconds = -1 };
-        Assert.Contains("'AlertEngine:AllowedLatenessSeconds'", Assert.Throws<OptionsValidationException>(options.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("'AlertEngine:AllowedLatenessSeconds'", Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new AlertEngineOptionsValidator(), options)).Message, StringComparison.Ordinal);
     }
 
     private void Write(string name, string text)

@@ -620,7 +620,7 @@ public sealed class DurableBatchLogTests : IDisposable
     public void Validate_NamesTheBadKey(string property, string key)
     {
         var options = new DurableBufferOptions();
-        options.Validate(); // the defaults work
+        options.Validated(); // the defaults work
         switch (property)
         {
             case "Folder": options.Folder = " "; break;
@@ -629,7 +629,7 @@ public sealed class DurableBatchLogTests : IDisposable
             default: options.FsyncIntervalMs = 0; break;
         }
 
-        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(options.Validate);
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => options.Validated());
         Assert.Contains(key, e.Message, StringComparison.Ordinal);
     }
 }

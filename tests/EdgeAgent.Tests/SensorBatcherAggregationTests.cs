@@ -30,7 +30,7 @@ public sealed class SensorBatcherAggregationTests : IDisposable
         agent.Aggregation.Temperature.Mode = mode;
         agent.Aggregation.Temperature.DeadBand = 0.5;
         var mqtt = new MqttOptions { Enabled = true };
-        mqtt.Validate("truck-1"); // adds the default sensor names
+        mqtt.Validated("truck-1"); // adds the default sensor names
         var catalog = mqtt.CreateCatalog();
         Assert.True(catalog.TryFind("reefer.zone1.temperature", out int zone1));
         var buffer = new BatchBuffer("truck-1", 10_000);

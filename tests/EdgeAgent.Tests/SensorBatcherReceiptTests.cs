@@ -177,7 +177,7 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         agent.Device.Id = "truck-1";
         agent.Device.BatchSpan = span;
         var mqtt = new MqttOptions { Enabled = true };
-        mqtt.Validate("truck-1");
+        mqtt.Validated("truck-1");
         var catalog = mqtt.CreateCatalog();
         Assert.True(catalog.TryFind("reefer.zone1.temperature", out int zone1));
         var readings = new SensorReadings(unacknowledgedLimit: unacknowledgedLimit);

@@ -19,7 +19,7 @@ public sealed class TruckEventsUnitTests
         options.Events.FuelTheftsPerHour = 1;
         options.Events.SpeedingPerHour = 2;
         options.Events.GpsLossesPerHour = 1;
-        options.Validate();
+        options.Validated();
         var truck = new Truck("truck-001", 0, options, Start, log);
 
         var batches = Day(truck, hours: 24);
@@ -102,7 +102,7 @@ public sealed class TruckEventsUnitTests
                 break;
         }
 
-        var e = Assert.Throws<OptionsValidationException>(options.Validate);
+        var e = Assert.Throws<OptionsValidationException>(() => options.Validated());
         Assert.Contains(key, e.Message, StringComparison.Ordinal);
     }
 

@@ -1,5 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -49,9 +51,38 @@ public sealed class KafkaClusterConfigTests
     {
         var options = Bind(new Dictionary<string, string?> { [key] = value });
 
-        var refused = Assert.Throws<OptionsValidationException>(options.Validate);
+        var refused = new KafkaOptionsValidator().Validate(Options.DefaultName, options);
 
-        Assert.Contains(named, refused.Message, StringComparison.Ordinal);
+        Assert.True(refused.Failed);
+        Assert.Contains(named, refused.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Kafka:EmbeddedBrokers", "10")]
+    [InlineData("Kafka:TopicPartitions", "0")]
+    [InlineData("Kafka:TopicReplicationFactor", "0")]
+    [InlineData("Kafka:BootstrapServers", "kafka-1")]
+    public async Task StartAsync_InvalidSetting_FailsNamingItsKey(string key, string value)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value });
+        builder.Services.AddConvoyKafka(builder.Configuration);
+        using var host = builder.Build();
+
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains($"'{key}'", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_AreRegisteredOnce_ThroughTheOptionsPipeline()
+    {
+        var services = new ServiceCollection();
+        services.AddConvoyKafka(new ConfigurationBuilder().Build());
+
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(KafkaOptions));
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IOptions<KafkaOptions>) && d.ImplementationInstance is not null);
+        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<KafkaOptions>));
     }
 
     private static KafkaOptions Bind(Dictionary<string, string?> settings)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Convoy.Contracts.Alerts.V1;
 
 namespace Convoy.AlertEngine.Rules;
@@ -28,25 +29,25 @@ public sealed class FuelTheftRuleOptions
 
     public Severity Severity { get; set; } = Severity.Critical;
 
-    public void Validate(string key)
+    /// <summary>This rule's settings; <paramref name="key"/> is where it is configured (e.g. <c>AlertEngine:SpeedRules:0</c>).</summary>
+    internal void Check(string key, List<ValidationResult> failures)
     {
-        var type = typeof(FuelTheftRuleOptions);
-        RuleOptionChecks.Id(key, Id, type);
+        RuleOptionChecks.Id(failures, key, Id);
         if (!float.IsFinite(DropPercent) || DropPercent is <= 0 or >= 100)
         {
-            throw RuleOptionChecks.Invalid($"{key}:DropPercent", $"must be a percentage 0 < P < 100, was {DropPercent}", type);
+            failures.Add(RuleOptionChecks.Invalid($"{key}:DropPercent", $"must be a percentage 0 < P < 100, was {DropPercent}"));
         }
 
         if (Within <= TimeSpan.Zero)
         {
-            throw RuleOptionChecks.Invalid($"{key}:Within", $"must be a positive duration, was {Within}", type);
+            failures.Add(RuleOptionChecks.Invalid($"{key}:Within", $"must be a positive duration, was {Within}"));
         }
 
         if (!float.IsFinite(StationaryBelowKmh) || StationaryBelowKmh is <= 0 or > 20)
         {
-            throw RuleOptionChecks.Invalid($"{key}:StationaryBelowKmh", $"must be a speed 0 < v <= 20 km/h, was {StationaryBelowKmh}", type);
+            failures.Add(RuleOptionChecks.Invalid($"{key}:StationaryBelowKmh", $"must be a speed 0 < v <= 20 km/h, was {StationaryBelowKmh}"));
         }
 
-        RuleOptionChecks.Severity(key, Severity, type);
+        RuleOptionChecks.Severity(failures, key, Severity);
     }
 }

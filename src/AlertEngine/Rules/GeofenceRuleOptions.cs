@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Convoy.Contracts.Alerts.V1;
 
 namespace Convoy.AlertEngine.Rules;
@@ -58,50 +59,50 @@ public sealed class GeofenceRuleOptions
     /// <summary>Metres per degree of latitude on the mean Earth radius (6,371 km); the unit of <see cref="Kernels.CircleFence"/>'s radius.</summary>
     internal const double MetresPerDegree = 6_371_000.0 * Math.PI / 180.0;
 
-    public void Validate(string key)
+    /// <summary>This rule's settings; <paramref name="key"/> is where it is configured (e.g. <c>AlertEngine:SpeedRules:0</c>).</summary>
+    internal void Check(string key, List<ValidationResult> failures)
     {
-        var type = typeof(GeofenceRuleOptions);
-        RuleOptionChecks.Id(key, Id, type);
+        RuleOptionChecks.Id(failures, key, Id);
         if (!Enum.IsDefined(AlertWhen))
         {
-            throw RuleOptionChecks.Invalid($"{key}:AlertWhen", $"must be Inside or Outside, was {AlertWhen}", type);
+            failures.Add(RuleOptionChecks.Invalid($"{key}:AlertWhen", $"must be Inside or Outside, was {AlertWhen}"));
         }
 
         if (IsPolygon)
         {
             if (Polygon.Count < 3)
             {
-                throw RuleOptionChecks.Invalid($"{key}:Polygon", $"needs at least 3 vertices, has {Polygon.Count}", type);
+                failures.Add(RuleOptionChecks.Invalid($"{key}:Polygon", $"needs at least 3 vertices, has {Polygon.Count}"));
             }
 
             for (int i = 0; i < Polygon.Count; i++)
             {
-                CheckPosition($"{key}:Polygon:{i}", Polygon[i].LatitudeDeg, Polygon[i].LongitudeDeg);
+                CheckPosition(failures, $"{key}:Polygon:{i}", Polygon[i].LatitudeDeg, Polygon[i].LongitudeDeg);
             }
         }
         else
         {
-            CheckPosition(key, CentreLatitudeDeg, CentreLongitudeDeg, "CentreLatitudeDeg", "CentreLongitudeDeg");
+            CheckPosition(failures, key, CentreLatitudeDeg, CentreLongitudeDeg, "CentreLatitudeDeg", "CentreLongitudeDeg");
             if (!double.IsFinite(RadiusM) || RadiusM is <= 0 or > 500_000)
             {
-                throw RuleOptionChecks.Invalid($"{key}:RadiusM", $"must be 0 < RadiusM <= 500000 metres (or give a Polygon), was {RadiusM}", type);
+                failures.Add(RuleOptionChecks.Invalid($"{key}:RadiusM", $"must be 0 < RadiusM <= 500000 metres (or give a Polygon), was {RadiusM}"));
             }
         }
 
-        RuleOptionChecks.Durations(key, For, ClearFor, type);
-        RuleOptionChecks.Severity(key, Severity, type);
+        RuleOptionChecks.Durations(failures, key, For, ClearFor);
+        RuleOptionChecks.Severity(failures, key, Severity);
     }
 
-    private static void CheckPosition(string key, double lat, double lon, string latName = "LatitudeDeg", string lonName = "LongitudeDeg")
+    private static void CheckPosition(List<ValidationResult> failures, string key, double lat, double lon, string latName = "LatitudeDeg", string lonName = "LongitudeDeg")
     {
         if (!double.IsFinite(lat) || lat is < -90 or > 90)
         {
-            throw RuleOptionChecks.Invalid($"{key}:{latName}", $"must be a latitude in -90..90, was {lat}", typeof(GeofenceRuleOptions));
+            failures.Add(RuleOptionChecks.Invalid($"{key}:{latName}", $"must be a latitude in -90..90, was {lat}"));
         }
 
         if (!double.IsFinite(lon) || lon is < -180 or > 180)
         {
-            throw RuleOptionChecks.Invalid($"{key}:{lonName}", $"must be a longitude in -180..180, was {lon}", typeof(GeofenceRuleOptions));
+            failures.Add(RuleOptionChecks.Invalid($"{key}:{lonName}", $"must be a longitude in -180..180, was {lon}"));
         }
     }
 }

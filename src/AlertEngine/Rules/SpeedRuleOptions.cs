@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Convoy.Contracts.Alerts.V1;
 
 namespace Convoy.AlertEngine.Rules;
@@ -29,20 +30,21 @@ public sealed class SpeedRuleOptions
 
     public float ClearThresholdKmh => ClearAtOrBelowKmh ?? AboveKmh - 5f;
 
-    public void Validate(string key)
+    /// <summary>This rule's settings; <paramref name="key"/> is where it is configured (e.g. <c>AlertEngine:SpeedRules:0</c>).</summary>
+    internal void Check(string key, List<ValidationResult> failures)
     {
-        RuleOptionChecks.Id(key, Id, typeof(SpeedRuleOptions));
+        RuleOptionChecks.Id(failures, key, Id);
         if (!float.IsFinite(AboveKmh) || AboveKmh is < 0 or > 400)
         {
-            throw RuleOptionChecks.Invalid($"{key}:AboveKmh", $"must be a speed in 0..400 km/h, was {AboveKmh}", typeof(SpeedRuleOptions));
+            failures.Add(RuleOptionChecks.Invalid($"{key}:AboveKmh", $"must be a speed in 0..400 km/h, was {AboveKmh}"));
         }
 
         if (!float.IsFinite(ClearThresholdKmh) || ClearThresholdKmh > AboveKmh || ClearThresholdKmh < 0)
         {
-            throw RuleOptionChecks.Invalid($"{key}:ClearAtOrBelowKmh", $"must be in 0..AboveKmh ({AboveKmh}), was {ClearThresholdKmh}", typeof(SpeedRuleOptions));
+            failures.Add(RuleOptionChecks.Invalid($"{key}:ClearAtOrBelowKmh", $"must be in 0..AboveKmh ({AboveKmh}), was {ClearThresholdKmh}"));
         }
 
-        RuleOptionChecks.Durations(key, For, ClearFor, typeof(SpeedRuleOptions));
-        RuleOptionChecks.Severity(key, Severity, typeof(SpeedRuleOptions));
+        RuleOptionChecks.Durations(failures, key, For, ClearFor);
+        RuleOptionChecks.Severity(failures, key, Severity);
     }
 }

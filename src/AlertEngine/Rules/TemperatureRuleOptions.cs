@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
 
@@ -32,39 +33,39 @@ public sealed class TemperatureRuleOptions
 
     public float ClearThresholdC => ClearBelowC ?? AboveC - 0.5f;
 
-    public void Validate(string key)
+    /// <summary>This rule's settings; <paramref name="key"/> is where it is configured (e.g. <c>AlertEngine:SpeedRules:0</c>).</summary>
+    internal void Check(string key, List<ValidationResult> failures)
     {
         if (string.IsNullOrEmpty(Id) || Id.Length > 64 || !Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
         {
-            throw Invalid($"{key}:Id", $"must be 1..64 characters of [A-Za-z0-9._-], was '{Id}'");
+            failures.Add(Invalid($"{key}:Id", $"must be 1..64 characters of [A-Za-z0-9._-], was '{Id}'"));
         }
 
         if (Zone > 8)
         {
-            throw Invalid($"{key}:Zone", $"must be 0 (every zone) or 1..8, was {Zone}");
+            failures.Add(Invalid($"{key}:Zone", $"must be 0 (every zone) or 1..8, was {Zone}"));
         }
 
         if (!float.IsFinite(AboveC) || AboveC is < -100 or > 100)
         {
-            throw Invalid($"{key}:AboveC", $"must be a temperature in -100..100 degC, was {AboveC}");
+            failures.Add(Invalid($"{key}:AboveC", $"must be a temperature in -100..100 degC, was {AboveC}"));
         }
 
         if (!float.IsFinite(ClearThresholdC) || ClearThresholdC > AboveC)
         {
-            throw Invalid($"{key}:ClearBelowC", $"must be at or below AboveC ({AboveC}), was {ClearThresholdC}");
+            failures.Add(Invalid($"{key}:ClearBelowC", $"must be at or below AboveC ({AboveC}), was {ClearThresholdC}"));
         }
 
         if (For < TimeSpan.Zero || ClearFor < TimeSpan.Zero)
         {
-            throw Invalid($"{key}:For", "and ClearFor must not be negative");
+            failures.Add(Invalid($"{key}:For", "and ClearFor must not be negative"));
         }
 
         if (Severity == Severity.Unspecified)
         {
-            throw Invalid($"{key}:Severity", "must be Info, Warning or Critical");
+            failures.Add(Invalid($"{key}:Severity", "must be Info, Warning or Critical"));
         }
     }
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(TemperatureRuleOptions), [$"Configuration '{key}' {reason}."]);
+    private static ValidationResult Invalid(string key, string reason) => RuleOptionChecks.Invalid(key, reason);
 }

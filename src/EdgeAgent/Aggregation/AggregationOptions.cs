@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using Convoy.OptionsValidation;
+using Microsoft.Extensions.Options;
+
 namespace Convoy.EdgeAgent.Aggregation;
 
 /// <summary>How a sensor's readings are reduced on the truck before they are buffered and sent.</summary>
@@ -49,46 +53,47 @@ public sealed class SensorAggregationOptions
 
     internal bool HasBand => ExcursionBelow.HasValue || ExcursionAbove.HasValue;
 
-    internal void Validate(string key)
+    /// <summary>This kind's rules; <paramref name="key"/> is where it is configured (one class serves several keys).</summary>
+    internal IEnumerable<ValidationResult> Check(string key)
     {
         if (!Enum.IsDefined(Mode))
         {
-            throw AggregationOptions.Invalid($"{key}:Mode", $"must be Raw, Window or DeadBand, was {Mode}");
+            yield return AggregationOptions.Invalid($"{key}:Mode", $"must be Raw, Window or DeadBand, was {Mode}");
         }
 
         if (Window < TimeSpan.FromSeconds(1) || Window > TimeSpan.FromHours(1))
         {
-            throw AggregationOptions.Invalid($"{key}:Window", $"must be 00:00:01..01:00:00, was {Window}");
+            yield return AggregationOptions.Invalid($"{key}:Window", $"must be 00:00:01..01:00:00, was {Window}");
         }
 
         if (!double.IsFinite(DeadBand) || DeadBand < 0)
         {
-            throw AggregationOptions.Invalid($"{key}:DeadBand", $"must be a finite number >= 0, was {DeadBand}");
+            yield return AggregationOptions.Invalid($"{key}:DeadBand", $"must be a finite number >= 0, was {DeadBand}");
         }
 
         if (MaxInterval < TimeSpan.FromSeconds(1) || MaxInterval > TimeSpan.FromHours(24))
         {
-            throw AggregationOptions.Invalid($"{key}:MaxInterval", $"must be 00:00:01..1.00:00:00, was {MaxInterval}");
+            yield return AggregationOptions.Invalid($"{key}:MaxInterval", $"must be 00:00:01..1.00:00:00, was {MaxInterval}");
         }
 
         if (ExcursionBelow is { } below && !double.IsFinite(below))
         {
-            throw AggregationOptions.Invalid($"{key}:ExcursionBelow", "must be finite");
+            yield return AggregationOptions.Invalid($"{key}:ExcursionBelow", "must be finite");
         }
 
         if (ExcursionAbove is { } above && (!double.IsFinite(above) || above < (ExcursionBelow ?? double.MinValue)))
         {
-            throw AggregationOptions.Invalid($"{key}:ExcursionAbove", $"must be finite and not below ExcursionBelow ({ExcursionBelow}), was {above}");
+            yield return AggregationOptions.Invalid($"{key}:ExcursionAbove", $"must be finite and not below ExcursionBelow ({ExcursionBelow}), was {above}");
         }
 
         if (KeepBefore < TimeSpan.Zero || KeepBefore > TimeSpan.FromHours(1))
         {
-            throw AggregationOptions.Invalid($"{key}:KeepBefore", $"must be 0..01:00:00, was {KeepBefore}");
+            yield return AggregationOptions.Invalid($"{key}:KeepBefore", $"must be 0..01:00:00, was {KeepBefore}");
         }
 
         if (KeepAfter < TimeSpan.Zero || KeepAfter > TimeSpan.FromHours(24))
         {
-            throw AggregationOptions.Invalid($"{key}:KeepAfter", $"must be 0..1.00:00:00, was {KeepAfter}");
+            yield return AggregationOptions.Invalid($"{key}:KeepAfter", $"must be 0..1.00:00:00, was {KeepAfter}");
         }
     }
 }
@@ -99,54 +104,39 @@ public sealed class SensorAggregationOptions
 /// passed; the first and last fix of every stop (speed below <see cref="StopSpeedKmh"/>) and the
 /// last fix before a gap (lost fix) are always sent, and so is every fix above <see cref="SpeedingAboveKmh"/>.
 /// </summary>
-public sealed class GpsAggregationOptions
+public sealed class GpsAggregationOptions : IValidatableObject
 {
     /// <summary><see cref="AggregationMode.Raw"/> sends every fix; any other mode applies the distance/turn/time rule.</summary>
     public AggregationMode Mode { get; set; } = AggregationMode.Raw;
 
+    [SettingRange("EdgeAgent:Aggregation:Gps:MinDistanceM", 0, 100_000, Reason = "must be 0..100000 metres")]
     public double MinDistanceM { get; set; } = 100;
 
+    [SettingRange("EdgeAgent:Aggregation:Gps:MinTurnDeg", 0, 180, Reason = "must be 0..180 degrees")]
     public double MinTurnDeg { get; set; } = 15;
 
+    [SettingRange("EdgeAgent:Aggregation:Gps:MaxInterval", "00:00:01", "1.00:00:00")]
     public TimeSpan MaxInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Below this speed the truck stands still.</summary>
+    [SettingRange("EdgeAgent:Aggregation:Gps:StopSpeedKmh", 0, 50, Reason = "must be 0..50 km/h")]
     public double StopSpeedKmh { get; set; } = 3;
 
     /// <summary>Fixes faster than this are an excursion (speeding): all sent raw. Unset = none.</summary>
     public double? SpeedingAboveKmh { get; set; }
 
-    internal void Validate()
+    /// <summary>The rules that are not attributes: the mode, and the optional speeding threshold.</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
         const string Key = "EdgeAgent:Aggregation:Gps";
         if (!Enum.IsDefined(Mode))
         {
-            throw AggregationOptions.Invalid($"{Key}:Mode", $"must be Raw or DeadBand (distance/turn/time rule), was {Mode}");
-        }
-
-        if (!double.IsFinite(MinDistanceM) || MinDistanceM is < 0 or > 100_000)
-        {
-            throw AggregationOptions.Invalid($"{Key}:MinDistanceM", $"must be 0..100000 metres, was {MinDistanceM}");
-        }
-
-        if (!double.IsFinite(MinTurnDeg) || MinTurnDeg is < 0 or > 180)
-        {
-            throw AggregationOptions.Invalid($"{Key}:MinTurnDeg", $"must be 0..180 degrees, was {MinTurnDeg}");
-        }
-
-        if (MaxInterval < TimeSpan.FromSeconds(1) || MaxInterval > TimeSpan.FromHours(24))
-        {
-            throw AggregationOptions.Invalid($"{Key}:MaxInterval", $"must be 00:00:01..1.00:00:00, was {MaxInterval}");
-        }
-
-        if (!double.IsFinite(StopSpeedKmh) || StopSpeedKmh is < 0 or > 50)
-        {
-            throw AggregationOptions.Invalid($"{Key}:StopSpeedKmh", $"must be 0..50 km/h, was {StopSpeedKmh}");
+            yield return AggregationOptions.Invalid($"{Key}:Mode", $"must be Raw or DeadBand (distance/turn/time rule), was {Mode}");
         }
 
         if (SpeedingAboveKmh is { } speeding && (!double.IsFinite(speeding) || speeding is <= 0 or > 400))
         {
-            throw AggregationOptions.Invalid($"{Key}:SpeedingAboveKmh", $"must be 0..400 km/h, was {speeding}");
+            yield return AggregationOptions.Invalid($"{Key}:SpeedingAboveKmh", $"must be 0..400 km/h, was {speeding}");
         }
     }
 }
@@ -156,8 +146,9 @@ public sealed class GpsAggregationOptions
 /// default is <see cref="AggregationMode.Raw"/> everywhere with no excursion bands, which sends
 /// every reading as it was taken.
 /// </summary>
-public sealed class AggregationOptions
+public sealed class AggregationOptions : IValidatableObject
 {
+    [ValidateObjectMembers]
     public GpsAggregationOptions Gps { get; } = new();
 
     /// <summary>Every reefer zone's temperature (°C), unless <see cref="TemperatureZones"/> names the zone.</summary>
@@ -178,6 +169,7 @@ public sealed class AggregationOptions
     /// column headers, gzip and gRPC framing, the buffer's record header); a batch holding an
     /// excursion reading is never held back. Does not apply when nothing is reduced.
     /// </summary>
+    [SettingRange("EdgeAgent:Aggregation:CoalesceFor", "00:00:00", "01:00:00", Reason = "must be 0..01:00:00")]
     public TimeSpan CoalesceFor { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Whether anything is reduced or watched at all (otherwise batches pass through untouched).</summary>
@@ -186,25 +178,29 @@ public sealed class AggregationOptions
         && IsPassThrough(Temperature) && IsPassThrough(Fuel) && IsPassThrough(Scalars)
         && AllPassThrough(TemperatureZones);
 
-    public void Validate()
+    /// <summary>Each sensor kind's rules under its own key (the GPS ones are its attributes).</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        Gps.Validate();
-        if (CoalesceFor < TimeSpan.Zero || CoalesceFor > TimeSpan.FromHours(1))
+        var failures = Temperature.Check("EdgeAgent:Aggregation:Temperature")
+            .Concat(Fuel.Check("EdgeAgent:Aggregation:Fuel"))
+            .Concat(Scalars.Check("EdgeAgent:Aggregation:Scalars"));
+        foreach (var failure in failures)
         {
-            throw Invalid("EdgeAgent:Aggregation:CoalesceFor", $"must be 0..01:00:00, was {CoalesceFor}");
+            yield return failure;
         }
 
-        Temperature.Validate("EdgeAgent:Aggregation:Temperature");
-        Fuel.Validate("EdgeAgent:Aggregation:Fuel");
-        Scalars.Validate("EdgeAgent:Aggregation:Scalars");
         foreach (var (zone, options) in TemperatureZones)
         {
             if (!int.TryParse(zone, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number) || number is < 1 or > 8)
             {
-                throw Invalid($"EdgeAgent:Aggregation:TemperatureZones:{zone}", "must be keyed by a reefer zone number 1..8");
+                yield return Invalid($"EdgeAgent:Aggregation:TemperatureZones:{zone}", "must be keyed by a reefer zone number 1..8");
+                continue;
             }
 
-            options.Validate($"EdgeAgent:Aggregation:TemperatureZones:{zone}");
+            foreach (var failure in options.Check($"EdgeAgent:Aggregation:TemperatureZones:{zone}"))
+            {
+                yield return failure;
+            }
         }
     }
 
@@ -222,8 +218,7 @@ public sealed class AggregationOptions
         return Temperature;
     }
 
-    internal static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(AggregationOptions), [$"Configuration '{key}' {reason}."]);
+    internal static ValidationResult Invalid(string key, string reason) => new($"Configuration '{key}' {reason}.");
 
     private static bool IsPassThrough(SensorAggregationOptions options) => options.Mode == AggregationMode.Raw && !options.HasBand;
 
@@ -240,3 +235,7 @@ public sealed class AggregationOptions
         return true;
     }
 }
+
+/// <summary>Checks <see cref="AggregationOptions"/> on its own (a report's recommended settings), generated as the agent's are.</summary>
+[OptionsValidator]
+internal sealed partial class AggregationOptionsValidator : IValidateOptions<AggregationOptions>;

@@ -60,8 +60,7 @@ internal static class ReductionReport
         options.Fuel.Mode = AggregationMode.DeadBand;
         options.Fuel.DeadBand = 1;
         options.Fuel.MaxInterval = TimeSpan.FromMinutes(10);
-        options.Validate();
-        return options;
+        return ValidatedOptions.Check(new AggregationOptionsValidator(), options);
     }
 
     public static int Run(string[] args, TextWriter output)

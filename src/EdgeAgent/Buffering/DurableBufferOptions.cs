@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using Convoy.OptionsValidation;
+using Microsoft.Extensions.Options;
+
 namespace Convoy.EdgeAgent.Buffering;
 
 /// <summary>When the durable buffer forces its writes to the storage device (fsync).</summary>
@@ -23,14 +27,17 @@ public enum FsyncPolicy
 }
 
 /// <summary>Configuration section <c>EdgeAgent:Buffer</c>: the agent's on-disk store-and-forward buffer.</summary>
-public sealed class DurableBufferOptions
+public sealed class DurableBufferOptions : IValidatableObject
 {
     public const string SectionName = "EdgeAgent:Buffer";
 
     /// <summary>Root folder; each device's log lives in <c>&lt;Folder&gt;/&lt;tenant&gt;/&lt;device&gt;/</c>.</summary>
+    [Required(ErrorMessage = "Configuration 'EdgeAgent:Buffer:Folder' must name a folder.")]
     public string Folder { get; set; } = ".convoy/buffer";
 
     /// <summary>Size at which a segment file is closed and a new one started.</summary>
+    /// <remarks>Recovery reads a segment whole, so its size bounds start-up memory.</remarks>
+    [SettingRange("EdgeAgent:Buffer:SegmentBytes", 64 * 1024, 64 * 1024 * 1024, Reason = "must be 65536..67108864 (64 KiB..64 MiB)")]
     public long SegmentBytes { get; set; } = 4L * 1024 * 1024;
 
     /// <summary>
@@ -48,35 +55,28 @@ public sealed class DurableBufferOptions
     /// <summary>Background fsync period when <see cref="FsyncPolicy"/> is <see cref="FsyncPolicy.Interval"/>.</summary>
     public int FsyncIntervalMs { get; set; } = 1000;
 
-    public void Validate()
+    /// <summary>The rules that span settings (the simple ones are attributes).</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        if (string.IsNullOrWhiteSpace(Folder))
-        {
-            throw Invalid("EdgeAgent:Buffer:Folder", "must name a folder");
-        }
-
-        // Recovery reads a segment whole, so its size bounds start-up memory.
-        if (SegmentBytes is < 64 * 1024 or > 64L * 1024 * 1024)
-        {
-            throw Invalid("EdgeAgent:Buffer:SegmentBytes", $"must be 65536..67108864 (64 KiB..64 MiB), was {SegmentBytes}");
-        }
-
         if (MaxBytes < 2 * SegmentBytes)
         {
-            throw Invalid("EdgeAgent:Buffer:MaxBytes", $"must be at least twice EdgeAgent:Buffer:SegmentBytes ({2 * SegmentBytes}), was {MaxBytes}");
+            yield return Invalid("EdgeAgent:Buffer:MaxBytes", $"must be at least twice EdgeAgent:Buffer:SegmentBytes ({2 * SegmentBytes}), was {MaxBytes}");
         }
 
         if (!Enum.IsDefined(FsyncPolicy))
         {
-            throw Invalid("EdgeAgent:Buffer:FsyncPolicy", $"must be EveryBatch, Interval or Never, was {FsyncPolicy}");
+            yield return Invalid("EdgeAgent:Buffer:FsyncPolicy", $"must be EveryBatch, Interval or Never, was {FsyncPolicy}");
         }
 
         if (FsyncPolicy == FsyncPolicy.Interval && FsyncIntervalMs is < 10 or > 60_000)
         {
-            throw Invalid("EdgeAgent:Buffer:FsyncIntervalMs", $"must be 10..60000, was {FsyncIntervalMs}");
+            yield return Invalid("EdgeAgent:Buffer:FsyncIntervalMs", $"must be 10..60000, was {FsyncIntervalMs}");
         }
     }
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(DurableBufferOptions), [$"Configuration '{key}' {reason}."]);
+    private static ValidationResult Invalid(string key, string reason) => new($"Configuration '{key}' {reason}.");
 }
+
+/// <summary>Checks <see cref="DurableBufferOptions"/>: its attributes and <see cref="IValidatableObject"/> rules, generated (no reflection, AOT-safe).</summary>
+[OptionsValidator]
+internal sealed partial class DurableBufferOptionsValidator : IValidateOptions<DurableBufferOptions>;

@@ -2,14 +2,16 @@ using System.Globalization;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.Pki;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent.Simulation;
 
 /// <summary>The simulated trucks, each with its identity and its outgoing buffer.</summary>
 internal sealed class SimulatedFleet
 {
-    public SimulatedFleet(EdgeAgentOptions options, TimeProvider time, ILogger<Truck>? logger = null)
+    public SimulatedFleet(IOptions<EdgeAgentOptions> agent, TimeProvider time, ILogger<Truck>? logger = null)
     {
+        var options = agent.Value;
         var simulator = options.Simulator;
         StartMs = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)simulator.StartInPast.TotalMilliseconds;
         var trucks = new List<(DeviceIdentity, Truck, IBatchBuffer)>(simulator.Trucks);

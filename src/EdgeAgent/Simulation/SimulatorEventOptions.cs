@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using Convoy.OptionsValidation;
+
 namespace Convoy.EdgeAgent.Simulation;
 
 /// <summary>A named depot: a circle the trucks start from, drive between and refuel at.</summary>
@@ -19,27 +22,34 @@ public sealed class DepotOptions
 /// fuel thefts while parked at a customer, speeding while driving, GPS loss at any time); 0 turns
 /// an event off. All are off by default, so the plain simulator stays predictable.
 /// </summary>
-public sealed class SimulatorEventOptions
+public sealed class SimulatorEventOptions : IValidatableObject
 {
     /// <summary>Reefer door openings per hour parked at a customer; the chilled zone warms while it is open and recovers after.</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:DoorOpeningsPerHour", 0, 60, Reason = "must be 0..60 per hour")]
     public double DoorOpeningsPerHour { get; set; }
 
     /// <summary>Typical time a door stays open (each opening lasts 0.5..1.5 times this).</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:DoorOpenFor", "00:00:01", "02:00:00")]
     public TimeSpan DoorOpenFor { get; set; } = TimeSpan.FromMinutes(3);
 
     /// <summary>Fuel thefts per hour parked at a customer (never at a depot): the level drops by 15..25 % at once.</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:FuelTheftsPerHour", 0, 60, Reason = "must be 0..60 per hour")]
     public double FuelTheftsPerHour { get; set; }
 
     /// <summary>Speeding spells per hour of motorway driving (100..115 km/h instead of about 85).</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:SpeedingPerHour", 0, 60, Reason = "must be 0..60 per hour")]
     public double SpeedingPerHour { get; set; }
 
     /// <summary>Typical length of a speeding spell (0.5..1.5 times this).</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:SpeedingFor", "00:00:01", "02:00:00")]
     public TimeSpan SpeedingFor { get; set; } = TimeSpan.FromMinutes(3);
 
     /// <summary>Losses of the GPS fix (a tunnel, a parking garage) per hour: no GPS readings for a while.</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:GpsLossesPerHour", 0, 60, Reason = "must be 0..60 per hour")]
     public double GpsLossesPerHour { get; set; }
 
     /// <summary>Typical length of a GPS loss (0.5..1.5 times this).</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:GpsLossFor", "00:00:01", "02:00:00")]
     public TimeSpan GpsLossFor { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
@@ -50,48 +60,19 @@ public sealed class SimulatorEventOptions
     public List<DepotOptions> Depots { get; } = [];
 
     /// <summary>Fuel level below which a truck refuels when it stops at a depot (at a customer stop below a quarter of this).</summary>
+    [SettingRange("EdgeAgent:Simulator:Events:RefuelBelowPercent", 0, 95)]
     public double RefuelBelowPercent { get; set; } = 60;
 
-    internal void Validate()
+    /// <summary>The depots' rules (the rates and durations are attributes).</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        static void Fail(string key, string reason) =>
-            throw new Microsoft.Extensions.Options.OptionsValidationException($"EdgeAgent:Simulator:Events:{key}", typeof(SimulatorEventOptions), [$"Configuration 'EdgeAgent:Simulator:Events:{key}' {reason}."]);
-
-        static void Rate(string key, double rate)
-        {
-            if (!double.IsFinite(rate) || rate is < 0 or > 60)
-            {
-                Fail(key, $"must be 0..60 per hour, was {rate}");
-            }
-        }
-
-        static void Duration(string key, TimeSpan duration)
-        {
-            if (duration < TimeSpan.FromSeconds(1) || duration > TimeSpan.FromHours(2))
-            {
-                Fail(key, $"must be 00:00:01..02:00:00, was {duration}");
-            }
-        }
-
-        Rate(nameof(DoorOpeningsPerHour), DoorOpeningsPerHour);
-        Rate(nameof(FuelTheftsPerHour), FuelTheftsPerHour);
-        Rate(nameof(SpeedingPerHour), SpeedingPerHour);
-        Rate(nameof(GpsLossesPerHour), GpsLossesPerHour);
-        Duration(nameof(DoorOpenFor), DoorOpenFor);
-        Duration(nameof(SpeedingFor), SpeedingFor);
-        Duration(nameof(GpsLossFor), GpsLossFor);
-        if (!double.IsFinite(RefuelBelowPercent) || RefuelBelowPercent is < 0 or > 95)
-        {
-            Fail(nameof(RefuelBelowPercent), $"must be 0..95, was {RefuelBelowPercent}");
-        }
-
         for (int i = 0; i < Depots.Count; i++)
         {
             var depot = Depots[i];
             if (string.IsNullOrWhiteSpace(depot.Name) || depot.Latitude is < -80 or > 80 || depot.Longitude is < -179 or > 179
                 || !double.IsFinite(depot.RadiusM) || depot.RadiusM is < 10 or > 10_000)
             {
-                Fail($"Depots:{i}", "must have a Name, Latitude in [-80, 80], Longitude in [-179, 179] and RadiusM 10..10000");
+                yield return new ValidationResult($"Configuration 'EdgeAgent:Simulator:Events:Depots:{i}' must have a Name, Latitude in [-80, 80], Longitude in [-179, 179] and RadiusM 10..10000.");
             }
         }
     }

@@ -29,7 +29,7 @@ public sealed class AggregationConfigurationTests
             "--EdgeAgent:Simulator:Events:Depots:0:Longitude=4.4",
         ]);
 
-        var options = host.Services.GetRequiredService<EdgeAgentOptions>();
+        var options = host.Services.GetRequiredService<IOptions<EdgeAgentOptions>>().Value;
         var aggregation = options.Aggregation;
         Assert.Equal(AggregationMode.DeadBand, aggregation.Gps.Mode);
         Assert.Equal(90, aggregation.Gps.SpeedingAboveKmh);
@@ -49,7 +49,7 @@ public sealed class AggregationConfigurationTests
     {
         using var host = EdgeAgentHost.Build(Simulator);
 
-        Assert.True(host.Services.GetRequiredService<EdgeAgentOptions>().Aggregation.PassThrough);
+        Assert.True(host.Services.GetRequiredService<IOptions<EdgeAgentOptions>>().Value.Aggregation.PassThrough);
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public sealed class BatchAggregatorUnitTests
                 break;
         }
 
-        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(options.Validate);
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => options.Validated());
         Assert.Contains(key, e.Message, StringComparison.Ordinal);
     }
 

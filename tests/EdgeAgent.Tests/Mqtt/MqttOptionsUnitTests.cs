@@ -9,7 +9,7 @@ public sealed class MqttOptionsUnitTests
     public void Validate_Defaults_SubscribeToConvoySensorsWithTheDeviceClientId()
     {
         var options = new MqttOptions { Enabled = true };
-        options.Validate("truck-7");
+        options.Validated("truck-7");
 
         Assert.Equal(["convoy/sensors/#"], options.Topics);
         Assert.Equal("convoy-edge-truck-7", options.ClientId);
@@ -22,7 +22,7 @@ public sealed class MqttOptionsUnitTests
     {
         var options = new MqttOptions { Enabled = true };
         options.Sensors["fuel.level"] = "Ignore";
-        options.Validate("truck-7");
+        options.Validated("truck-7");
 
         Assert.True(options.CreateCatalog().TryFind("fuel.level", out int column));
         Assert.Equal(Inputs.SensorCatalog.Ignored, column);
@@ -54,7 +54,7 @@ public sealed class MqttOptionsUnitTests
                 break;
         }
 
-        var e = Assert.Throws<OptionsValidationException>(() => options.Validate("truck-7"));
+        var e = Assert.Throws<OptionsValidationException>(() => options.Validated("truck-7"));
         Assert.Contains($"'EdgeAgent:Mqtt:{key}'", e.Message, StringComparison.Ordinal);
     }
 }

@@ -179,7 +179,7 @@ public abstract class MqttSensorInputTestsBase : IAsyncLifetime
                 options.Sensors[name] = kind;
             }
 
-            options.Validate("truck-1");
+            options.Validated("truck-1");
             var agent = new EdgeAgentOptions();
             agent.Device.Tenant = "acme";
             agent.Device.Id = "truck-1";

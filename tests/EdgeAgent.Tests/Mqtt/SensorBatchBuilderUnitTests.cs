@@ -16,7 +16,7 @@ public sealed class SensorBatchBuilderUnitTests
     public SensorBatchBuilderUnitTests()
     {
         var options = new MqttOptions { Enabled = true, FuelTankCapacityL = 600 };
-        options.Validate("truck-1");
+        options.Validated("truck-1");
         _catalog = options.CreateCatalog();
         Assert.True(_catalog.TryFind("reefer.zone1.temperature", out _zone1));
         Assert.True(_catalog.TryFind("fuel.level", out _fuel));

@@ -19,7 +19,7 @@ public sealed class SensorMessageParserUnitTests
         options.Sensors["compressor.current"] = "Custom";
         options.Sensors["cab.temperature"] = "Ignore";
         options.Sensors["reefer.zone1.backup"] = "ReeferZone1";
-        options.Validate("truck-1");
+        options.Validated("truck-1");
         _catalog = options.CreateCatalog();
         _parser = new SensorMessageParser(_catalog, options);
     }

@@ -25,7 +25,7 @@ public sealed class ImplausibleGpsTests
             Sentence("GPRMC,120002,A,5222.20,N,00453.42,E,20.0,90.0,061226,,"),
         ]);
         var nmea = new NmeaOptions { Source = NmeaSourceKind.File, Path = capture, Pacing = NmeaPacing.AsFastAsPossible };
-        nmea.Validate();
+        nmea.Validated();
         var agent = new EdgeAgentOptions();
         agent.Device.Tenant = "acme";
         agent.Device.Id = "truck-1";
@@ -51,7 +51,7 @@ public sealed class ImplausibleGpsTests
     {
         var nmea = new NmeaOptions { MaxSpeedKmh = max };
 
-        var error = Assert.Throws<OptionsValidationException>(nmea.Validate);
+        var error = Assert.Throws<OptionsValidationException>(() => nmea.Validated());
 
         Assert.Contains("MaxSpeedKmh", error.Message, StringComparison.Ordinal);
     }

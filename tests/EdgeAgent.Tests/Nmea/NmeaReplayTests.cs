@@ -114,7 +114,7 @@ public sealed class NmeaReplayTests
         {
             var time = new TimerSignallingTimeProvider();
             var options = new NmeaOptions { Source = NmeaSourceKind.File, Path = path, Pacing = NmeaPacing.SentenceTime };
-            options.Validate();
+            options.Validated();
             var source = NmeaSources.Create(options, NullLogger.Instance, time);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await using var fixes = source.ReadFixesAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);

@@ -16,7 +16,7 @@ public sealed class NmeaSerialSourceTests
             ReconnectDelay = TimeSpan.FromMilliseconds(10),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(50),
         };
-        options.Validate();
+        options.Validated();
         var source = NmeaSources.Create(options, log, TimeProvider.System);
         using var stop = new CancellationTokenSource();
 

@@ -42,7 +42,7 @@ public sealed class NmeaTcpSourceTests
                 ReconnectDelay = TimeSpan.FromMilliseconds(20),
                 ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
             };
-            options.Validate();
+            options.Validated();
             var source = NmeaSources.Create(options, log, TimeProvider.System);
 
             var fixes = new List<GpsFix>();
@@ -91,7 +91,7 @@ public sealed class NmeaTcpSourceTests
                 return command;
             }, timeout.Token);
             var options = new NmeaOptions { Source = NmeaSourceKind.Tcp, Host = "127.0.0.1", Port = port };
-            options.Validate();
+            options.Validated();
             var source = NmeaSources.Create(options, new TestLogs(), TimeProvider.System);
 
             var fixes = new List<GpsFix>();

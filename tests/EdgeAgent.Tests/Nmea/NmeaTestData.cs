@@ -34,7 +34,7 @@ internal static class NmeaTestData
     public static async Task<(List<GpsFix> Fixes, NmeaStatistics Statistics)> ReplayAsync(string path, bool includeNoFix = false)
     {
         var options = new NmeaOptions { Source = NmeaSourceKind.File, Path = path, Pacing = NmeaPacing.AsFastAsPossible, IncludeNoFix = includeNoFix };
-        options.Validate();
+        options.Validated();
         var source = NmeaSources.Create(options, NullLogger.Instance, TimeProvider.System);
         var fixes = new List<GpsFix>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

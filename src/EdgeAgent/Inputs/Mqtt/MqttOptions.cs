@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using Convoy.EdgeAgent.Inputs;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent.Inputs.Mqtt;
 
@@ -7,9 +9,12 @@ namespace Convoy.EdgeAgent.Inputs.Mqtt;
 /// broker on the gateway (Mosquitto, usually) into which a reefer controller or a CAN-bus bridge
 /// publishes JSON readings. Off unless <see cref="Enabled"/>; only for a real truck (<c>EdgeAgent:Device</c>).
 /// </summary>
-public sealed class MqttOptions
+public sealed class MqttOptions : IValidatableObject
 {
     public const string SectionName = "EdgeAgent:Mqtt";
+
+    /// <summary>The topic filter subscribed to when <see cref="Topics"/> names none.</summary>
+    public const string DefaultTopic = "convoy/sensors/#";
 
     /// <summary>Subscribe to the broker and batch what arrives.</summary>
     public bool Enabled { get; set; }
@@ -77,13 +82,12 @@ public sealed class MqttOptions
     /// </summary>
     public Dictionary<string, string> Sensors { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Checks every setting and fills in the defaults that depend on others; throws naming the bad key.</summary>
-    public void Validate(string deviceId)
+    /// <summary>The defaults that depend on others, applied after binding: the topic, the client id from the device id, the known sensor names.</summary>
+    internal void ApplyDefaults(string deviceId)
     {
-        static void Fail(string key, string reason) => throw Invalid($"{SectionName}:{key}", reason);
         if (Topics.Count == 0)
         {
-            Topics.Add("convoy/sensors/#");
+            Topics.Add(DefaultTopic);
         }
 
         if (string.IsNullOrWhiteSpace(ClientId))
@@ -95,94 +99,101 @@ public sealed class MqttOptions
         {
             Sensors.TryAdd(name, kind);
         }
+    }
 
+    /// <summary>Every setting, when the input is enabled (checked after <see cref="ApplyDefaults"/>).</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
         if (!Enabled)
         {
-            return;
+            yield break;
         }
 
         if (string.IsNullOrWhiteSpace(Host))
         {
-            Fail("Host", "must name the MQTT broker's host (127.0.0.1 for one on the gateway), was empty");
+            yield return Failure("Host", "must name the MQTT broker's host (127.0.0.1 for one on the gateway), was empty");
         }
 
         if (Port is < 1 or > 65535)
         {
-            Fail("Port", $"must be 1..65535, was {Port}");
+            yield return Failure("Port", $"must be 1..65535, was {Port}");
         }
 
         for (int i = 0; i < Topics.Count; i++)
         {
             if (!IsTopicFilter(Topics[i]))
             {
-                Fail($"Topics:{i}", $"must be an MQTT topic filter ('+' for one level, '#' only as the last level), was '{Topics[i]}'");
+                yield return Failure($"Topics:{i}", $"must be an MQTT topic filter ('+' for one level, '#' only as the last level), was '{Topics[i]}'");
             }
         }
 
         if (ClientId.Length > 128)
         {
-            Fail("ClientId", $"must be at most 128 characters, was {ClientId.Length}");
+            yield return Failure("ClientId", $"must be at most 128 characters, was {ClientId.Length}");
         }
 
         if (Password is { Length: > 0 } && string.IsNullOrEmpty(Username))
         {
-            Fail("Password", $"is set without {SectionName}:Username");
+            yield return Failure("Password", $"is set without {SectionName}:Username");
         }
 
         if (UseTls && TrustRoots is { Length: > 0 } && !File.Exists(TrustRoots))
         {
-            Fail("TrustRoots", $"must name a PEM file of the broker's CA, was '{TrustRoots}' (not found)");
+            yield return Failure("TrustRoots", $"must name a PEM file of the broker's CA, was '{TrustRoots}' (not found)");
         }
 
         if (SessionExpiry < TimeSpan.Zero || SessionExpiry.TotalSeconds > uint.MaxValue)
         {
-            Fail("SessionExpiry", $"must be 0 (clean sessions) or positive, was {SessionExpiry}");
+            yield return Failure("SessionExpiry", $"must be 0 (clean sessions) or positive, was {SessionExpiry}");
         }
 
         if (ReceiveMaximum is < 1 or > 65535)
         {
-            Fail("ReceiveMaximum", $"must be 1..65535, was {ReceiveMaximum}");
+            yield return Failure("ReceiveMaximum", $"must be 1..65535, was {ReceiveMaximum}");
         }
 
         if (KeepAlive < TimeSpan.FromSeconds(1) || KeepAlive > TimeSpan.FromHours(18))
         {
-            Fail("KeepAlive", $"must be 1 s..18 h, was {KeepAlive}");
+            yield return Failure("KeepAlive", $"must be 1 s..18 h, was {KeepAlive}");
         }
 
         if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
         {
-            Fail("ReconnectDelay", $"must be positive and at most {SectionName}:ReconnectMaxDelay, was {ReconnectDelay} with {ReconnectMaxDelay}");
+            yield return Failure("ReconnectDelay", $"must be positive and at most {SectionName}:ReconnectMaxDelay, was {ReconnectDelay} with {ReconnectMaxDelay}");
         }
 
         if (MaxPayloadBytes is < 64 or > 1024 * 1024)
         {
-            Fail("MaxPayloadBytes", $"must be 64..1048576, was {MaxPayloadBytes}");
+            yield return Failure("MaxPayloadBytes", $"must be 64..1048576, was {MaxPayloadBytes}");
         }
 
         if (MaxClockSkew < TimeSpan.Zero)
         {
-            Fail("MaxClockSkew", $"must not be negative, was {MaxClockSkew}");
+            yield return Failure("MaxClockSkew", $"must not be negative, was {MaxClockSkew}");
         }
 
         if (MaxReadingAge <= TimeSpan.Zero)
         {
-            Fail("MaxReadingAge", $"must be positive, was {MaxReadingAge}");
+            yield return Failure("MaxReadingAge", $"must be positive, was {MaxReadingAge}");
         }
 
         if (RejectionLogInterval < TimeSpan.Zero)
         {
-            Fail("RejectionLogInterval", $"must not be negative, was {RejectionLogInterval}");
+            yield return Failure("RejectionLogInterval", $"must not be negative, was {RejectionLogInterval}");
         }
 
         if (!float.IsFinite(FuelTankCapacityL) || FuelTankCapacityL < 0)
         {
-            Fail("FuelTankCapacityL", $"must be 0 (unknown) or a positive number of litres, was {FuelTankCapacityL}");
+            yield return Failure("FuelTankCapacityL", $"must be 0 (unknown) or a positive number of litres, was {FuelTankCapacityL}");
         }
 
-        _ = CreateCatalog();
+        if (SensorCatalog.TryCreate(Sensors, FuelTankCapacityL, out string? badKey, out string? problem) is null)
+        {
+            yield return Failure($"Sensors:{badKey}", problem!);
+        }
     }
 
-    /// <summary>The catalog of <see cref="Sensors"/> (call <see cref="Validate"/> first); throws naming a bad sensor.</summary>
+    /// <summary>The catalog of <see cref="Sensors"/> (validated options); throws naming a bad sensor.</summary>
     internal SensorCatalog CreateCatalog() =>
         SensorCatalog.TryCreate(Sensors, FuelTankCapacityL, out string? badKey, out string? problem)
             ?? throw Invalid($"{SectionName}:Sensors:{badKey}", problem!);
@@ -209,6 +220,12 @@ public sealed class MqttOptions
         return true;
     }
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+    private static OptionsValidationException Invalid(string key, string reason) =>
         new(key, typeof(MqttOptions), [$"Configuration '{key}' {reason}."]);
+
+    private static ValidationResult Failure(string key, string reason) => new($"Configuration '{SectionName}:{key}' {reason}.");
 }
+
+/// <summary>Checks <see cref="MqttOptions"/> (its <see cref="IValidatableObject"/> rules), generated (no reflection, AOT-safe).</summary>
+[OptionsValidator]
+internal sealed partial class MqttOptionsValidator : IValidateOptions<MqttOptions>;

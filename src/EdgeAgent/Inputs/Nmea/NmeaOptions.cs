@@ -1,3 +1,7 @@
+using System.ComponentModel.DataAnnotations;
+using Convoy.OptionsValidation;
+using Microsoft.Extensions.Options;
+
 namespace Convoy.EdgeAgent.Inputs.Nmea;
 
 /// <summary>Where the agent reads NMEA 0183 from.</summary>
@@ -27,7 +31,7 @@ public enum NmeaPacing
 }
 
 /// <summary>Configuration section <c>EdgeAgent:Nmea</c>: the GPS receiver input.</summary>
-public sealed class NmeaOptions
+public sealed class NmeaOptions : IValidatableObject
 {
     public const string SectionName = "EdgeAgent:Nmea";
 
@@ -72,6 +76,7 @@ public sealed class NmeaOptions
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>TCP and serial: with no data for this long the connection is taken as dead and reopened (receivers talk at least once a second).</summary>
+    [SettingRange("EdgeAgent:Nmea:IdleTimeout", "00:00:00.1", "10675199.02:48:05.4775807", Reason = "must be at least 100 ms (receivers send every 0.1..1 s)")]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Also deliver epochs without a fix (<see cref="GpsFix.Valid"/> false, NaN position): a heartbeat that the receiver is alive.</summary>
@@ -84,12 +89,12 @@ public sealed class NmeaOptions
     /// </summary>
     public double MaxSpeedKmh { get; set; } = 250;
 
-    public void Validate()
+    /// <summary>The rules of the chosen source, and those that span settings (the simple ones are attributes).</summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        static void Fail(string key, string reason) => throw Invalid($"{SectionName}:{key}", reason);
         if (!Enum.IsDefined(Source))
         {
-            Fail("Source", $"must be Tcp, Serial, File or None, was '{Source}'");
+            yield return Invalid("Source", $"must be Tcp, Serial, File or None, was '{Source}'");
         }
 
         switch (Source)
@@ -97,24 +102,24 @@ public sealed class NmeaOptions
             case NmeaSourceKind.Tcp:
                 if (string.IsNullOrWhiteSpace(Host))
                 {
-                    Fail("Host", "must name the host serving NMEA (gpsd or a bridge), was empty");
+                    yield return Invalid("Host", "must name the host serving NMEA (gpsd or a bridge), was empty");
                 }
 
                 if (Port is < 1 or > 65535)
                 {
-                    Fail("Port", $"must be 1..65535, was {Port}");
+                    yield return Invalid("Port", $"must be 1..65535, was {Port}");
                 }
 
                 break;
             case NmeaSourceKind.Serial:
                 if (string.IsNullOrWhiteSpace(SerialPort))
                 {
-                    Fail("SerialPort", "must name the receiver's port (e.g. /dev/ttyUSB0), was empty");
+                    yield return Invalid("SerialPort", "must name the receiver's port (e.g. /dev/ttyUSB0), was empty");
                 }
 
                 if (Array.IndexOf(StandardBaudRates, BaudRate) < 0)
                 {
-                    Fail("BaudRate", $"must be one of {string.Join(", ", StandardBaudRates)}, was {BaudRate}");
+                    yield return Invalid("BaudRate", $"must be one of {string.Join(", ", StandardBaudRates)}, was {BaudRate}");
                 }
 
                 break;
@@ -124,17 +129,17 @@ public sealed class NmeaOptions
             default:
                 if (string.IsNullOrWhiteSpace(Path) || !File.Exists(Path))
                 {
-                    Fail("Path", $"must name an existing NMEA capture file, was '{Path}'");
+                    yield return Invalid("Path", $"must name an existing NMEA capture file, was '{Path}'");
                 }
 
                 if (!Enum.IsDefined(Pacing))
                 {
-                    Fail("Pacing", $"must be SentenceTime or AsFastAsPossible, was '{Pacing}'");
+                    yield return Invalid("Pacing", $"must be SentenceTime or AsFastAsPossible, was '{Pacing}'");
                 }
 
                 if (ReplayMaxGap <= TimeSpan.Zero)
                 {
-                    Fail("ReplayMaxGap", $"must be positive, was {ReplayMaxGap}");
+                    yield return Invalid("ReplayMaxGap", $"must be positive, was {ReplayMaxGap}");
                 }
 
                 break;
@@ -142,20 +147,18 @@ public sealed class NmeaOptions
 
         if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
         {
-            Fail("ReconnectDelay", $"must be positive and at most {SectionName}:ReconnectMaxDelay, was {ReconnectDelay} with {ReconnectMaxDelay}");
+            yield return Invalid("ReconnectDelay", $"must be positive and at most {SectionName}:ReconnectMaxDelay, was {ReconnectDelay} with {ReconnectMaxDelay}");
         }
 
         if (!(MaxSpeedKmh > 0 && MaxSpeedKmh <= 400))
         {
-            Fail("MaxSpeedKmh", $"must be above 0 and at most 400 (the collector's limit), was {MaxSpeedKmh}");
-        }
-
-        if (IdleTimeout < TimeSpan.FromMilliseconds(100))
-        {
-            Fail("IdleTimeout", $"must be at least 100 ms (receivers send every 0.1..1 s), was {IdleTimeout}");
+            yield return Invalid("MaxSpeedKmh", $"must be above 0 and at most 400 (the collector's limit), was {MaxSpeedKmh}");
         }
     }
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(NmeaOptions), [$"Configuration '{key}' {reason}."]);
+    private static ValidationResult Invalid(string key, string reason) => new($"Configuration '{SectionName}:{key}' {reason}.");
 }
+
+/// <summary>Checks <see cref="NmeaOptions"/>: its attributes and <see cref="IValidatableObject"/> rules, generated (no reflection, AOT-safe).</summary>
+[OptionsValidator]
+internal sealed partial class NmeaOptionsValidator : IValidateOptions<NmeaOptions>;
