@@ -160,14 +160,18 @@ internal sealed class MosquittoTestBroker : MqttTestBroker
         foreach (string folder in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
         {
             string path = Path.Combine(folder, "mosquitto");
-            if (folder.Length > 0 && File.Exists(path))
+            if (folder.Length > 0 && IsExecutable(path))
             {
                 return path;
             }
         }
 
-        return Array.Find(Candidates, File.Exists);
+        return Array.Find(Candidates, IsExecutable);
     }
+
+    /// <summary>An executable file: a leftover or masked path (say, /dev/null mounted over it) is not an installed Mosquitto.</summary>
+    private static bool IsExecutable(string path) =>
+        File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     public override async Task StopAsync()
     {
