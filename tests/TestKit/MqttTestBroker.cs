@@ -171,7 +171,7 @@ internal sealed class MosquittoTestBroker : MqttTestBroker
 
     /// <summary>An executable file: a leftover or masked path (say, /dev/null mounted over it) is not an installed Mosquitto.</summary>
     private static bool IsExecutable(string path) =>
-        File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+        File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     public override async Task StopAsync()
     {
