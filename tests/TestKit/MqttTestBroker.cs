@@ -261,6 +261,9 @@ internal sealed class InProcessMqttBroker(int port) : MqttTestBroker(port)
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
             .WithDefaultEndpointPort(Port)
+            // As Mosquitto does: a client that connects without a clean session finds its session,
+            // and the QoS 1 messages queued for it, again (an agent killed and restarted).
+            .WithPersistentSessions(true)
             .Build();
         var server = factory.CreateMqttServer(options);
         server.ClientConnectedAsync += e => Note($"connected {e.ClientId}");
