@@ -124,6 +124,8 @@ public static class CollectorHost
             options.Partners, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<AccessAudit>();
         builder.Services.AddSingleton<CallerAuthenticator>();
+        builder.Services.AddSingleton<Intake>();
+        builder.Services.AddSingleton<UploadHandler>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
         builder.Services.AddGrpc(grpc =>

@@ -1,0 +1,245 @@
+using Convoy.Collector.Authentication;
+using Convoy.Contracts.Telemetry;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Pki;
+using Confluent.Kafka;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Convoy.Collector.Ingest;
+
+/// <summary>
+/// convoy.telemetry.v1.Ingest/Upload: many batches in one call, all or nothing. Every batch is
+/// validated before any is written; the call is answered when Kafka confirmed every write, with
+/// one ack per device.
+/// </summary>
+internal sealed class UploadHandler
+{
+    private const int MaxUploadBatches = 1000;
+    private readonly Intake _intake;
+    private readonly CallerAuthenticator _callers;
+    private readonly DeviceHighWaterMarks _marks;
+
+    public UploadHandler(Intake intake, CallerAuthenticator callers, DeviceHighWaterMarks marks)
+    {
+        _intake = intake;
+        _callers = callers;
+        _marks = marks;
+    }
+
+    public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
+    {
+        var caller = await _callers.AuthenticateAsync(context, PartnerRoles.Ingest, devicesMay: true);
+        // A device sends only its own batches; a partner sends for any device of its token's
+        // tenant, each batch for the device it names.
+        var own = caller.Device is { } identity ? _intake.Sender(caller, identity) : null;
+        var gate = own is null ? null : _intake.Admit(own);
+        var payloads = SplitUpload(request);
+        if (payloads.Count is 0 or > MaxUploadBatches)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"batches must hold 1..{MaxUploadBatches} batches, held {payloads.Count}"));
+        }
+
+        // All or nothing: validate every batch before writing any.
+        long nowMs = _intake.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var batches = new List<(AuthenticatedDevice Sender, ulong Sequence, byte[] Payload, int Readings)>(payloads.Count);
+        var senders = new List<AuthenticatedDevice>();
+        foreach (byte[] payload in payloads)
+        {
+            var sender = own ?? PartnerSender(caller, payload, senders, batches.Count);
+            var verdict = _intake.Validator.Validate(payload, sender, nowMs, out ulong sequence);
+            if (!verdict.IsValid)
+            {
+                var status = _intake.Refuse(sender, sequence, verdict);
+                throw new RpcException(new Status(status.StatusCode, $"batches[{batches.Count}]: {status.Detail}; nothing was written"));
+            }
+
+            batches.Add((sender, sequence, payload, verdict.Readings));
+        }
+
+        gate ??= _intake.Admit(batches[0].Sender);
+        foreach (var (sender, sequence, payload, count) in batches)
+        {
+            if (await gate.AdmitAsync(count, payload.Length, context.CancellationToken) is { } over)
+            {
+                var status = _intake.OverQuota(sender, sequence, over);
+                throw new RpcException(new Status(status.StatusCode, status.Detail + "; nothing was written"), Intake.RetryAfter(over.RetryAfter));
+            }
+        }
+
+        long uploadBytes = 0;
+        foreach (var (_, _, payload, _) in batches)
+        {
+            uploadBytes += payload.Length;
+        }
+
+        // Held until every write of the upload is answered (the end of this call).
+        using var inFlight = await gate.HoldInFlightAsync(uploadBytes, context.CancellationToken);
+        if (inFlight is null)
+        {
+            var refusal = gate.InFlightRefusal();
+            var status = _intake.OverQuota(batches[0].Sender, batches[0].Sequence, refusal);
+            throw new RpcException(new Status(status.StatusCode, status.Detail + "; nothing was written"), Intake.RetryAfter(refusal.RetryAfter));
+        }
+
+        string topic = await _intake.TopicAsync(batches[0].Sender, context.CancellationToken);
+        if (own is not null)
+        {
+            senders.Add(own);
+        }
+
+        var alreadyAcked = new Dictionary<AuthenticatedDevice, ulong>(senders.Count);
+        foreach (var sender in senders)
+        {
+            alreadyAcked[sender] = _marks.Get(sender.Identity);
+        }
+
+        var writes = new List<(AuthenticatedDevice Sender, ulong Sequence, int Readings)>(batches.Count);
+        foreach (var (sender, sequence, _, count) in batches)
+        {
+            if (sequence > alreadyAcked[sender])
+            {
+                writes.Add((sender, sequence, count)); // a replay of what Kafka already has is acknowledged again, not written again
+            }
+        }
+
+        var deliveries = new UploadDeliveries(writes.Count);
+        int written = 0;
+        foreach (var (sender, sequence, payload, _) in batches)
+        {
+            if (sequence <= alreadyAcked[sender])
+            {
+                continue;
+            }
+
+            var queued = _intake.Producer.Produce(topic, sender, sequence, payload, nowMs, deliveries, written);
+            if (queued != Confluent.Kafka.ErrorCode.NoError)
+            {
+                deliveries.OnDelivery(written, queued);
+            }
+
+            written++;
+        }
+
+        await deliveries.All;
+        var highest = new Dictionary<AuthenticatedDevice, ulong>(alreadyAcked);
+        int confirmed = 0;
+        long readings = 0;
+        string? failure = null;
+        for (int i = 0; i < writes.Count; i++)
+        {
+            var (sender, sequence, count) = writes[i];
+            if (deliveries.Outcome(i) is var outcome && outcome != Confluent.Kafka.ErrorCode.NoError)
+            {
+                failure ??= $"batch {sequence} of {sender.Device}: {outcome.GetReason()}";
+                continue;
+            }
+
+            highest[sender] = Math.Max(highest[sender], sequence);
+            confirmed++;
+            readings += count;
+        }
+
+        _intake.Metrics.Acknowledged(caller.Tenant, confirmed, readings);
+        if (failure is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"Kafka did not confirm {failure}; send the upload again"));
+        }
+
+        var response = new UploadResponse();
+        foreach (var sender in senders)
+        {
+            _marks.Advance(sender.Identity, highest[sender]);
+            response.Acks.Add(new IngestAck { DeviceId = sender.Device, AckedSequence = highest[sender], Window = (uint)_intake.Window });
+        }
+
+        return response;
+    }
+
+    /// <summary>A partner's batch is for the device it names, in the token's tenant; one sender per device per call.</summary>
+    private AuthenticatedDevice PartnerSender(Caller caller, byte[] payload, List<AuthenticatedDevice> senders, int index)
+    {
+        if (!BatchView.TryRead(payload, out var batch, out string? problem))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"batches[{index}]: {problem}; nothing was written"));
+        }
+
+        foreach (var known in senders)
+        {
+            if (batch.DeviceId.SequenceEqual(known.DeviceUtf8))
+            {
+                return known;
+            }
+        }
+
+        string device = System.Text.Encoding.UTF8.GetString(batch.DeviceId);
+        if (!DeviceIdentity.IsValidDevice(device))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"batches[{index}].device_id '{device}' is not a device id (1..64 characters of [A-Za-z0-9._-]); nothing was written"));
+        }
+
+        var sender = _intake.Sender(caller, new DeviceIdentity(caller.Tenant, device));
+        senders.Add(sender);
+        return sender;
+    }
+
+    /// <summary>The raw bytes of each UploadRequest.batches entry, as sent (no re-encoding).</summary>
+    private static List<byte[]> SplitUpload(byte[] request)
+    {
+        var batches = new List<byte[]>();
+        try
+        {
+            var input = new CodedInputStream(request);
+            uint tag;
+            while ((tag = input.ReadTag()) != 0)
+            {
+                if (tag == 10) // field 1, length-delimited
+                {
+                    batches.Add(input.ReadBytes().ToByteArray());
+                }
+                else
+                {
+                    input.SkipLastField();
+                }
+            }
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"the message is not a valid convoy.telemetry.v1.UploadRequest: {e.Message}"));
+        }
+
+        return batches;
+    }
+
+    /// <summary>The outcomes of one upload's writes, token = the write's index; completes when all are known.</summary>
+    private sealed class UploadDeliveries : Convoy.Kafka.Native.IDeliveryHandler
+    {
+        private readonly Confluent.Kafka.ErrorCode[] _outcomes;
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining;
+
+        public UploadDeliveries(int writes)
+        {
+            _outcomes = new Confluent.Kafka.ErrorCode[writes];
+            _remaining = writes;
+            if (writes == 0)
+            {
+                _all.SetResult();
+            }
+        }
+
+        public Task All => _all.Task;
+
+        public Confluent.Kafka.ErrorCode Outcome(int write) => _outcomes[write];
+
+        public void OnDelivery(long token, Confluent.Kafka.ErrorCode outcome)
+        {
+            _outcomes[token] = outcome;
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _all.SetResult();
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using Confluent.Kafka;
+using Convoy.Collector.Ingest;
+using Convoy.Contracts.Telemetry.V1;
+using Convoy.Pki;
+
+namespace Convoy.Collector.Tests;
+
+/// <summary>
+/// One device stream's bookkeeping without a network or Kafka: the test plays the producer's
+/// delivery reports (<see cref="DeviceStream.OnDelivery"/>) in the order it wants.
+/// </summary>
+public sealed class DeviceStreamUnitTests : IDisposable
+{
+    private static readonly DeviceIdentity Truck = new("acme", "truck-1");
+    private readonly TestMeterFactory _meters = new();
+    private readonly DeviceHighWaterMarks _marks = new(new CollectorOptions());
+    private readonly CollectorMetrics _metrics;
+
+    public DeviceStreamUnitTests() => _metrics = new CollectorMetrics(_meters);
+
+    [Fact]
+    public void Check_NewStream_ResumesAfterTheDevicesHighWaterMark()
+    {
+        _marks.Advance(Truck, 5);
+        var stream = Stream();
+
+        Assert.Equal(5UL, stream.Acked);
+        Assert.Equal(SequenceCheck.Replay, stream.Check(3));
+        Assert.Equal(SequenceCheck.Replay, stream.Check(5));
+        Assert.Equal(SequenceCheck.New, stream.Check(6));
+    }
+
+    [Fact]
+    public void Check_SequenceNotAboveTheLastThisStreamSent_GoesBackwards()
+    {
+        var stream = Stream();
+        Assert.Equal(SequenceCheck.New, stream.Check(4));
+
+        Assert.Equal(SequenceCheck.Backwards, stream.Check(4));
+        Assert.Equal(SequenceCheck.Backwards, stream.Check(2));
+        Assert.Equal(4UL, stream.LastReceived);
+    }
+
+    [Fact]
+    public async Task OnDelivery_OutOfOrder_AcknowledgesOnlyTheConfirmedPrefix_InAcceptanceOrder()
+    {
+        var stream = Stream();
+        await AcceptAsync(stream, 1, 2, 3);
+
+        stream.OnDelivery(3, ErrorCode.NoError);
+        Assert.Equal(0UL, stream.Acked);
+        stream.OnDelivery(1, ErrorCode.NoError);
+        Assert.Equal(1UL, stream.Acked);
+        stream.OnDelivery(2, ErrorCode.NoError);
+
+        Assert.Equal(3UL, stream.Acked);
+        Assert.Equal(3UL, _marks.Get(Truck)); // the next stream of the device resumes after it
+    }
+
+    [Fact]
+    public async Task OnDelivery_Failure_StopsTheAcks_AndCancelsFailed_NamingTheBatch()
+    {
+        var stream = Stream();
+        var failed = new TaskCompletionSource();
+        using var registration = stream.Failed.Register(failed.SetResult);
+        await AcceptAsync(stream, 1, 2, 3);
+
+        stream.OnDelivery(1, ErrorCode.NoError);
+        stream.OnDelivery(2, ErrorCode.Local_MsgTimedOut);
+        stream.OnDelivery(3, ErrorCode.NoError);
+        await failed.Task.WaitAsync(Eventually.DefaultTimeout);
+
+        Assert.Equal(1UL, stream.Acked);
+        Assert.Equal(1UL, _marks.Get(Truck));
+        Assert.StartsWith("batch 2: ", stream.Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WaitForWindowAsync_WindowFull_WaitsUntilKafkaAnswersOne()
+    {
+        var stream = Stream(window: 2);
+        await AcceptAsync(stream, 1, 2);
+
+        var third = stream.WaitForWindowAsync(CancellationToken.None);
+        Assert.False(third.IsCompleted);
+        stream.OnDelivery(1, ErrorCode.NoError);
+
+        await third.WaitAsync(Eventually.DefaultTimeout);
+    }
+
+    [Fact]
+    public async Task Withdraw_BatchTheProducerRefusedLocally_GivesItsSlotBack_AndIsNeverAcknowledged()
+    {
+        var stream = Stream(window: 1);
+        await AcceptAsync(stream, 1);
+
+        stream.Withdraw();
+
+        await stream.DrainAsync(CancellationToken.None).WaitAsync(Eventually.DefaultTimeout); // nothing left in flight
+        Assert.Equal(0UL, stream.Acked);
+        Assert.Equal(0UL, _marks.Get(Truck));
+    }
+
+    [Fact]
+    public async Task DrainAsync_WaitsForEveryWriteInFlight()
+    {
+        var stream = Stream();
+        await AcceptAsync(stream, 1, 2);
+
+        var drained = stream.DrainAsync(CancellationToken.None);
+        stream.OnDelivery(1, ErrorCode.NoError);
+        Assert.False(drained.IsCompleted);
+        stream.OnDelivery(2, ErrorCode.NoError);
+
+        await drained.WaitAsync(Eventually.DefaultTimeout);
+        Assert.Equal(2UL, stream.Acked);
+    }
+
+    [Fact]
+    public async Task WriteAcksAsync_SendsEachAcknowledgement_WithTheDeviceAndWindow()
+    {
+        var stream = Stream(window: 8);
+        var responses = new RecordingStreamWriter<IngestAck>();
+        var writing = stream.WriteAcksAsync(responses, 8, CancellationToken.None);
+        await AcceptAsync(stream, 1, 2);
+
+        stream.OnDelivery(1, ErrorCode.NoError);
+        stream.OnDelivery(2, ErrorCode.NoError);
+        await Eventually.HoldsAsync(() => responses.Written.Count > 0 && responses.Written[^1].AckedSequence == 2, "the ack of batch 2");
+        stream.CompleteAcks();
+        await writing.WaitAsync(Eventually.DefaultTimeout);
+
+        Assert.All(responses.Written, ack => Assert.Equal(("truck-1", 8u), (ack.DeviceId, ack.Window)));
+        Assert.Equal(responses.Written.Select(a => a.AckedSequence).Order(), responses.Written.Select(a => a.AckedSequence)); // never backwards
+    }
+
+    public void Dispose() => _meters.Dispose();
+
+    private DeviceStream Stream(int window = 32) => new(Truck, window, _marks, _metrics);
+
+    /// <summary>What the stream's reader does for each new batch before producing it.</summary>
+    private static async Task AcceptAsync(DeviceStream stream, params ulong[] sequences)
+    {
+        foreach (ulong sequence in sequences)
+        {
+            Assert.Equal(SequenceCheck.New, stream.Check(sequence));
+            await stream.WaitForWindowAsync(CancellationToken.None);
+            stream.Accept(sequence, readings: 3, bytes: 100, inFlight: null);
+        }
+    }
+}
