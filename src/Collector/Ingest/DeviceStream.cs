@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Confluent.Kafka;
 using Convoy.Collector.Kafka;
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Native;
 using Convoy.Pki;
 using Grpc.Core;
 
@@ -16,7 +17,7 @@ namespace Convoy.Collector.Ingest;
 /// (the semaphore and the token source hold no unmanaged resources when used this way).
 /// </summary>
 #pragma warning disable CA1001 // see above: disposing would race late delivery reports
-internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
+internal sealed class DeviceStream : IRecordDeliveryHandler
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _window;

@@ -1,10 +1,10 @@
 using System.Globalization;
+using Confluent.Kafka;
 using Convoy.Collector.Authentication;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Pki;
-using Confluent.Kafka;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Metadata = Grpc.Core.Metadata;

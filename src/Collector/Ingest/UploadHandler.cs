@@ -1,8 +1,9 @@
+using Confluent.Kafka;
 using Convoy.Collector.Authentication;
 using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Native;
 using Convoy.Pki;
-using Confluent.Kafka;
 using Google.Protobuf;
 using Grpc.Core;
 
@@ -213,7 +214,7 @@ internal sealed class UploadHandler
     }
 
     /// <summary>The outcomes of one upload's writes, token = the write's index; completes when all are known.</summary>
-    private sealed class UploadDeliveries : Convoy.Kafka.Native.IDeliveryHandler
+    private sealed class UploadDeliveries : IRecordDeliveryHandler
     {
         private readonly Confluent.Kafka.ErrorCode[] _outcomes;
         private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
