@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Convoy.Collector.Authentication;
+using Convoy.Collector.Validation;
 using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka.Native;
@@ -11,8 +12,8 @@ namespace Convoy.Collector.Ingest;
 
 /// <summary>
 /// convoy.telemetry.v1.Ingest/Upload: many batches in one call, all or nothing. Every batch is
-/// validated before any is written; the call is answered when Kafka confirmed every write, with
-/// one ack per device.
+/// validated, and each device's sequences must strictly increase within the call, before any is
+/// written; the call is answered when Kafka confirmed every write, with one ack per device.
 /// </summary>
 internal sealed class UploadHandler
 {
@@ -45,16 +46,23 @@ internal sealed class UploadHandler
         long nowMs = _intake.Time.GetUtcNow().ToUnixTimeMilliseconds();
         var batches = new List<(AuthenticatedDevice Sender, ulong Sequence, byte[] Payload, int Readings)>(payloads.Count);
         var senders = new List<AuthenticatedDevice>();
+        var last = new Dictionary<AuthenticatedDevice, int>(); // each device's latest batch so far in the request
         foreach (byte[] payload in payloads)
         {
             var sender = own ?? PartnerSender(caller, payload, senders, batches.Count);
             var verdict = _intake.Validator.Validate(payload, sender, nowMs, out ulong sequence);
+            if (verdict.IsValid && last.TryGetValue(sender, out int previous) && sequence <= batches[previous].Sequence)
+            {
+                verdict = OutOfOrder(sender, batches.Count, sequence, previous, batches[previous].Sequence);
+            }
+
             if (!verdict.IsValid)
             {
                 var status = _intake.Refuse(sender, sequence, verdict);
                 throw new RpcException(new Status(status.StatusCode, $"batches[{batches.Count}]: {status.Detail}; nothing was written"));
             }
 
+            last[sender] = batches.Count;
             batches.Add((sender, sequence, payload, verdict.Readings));
         }
 
@@ -156,6 +164,18 @@ internal sealed class UploadHandler
 
         return response;
     }
+
+    /// <summary>
+    /// Within one upload a device's sequences must strictly increase, as on a stream: a repeated or
+    /// earlier sequence is either the same batch twice or two batches claiming one sequence, and the
+    /// collector cannot tell which of them the sender means to be in Kafka.
+    /// </summary>
+    private static BatchVerdict OutOfOrder(AuthenticatedDevice sender, int index, ulong sequence, int previousIndex, ulong previousSequence) =>
+        BatchVerdict.Invalid("upload-sequence-order", sequence == previousSequence
+            ? $"sequence {sequence} of device {sender.Device} appears twice in the upload (batches[{previousIndex}] and batches[{index}]); " +
+              "within one upload each device's sequences must strictly increase: send every batch once, each with its own sequence"
+            : $"sequence {sequence} of device {sender.Device} does not follow sequence {previousSequence} (batches[{previousIndex}]); " +
+              "within one upload each device's sequences must strictly increase: put the device's batches in sequence order");
 
     /// <summary>A partner's batch is for the device it names, in the token's tenant; one sender per device per call.</summary>
     private AuthenticatedDevice PartnerSender(Caller caller, byte[] payload, List<AuthenticatedDevice> senders, int index)
