@@ -98,7 +98,7 @@ public static class CollectorHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TelemetryProducer>();
         builder.Services.AddSingleton<BatchValidator>();
-        builder.Services.AddSingleton<DeviceHighWaterMarks>();
+        builder.Services.AddSingleton<SequenceLedgers>();
         builder.Services.AddSingleton<ActiveStreams>();
         builder.Services.AddHostedService<StreamsEndBeforeServerStops>();
         builder.Services.AddSingleton<CollectorMetrics>();

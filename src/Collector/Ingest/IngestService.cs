@@ -28,18 +28,18 @@ internal sealed class IngestService
     private readonly UploadHandler _upload;
     private readonly CertificateWatcher _certificates;
     private readonly CallerAuthenticator _callers;
-    private readonly DeviceHighWaterMarks _marks;
+    private readonly SequenceLedgers _ledgers;
     private readonly ActiveStreams _active;
     private readonly CancellationToken _stopping;
 
-    public IngestService(Intake intake, UploadHandler upload, CertificateWatcher certificates, CallerAuthenticator callers, DeviceHighWaterMarks marks,
+    public IngestService(Intake intake, UploadHandler upload, CertificateWatcher certificates, CallerAuthenticator callers, SequenceLedgers ledgers,
         ActiveStreams active, IHostApplicationLifetime lifetime)
     {
         _intake = intake;
         _upload = upload;
         _certificates = certificates;
         _callers = callers;
-        _marks = marks;
+        _ledgers = ledgers;
         _active = active;
         _stopping = lifetime.ApplicationStopping;
     }
@@ -59,8 +59,9 @@ internal sealed class IngestService
             throw new RpcException(new Status(StatusCode.ResourceExhausted, reason), Intake.RetryAfter(TimeSpan.FromSeconds(5)));
         }
 
-        // One active stream per device: this one takes over, and starts where the old one's
-        // writes ended, so the batches the device sends again are replays, not second writes.
+        // One active stream per device: this one takes over once the old one's writes are answered,
+        // so it starts from the old stream's final acknowledgement. (That the batches the device
+        // sends again are not written twice is the device's ledger's doing, whatever the timing.)
         var claim = _active.Replace(device.Identity, context.Peer, out var replaced);
         DeviceStream? stream = null;
         try
@@ -72,7 +73,7 @@ internal sealed class IngestService
                 await replaced.WhenDrained.WaitAsync(context.CancellationToken);
             }
 
-            stream = new DeviceStream(device.Identity, _intake.Window, _marks, _intake.Metrics);
+            stream = new DeviceStream(device.Identity, _intake.Window, _ledgers.For(device.Identity), _intake.Metrics);
             var outcome = await StreamBatchesAsync(device, gate, stream, claim, requests, responses, context);
             if (Ending(outcome, device, stream, claim, context) is { } ending)
             {
@@ -212,6 +213,9 @@ internal sealed class IngestService
         switch (stream.Check(sequence))
         {
             case SequenceCheck.Replay:
+                // Kafka has it: acknowledged in its turn, after what this stream has in flight before it.
+                await stream.WaitForWindowAsync(reading);
+                stream.Replayed(sequence);
                 return null;
             case SequenceCheck.Backwards:
                 return (_intake.Refuse(device, sequence, BatchVerdict.Invalid("sequence-backwards",
@@ -242,12 +246,16 @@ internal sealed class IngestService
             throw;
         }
 
-        stream.Accept(sequence, verdict.Readings, received.Length, inFlight);
-        var queued = _intake.Producer.Produce(topic, device, sequence, received.Bytes, nowMs, stream, (long)sequence);
-        if (queued != Confluent.Kafka.ErrorCode.NoError)
+        if (stream.Accept(sequence, verdict.Readings, received.Length, inFlight) != BatchClaim.Write)
+        {
+            return null; // another call of the device is writing it (or just did): acknowledged when that write is
+        }
+
+        var queued = _intake.Producer.Produce(topic, device, sequence, received.Bytes, nowMs, stream.Ledger, (long)sequence);
+        if (queued != ErrorCode.NoError)
         {
             // Refused locally (queue full, producer closing): nothing was written.
-            stream.Withdraw();
+            stream.Withdraw(sequence, queued);
             _intake.Metrics.Refused(device.Tenant, StatusCode.Unavailable, "kafka-queue-full");
             return (new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({queued.GetReason()}); send it again"), TimeSpan.Zero);
         }

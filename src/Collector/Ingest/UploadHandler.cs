@@ -20,13 +20,13 @@ internal sealed class UploadHandler
     private const int MaxUploadBatches = 1000;
     private readonly Intake _intake;
     private readonly CallerAuthenticator _callers;
-    private readonly DeviceHighWaterMarks _marks;
+    private readonly SequenceLedgers _ledgers;
 
-    public UploadHandler(Intake intake, CallerAuthenticator callers, DeviceHighWaterMarks marks)
+    public UploadHandler(Intake intake, CallerAuthenticator callers, SequenceLedgers ledgers)
     {
         _intake = intake;
         _callers = callers;
-        _marks = marks;
+        _ledgers = ledgers;
     }
 
     public async Task<UploadResponse> UploadAsync(byte[] request, ServerCallContext context)
@@ -97,56 +97,54 @@ internal sealed class UploadHandler
             senders.Add(own);
         }
 
-        var alreadyAcked = new Dictionary<AuthenticatedDevice, ulong>(senders.Count);
+        // Each batch is claimed in its device's ledger: written by this call, or by another call
+        // carrying it at the same time (this one waits for that write), or already in Kafka.
+        var ledgers = new Dictionary<AuthenticatedDevice, SequenceLedger>(senders.Count);
         foreach (var sender in senders)
         {
-            alreadyAcked[sender] = _marks.Get(sender.Identity);
+            ledgers[sender] = _ledgers.For(sender.Identity);
         }
 
-        var writes = new List<(AuthenticatedDevice Sender, ulong Sequence, int Readings)>(batches.Count);
-        foreach (var (sender, sequence, _, count) in batches)
+        var deliveries = new UploadDeliveries(batches.Count);
+        var wrote = new bool[batches.Count];
+        for (int i = 0; i < batches.Count; i++)
         {
-            if (sequence > alreadyAcked[sender])
+            var (sender, sequence, payload, _) = batches[i];
+            var ledger = ledgers[sender];
+            switch (ledger.Claim(sequence, deliveries, i))
             {
-                writes.Add((sender, sequence, count)); // a replay of what Kafka already has is acknowledged again, not written again
-            }
-        }
+                case BatchClaim.Written:
+                    deliveries.OnDelivery(i, ErrorCode.NoError); // a replay of what Kafka has: acknowledged again, not written again
+                    break;
+                case BatchClaim.Write:
+                    wrote[i] = true;
+                    var queued = _intake.Producer.Produce(topic, sender, sequence, payload, nowMs, ledger, (long)sequence);
+                    if (queued != ErrorCode.NoError)
+                    {
+                        ledger.Abandon(sequence, queued);
+                        deliveries.OnDelivery(i, queued);
+                    }
 
-        var deliveries = new UploadDeliveries(writes.Count);
-        int written = 0;
-        foreach (var (sender, sequence, payload, _) in batches)
-        {
-            if (sequence <= alreadyAcked[sender])
-            {
-                continue;
+                    break;
             }
-
-            var queued = _intake.Producer.Produce(topic, sender, sequence, payload, nowMs, deliveries, written);
-            if (queued != Confluent.Kafka.ErrorCode.NoError)
-            {
-                deliveries.OnDelivery(written, queued);
-            }
-
-            written++;
         }
 
         await deliveries.All;
-        var highest = new Dictionary<AuthenticatedDevice, ulong>(alreadyAcked);
         int confirmed = 0;
         long readings = 0;
         string? failure = null;
-        for (int i = 0; i < writes.Count; i++)
+        for (int i = 0; i < batches.Count; i++)
         {
-            var (sender, sequence, count) = writes[i];
-            if (deliveries.Outcome(i) is var outcome && outcome != Confluent.Kafka.ErrorCode.NoError)
+            var (sender, sequence, _, count) = batches[i];
+            if (deliveries.Outcome(i) is var outcome && outcome != ErrorCode.NoError)
             {
                 failure ??= $"batch {sequence} of {sender.Device}: {outcome.GetReason()}";
-                continue;
             }
-
-            highest[sender] = Math.Max(highest[sender], sequence);
-            confirmed++;
-            readings += count;
+            else if (wrote[i])
+            {
+                confirmed++;
+                readings += count;
+            }
         }
 
         _intake.Metrics.Acknowledged(caller.Tenant, confirmed, readings);
@@ -155,11 +153,12 @@ internal sealed class UploadHandler
             throw new RpcException(new Status(StatusCode.Unavailable, $"Kafka did not confirm {failure}; send the upload again"));
         }
 
+        // Each device's ack names the highest sequence of this request: every batch of the request
+        // is in Kafka, and an ack never names a sequence its receiver did not send.
         var response = new UploadResponse();
         foreach (var sender in senders)
         {
-            _marks.Advance(sender.Identity, highest[sender]);
-            response.Acks.Add(new IngestAck { DeviceId = sender.Device, AckedSequence = highest[sender], Window = (uint)_intake.Window });
+            response.Acks.Add(new IngestAck { DeviceId = sender.Device, AckedSequence = batches[last[sender]].Sequence, Window = (uint)_intake.Window });
         }
 
         return response;
@@ -233,18 +232,18 @@ internal sealed class UploadHandler
         return batches;
     }
 
-    /// <summary>The outcomes of one upload's writes, token = the write's index; completes when all are known.</summary>
+    /// <summary>The outcomes of one upload's batches, token = the batch's index (told by the ledgers); completes when all are known.</summary>
     private sealed class UploadDeliveries : IRecordDeliveryHandler
     {
         private readonly Confluent.Kafka.ErrorCode[] _outcomes;
         private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _remaining;
 
-        public UploadDeliveries(int writes)
+        public UploadDeliveries(int batches)
         {
-            _outcomes = new Confluent.Kafka.ErrorCode[writes];
-            _remaining = writes;
-            if (writes == 0)
+            _outcomes = new Confluent.Kafka.ErrorCode[batches];
+            _remaining = batches;
+            if (batches == 0)
             {
                 _all.SetResult();
             }
@@ -252,7 +251,7 @@ internal sealed class UploadHandler
 
         public Task All => _all.Task;
 
-        public Confluent.Kafka.ErrorCode Outcome(int write) => _outcomes[write];
+        public Confluent.Kafka.ErrorCode Outcome(int batch) => _outcomes[batch];
 
         public void OnDelivery(long token, Confluent.Kafka.ErrorCode outcome)
         {
