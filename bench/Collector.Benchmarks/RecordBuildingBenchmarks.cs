@@ -25,7 +25,7 @@ namespace Convoy.Collector.Benchmarks;
 /// all of them. Allocation counts every thread (the delivery threads too).
 /// </summary>
 [MemoryDiagnoser]
-public class RecordBuildingBenchmarks : IDeliveryHandler
+public class RecordBuildingBenchmarks : IRecordDeliveryHandler
 {
     private const int RecordsPerInvoke = 1000;
     private const string Topic = "telemetry.acme";
@@ -101,7 +101,7 @@ public class RecordBuildingBenchmarks : IDeliveryHandler
         _kafka?.Dispose();
     }
 
-    void IDeliveryHandler.OnDelivery(long token, ErrorCode outcome)
+    void IRecordDeliveryHandler.OnDelivery(long token, ErrorCode outcome)
     {
         if (outcome != ErrorCode.NoError)
         {

@@ -98,7 +98,7 @@ public static class CollectorHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TelemetryProducer>();
         builder.Services.AddSingleton<BatchValidator>();
-        builder.Services.AddSingleton<DeviceHighWaterMarks>();
+        builder.Services.AddSingleton<SequenceLedgers>();
         builder.Services.AddSingleton<ActiveStreams>();
         builder.Services.AddHostedService<StreamsEndBeforeServerStops>();
         builder.Services.AddSingleton<CollectorMetrics>();
@@ -124,6 +124,8 @@ public static class CollectorHost
             options.Partners, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<AccessAudit>();
         builder.Services.AddSingleton<CallerAuthenticator>();
+        builder.Services.AddSingleton<Intake>();
+        builder.Services.AddSingleton<UploadHandler>();
         builder.Services.AddSingleton<IngestService>();
         builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
         builder.Services.AddGrpc(grpc =>

@@ -54,9 +54,9 @@ public sealed class CollectorOptions
     public string SharedTopic { get; set; } = "telemetry";
 
     /// <summary>
-    /// Devices whose last acknowledged sequence is remembered (to acknowledge replays without a
-    /// second write). Beyond it the oldest half is forgotten; a forgotten device's replay is written
-    /// again, and consumers drop it by (device, sequence).
+    /// Devices whose written sequences are remembered (Ingest/SequenceLedgers: to acknowledge replays
+    /// without a second write). Beyond it about half of the idle ones are forgotten; a forgotten
+    /// device's replay is written again, and consumers drop it by (device, sequence).
     /// </summary>
     public int MaxTrackedDevices { get; set; } = 1_000_000;
 

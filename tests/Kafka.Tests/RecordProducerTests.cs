@@ -151,7 +151,7 @@ public sealed class RecordProducerTests : IDisposable
         return records;
     }
 
-    private sealed class Reports : IDeliveryHandler
+    private sealed class Reports : IRecordDeliveryHandler
     {
         public ConcurrentDictionary<long, List<ErrorCode>> Outcomes { get; } = new();
 

@@ -3,33 +3,37 @@ using System.Threading.RateLimiting;
 using Confluent.Kafka;
 using Convoy.Collector.Kafka;
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Native;
 using Convoy.Pki;
 using Grpc.Core;
 
 namespace Convoy.Collector.Ingest;
 
 /// <summary>
-/// Bookkeeping of one device stream: which batches are in flight to Kafka, the window that bounds
-/// them, and the acks owed. Invariant: the acked sequence only moves forward, and only over
-/// batches Kafka confirmed, in the order they were accepted; a batch that failed stops it.
+/// Bookkeeping of one device stream: the batches it accepted and not yet acknowledged, the window
+/// that bounds them, and the acks owed. Whether a batch is written is the device's
+/// <see cref="SequenceLedger"/>'s decision (a batch another call is writing is waited for, one
+/// Kafka has is acknowledged again); this stream acknowledges its batches in the order it accepted
+/// them, each once Kafka has it, and stops acknowledging at the first that failed.
+/// Invariant: the acked sequence only moves forward, and only over batches Kafka confirmed.
 /// Delivery reports may arrive after the stream ended, so nothing here is ever disposed
 /// (the semaphore and the token source hold no unmanaged resources when used this way).
 /// </summary>
 #pragma warning disable CA1001 // see above: disposing would race late delivery reports
-internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
+internal sealed class DeviceStream : IRecordDeliveryHandler
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _window;
     private readonly int _windowSize;
     private readonly Channel<ulong> _acks = Channel.CreateUnbounded<ulong>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     private readonly CancellationTokenSource _failed = new();
-    private readonly DeviceHighWaterMarks _marks;
     private readonly CollectorMetrics _metrics;
 
-    // In-flight batches in acceptance order, as a ring of _windowSize slots.
+    // Accepted batches in acceptance order, as a ring of _windowSize slots.
     private readonly ulong[] _sequences;
     private readonly int[] _readings;
-    private readonly byte[] _states; // 0 in flight, 1 confirmed, 2 failed
+    private readonly byte[] _states; // 0 waiting for Kafka, 1 confirmed, 2 failed
+    private readonly bool[] _counted; // accepted for Kafka (counted in the metrics), not a replay of what Kafka had
     private readonly long[] _producedAt; // Stopwatch timestamps, for the produce latency
     private readonly int[] _bytes;
     private readonly RateLimitLease?[] _inFlight; // the tenant's in-flight allowance each batch holds
@@ -37,26 +41,29 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
     private int _count;
 
     private ulong _acked;
-    private ulong _lastAccepted;
     private ulong _lastReceived; // read and written by the stream's reading loop only
 
-    public DeviceStream(DeviceIdentity device, int window, DeviceHighWaterMarks marks, CollectorMetrics metrics)
+    public DeviceStream(DeviceIdentity device, int window, SequenceLedger ledger, CollectorMetrics metrics)
     {
         Device = device;
+        Ledger = ledger;
         _windowSize = window;
         _window = new SemaphoreSlim(window, window);
-        _marks = marks;
         _metrics = metrics;
         _sequences = new ulong[window];
         _readings = new int[window];
         _states = new byte[window];
+        _counted = new bool[window];
         _producedAt = new long[window];
         _bytes = new int[window];
         _inFlight = new RateLimitLease?[window];
-        _acked = _lastAccepted = marks.Get(device);
+        _acked = ledger.Acked;
     }
 
     public DeviceIdentity Device { get; }
+
+    /// <summary>The device's ledger: the delivery handler of this stream's writes.</summary>
+    public SequenceLedger Ledger { get; }
 
     public ulong Acked => Volatile.Read(ref _acked);
 
@@ -70,8 +77,7 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
     /// What a batch's sequence means on this stream. A stream's sequences must increase: one not
     /// above the last this stream received goes backwards (an out-of-order or repeated batch, which
     /// the collector cannot tell apart from data it never saw, so it is refused rather than
-    /// dropped). One above that but not above what the device had acknowledged or in flight when
-    /// the stream began is a replay: acknowledged again, not written again.
+    /// dropped). Otherwise it is a replay when the device's ledger says Kafka has it.
     /// </summary>
     public SequenceCheck Check(ulong sequence)
     {
@@ -81,17 +87,7 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
         }
 
         _lastReceived = sequence;
-        if (sequence > Volatile.Read(ref _lastAccepted))
-        {
-            return SequenceCheck.New;
-        }
-
-        if (sequence <= Acked)
-        {
-            _acks.Writer.TryWrite(Acked); // Already in Kafka: say so again, write nothing.
-        }
-
-        return SequenceCheck.Replay;
+        return Ledger.Peek(sequence) == BatchClaim.Written ? SequenceCheck.Replay : SequenceCheck.New;
     }
 
     /// <summary>The last sequence this stream received.</summary>
@@ -100,27 +96,37 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
     /// <summary>Waits for a free slot in the window: the backpressure that stops reading the stream.</summary>
     public Task WaitForWindowAsync(CancellationToken cancellationToken) => _window.WaitAsync(cancellationToken);
 
-    /// <summary>A batch about to be produced; it holds <paramref name="inFlight"/> until Kafka answers.</summary>
-    public void Accept(ulong sequence, int readings, int bytes, RateLimitLease? inFlight)
+    /// <summary>A replay of a batch Kafka has (after <see cref="WaitForWindowAsync"/>): acknowledged in its turn, not written.</summary>
+    public void Replayed(ulong sequence)
     {
-        _metrics.Accepted(Device.Tenant, bytes);
-        lock (_gate)
-        {
-            int slot = (_head + _count) % _windowSize;
-            _sequences[slot] = sequence;
-            _readings[slot] = readings;
-            _bytes[slot] = bytes;
-            _inFlight[slot] = inFlight;
-            _states[slot] = 0;
-            _producedAt[slot] = System.Diagnostics.Stopwatch.GetTimestamp();
-            _count++;
-            _lastAccepted = sequence;
-        }
+        Add(sequence, readings: 0, bytes: 0, inFlight: null, counted: false);
+        OnDelivery((long)sequence, ErrorCode.NoError);
     }
 
-    /// <summary>Takes back a batch accepted but then not produced (the producer refused it locally).</summary>
-    public void Withdraw()
+    /// <summary>
+    /// A new batch (after <see cref="WaitForWindowAsync"/>), holding <paramref name="inFlight"/>
+    /// until Kafka answers, claimed in the device's ledger. On <see cref="BatchClaim.Write"/> the
+    /// caller produces it with <see cref="Ledger"/> as the delivery handler and the sequence as the
+    /// token; otherwise another call is writing it or already did, and it is acknowledged when that
+    /// write is.
+    /// </summary>
+    public BatchClaim Accept(ulong sequence, int readings, int bytes, RateLimitLease? inFlight)
     {
+        _metrics.Accepted(Device.Tenant, bytes);
+        Add(sequence, readings, bytes, inFlight, counted: true);
+        var claim = Ledger.Claim(sequence, this, (long)sequence);
+        if (claim == BatchClaim.Written)
+        {
+            OnDelivery((long)sequence, ErrorCode.NoError); // written by another call since Check
+        }
+
+        return claim;
+    }
+
+    /// <summary>Takes back the last batch accepted, which the producer refused locally: nothing was written.</summary>
+    public void Withdraw(ulong sequence, ErrorCode refusal)
+    {
+        Ledger.Abandon(sequence, refusal);
         RateLimitLease? inFlight;
         int bytes;
         lock (_gate)
@@ -128,11 +134,10 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
             _count--;
             int slot = (_head + _count) % _windowSize;
             (inFlight, _inFlight[slot], bytes) = (_inFlight[slot], null, _bytes[slot]);
-            _lastAccepted = _count > 0 ? _sequences[(_head + _count - 1) % _windowSize] : Acked;
         }
 
         inFlight?.Dispose();
-        _metrics.Delivered(Device.Tenant, bytes, TimeSpan.Zero, Confluent.Kafka.ErrorCode.Local_QueueFull);
+        _metrics.Delivered(Device.Tenant, bytes, TimeSpan.Zero, refusal);
         _window.Release();
     }
 
@@ -175,14 +180,20 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
 
     public void CompleteAcks() => _acks.Writer.TryComplete();
 
-    /// <summary>Kafka's answer for the batch whose sequence is <paramref name="token"/> (on the producer's delivery thread).</summary>
+    /// <summary>
+    /// Kafka's answer for the batch whose sequence is <paramref name="token"/>: this stream's own
+    /// write, or another call's write of a batch this stream also carries (told by the ledger, on
+    /// the producer's delivery thread).
+    /// </summary>
     public void OnDelivery(long token, ErrorCode outcome)
     {
         ulong sequence = (ulong)token;
         bool failed = outcome != ErrorCode.NoError;
+        bool found = false;
+        bool counted = false;
+        bool advanced = false;
         int batches = 0;
         long readings = 0;
-        ulong acked = 0;
         long producedAt = 0;
         int bytes = 0;
         RateLimitLease? inFlight = null;
@@ -194,11 +205,15 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
                 if (_sequences[slot] == sequence && _states[slot] == 0)
                 {
                     _states[slot] = failed ? (byte)2 : (byte)1;
-                    producedAt = _producedAt[slot];
-                    bytes = _bytes[slot];
+                    (found, counted, producedAt, bytes) = (true, _counted[slot], _producedAt[slot], _bytes[slot]);
                     (inFlight, _inFlight[slot]) = (_inFlight[slot], null);
                     break;
                 }
+            }
+
+            if (!found)
+            {
+                return;
             }
 
             if (failed && Failure is null)
@@ -208,27 +223,34 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
 
             while (_count > 0 && _states[_head] == 1 && Failure is null)
             {
-                acked = _sequences[_head];
-                readings += _readings[_head];
-                batches++;
+                _acked = Math.Max(_acked, _sequences[_head]);
+                if (_counted[_head])
+                {
+                    readings += _readings[_head];
+                    batches++;
+                }
+
+                advanced = true;
                 _head = (_head + 1) % _windowSize;
                 _count--;
-            }
-
-            if (batches > 0)
-            {
-                Volatile.Write(ref _acked, acked);
             }
         }
 
         // Confirmed or refused, the batch no longer counts against the tenant's in-flight allowance.
         inFlight?.Dispose();
-        _metrics.Delivered(Device.Tenant, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), outcome);
-        if (batches > 0)
+        if (counted)
         {
-            _marks.Advance(Device, acked);
-            _metrics.Acknowledged(Device.Tenant, batches, readings);
-            _acks.Writer.TryWrite(acked);
+            _metrics.Delivered(Device.Tenant, bytes, System.Diagnostics.Stopwatch.GetElapsedTime(producedAt), outcome);
+        }
+
+        if (advanced)
+        {
+            if (batches > 0)
+            {
+                _metrics.Acknowledged(Device.Tenant, batches, readings);
+            }
+
+            _acks.Writer.TryWrite(Acked);
         }
 
         _window.Release();
@@ -238,16 +260,32 @@ internal sealed class DeviceStream : Convoy.Kafka.Native.IDeliveryHandler
             ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _failed, preferLocal: false);
         }
     }
+
+    private void Add(ulong sequence, int readings, int bytes, RateLimitLease? inFlight, bool counted)
+    {
+        lock (_gate)
+        {
+            int slot = (_head + _count) % _windowSize;
+            _sequences[slot] = sequence;
+            _readings[slot] = readings;
+            _bytes[slot] = bytes;
+            _inFlight[slot] = inFlight;
+            _counted[slot] = counted;
+            _states[slot] = 0;
+            _producedAt[slot] = System.Diagnostics.Stopwatch.GetTimestamp();
+            _count++;
+        }
+    }
 }
 #pragma warning restore CA1001
 
 /// <summary>What a batch's sequence means on its stream (<see cref="DeviceStream.Check"/>).</summary>
 internal enum SequenceCheck
 {
-    /// <summary>Above anything the device sent before: write it.</summary>
+    /// <summary>Kafka does not have it (as far as the device's ledger knows): accept it, and claim it.</summary>
     New,
 
-    /// <summary>Already written (acknowledged or in flight) before this stream: acknowledge again, write nothing.</summary>
+    /// <summary>Kafka has it: acknowledge again in its turn, write nothing.</summary>
     Replay,
 
     /// <summary>Not above the last sequence this stream received: refuse.</summary>

@@ -14,7 +14,7 @@ namespace Convoy.Collector.Kafka;
 /// The process's one long-lived idempotent producer (acks=all). Writes a validated batch's bytes,
 /// unchanged, to its tenant's topic keyed by device, with the identity headers, through
 /// librdkafka's C API (<see cref="RecordProducer"/>): the bytes are copied by librdkafka straight
-/// from the received buffer, and the outcome reaches the stream's <see cref="IDeliveryHandler"/>
+/// from the received buffer, and the outcome reaches the stream's <see cref="IRecordDeliveryHandler"/>
 /// with the batch's sequence, so a write allocates nothing.
 /// </summary>
 internal sealed unsafe class TelemetryProducer : IDisposable
@@ -46,7 +46,7 @@ internal sealed unsafe class TelemetryProducer : IDisposable
     /// Kafka confirmed or finally refused it (on the producer's delivery thread).
     /// Returns NoError, or why librdkafka refused it locally (then nothing was queued).
     /// </summary>
-    public ErrorCode Produce(string topic, AuthenticatedDevice device, ulong sequence, ReadOnlySpan<byte> batch, long receivedAtMs, IDeliveryHandler onDelivered, long token)
+    public ErrorCode Produce(string topic, AuthenticatedDevice device, ulong sequence, ReadOnlySpan<byte> batch, long receivedAtMs, IRecordDeliveryHandler onDelivered, long token)
     {
         Span<byte> sequenceBytes = stackalloc byte[8];
         Span<byte> receivedBytes = stackalloc byte[8];

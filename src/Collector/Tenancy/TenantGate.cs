@@ -7,18 +7,22 @@ namespace Convoy.Collector.Tenancy;
 /// One tenant's share of the collector: token buckets for readings and bytes per second, a
 /// limit on open streams and one on bytes written to Kafka and not yet confirmed
 /// (System.Threading.RateLimiting). Shared by all of the tenant's streams, and by nobody else's.
+/// The waits give up on the <see cref="TimeProvider"/> given; the buckets refill on the library's
+/// own timer (it measures real elapsed time, even when refilled by hand).
 /// </summary>
 internal sealed class TenantGate : IDisposable
 {
+    private readonly TimeProvider _time;
     private readonly TokenBucketRateLimiter _readings;
     private readonly TokenBucketRateLimiter _bytes;
     private readonly ConcurrencyLimiter _streams;
     private readonly ConcurrencyLimiter _inFlight;
 
-    public TenantGate(string tenant, TenantQuota quota)
+    public TenantGate(string tenant, TenantQuota quota, TimeProvider time)
     {
         Tenant = tenant;
         Quota = quota;
+        _time = time;
         _readings = Bucket(quota.ReadingsPerSecond, quota.BurstSeconds);
         _bytes = Bucket(quota.BytesPerSecond, quota.BurstSeconds);
         _streams = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = quota.MaxStreams, QueueLimit = 0 });
@@ -76,8 +80,8 @@ internal sealed class TenantGate : IDisposable
         }
 
         now.Dispose();
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(Quota.MaxWait);
+        using var timeout = new CancellationTokenSource(Quota.MaxWait, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             var lease = await _inFlight.AcquireAsync(permits, wait.Token);
@@ -104,14 +108,7 @@ internal sealed class TenantGate : IDisposable
 
     private async ValueTask<(Status, TimeSpan, string)?> TakeAsync(TokenBucketRateLimiter bucket, int permits, string what, double perSecond, CancellationToken cancellationToken)
     {
-        using (var now = bucket.AttemptAcquire(permits))
-        {
-            if (now.IsAcquired)
-            {
-                return null;
-            }
-        }
-
+        // Before asking the bucket: it throws for more tokens than it can ever hold.
         long limit = TokenLimit(perSecond, Quota.BurstSeconds);
         if (permits > limit)
         {
@@ -120,8 +117,16 @@ internal sealed class TenantGate : IDisposable
                 "batch-over-burst");
         }
 
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(Quota.MaxWait);
+        using (var now = bucket.AttemptAcquire(permits))
+        {
+            if (now.IsAcquired)
+            {
+                return null;
+            }
+        }
+
+        using var timeout = new CancellationTokenSource(Quota.MaxWait, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             using var lease = await bucket.AcquireAsync(permits, wait.Token);
@@ -141,15 +146,23 @@ internal sealed class TenantGate : IDisposable
             what == "readings" ? "over-readings-quota" : "over-bytes-quota");
     }
 
-    private static TokenBucketRateLimiter Bucket(double perSecond, double burstSeconds) => new(new TokenBucketRateLimiterOptions
+    /// <summary>
+    /// A bucket of <paramref name="perSecond"/> tokens a second, refilled about ten times a second
+    /// (less often for rates under ten a second, so that the rate is exact rather than rounded up).
+    /// </summary>
+    private static TokenBucketRateLimiter Bucket(double perSecond, double burstSeconds)
     {
-        TokenLimit = (int)TokenLimit(perSecond, burstSeconds),
-        TokensPerPeriod = Math.Max(1, (int)Math.Ceiling(perSecond / 10)),
-        ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-        AutoReplenishment = true,
-        QueueLimit = (int)TokenLimit(perSecond, burstSeconds),
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-    });
+        int tokensPerPeriod = Math.Max(1, (int)Math.Ceiling(perSecond / 10));
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = (int)TokenLimit(perSecond, burstSeconds),
+            TokensPerPeriod = tokensPerPeriod,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(tokensPerPeriod / perSecond),
+            AutoReplenishment = true,
+            QueueLimit = (int)TokenLimit(perSecond, burstSeconds),
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+    }
 
     private static long TokenLimit(double perSecond, double burstSeconds) => (long)Math.Clamp(perSecond * burstSeconds, 1, int.MaxValue);
 

@@ -14,12 +14,14 @@ internal sealed class TenantRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<string, TenantGate> _gates = new(StringComparer.Ordinal);
     private readonly ILogger<TenantRegistry> _logger;
+    private readonly TimeProvider _time;
     private readonly IDisposable? _subscription;
     private TenantRegistryOptions _current;
 
-    public TenantRegistry(IOptionsMonitor<TenantRegistryOptions> options, ILogger<TenantRegistry> logger)
+    public TenantRegistry(IOptionsMonitor<TenantRegistryOptions> options, TimeProvider time, ILogger<TenantRegistry> logger)
     {
         _logger = logger;
+        _time = time;
         _current = options.CurrentValue;
         _current.Validate();
         _subscription = options.OnChange(Reload);
@@ -54,11 +56,11 @@ internal sealed class TenantRegistry : IDisposable
             return null;
         }
 
-        var gate = _gates.GetOrAdd(tenant, static (id, q) => new TenantGate(id, q), quota);
+        var gate = _gates.GetOrAdd(tenant, static (id, state) => new TenantGate(id, state.quota, state._time), (quota, _time));
         if (!ReferenceEquals(gate.Quota, quota))
         {
             // The quota changed with the file: a fresh gate from now on.
-            var fresh = new TenantGate(tenant, quota);
+            var fresh = new TenantGate(tenant, quota, _time);
             gate = _gates.AddOrUpdate(tenant, fresh, (_, _) => fresh);
         }
 

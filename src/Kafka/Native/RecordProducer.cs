@@ -7,38 +7,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Convoy.Kafka.Native;
 
-/// <summary>Told once what became of a record: <paramref name="outcome"/> is NoError when Kafka confirmed it.</summary>
-public interface IDeliveryHandler
-{
-    void OnDelivery(long token, ErrorCode outcome);
-}
-
-/// <summary>A record header's name, kept as NUL-terminated UTF-8 outside the managed heap for the producer's whole life.</summary>
-public sealed class RecordHeaderName
-{
-    public RecordHeaderName(string name)
-    {
-        Name = name;
-        byte[] utf8 = Encoding.UTF8.GetBytes(name + "\0");
-        Pointer = Marshal.AllocHGlobal(utf8.Length);
-        Marshal.Copy(utf8, 0, Pointer, utf8.Length);
-    }
-
-    public string Name { get; }
-
-    internal nint Pointer { get; }
-}
-
-/// <summary>One header of a record being produced: a name and a value the caller keeps pinned during the call.</summary>
-public readonly unsafe struct RecordHeader(RecordHeaderName name, byte* value, int length)
-{
-    internal nint Name { get; } = name.Pointer;
-
-    internal nint Value { get; } = (nint)value;
-
-    internal int Length { get; } = length;
-}
-
 /// <summary>
 /// An idempotent Kafka producer over librdkafka's C API, for the collector's hot path. Why not
 /// Confluent.Kafka's producer: it takes a value only as an exact-length <c>byte[]</c> and a key
@@ -46,7 +14,7 @@ public readonly unsafe struct RecordHeader(RecordHeaderName name, byte* value, i
 /// record (confluent-kafka-dotnet #2496), so every batch would cost a payload-sized copy on the
 /// managed heap. Here the key, the value and the headers are read from spans during the call
 /// (<c>RD_KAFKA_MSG_F_COPY</c>: librdkafka copies them into its own buffers before returning),
-/// and the delivery report is one call of an <see cref="IDeliveryHandler"/> with the caller's
+/// and the delivery report is one call of an <see cref="IRecordDeliveryHandler"/> with the caller's
 /// token: no allocation per record. Settings are librdkafka's own (the same dictionary Confluent
 /// takes). Delivery reports run on this producer's one polling thread.
 /// </summary>
@@ -63,7 +31,7 @@ public sealed unsafe class RecordProducer : IDisposable
     private int _disposed;
 
     // Deliveries awaiting their report: the msg_opaque of a record is its slot + 1.
-    private IDeliveryHandler?[] _handlers = new IDeliveryHandler?[1024];
+    private IRecordDeliveryHandler?[] _handlers = new IRecordDeliveryHandler?[1024];
     private long[] _tokens = new long[1024];
     private int[] _free = new int[1024];
     private int _freeCount;
@@ -117,7 +85,7 @@ public sealed unsafe class RecordProducer : IDisposable
     /// the handler will not be called.
     /// </summary>
     public ErrorCode Produce(string topic, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long timestampMs,
-        scoped ReadOnlySpan<RecordHeader> headers, IDeliveryHandler handler, long token)
+        scoped ReadOnlySpan<RecordHeader> headers, IRecordDeliveryHandler handler, long token)
     {
         ArgumentNullException.ThrowIfNull(handler);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -185,7 +153,7 @@ public sealed unsafe class RecordProducer : IDisposable
         }
     }
 
-    private int Reserve(IDeliveryHandler handler, long token)
+    private int Reserve(IRecordDeliveryHandler handler, long token)
     {
         lock (_slotsGate)
         {
@@ -213,7 +181,7 @@ public sealed unsafe class RecordProducer : IDisposable
         }
     }
 
-    private (IDeliveryHandler? Handler, long Token) Release(int slot)
+    private (IRecordDeliveryHandler? Handler, long Token) Release(int slot)
     {
         lock (_slotsGate)
         {

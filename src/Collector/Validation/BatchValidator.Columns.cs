@@ -1,0 +1,287 @@
+using System.Text;
+using Convoy.Contracts.Telemetry;
+using Convoy.Contracts.Telemetry.V1;
+
+namespace Convoy.Collector.Validation;
+
+/// <summary>The per-column checks: equal lengths, offsets that never go backwards, values in range, window summaries.</summary>
+internal sealed partial class BatchValidator
+{
+    /// <summary>Every column set, counting the readings; a batch without any is refused.</summary>
+    private static BatchVerdict Columns(in BatchView batch)
+    {
+        int readings = 0;
+        if (batch.HasGps && Gps(batch.Gps, ref readings) is { } badGps)
+        {
+            return badGps;
+        }
+
+        uint zones = 0;
+        foreach (var column in batch.Temperatures)
+        {
+            if (Temperatures(column, ref zones, ref readings) is { } badTemperatures)
+            {
+                return badTemperatures;
+            }
+        }
+
+        if (batch.HasFuel && Fuel(batch.Fuel, ref readings) is { } badFuel)
+        {
+            return badFuel;
+        }
+
+        foreach (var column in batch.Scalars)
+        {
+            if (Scalars(column, ref readings) is { } badScalars)
+            {
+                return badScalars;
+            }
+        }
+
+        return readings == 0 ? BatchVerdict.Invalid("empty", "the batch holds no readings") : BatchVerdict.Valid(readings);
+    }
+
+    private static BatchVerdict? Gps(in GpsView gps, ref int readings)
+    {
+        int n = gps.OffsetMs.Length;
+        if (gps.LatitudeDeg.Length != n || gps.LongitudeDeg.Length != n || gps.SpeedKmh.Length != n || gps.HeadingDeg.Length != n)
+        {
+            return BatchVerdict.Invalid(
+                "unequal-columns",
+                $"gps columns differ in length: offset_ms {n}, latitude_deg {gps.LatitudeDeg.Length}, longitude_deg {gps.LongitudeDeg.Length}, speed_kmh {gps.SpeedKmh.Length}, heading_deg {gps.HeadingDeg.Length}");
+        }
+
+        int bad;
+        if ((bad = Backwards(gps.OffsetMs)) >= 0)
+        {
+            return BackwardsAt("gps", gps.OffsetMs, bad);
+        }
+
+        if ((bad = OutOfRange(gps.LatitudeDeg, -90, 90)) >= 0)
+        {
+            return OutOfRangeAt("gps.latitude_deg", gps.LatitudeDeg[bad], bad, -90, 90);
+        }
+
+        if ((bad = OutOfRange(gps.LongitudeDeg, -180, 180)) >= 0)
+        {
+            return OutOfRangeAt("gps.longitude_deg", gps.LongitudeDeg[bad], bad, -180, 180);
+        }
+
+        if ((bad = OutOfRange(gps.SpeedKmh, 0, 400)) >= 0)
+        {
+            return OutOfRangeAt("gps.speed_kmh", gps.SpeedKmh[bad], bad, 0, 400);
+        }
+
+        if ((bad = OutOfRange(gps.HeadingDeg, 0, 360)) >= 0)
+        {
+            return OutOfRangeAt("gps.heading_deg", gps.HeadingDeg[bad], bad, 0, 360);
+        }
+
+        readings += n;
+        return null;
+    }
+
+    /// <summary>One reefer zone; <paramref name="zones"/> has a bit per zone already seen in the batch.</summary>
+    private static BatchVerdict? Temperatures(in TemperatureView column, ref uint zones, ref int readings)
+    {
+        if (column.Zone is < 1 or > 8)
+        {
+            return BatchVerdict.Invalid("bad-zone", $"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
+        }
+
+        if ((zones & (1u << (int)column.Zone)) != 0)
+        {
+            return BatchVerdict.Invalid("duplicate-zone", $"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
+        }
+
+        zones |= 1u << (int)column.Zone;
+        if (column.TemperatureC.Length != column.OffsetMs.Length)
+        {
+            return Unequal($"temperatures[{column.Index}]", "temperature_c", column.TemperatureC.Length, column.OffsetMs.Length);
+        }
+
+        int bad;
+        if ((bad = Backwards(column.OffsetMs)) >= 0)
+        {
+            return BackwardsAt($"temperatures[{column.Index}]", column.OffsetMs, bad);
+        }
+
+        if ((bad = OutOfRange(column.TemperatureC, -100, 100)) >= 0)
+        {
+            return OutOfRangeAt($"temperatures[{column.Index}].temperature_c", column.TemperatureC[bad], bad, -100, 100);
+        }
+
+        if (HasWindows(column.Windows) && Windows(column.Windows, "temperatures", column.Index, -100, 100) is { } refused)
+        {
+            return refused;
+        }
+
+        readings += column.OffsetMs.Length;
+        return null;
+    }
+
+    private static BatchVerdict? Fuel(in FuelView fuel, ref int readings)
+    {
+        if (fuel.LevelPercent.Length != fuel.OffsetMs.Length)
+        {
+            return Unequal("fuel", "level_percent", fuel.LevelPercent.Length, fuel.OffsetMs.Length);
+        }
+
+        int bad;
+        if ((bad = Backwards(fuel.OffsetMs)) >= 0)
+        {
+            return BackwardsAt("fuel", fuel.OffsetMs, bad);
+        }
+
+        if ((bad = OutOfRange(fuel.LevelPercent, 0, 100)) >= 0)
+        {
+            return OutOfRangeAt("fuel.level_percent", fuel.LevelPercent[bad], bad, 0, 100);
+        }
+
+        if (!(float.IsFinite(fuel.TankCapacityL) && fuel.TankCapacityL >= 0))
+        {
+            return BatchVerdict.Invalid("out-of-range", $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
+        }
+
+        if (HasWindows(fuel.Windows) && Windows(fuel.Windows, "fuel", -1, 0, 100) is { } refused)
+        {
+            return refused;
+        }
+
+        readings += fuel.OffsetMs.Length;
+        return null;
+    }
+
+    private static BatchVerdict? Scalars(in ScalarView column, ref int readings)
+    {
+        if (column.Kind == ScalarKind.Unspecified || !Enum.IsDefined(column.Kind))
+        {
+            return BatchVerdict.Invalid("unknown-sensor-kind", $"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
+        }
+
+        int nameLength = Encoding.UTF8.GetCharCount(column.Name);
+        if ((column.Kind == ScalarKind.Custom) != (nameLength is > 0 and <= 64))
+        {
+            return BatchVerdict.Invalid("bad-sensor-name", $"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
+        }
+
+        if (column.Value.Length != column.OffsetMs.Length)
+        {
+            return Unequal($"scalars[{column.Index}]", "value", column.Value.Length, column.OffsetMs.Length);
+        }
+
+        int bad;
+        if ((bad = Backwards(column.OffsetMs)) >= 0)
+        {
+            return BackwardsAt($"scalars[{column.Index}]", column.OffsetMs, bad);
+        }
+
+        if ((bad = OutOfRange(column.Value, float.MinValue, float.MaxValue)) >= 0)
+        {
+            return OutOfRangeAt($"scalars[{column.Index}].value", column.Value[bad], bad, float.MinValue, float.MaxValue);
+        }
+
+        if (HasWindows(column.Windows) && Windows(column.Windows, "scalars", column.Index, float.MinValue, float.MaxValue) is { } refused)
+        {
+            return refused;
+        }
+
+        readings += column.OffsetMs.Length;
+        return null;
+    }
+
+    private static bool HasWindows(in WindowView windows) => windows.StartUnixMs.Length + windows.Count.Length > 0;
+
+    /// <summary>
+    /// A column set's window summaries: equal lengths, plausible bounds and counts, values in the
+    /// column's range, min &lt;= mean, last &lt;= max. Null when they hold; the refusal otherwise
+    /// (its message names the set, the window and the field; strings are made only then).
+    /// </summary>
+    private static BatchVerdict? Windows(in WindowView windows, string set, int index, float min, float max)
+    {
+        int n = windows.StartUnixMs.Length;
+        if (windows.LengthMs.Length != n || windows.Count.Length != n || windows.Min.Length != n || windows.Max.Length != n
+            || windows.Mean.Length != n || windows.Last.Length != n)
+        {
+            return BatchVerdict.Invalid("unequal-columns", $"{Where(set, index)}.windows: every column must have one value per window ({n} start_unix_ms)");
+        }
+
+        int bad;
+        if ((bad = OutOfRange(windows.Min, min, max)) >= 0 || (bad = OutOfRange(windows.Max, min, max)) >= 0
+            || (bad = OutOfRange(windows.Mean, min, max)) >= 0 || (bad = OutOfRange(windows.Last, min, max)) >= 0)
+        {
+            return BatchVerdict.Invalid("out-of-range", $"{Where(set, index)}.windows[{bad}]: min, max, mean and last must be finite and within [{min}, {max}]");
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if (windows.StartUnixMs[i] <= 0 || windows.LengthMs[i] is < 1000 or > 3_600_000 || windows.Count[i] == 0)
+            {
+                return BatchVerdict.Invalid("bad-window", $"{Where(set, index)}.windows[{i}]: start_unix_ms must be > 0 (was {windows.StartUnixMs[i]}), length_ms 1000..3600000 (was {windows.LengthMs[i]}) and count >= 1 (was {windows.Count[i]})");
+            }
+
+            // The mean is computed in double and sent as float: allow its rounding.
+            float lo = windows.Min[i], hi = windows.Max[i], slack = MathF.Max(MathF.Abs(lo), MathF.Abs(hi)) * 1e-6f;
+            if (lo > hi || windows.Mean[i] < lo - slack || windows.Mean[i] > hi + slack || windows.Last[i] < lo || windows.Last[i] > hi)
+            {
+                return BatchVerdict.Invalid("bad-window", $"{Where(set, index)}.windows[{i}]: needs min <= mean <= max and min <= last <= max (min {lo}, max {hi}, mean {windows.Mean[i]}, last {windows.Last[i]})");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Index of the first offset smaller than the one before it, or -1.</summary>
+    private static int Backwards(ReadOnlySpan<uint> offsets)
+    {
+        for (int i = 1; i < offsets.Length; i++)
+        {
+            if (offsets[i] < offsets[i - 1])
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Index of the first value outside [min, max] or not finite (NaN fails every comparison), or -1.</summary>
+    private static int OutOfRange(ReadOnlySpan<double> values, double min, double max)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = values[i];
+            if (!(v >= min && v <= max))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int OutOfRange(ReadOnlySpan<float> values, float min, float max)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (!(v >= min && v <= max))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string Where(string set, int index) => index < 0 ? set : $"{set}[{index}]";
+
+    private static BatchVerdict Unequal(string column, string field, int values, int offsets) =>
+        BatchVerdict.Invalid("unequal-columns", $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
+
+    private static BatchVerdict BackwardsAt(string column, ReadOnlySpan<uint> offsets, int index) =>
+        BatchVerdict.Invalid("time-backwards", $"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
+
+    private static BatchVerdict OutOfRangeAt(string field, double value, int index, double min, double max) =>
+        BatchVerdict.Invalid(double.IsFinite(value) ? "out-of-range" : "not-finite", $"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
+}
