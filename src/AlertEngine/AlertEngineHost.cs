@@ -100,18 +100,6 @@ public static class AlertEngineHost
         builder.Services.AddHostedService<RuleFolder>();
         builder.Services.AddHostedService<TelemetryConsumer>();
         configureServices?.Invoke(builder.Services);
-        var host = builder.Build();
-        try
-        {
-            // Every ValidateOnStart section now, all failures at once: Host.StartAsync would make
-            // the hosted services (and what they take) before it runs these checks.
-            host.Services.GetRequiredService<IStartupValidator>().Validate();
-            return host;
-        }
-        catch
-        {
-            host.Dispose();
-            throw;
-        }
+        return builder.BuildChecked();
     }
 }

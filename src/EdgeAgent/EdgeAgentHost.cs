@@ -153,19 +153,7 @@ public static class EdgeAgentHost
 
         builder.Services.AddHostedService<UplinkService>();
         configureServices?.Invoke(builder.Services);
-        var host = builder.Build();
-        try
-        {
-            // Every ValidateOnStart section now (Nmea, Buffer, Mqtt too), all failures at once:
-            // Host.StartAsync would make the hosted services (and what they take) before it runs these checks.
-            host.Services.GetRequiredService<IStartupValidator>().Validate();
-            return host;
-        }
-        catch
-        {
-            host.Dispose();
-            throw;
-        }
+        return builder.BuildChecked(); // every ValidateOnStart section (Nmea, Buffer, Mqtt too), all failures at once
     }
 
     /// <summary>
