@@ -9,24 +9,28 @@ namespace Convoy.Collector.Ingest;
 /// devices have read their final status: a connection closed right after its last stream can be
 /// reset by the TCP stack and take that status with it, leaving the device a bare "INTERNAL".
 /// <para>
-/// The wait is in <see cref="StoppingAsync"/>, which the host runs after ApplicationStopping and
-/// before it stops any hosted service: the web server is one of them, and a WebApplication
-/// registers it after the application's own services, so it is stopped first. (Waiting in
+/// The wait is in <see cref="StoppingAsync"/>, which the host runs before it stops any hosted
+/// service (the web server is one of them) but also before it fires ApplicationStopping, so it
+/// fires ApplicationStopping itself first. (Waiting in
 /// StopAsync ran after the server had already closed its connections: a 1-in-12 flake of
 /// KafkaTroubleTests.CollectorShutdown_... showed it.)
 /// </para>
 /// </summary>
 internal sealed class StreamsEndBeforeServerStops : IHostedLifecycleService
 {
-    private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(250);
+    // How long a device has to read its final status once its stream ended, before the server
+    // closes the connection; paid only when streams were open.
+    private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
     private readonly ActiveStreams _streams;
     private readonly TimeProvider _time;
+    private readonly IHostApplicationLifetime _lifetime;
 
-    public StreamsEndBeforeServerStops(ActiveStreams streams, TimeProvider time)
+    public StreamsEndBeforeServerStops(ActiveStreams streams, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         _streams = streams;
         _time = time;
+        _lifetime = lifetime;
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -41,6 +45,16 @@ internal sealed class StreamsEndBeforeServerStops : IHostedLifecycleService
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        // The host runs StoppingAsync before it fires ApplicationStopping, which is what ends the
+        // streams: fire it now (it fires once; the host's own call later does nothing), or this
+        // would wait out MaxWait and the server would then close connections on statuses still
+        // being written (measured: the device heard its status 11 s into the stop).
+        _lifetime.StopApplication();
+        if (_streams.Count == 0)
+        {
+            return; // no device to tell anything: nothing to wait for
+        }
+
         long start = _time.GetTimestamp();
         while (_streams.Count > 0 && _time.GetElapsedTime(start) < MaxWait && !cancellationToken.IsCancellationRequested)
         {
