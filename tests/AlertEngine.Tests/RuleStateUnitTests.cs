@@ -81,10 +81,10 @@ public sealed class RuleStateUnitTests
 
     private static readonly Gen<DeviceRuleState> State =
         Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 1, 20], Gen.Int[0, 63], Gen.ULong, Ms.Array[2], Gen.Bool, Fix)
-            .SelectMany(head => Gen.Select(Threshold.Array[0, 6], FuelTheft.Array[0, 3], Silence.Array[0, 3]).Select(rules =>
+            .SelectMany(head => Gen.Select(Threshold.Array[0, 6], FuelTheft.Array[0, 3], Silence.Array[0, 3], Gen.ULong.Array[0, 3]).Select(rules =>
             {
                 var (device, partition, sequence, times, hasNewest, fix) = head;
-                var (thresholds, thefts, silences) = rules;
+                var (thresholds, thefts, silences, partnerSequences) = rules;
                 var s = new DeviceRuleState
                 {
                     TenantId = "acme", DeviceId = device, Topic = "telemetry.acme", Partition = partition, LastSequence = sequence,
@@ -112,6 +112,11 @@ public sealed class RuleStateUnitTests
                 {
                     silences[i].RuleId = $"quiet-{i}";
                     s.Silences.Add(silences[i]);
+                }
+
+                for (int i = 0; i < partnerSequences.Length; i++)
+                {
+                    s.SenderLastSequences.Add($"partner:app-{i}", partnerSequences[i]);
                 }
 
                 return s;

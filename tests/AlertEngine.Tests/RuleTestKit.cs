@@ -52,6 +52,13 @@ internal sealed class RuleTestKit
         return Evaluator.Offer(Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + Tenant, 0, offset), Alerts, Released, out _, out _);
     }
 
+    /// <summary>Offers a batch as <paramref name="sender"/> wrote it (convoy-sender; null = the device itself), with the sequence it gave it.</summary>
+    public BatchOutcome SendAs(string? sender, ulong sequence, TelemetryBatch batch, long offset = 0)
+    {
+        batch.Sequence = sequence;
+        return Evaluator.Offer(Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + Tenant, 0, offset), Alerts, Released, out _, out _, new RecordSource(sender));
+    }
+
     public static TelemetryBatch Empty(string device, long baseMs) => new() { DeviceId = device, BaseTimeUnixMs = baseMs };
 
     /// <summary>One reading a minute from minute <paramref name="fromMinute"/>, values from <paramref name="value"/>(minute).</summary>

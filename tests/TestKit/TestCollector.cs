@@ -14,12 +14,15 @@ namespace Convoy.TestKit;
 /// </summary>
 public sealed class TestCollector : IAsyncDisposable
 {
-    private TestCollector(EmbeddedKafkaCluster kafka, DevCertificates certificates, WebApplication app, string folder)
+    private readonly string[] _args;
+
+    private TestCollector(EmbeddedKafkaCluster kafka, DevCertificates certificates, WebApplication app, string folder, string[] args)
     {
         Kafka = kafka;
         Certificates = certificates;
         App = app;
         Folder = folder;
+        _args = args;
     }
 
     public EmbeddedKafkaCluster Kafka { get; }
@@ -29,7 +32,7 @@ public sealed class TestCollector : IAsyncDisposable
 
     public DevCertificates Certificates { get; }
 
-    public WebApplication App { get; }
+    public WebApplication App { get; private set; }
 
     public string Folder { get; }
 
@@ -50,7 +53,20 @@ public sealed class TestCollector : IAsyncDisposable
         var logs = new TestLogs();
         var app = CollectorHost.Build(args, services => services.AddSingleton(kafka).AddSingleton(logs.Provider));
         await app.StartAsync();
-        return new TestCollector(kafka, certificates, app, folder) { Logs = logs };
+        return new TestCollector(kafka, certificates, app, folder, args) { Logs = logs };
+    }
+
+    /// <summary>
+    /// Stops the collector process's host and starts a new one with the same switches, Kafka and
+    /// certificates: everything the collector kept in memory is gone. It listens on a new port, so
+    /// make devices after the restart.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        App = CollectorHost.Build(_args, services => services.AddSingleton(Kafka).AddSingleton(Logs.Provider));
+        await App.StartAsync();
     }
 
     /// <summary>A device of <paramref name="tenant"/> with a certificate from the development CA.</summary>

@@ -183,7 +183,9 @@ internal sealed class TelemetryConsumer : BackgroundService
 
         raised.Clear();
         var position = new RecordPosition(topic, record.Partition.Value, record.Offset.Value);
-        var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem);
+        // The sender (a partner writing for the device) numbers its batches apart from the device's own.
+        string? sender = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sender, out byte[] s) && s.Length > 0 ? Encoding.UTF8.GetString(s) : null;
+        var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem, new RecordSource(sender));
         switch (outcome)
         {
             case BatchOutcome.Unreadable:
@@ -195,7 +197,7 @@ internal sealed class TelemetryConsumer : BackgroundService
             case BatchOutcome.TooLate:
             {
                 string device = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Device, out byte[] d) ? Encoding.UTF8.GetString(d) : "?";
-                ulong sequence = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sequence, out byte[] s) && s.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(s) : 0;
+                ulong sequence = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sequence, out byte[] q) && q.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(q) : 0;
                 _metrics.LateBatch(tenant, late);
                 AlertEngineLog.LateBatchDropped(_logger, tenant, device, sequence, topic, record.Partition.Value, record.Offset.Value, late);
                 break;
