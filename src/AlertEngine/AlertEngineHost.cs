@@ -29,6 +29,8 @@ public static class AlertEngineHost
                                                            for changes (none); tenants without a file get the rules below
           --AlertEngine:AllowedLatenessSeconds=S           apply batches up to S seconds behind a device's newest reading
                                                            in event-time order; older ones are counted, not applied (0)
+          --AlertEngine:MaxClockSkewSeconds=S              a batch with a reading more than S seconds after it was received is
+                                                           not applied and moves no event time; as the collector's MaxClockSkew (300)
           --AlertEngine:StateTopic=NAME                    compacted topic of the per-device rule state (convoy.alert-state)
           --AlertEngine:CheckpointRecords=N                records between state checkpoints while busy (1000)
           --AlertEngine:TemperatureRules:N:Id=ID           rule N's id (rules come from appsettings.json)

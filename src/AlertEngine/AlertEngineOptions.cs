@@ -32,6 +32,20 @@ public sealed class AlertEngineOptions
     public double AllowedLatenessSeconds { get; set; }
 
     /// <summary>
+    /// How far ahead of the time the collector received a batch (its record's convoy-received-ms
+    /// header; the engine's clock when absent) a reading may lie, in seconds. A batch with a reading
+    /// beyond it is counted and logged, not applied, and does not move its device's event time: one
+    /// outlier must not make every later reading of the device too late (issue 12.3). Keep it equal
+    /// to the collector's Collector:MaxClockSkew (5 minutes), which refuses such batches at the door.
+    /// </summary>
+    public double MaxClockSkewSeconds { get; set; } = DefaultMaxClockSkew.TotalSeconds;
+
+    /// <summary>The collector's default Collector:MaxClockSkew, and so the engine's.</summary>
+    public static readonly TimeSpan DefaultMaxClockSkew = TimeSpan.FromMinutes(5);
+
+    public TimeSpan MaxClockSkew => TimeSpan.FromSeconds(MaxClockSkewSeconds);
+
+    /// <summary>
     /// Compacted Kafka topic of the per-device rule state (one record per tenant and device), shared
     /// by every engine of the group: what lets a device's partition move to another engine, or an
     /// engine restart, without losing an alert's progress or firing it twice.
@@ -73,6 +87,11 @@ public sealed class AlertEngineOptions
         if (!double.IsFinite(AllowedLatenessSeconds) || AllowedLatenessSeconds is < 0 or > 3600)
         {
             throw Invalid("AlertEngine:AllowedLatenessSeconds", $"must be 0..3600 seconds, was {AllowedLatenessSeconds}");
+        }
+
+        if (!double.IsFinite(MaxClockSkewSeconds) || MaxClockSkewSeconds is < 0 or > 86_400)
+        {
+            throw Invalid("AlertEngine:MaxClockSkewSeconds", $"must be 0..86400 seconds, was {MaxClockSkewSeconds}");
         }
 
         if (string.IsNullOrWhiteSpace(StateTopic) || StateTopic.StartsWith("telemetry", StringComparison.Ordinal) || StateTopic.StartsWith("alerts.", StringComparison.Ordinal))

@@ -254,6 +254,7 @@ public sealed class RuleStateUnitTests
     private static BatchOutcome Offer(RuleTestKit kit, ulong sequence, TelemetryBatch batch, int partition = 0)
     {
         batch.Sequence = sequence;
-        return kit.Evaluator.Offer(kit.Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + kit.Tenant, partition, (long)sequence), kit.Alerts, kit.Released, out _, out _);
+        return kit.Evaluator.Offer(kit.Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + kit.Tenant, partition, (long)sequence), kit.Alerts, kit.Released, out _, out _,
+            new RecordSource(ReceivedAtMs: kit.ReceivedAt(batch)));
     }
 }

@@ -20,6 +20,9 @@ internal enum BatchOutcome
     /// <summary>All its readings are older than the device's newest minus the allowed lateness: counted, not applied.</summary>
     TooLate,
 
+    /// <summary>A reading lies further ahead of when the batch was received than the allowed clock skew: counted, not applied, event time not moved.</summary>
+    TooFarAhead,
+
     /// <summary>Held (a copy) to be applied in event-time order once the lateness has passed; see <see cref="BatchEvaluator.Tick"/>.</summary>
     Held,
 
@@ -33,9 +36,10 @@ internal readonly record struct RecordPosition(string Topic, int Partition, long
 /// <summary>
 /// What the collector recorded about a batch in its record's headers, beyond tenant and device:
 /// <see cref="Sender"/> (header convoy-sender) is null for the device itself, partner:&lt;sub&gt; for a
-/// partner writing for it; each sender's sequences are de-duplicated apart.
+/// partner writing for it; each sender's sequences are de-duplicated apart. <see cref="ReceivedAtMs"/>
+/// (header convoy-received-ms) is when the collector took it, 0 when unknown (then the engine's clock stands in).
 /// </summary>
-internal readonly record struct RecordSource(string? Sender = null);
+internal readonly record struct RecordSource(string? Sender = null, long ReceivedAtMs = 0);
 
 /// <summary>
 /// Runs each batch of a device through its tenant's rules, in event time, and turns the state
@@ -54,6 +58,13 @@ internal readonly record struct RecordSource(string? Sender = null);
 /// once the watermark has passed its newest reading, or once it has been held for the lateness on
 /// the engine's clock (so a device that stops sending does not keep its last batches forever).
 /// Silent-device rules are driven by the same clock through <see cref="Tick"/>.
+/// <para>
+/// The watermark only moves as far as the collector would have accepted: a batch with a reading
+/// more than the allowed clock skew after the batch was received (<see cref="RecordSource.ReceivedAtMs"/>,
+/// the same bound the collector applies against its clock) is <see cref="BatchOutcome.TooFarAhead"/>.
+/// Without it one reading 49 days ahead (issue 12.3, written before the collector checked every
+/// reading's time) made every later reading of the device too late, and its alerts silent.
+/// </para>
 /// </remarks>
 internal sealed partial class BatchEvaluator
 {
@@ -61,6 +72,7 @@ internal sealed partial class BatchEvaluator
     private readonly Action<string, int>? _lateReadings;
     private readonly TimeProvider _time;
     private readonly long _latenessMs;
+    private readonly long _maxSkewMs;
     private readonly Dictionary<(string Tenant, string Device), DeviceState> _devices = [];
     private readonly List<AlertChange> _changes = [];
     private readonly PriorityQueue<(DeviceState Device, SilentRule Rule), long> _silences = new();
@@ -77,13 +89,15 @@ internal sealed partial class BatchEvaluator
 
     /// <summary>The options-configured rules for every tenant, evaluated at once (no lateness), on the system clock.</summary>
     public BatchEvaluator(AlertEngineOptions options)
-        : this(new RuleCatalog(TenantRules.FromOptions(options)), TimeProvider.System, TimeSpan.Zero)
+        : this(new RuleCatalog(TenantRules.FromOptions(options)), TimeProvider.System, TimeSpan.Zero, maxClockSkew: options.MaxClockSkew)
     {
     }
 
     /// <param name="lateReadings">Told (tenant, count) of the readings that batches released by <see cref="Tick"/> skipped as late; those of <see cref="Offer"/> are its out value.</param>
-    public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness, Action<string, int>? lateReadings = null)
+    /// <param name="maxClockSkew">How far ahead of its receipt a reading may be; <see cref="AlertEngineOptions.DefaultMaxClockSkew"/> when null.</param>
+    public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness, Action<string, int>? lateReadings = null, TimeSpan? maxClockSkew = null)
     {
+        _maxSkewMs = (long)(maxClockSkew ?? AlertEngineOptions.DefaultMaxClockSkew).TotalMilliseconds;
         _lateReadings = lateReadings;
         _rules = rules;
         _rulesGeneration = rules.Generation;
@@ -130,6 +144,12 @@ internal sealed partial class BatchEvaluator
         if (!hasReadings)
         {
             return BatchOutcome.Evaluated; // a heartbeat: alive, nothing to evaluate
+        }
+
+        if (newest > (source.ReceivedAtMs > 0 ? source.ReceivedAtMs : now) + _maxSkewMs)
+        {
+            lateReadings = Readings(batch);
+            return BatchOutcome.TooFarAhead; // the device's event time stays where its plausible readings put it
         }
 
         if (device.NewestMs != long.MinValue && newest < device.NewestMs - _latenessMs)
