@@ -34,6 +34,8 @@ public static class AlertEngineHost
                                                            for changes (none by default); tenants without a file get the rules below
           --AlertEngine:AllowedLatenessSeconds=S           apply batches up to S seconds behind a device's newest reading
                                                            in event-time order; older ones are counted, not applied {{D(engine.AllowedLatenessSeconds)}}
+          --AlertEngine:MaxClockSkewSeconds=S              a batch with a reading more than S seconds after it was received is
+                                                           not applied and moves no event time; as the collector's MaxClockSkew {{D(engine.MaxClockSkewSeconds)}}
           --AlertEngine:StateTopic=NAME                    compacted topic of the per-device rule state {{D(engine.StateTopic)}}
           --AlertEngine:CheckpointRecords=N                records between state checkpoints while busy {{D(engine.CheckpointRecords)}}
           --AlertEngine:TemperatureRules:N:Id=ID           rule N's id (rules come from appsettings.json)

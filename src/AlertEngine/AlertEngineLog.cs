@@ -21,6 +21,10 @@ internal static partial class AlertEngineLog
         Message = "Dropped batch {Sequence} of {Tenant}/{Device} ({Topic}[{Partition}]@{Offset}): its {Readings} reading(s) are older than the device's newest minus the allowed lateness")]
     public static partial void LateBatchDropped(ILogger logger, string tenant, string device, ulong sequence, string topic, int partition, long offset, int readings);
 
+    [LoggerMessage(EventId = 22, EventName = "AheadBatchDropped", Level = LogLevel.Warning,
+        Message = "Dropped batch {Sequence} of {Tenant}/{Device} ({Topic}[{Partition}]@{Offset}): a reading lies more than the allowed clock skew after the batch was received; its device's clock is wrong")]
+    public static partial void AheadBatchDropped(ILogger logger, string tenant, string device, ulong sequence, string topic, int partition, long offset);
+
     [LoggerMessage(EventId = 40, EventName = "RulesLoaded", Level = LogLevel.Information,
         Message = "Rules of tenant {Tenant} loaded from {Source}: {Rules} rule(s)")]
     public static partial void RulesLoaded(ILogger logger, string tenant, string source, int rules);

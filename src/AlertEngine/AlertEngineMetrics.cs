@@ -14,6 +14,7 @@ internal sealed class AlertEngineMetrics
     private readonly Counter<long> _lateReadings;
     private readonly Counter<long> _alerts;
     private readonly Counter<long> _lateBatches;
+    private readonly Counter<long> _aheadBatches;
     private readonly Counter<long> _ruleReloads;
 
     public AlertEngineMetrics(IMeterFactory meters)
@@ -24,6 +25,8 @@ internal sealed class AlertEngineMetrics
         _lateReadings = meter.CreateCounter<long>("convoy.alertengine.readings.late", "{reading}", "Readings older than the last one evaluated for their rule, skipped");
         _alerts = meter.CreateCounter<long>("convoy.alertengine.alerts", "{alert}", "Alert state changes written to Kafka, by state");
         _lateBatches = meter.CreateCounter<long>("convoy.alertengine.batches.late", "{batch}", "Batches older than their device's newest reading minus the allowed lateness, not applied");
+        _aheadBatches = meter.CreateCounter<long>("convoy.alertengine.batches.ahead", "{batch}",
+            "Batches with a reading further ahead of their receipt than the allowed clock skew, not applied (their device's event time not moved)");
         _ruleReloads = meter.CreateCounter<long>("convoy.alertengine.rules.reloads", "{reload}", "Rule file reloads, by result (applied, rejected)");
     }
 
@@ -43,6 +46,8 @@ internal sealed class AlertEngineMetrics
         _lateBatches.Add(1, tags);
         _lateReadings.Add(readings, tags);
     }
+
+    public void AheadBatch(string tenant) => _aheadBatches.Add(1, new TagList { { "tenant", tenant } });
 
     public void LateReadings(string tenant, int readings)
     {

@@ -38,6 +38,21 @@ public sealed class AlertEngineOptions : IValidatableObject
     public double AllowedLatenessSeconds { get; set; }
 
     /// <summary>
+    /// How far ahead of the time the collector received a batch (its record's convoy-received-ms
+    /// header; the engine's clock when absent) a reading may lie, in seconds. A batch with a reading
+    /// beyond it is counted and logged, not applied, and does not move its device's event time: one
+    /// outlier must not make every later reading of the device too late. Keep it equal to the
+    /// collector's Collector:MaxClockSkew (5 minutes), which refuses such batches at the door.
+    /// </summary>
+    [SettingRange("AlertEngine:MaxClockSkewSeconds", 0, 86_400, Reason = "must be 0..86400 seconds")]
+    public double MaxClockSkewSeconds { get; set; } = DefaultMaxClockSkew.TotalSeconds;
+
+    /// <summary>The collector's default Collector:MaxClockSkew, and so the engine's.</summary>
+    public static readonly TimeSpan DefaultMaxClockSkew = TimeSpan.FromMinutes(5);
+
+    public TimeSpan MaxClockSkew => TimeSpan.FromSeconds(MaxClockSkewSeconds);
+
+    /// <summary>
     /// Compacted Kafka topic of the per-device rule state (one record per tenant and device), shared
     /// by every engine of the group: what lets a device's partition move to another engine, or an
     /// engine restart, without losing an alert's progress or firing it twice.

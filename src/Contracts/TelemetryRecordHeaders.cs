@@ -13,8 +13,17 @@ public static class TelemetryRecordHeaders
     /// <summary>Device, as authenticated by the collector.</summary>
     public const string Device = "convoy-device";
 
-    /// <summary>The batch's per-device sequence number (uint64).</summary>
+    /// <summary>The batch's sequence number (uint64), in its sender's sequence space for the device (<see cref="Sender"/>).</summary>
     public const string Sequence = "convoy-sequence";
+
+    /// <summary>
+    /// Who wrote the batch for the device, as authenticated by the collector: absent for the device
+    /// itself (its own certificate), <c>partner:&lt;sub&gt;</c> for a partner writing for it (its
+    /// token's subject). Each sender numbers the device's batches in a sequence space of its own,
+    /// so a consumer de-duplicates by (tenant, device, sender, sequence): one sender's sequences can
+    /// never make another's look like replays.
+    /// </summary>
+    public const string Sender = "convoy-sender";
 
     /// <summary>Schema of the value, <see cref="SchemaTelemetryV1"/>.</summary>
     public const string Schema = "convoy-schema";
@@ -23,6 +32,9 @@ public static class TelemetryRecordHeaders
     public const string ReceivedAt = "convoy-received-ms";
 
     public const string SchemaTelemetryV1 = "convoy.telemetry.v1.TelemetryBatch";
+
+    /// <summary>The <see cref="Sender"/> of a partner whose token names <paramref name="subject"/> in 'sub'.</summary>
+    public static string PartnerSender(string subject) => "partner:" + subject;
 
     /// <summary>Topic of a tenant's telemetry.</summary>
     public static string TelemetryTopic(string tenant) => "telemetry." + tenant;

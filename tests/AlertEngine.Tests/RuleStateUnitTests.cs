@@ -81,10 +81,10 @@ public sealed class RuleStateUnitTests
 
     private static readonly Gen<DeviceRuleState> State =
         Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 1, 20], Gen.Int[0, 63], Gen.ULong, Ms.Array[2], Gen.Bool, Fix)
-            .SelectMany(head => Gen.Select(Threshold.Array[0, 6], FuelTheft.Array[0, 3], Silence.Array[0, 3]).Select(rules =>
+            .SelectMany(head => Gen.Select(Threshold.Array[0, 6], FuelTheft.Array[0, 3], Silence.Array[0, 3], Gen.ULong.Array[0, 3]).Select(rules =>
             {
                 var (device, partition, sequence, times, hasNewest, fix) = head;
-                var (thresholds, thefts, silences) = rules;
+                var (thresholds, thefts, silences, partnerSequences) = rules;
                 var s = new DeviceRuleState
                 {
                     TenantId = "acme", DeviceId = device, Topic = "telemetry.acme", Partition = partition, LastSequence = sequence,
@@ -112,6 +112,11 @@ public sealed class RuleStateUnitTests
                 {
                     silences[i].RuleId = $"quiet-{i}";
                     s.Silences.Add(silences[i]);
+                }
+
+                for (int i = 0; i < partnerSequences.Length; i++)
+                {
+                    s.SenderLastSequences.Add($"partner:app-{i}", partnerSequences[i]);
                 }
 
                 return s;
@@ -249,6 +254,7 @@ public sealed class RuleStateUnitTests
     private static BatchOutcome Offer(RuleTestKit kit, ulong sequence, TelemetryBatch batch, int partition = 0)
     {
         batch.Sequence = sequence;
-        return kit.Evaluator.Offer(kit.Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + kit.Tenant, partition, (long)sequence), kit.Alerts, kit.Released, out _, out _);
+        return kit.Evaluator.Offer(kit.Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + kit.Tenant, partition, (long)sequence), kit.Alerts, kit.Released, out _, out _,
+            new RecordSource(ReceivedAtMs: kit.ReceivedAt(batch)));
     }
 }

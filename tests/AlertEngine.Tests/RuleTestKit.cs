@@ -49,7 +49,34 @@ internal sealed class RuleTestKit
     public BatchOutcome Send(TelemetryBatch batch, long offset = 0)
     {
         batch.Sequence = _sequences[batch.DeviceId] = _sequences.GetValueOrDefault(batch.DeviceId) + 1;
-        return Evaluator.Offer(Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + Tenant, 0, offset), Alerts, Released, out _, out _);
+        return Evaluator.Offer(Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + Tenant, 0, offset), Alerts, Released, out _, out _,
+            new RecordSource(ReceivedAtMs: ReceivedAt(batch)));
+    }
+
+    /// <summary>
+    /// Offers a batch as <paramref name="sender"/> wrote it (convoy-sender; null = the device itself),
+    /// with the sequence it gave it, received at <paramref name="receivedAtMs"/> (default: <see cref="ReceivedAt"/>).
+    /// </summary>
+    public BatchOutcome SendAs(string? sender, ulong sequence, TelemetryBatch batch, long offset = 0, long? receivedAtMs = null)
+    {
+        batch.Sequence = sequence;
+        return Evaluator.Offer(Tenant, batch.ToByteArray(), new RecordPosition("telemetry." + Tenant, 0, offset), Alerts, Released, out _, out _,
+            new RecordSource(sender, receivedAtMs ?? ReceivedAt(batch)));
+    }
+
+    /// <summary>
+    /// When a collector would have stamped the batch received: now on the test's clock, or its newest
+    /// reading if that is later (the tests replay hours of readings without moving the clock).
+    /// </summary>
+    public long ReceivedAt(TelemetryBatch batch)
+    {
+        long newest = batch.BaseTimeUnixMs + new[]
+        {
+            batch.Gps?.OffsetMs.LastOrDefault() ?? 0, batch.Fuel?.OffsetMs.LastOrDefault() ?? 0,
+            batch.Temperatures.Select(t => t.OffsetMs.LastOrDefault()).DefaultIfEmpty().Max(),
+            batch.Scalars.Select(c => c.OffsetMs.LastOrDefault()).DefaultIfEmpty().Max(),
+        }.Max();
+        return Math.Max(Time.GetUtcNow().ToUnixTimeMilliseconds(), newest);
     }
 
     public static TelemetryBatch Empty(string device, long baseMs) => new() { DeviceId = device, BaseTimeUnixMs = baseMs };

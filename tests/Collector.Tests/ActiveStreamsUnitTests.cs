@@ -5,7 +5,7 @@ namespace Convoy.Collector.Tests;
 
 public sealed class ActiveStreamsUnitTests
 {
-    private static readonly DeviceIdentity Truck = new("acme", "truck-1");
+    private static readonly SequenceSpace Truck = new(new DeviceIdentity("acme", "truck-1"), "");
 
     [Fact]
     public void Replace_FirstStreamOfADevice_ReplacesNothing()
@@ -68,12 +68,25 @@ public sealed class ActiveStreamsUnitTests
         var streams = new ActiveStreams();
         var one = streams.Replace(Truck, "a", out _);
 
-        streams.Replace(new DeviceIdentity("acme", "truck-2"), "b", out var replaced);
-        streams.Replace(new DeviceIdentity("globex", "truck-1"), "c", out var replacedInOtherTenant);
+        streams.Replace(Truck with { Device = new DeviceIdentity("acme", "truck-2") }, "b", out var replaced);
+        streams.Replace(Truck with { Device = new DeviceIdentity("globex", "truck-1") }, "c", out var replacedInOtherTenant);
 
         Assert.Null(replaced);
         Assert.Null(replacedInOtherTenant);
         Assert.False(one.Replaced.IsCancellationRequested);
         Assert.Equal(3, streams.Count);
+    }
+
+    [Fact]
+    public void Replace_APartnersStreamForTheDevice_DoesNotReplaceTheDevicesOwn()
+    {
+        var streams = new ActiveStreams();
+        var own = streams.Replace(Truck, "truck", out _);
+
+        streams.Replace(Truck with { Sender = "partner:dispatch-app" }, "partner", out var replaced);
+
+        Assert.Null(replaced);
+        Assert.False(own.Replaced.IsCancellationRequested);
+        Assert.Equal(2, streams.Count);
     }
 }

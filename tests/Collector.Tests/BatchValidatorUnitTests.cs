@@ -21,6 +21,10 @@ public sealed class BatchValidatorUnitTests
         { "sequence 0", StatusCode.InvalidArgument, "sequence" },
         { "future", StatusCode.InvalidArgument, "in the future" },
         { "too old", StatusCode.InvalidArgument, "older than" },
+        { "one temperature 49 days ahead", StatusCode.InvalidArgument, "temperatures[0].offset_ms[2] is 4233600000: that reading's time" },
+        { "gps fix ahead", StatusCode.InvalidArgument, "gps.offset_ms[1] is 3600000" },
+        { "fuel reading ahead", StatusCode.InvalidArgument, "fuel.offset_ms[2] is 600000" },
+        { "scalar reading ahead", StatusCode.InvalidArgument, "scalars[0].offset_ms[0] is 1000000000" },
         { "no readings", StatusCode.InvalidArgument, "no readings" },
         { "unequal gps columns", StatusCode.InvalidArgument, "gps columns differ in length: offset_ms 2, latitude_deg 1" },
         { "offsets backwards", StatusCode.InvalidArgument, "temperatures[0].offset_ms goes backwards at index 1" },
@@ -82,6 +86,20 @@ public sealed class BatchValidatorUnitTests
     }
 
     [Fact]
+    public void Validate_ReadingAtExactlyTheAllowedSkew_IsAccepted_AndOneMillisecondLaterIsNot()
+    {
+        var batch = Good();
+        long skew = (long)new CollectorOptions().MaxClockSkew.TotalMilliseconds;
+        batch.Temperatures[0].OffsetMs[2] = (uint)(60_000 + skew); // base is a minute ago
+
+        Assert.True(Validate(batch).IsValid);
+        batch.Temperatures[0].OffsetMs[2]++;
+        var verdict = Validate(batch);
+        Assert.Equal(("reading-ahead", StatusCode.InvalidArgument), (verdict.Reason, verdict.Status));
+        Assert.Contains("more than 00:05:00 ahead of the collector's clock (2026-11-23 12:00:00Z); check the device clock", verdict.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_TenantLeftEmpty_IsTakenFromTheCertificate()
     {
         var batch = Good();
@@ -140,6 +158,10 @@ public sealed class BatchValidatorUnitTests
             case "sequence 0": batch.Sequence = 0; break;
             case "future": batch.BaseTimeUnixMs = now + (long)TimeSpan.FromMinutes(6).TotalMilliseconds; break;
             case "too old": batch.BaseTimeUnixMs = now - (long)TimeSpan.FromDays(31).TotalMilliseconds; break;
+            case "one temperature 49 days ahead": batch.Temperatures[0].OffsetMs[2] = 49 * 86_400_000u; break; // base a minute ago: a plausible batch
+            case "gps fix ahead": batch.Gps.OffsetMs[1] = 3_600_000; break;
+            case "fuel reading ahead": batch.Fuel.OffsetMs[2] = 600_000; break; // 9 minutes ahead, the skew is 5
+            case "scalar reading ahead": batch.Scalars[0].OffsetMs[0] = 1_000_000_000; break;
             case "no readings":
                 batch.Gps = null;
                 batch.Temperatures.Clear();

@@ -34,6 +34,7 @@ public sealed class BadInputTests : IAsyncLifetime
         { "latitude 91", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91", "out-of-range" },
         { "from the future", StatusCode.InvalidArgument, "in the future", "clock-ahead" },
         { "from long ago", StatusCode.InvalidArgument, "is older than", "too-old" },
+        { "one reading 49 days ahead", StatusCode.InvalidArgument, "temperatures[0].offset_ms[2] is 4233600000: that reading's time", "reading-ahead" },
         { "empty", StatusCode.InvalidArgument, "no readings", "empty" },
         { "unknown sensor kind", StatusCode.InvalidArgument, "scalars[0].kind 0 is not a known ScalarKind", "unknown-sensor-kind" },
         { "window summary mean outside", StatusCode.InvalidArgument, "temperatures[0].windows[0]: needs min <= mean <= max", "bad-window" },
@@ -158,6 +159,7 @@ public sealed class BadInputTests : IAsyncLifetime
                 break;
             case "from the future": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds(); break;
             case "from long ago": batch.BaseTimeUnixMs = DateTimeOffset.UtcNow.AddYears(-2).ToUnixTimeMilliseconds(); break;
+            case "one reading 49 days ahead": zone.OffsetMs[2] = 49 * 86_400_000u; break; // issue 12.3: the base time is a minute ago
             case "empty": batch.Temperatures.Clear(); break;
             case "unknown sensor kind": batch.Scalars.Add(new ScalarColumns { OffsetMs = { 0 }, Value = { 1 } }); break;
             case "window summary mean outside":

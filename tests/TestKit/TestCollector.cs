@@ -18,10 +18,14 @@ namespace Convoy.TestKit;
 public sealed class TestCollector : IAsyncDisposable
 {
     private readonly DevCertificates? _certificates;
+    private readonly string[] _args;
+    private readonly Action<IServiceCollection> _services;
     private bool _ownsFolder;
 
-    private TestCollector(EmbeddedKafkaCluster kafka, DevCertificates? certificates, WebApplication app, string folder)
+    private TestCollector(EmbeddedKafkaCluster kafka, DevCertificates? certificates, WebApplication app, string folder, string[] args, Action<IServiceCollection> services)
     {
+        _args = args;
+        _services = services;
         Kafka = kafka;
         _certificates = certificates;
         App = app;
@@ -36,7 +40,7 @@ public sealed class TestCollector : IAsyncDisposable
     /// <summary>The development certificates the collector trusts; only when the setup asked for them (the default).</summary>
     public DevCertificates Certificates => _certificates ?? throw new InvalidOperationException("This collector was started with its own PKI, not development certificates.");
 
-    public WebApplication App { get; }
+    public WebApplication App { get; private set; }
 
     public string Folder { get; }
 
@@ -76,13 +80,28 @@ public sealed class TestCollector : IAsyncDisposable
         }
 
         var logs = new TestLogs();
-        var app = CollectorHost.Build(args, services =>
+        void Services(IServiceCollection services)
         {
             services.AddSingleton(kafka).AddSingleton(logs.Provider);
             setup.Services?.Invoke(services);
-        });
+        }
+
+        var app = CollectorHost.Build(args, Services);
         await app.StartAsync();
-        return new TestCollector(kafka, certificates, app, folder) { Logs = logs, _ownsFolder = setup.Folder is null };
+        return new TestCollector(kafka, certificates, app, folder, args, Services) { Logs = logs, _ownsFolder = setup.Folder is null };
+    }
+
+    /// <summary>
+    /// Stops the collector process's host and starts a new one with the same switches, Kafka and
+    /// certificates: everything the collector kept in memory is gone. It listens on a new port, so
+    /// make devices after the restart.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        App = CollectorHost.Build(_args, _services);
+        await App.StartAsync();
     }
 
     /// <summary>A device of <paramref name="tenant"/> with a certificate from the development CA.</summary>

@@ -75,7 +75,7 @@ internal sealed class TelemetryConsumer : BackgroundService
 
     private void Run(CancellationToken stoppingToken)
     {
-        var evaluator = new BatchEvaluator(_rules, _time, _options.AllowedLateness, _metrics.LateReadings);
+        var evaluator = new BatchEvaluator(_rules, _time, _options.AllowedLateness, _metrics.LateReadings, _options.MaxClockSkew);
         var raised = new List<Alert>();
         var released = new List<RecordPosition>();
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(_cluster.CreateConsumerConfig(_options.GroupId, "convoy-alert-engine"))
@@ -183,7 +183,13 @@ internal sealed class TelemetryConsumer : BackgroundService
 
         raised.Clear();
         var position = new RecordPosition(topic, record.Partition.Value, record.Offset.Value);
-        var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem);
+        // The sender (a partner writing for the device) numbers its batches apart from the device's
+        // own; when the collector received it bounds how far ahead its readings may be.
+        string? sender = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sender, out byte[] s) && s.Length > 0 ? Encoding.UTF8.GetString(s) : null;
+        long receivedAt = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.ReceivedAt, out byte[] r) && r.Length == 8
+            ? (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(r)
+            : record.Message.Timestamp.Type == TimestampType.CreateTime ? record.Message.Timestamp.UnixTimestampMs : 0;
+        var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem, new RecordSource(sender, receivedAt));
         switch (outcome)
         {
             case BatchOutcome.Unreadable:
@@ -195,9 +201,18 @@ internal sealed class TelemetryConsumer : BackgroundService
             case BatchOutcome.TooLate:
             {
                 string device = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Device, out byte[] d) ? Encoding.UTF8.GetString(d) : "?";
-                ulong sequence = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sequence, out byte[] s) && s.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(s) : 0;
+                ulong sequence = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sequence, out byte[] q) && q.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(q) : 0;
                 _metrics.LateBatch(tenant, late);
                 AlertEngineLog.LateBatchDropped(_logger, tenant, device, sequence, topic, record.Partition.Value, record.Offset.Value, late);
+                break;
+            }
+
+            case BatchOutcome.TooFarAhead:
+            {
+                string device = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Device, out byte[] d) ? Encoding.UTF8.GetString(d) : "?";
+                ulong sequence = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sequence, out byte[] q) && q.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(q) : 0;
+                _metrics.AheadBatch(tenant);
+                AlertEngineLog.AheadBatchDropped(_logger, tenant, device, sequence, topic, record.Partition.Value, record.Offset.Value);
                 break;
             }
 

@@ -93,14 +93,22 @@ internal sealed partial class BatchEvaluator
 
     private static DeviceRuleState Snapshot(DeviceState device)
     {
-        // A held batch was counted in LastSequence when it arrived but has not been applied; its
-        // record's offset is not stored either, so the next owner reads it again: it must not be a
-        // duplicate there. Batches applied after the oldest held one may then be applied twice;
-        // their readings are older than the rules' last and are skipped (at least once).
+        // A held batch was counted in its sender's last sequence when it arrived but has not been
+        // applied; its record's offset is not stored either, so the next owner reads it again: it
+        // must not be a duplicate there. Batches applied after the oldest held one may then be
+        // applied twice; their readings are older than the rules' last and are skipped (at least once).
         ulong lastSequence = device.LastSequence;
+        var senderSequences = device.SenderSequences is null ? null : new Dictionary<string, ulong>(device.SenderSequences, StringComparer.Ordinal);
         foreach (var held in device.Held)
         {
-            lastSequence = Math.Min(lastSequence, held.Sequence - 1);
+            if (string.IsNullOrEmpty(held.Sender))
+            {
+                lastSequence = Math.Min(lastSequence, held.Sequence - 1);
+            }
+            else if (senderSequences is not null && senderSequences.TryGetValue(held.Sender, out ulong last))
+            {
+                senderSequences[held.Sender] = Math.Min(last, held.Sequence - 1);
+            }
         }
 
         var snapshot = new DeviceRuleState
@@ -116,6 +124,11 @@ internal sealed partial class BatchEvaluator
         if (device.NewestMs != long.MinValue)
         {
             snapshot.NewestMs = device.NewestMs;
+        }
+
+        if (senderSequences is not null)
+        {
+            snapshot.SenderLastSequences.Add(senderSequences);
         }
 
         foreach (var ((rule, zone), state) in device.Thresholds)
@@ -184,6 +197,11 @@ internal sealed partial class BatchEvaluator
             LastArrivalMs = snapshot.LastArrivalMs,
             LastFix = snapshot.LastFix?.Clone(),
         };
+        foreach (var (sender, sequence) in snapshot.SenderLastSequences)
+        {
+            device.Passed(sender, sequence);
+        }
+
         foreach (var t in snapshot.Thresholds)
         {
             device.Thresholds[(t.RuleId, t.Zone)] = new ThresholdState

@@ -20,6 +20,9 @@ internal enum BatchOutcome
     /// <summary>All its readings are older than the device's newest minus the allowed lateness: counted, not applied.</summary>
     TooLate,
 
+    /// <summary>A reading lies further ahead of when the batch was received than the allowed clock skew: counted, not applied, event time not moved.</summary>
+    TooFarAhead,
+
     /// <summary>Held (a copy) to be applied in event-time order once the lateness has passed; see <see cref="BatchEvaluator.Tick"/>.</summary>
     Held,
 
@@ -31,10 +34,20 @@ internal enum BatchOutcome
 internal readonly record struct RecordPosition(string Topic, int Partition, long Offset);
 
 /// <summary>
+/// What the collector recorded about a batch in its record's headers, beyond tenant and device:
+/// <see cref="Sender"/> (header convoy-sender) is null for the device itself, partner:&lt;sub&gt; for a
+/// partner writing for it; each sender's sequences are de-duplicated apart. <see cref="ReceivedAtMs"/>
+/// (header convoy-received-ms) is when the collector took it, 0 when unknown (then the engine's clock stands in).
+/// </summary>
+internal readonly record struct RecordSource(string? Sender = null, long ReceivedAtMs = 0);
+
+/// <summary>
 /// Runs each batch of a device through its tenant's rules, in event time, and turns the state
 /// changes into alerts. Reads the batch's columns in place from the Kafka record (<see cref="BatchView"/>:
-/// no per-reading objects). Drops a batch whose sequence the device has already passed (effectively
-/// once). Holds per-device state; one instance per consumer (not thread-safe).
+/// no per-reading objects). Drops a batch whose sequence its sender has already passed for the
+/// device (effectively once; each sender, the device itself or a partner writing for it, numbers
+/// its batches apart: <see cref="RecordSource"/>). Holds per-device state; one instance per
+/// consumer (not thread-safe).
 /// </summary>
 /// <remarks>
 /// Lateness: a device's watermark is its newest reading seen minus <c>allowedLateness</c>. A batch
@@ -45,6 +58,13 @@ internal readonly record struct RecordPosition(string Topic, int Partition, long
 /// once the watermark has passed its newest reading, or once it has been held for the lateness on
 /// the engine's clock (so a device that stops sending does not keep its last batches forever).
 /// Silent-device rules are driven by the same clock through <see cref="Tick"/>.
+/// <para>
+/// The watermark only moves as far as the collector would have accepted: a batch with a reading
+/// more than the allowed clock skew after the batch was received (<see cref="RecordSource.ReceivedAtMs"/>,
+/// the same bound the collector applies against its clock) is <see cref="BatchOutcome.TooFarAhead"/>.
+/// Without it one reading 49 days ahead (issue 12.3, written before the collector checked every
+/// reading's time) made every later reading of the device too late, and its alerts silent.
+/// </para>
 /// </remarks>
 internal sealed partial class BatchEvaluator
 {
@@ -52,6 +72,7 @@ internal sealed partial class BatchEvaluator
     private readonly Action<string, int>? _lateReadings;
     private readonly TimeProvider _time;
     private readonly long _latenessMs;
+    private readonly long _maxSkewMs;
     private readonly Dictionary<(string Tenant, string Device), DeviceState> _devices = [];
     private readonly List<AlertChange> _changes = [];
     private readonly PriorityQueue<(DeviceState Device, SilentRule Rule), long> _silences = new();
@@ -68,13 +89,15 @@ internal sealed partial class BatchEvaluator
 
     /// <summary>The options-configured rules for every tenant, evaluated at once (no lateness), on the system clock.</summary>
     public BatchEvaluator(AlertEngineOptions options)
-        : this(new RuleCatalog(TenantRules.FromOptions(options)), TimeProvider.System, TimeSpan.Zero)
+        : this(new RuleCatalog(TenantRules.FromOptions(options)), TimeProvider.System, TimeSpan.Zero, maxClockSkew: options.MaxClockSkew)
     {
     }
 
     /// <param name="lateReadings">Told (tenant, count) of the readings that batches released by <see cref="Tick"/> skipped as late; those of <see cref="Offer"/> are its out value.</param>
-    public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness, Action<string, int>? lateReadings = null)
+    /// <param name="maxClockSkew">How far ahead of its receipt a reading may be; <see cref="AlertEngineOptions.DefaultMaxClockSkew"/> when null.</param>
+    public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness, Action<string, int>? lateReadings = null, TimeSpan? maxClockSkew = null)
     {
+        _maxSkewMs = (long)(maxClockSkew ?? AlertEngineOptions.DefaultMaxClockSkew).TotalMilliseconds;
         _lateReadings = lateReadings;
         _rules = rules;
         _rulesGeneration = rules.Generation;
@@ -92,10 +115,11 @@ internal sealed partial class BatchEvaluator
 
     /// <summary>
     /// Offers one record. Appends the alerts it (and any held batch it released) raised, and the
-    /// positions of held records released by it to <paramref name="released"/>.
+    /// positions of held records released by it to <paramref name="released"/>. <paramref name="source"/>
+    /// is what the record's headers say of its sender (default: the device itself).
     /// </summary>
     public BatchOutcome Offer(string tenant, ReadOnlySpan<byte> payload, RecordPosition position, List<Alert> alerts, List<RecordPosition>? released,
-        out int lateReadings, out string? problem)
+        out int lateReadings, out string? problem, RecordSource source = default)
     {
         lateReadings = 0;
         if (!BatchView.TryRead(payload, out var batch, out problem))
@@ -104,12 +128,12 @@ internal sealed partial class BatchEvaluator
         }
 
         var device = Device(tenant, batch.DeviceId);
-        if (batch.Sequence <= device.LastSequence)
+        if (batch.Sequence <= device.LastSequenceOf(source.Sender))
         {
             return BatchOutcome.Duplicate;
         }
 
-        device.LastSequence = batch.Sequence;
+        device.Passed(source.Sender, batch.Sequence);
         device.Topic = position.Topic;
         device.Partition = position.Partition;
         Changed(device);
@@ -120,6 +144,12 @@ internal sealed partial class BatchEvaluator
         if (!hasReadings)
         {
             return BatchOutcome.Evaluated; // a heartbeat: alive, nothing to evaluate
+        }
+
+        if (newest > (source.ReceivedAtMs > 0 ? source.ReceivedAtMs : now) + _maxSkewMs)
+        {
+            lateReadings = Readings(batch);
+            return BatchOutcome.TooFarAhead; // the device's event time stays where its plausible readings put it
         }
 
         if (device.NewestMs != long.MinValue && newest < device.NewestMs - _latenessMs)
@@ -135,7 +165,7 @@ internal sealed partial class BatchEvaluator
             return BatchOutcome.Evaluated;
         }
 
-        Hold(device, payload, oldest, newest, batch.Sequence, position, now);
+        Hold(device, payload, oldest, newest, batch.Sequence, source.Sender, position, now);
         lateReadings = Release(device, now, alerts, released);
         return BatchOutcome.Held;
     }
@@ -361,11 +391,11 @@ internal sealed partial class BatchEvaluator
 
     private static long Deadline(DeviceState device, SilentRule rule) => device.LastArrivalMs + (long)rule.After.TotalMilliseconds;
 
-    private void Hold(DeviceState device, ReadOnlySpan<byte> payload, long oldest, long newest, ulong sequence, RecordPosition position, long now)
+    private void Hold(DeviceState device, ReadOnlySpan<byte> payload, long oldest, long newest, ulong sequence, string? sender, RecordPosition position, long now)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(buffer);
-        var held = new HeldBatch(buffer, payload.Length, oldest, newest, sequence, position, now);
+        var held = new HeldBatch(buffer, payload.Length, oldest, newest, sequence, sender, position, now);
         int at = device.Held.Count;
         while (at > 0 && Compare(device.Held[at - 1], held) > 0)
         {
@@ -489,7 +519,7 @@ internal sealed partial class BatchEvaluator
         }
     }
 
-    private sealed record HeldBatch(byte[] Buffer, int Length, long OldestMs, long NewestMs, ulong Sequence, RecordPosition Position, long ArrivedMs);
+    private sealed record HeldBatch(byte[] Buffer, int Length, long OldestMs, long NewestMs, ulong Sequence, string? Sender, RecordPosition Position, long ArrivedMs);
 
     private sealed class DeviceState(string tenant, string id)
     {
@@ -501,7 +531,8 @@ internal sealed partial class BatchEvaluator
         public int Partition;
         public bool Changed;                    // in the evaluator's changed list, not yet snapshotted
         public bool Forgotten;                  // its partition went to another engine: entries still queued for it are ignored
-        public ulong LastSequence;
+        public ulong LastSequence;              // of the device's own batches
+        public Dictionary<string, ulong>? SenderSequences; // of each partner writing for it, by convoy-sender
         public long NewestMs = long.MinValue;  // newest reading seen (held or applied)
         public long LastArrivalMs;              // engine clock, for silent rules
         public Position? LastFix;
@@ -510,6 +541,22 @@ internal sealed partial class BatchEvaluator
         public readonly Dictionary<(string Rule, uint Zone), ThresholdState> Thresholds = [];
         public readonly Dictionary<string, FuelTheftState> FuelThefts = [];
         public readonly Dictionary<string, SilentState> Silences = [];
+
+        /// <summary>The highest sequence of <paramref name="sender"/>'s batches passed (null or empty: the device's own).</summary>
+        public ulong LastSequenceOf(string? sender) =>
+            string.IsNullOrEmpty(sender) ? LastSequence : SenderSequences?.GetValueOrDefault(sender) ?? 0;
+
+        public void Passed(string? sender, ulong sequence)
+        {
+            if (string.IsNullOrEmpty(sender))
+            {
+                LastSequence = sequence;
+            }
+            else
+            {
+                (SenderSequences ??= new Dictionary<string, ulong>(StringComparer.Ordinal))[sender] = sequence;
+            }
+        }
 
         public ThresholdState Threshold(string rule, uint zone)
         {

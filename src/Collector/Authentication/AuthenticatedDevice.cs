@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Convoy.Contracts;
 using Convoy.Pki;
 
 namespace Convoy.Collector.Authentication;
@@ -11,6 +12,8 @@ namespace Convoy.Collector.Authentication;
 /// </summary>
 internal sealed class AuthenticatedDevice
 {
+    private readonly PartnerIdentity? _partner;
+
     public AuthenticatedDevice(DeviceIdentity identity, string? kafkaKey = null)
     {
         Identity = identity;
@@ -39,7 +42,25 @@ internal sealed class AuthenticatedDevice
     public X509Certificate2? Certificate { get; init; }
 
     /// <summary>The partner writing for this device; null when the device itself does.</summary>
-    public PartnerIdentity? Partner { get; init; }
+    public PartnerIdentity? Partner
+    {
+        get => _partner;
+        init
+        {
+            _partner = value;
+            Sender = value is null ? string.Empty : TelemetryRecordHeaders.PartnerSender(value.Subject);
+            SenderUtf8 = value is null ? null : Encoding.UTF8.GetBytes(Sender);
+        }
+    }
+
+    /// <summary>
+    /// Whose sequence space the batches are numbered in: empty for the device itself, partner:&lt;sub&gt;
+    /// for a partner (the <c>convoy-sender</c> record header, <see cref="TelemetryRecordHeaders.Sender"/>).
+    /// </summary>
+    public string Sender { get; private init; } = string.Empty;
+
+    /// <summary><see cref="Sender"/> as UTF-8, for the record header; null for the device itself (no header).</summary>
+    public byte[]? SenderUtf8 { get; private init; }
 
     /// <summary>The caller's address (gRPC peer), for the audit log.</summary>
     public string Remote { get; init; } = string.Empty;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Convoy.Pki;
 
 namespace Convoy.Collector.Ingest;
 
@@ -10,30 +9,32 @@ namespace Convoy.Collector.Ingest;
 /// expire. The old stream stops reading and is ended with ABORTED; the new one waits until every
 /// write of the old one has been answered by Kafka, so it starts from the old stream's final
 /// acknowledgement and the device's resent batches are recognised as replays, not written twice.
+/// One per <see cref="SequenceSpace"/>, strictly: a partner streaming for a device neither replaces
+/// the device's own stream nor is replaced by it.
 /// </summary>
 internal sealed class ActiveStreams
 {
-    private readonly ConcurrentDictionary<DeviceIdentity, Claim> _claims = new();
+    private readonly ConcurrentDictionary<SequenceSpace, Claim> _claims = new();
 
-    /// <summary>Streams open now (one per device).</summary>
+    /// <summary>Streams open now (one per device and sender).</summary>
     public int Count => _claims.Count;
 
-    /// <summary>Takes the device's slot, replacing (and stopping) the stream that had it.</summary>
-    public Claim Replace(DeviceIdentity device, string? peer, out Claim? replaced)
+    /// <summary>Takes the space's slot, replacing (and stopping) the stream that had it.</summary>
+    public Claim Replace(SequenceSpace space, string? peer, out Claim? replaced)
     {
         var claim = new Claim(peer);
         while (true)
         {
-            if (_claims.TryGetValue(device, out var current))
+            if (_claims.TryGetValue(space, out var current))
             {
-                if (_claims.TryUpdate(device, claim, current))
+                if (_claims.TryUpdate(space, claim, current))
                 {
                     replaced = current;
                     current.Replace(peer);
                     return claim;
                 }
             }
-            else if (_claims.TryAdd(device, claim))
+            else if (_claims.TryAdd(space, claim))
             {
                 replaced = null;
                 return claim;
@@ -41,10 +42,10 @@ internal sealed class ActiveStreams
         }
     }
 
-    /// <summary>Gives up the device's slot (if still held by <paramref name="claim"/>) once the stream's writes are all answered.</summary>
-    public void Release(DeviceIdentity device, Claim claim)
+    /// <summary>Gives up the space's slot (if still held by <paramref name="claim"/>) once the stream's writes are all answered.</summary>
+    public void Release(SequenceSpace space, Claim claim)
     {
-        _claims.TryRemove(new KeyValuePair<DeviceIdentity, Claim>(device, claim));
+        _claims.TryRemove(new KeyValuePair<SequenceSpace, Claim>(space, claim));
         claim.Drained();
     }
 

@@ -62,7 +62,8 @@ internal sealed class IngestService
         // One active stream per device: this one takes over once the old one's writes are answered,
         // so it starts from the old stream's final acknowledgement. (That the batches the device
         // sends again are not written twice is the device's ledger's doing, whatever the timing.)
-        var claim = _active.Replace(device.Identity, context.Peer, out var replaced);
+        var space = SequenceSpace.Of(device);
+        var claim = _active.Replace(space, context.Peer, out var replaced);
         DeviceStream? stream = null;
         try
         {
@@ -73,7 +74,7 @@ internal sealed class IngestService
                 await replaced.WhenDrained.WaitAsync(context.CancellationToken);
             }
 
-            stream = new DeviceStream(device.Identity, _intake.Window, _ledgers.For(device.Identity), _intake.Metrics);
+            stream = new DeviceStream(device.Identity, _intake.Window, _ledgers.For(space), _intake.Metrics);
             var outcome = await StreamBatchesAsync(device, gate, stream, claim, requests, responses, context);
             if (Ending(outcome, device, stream, claim, context) is { } ending)
             {
@@ -88,7 +89,7 @@ internal sealed class IngestService
                 await stream.DrainAsync(CancellationToken.None);
             }
 
-            _active.Release(device.Identity, claim);
+            _active.Release(space, claim);
         }
     }
 

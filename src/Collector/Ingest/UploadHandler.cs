@@ -102,7 +102,7 @@ internal sealed class UploadHandler
         var ledgers = new Dictionary<AuthenticatedDevice, SequenceLedger>(senders.Count);
         foreach (var sender in senders)
         {
-            ledgers[sender] = _ledgers.For(sender.Identity);
+            ledgers[sender] = _ledgers.For(SequenceSpace.Of(sender));
         }
 
         var deliveries = new UploadDeliveries(batches.Count);

@@ -12,7 +12,8 @@ namespace Convoy.Collector.Kafka;
 
 /// <summary>
 /// The process's one long-lived idempotent producer (acks=all). Writes a validated batch's bytes,
-/// unchanged, to its tenant's topic keyed by device, with the identity headers, through
+/// unchanged, to its tenant's topic keyed by device, with the identity headers (and the sender's,
+/// when a partner writes for the device), through
 /// librdkafka's C API (<see cref="RecordProducer"/>): the bytes are copied by librdkafka straight
 /// from the received buffer, and the outcome reaches the stream's <see cref="IRecordDeliveryHandler"/>
 /// with the batch's sequence, so a write allocates nothing.
@@ -24,6 +25,7 @@ internal sealed unsafe class TelemetryProducer : IDisposable
     private static readonly RecordHeaderName Sequence = new(TelemetryRecordHeaders.Sequence);
     private static readonly RecordHeaderName Schema = new(TelemetryRecordHeaders.Schema);
     private static readonly RecordHeaderName ReceivedAt = new(TelemetryRecordHeaders.ReceivedAt);
+    private static readonly RecordHeaderName Sender = new(TelemetryRecordHeaders.Sender);
     private static readonly byte[] SchemaV1 = Encoding.UTF8.GetBytes(TelemetryRecordHeaders.SchemaTelemetryV1);
     private readonly RecordProducer _producer;
     private readonly KafkaCluster _cluster;
@@ -52,17 +54,22 @@ internal sealed unsafe class TelemetryProducer : IDisposable
         Span<byte> receivedBytes = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(sequenceBytes, sequence);
         BinaryPrimitives.WriteUInt64BigEndian(receivedBytes, (ulong)receivedAtMs);
-        fixed (byte* tenant = device.TenantUtf8, id = device.DeviceUtf8, s = sequenceBytes, received = receivedBytes, schema = SchemaV1)
+        fixed (byte* tenant = device.TenantUtf8, id = device.DeviceUtf8, s = sequenceBytes, received = receivedBytes, schema = SchemaV1, sender = device.SenderUtf8)
         {
-            ReadOnlySpan<RecordHeader> headers =
-            [
-                new(Tenant, tenant, device.TenantUtf8.Length),
-                new(Device, id, device.DeviceUtf8.Length),
-                new(Sequence, s, 8),
-                new(Schema, schema, SchemaV1.Length),
-                new(ReceivedAt, received, 8),
-            ];
-            return _producer.Produce(topic, device.KafkaKeyUtf8, batch, 0, headers, onDelivered, token);
+            Span<RecordHeader> headers = stackalloc RecordHeader[6];
+            headers[0] = new(Tenant, tenant, device.TenantUtf8.Length);
+            headers[1] = new(Device, id, device.DeviceUtf8.Length);
+            headers[2] = new(Sequence, s, 8);
+            headers[3] = new(Schema, schema, SchemaV1.Length);
+            headers[4] = new(ReceivedAt, received, 8);
+            int count = 5;
+            if (device.SenderUtf8 is { } senderUtf8)
+            {
+                // A partner writing for the device: its own sequence space (absent for the device itself).
+                headers[count++] = new(Sender, sender, senderUtf8.Length);
+            }
+
+            return _producer.Produce(topic, device.KafkaKeyUtf8, batch, 0, headers[..count], onDelivered, token);
         }
     }
 

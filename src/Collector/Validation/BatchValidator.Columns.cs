@@ -8,10 +8,10 @@ namespace Convoy.Collector.Validation;
 internal sealed partial class BatchValidator
 {
     /// <summary>Every column set, counting the readings; a batch without any is refused.</summary>
-    private static BatchVerdict Columns(in BatchView batch)
+    private static BatchVerdict Columns(in BatchView batch, in ReadingTimes times)
     {
         int readings = 0;
-        if (batch.HasGps && Gps(batch.Gps, ref readings) is { } badGps)
+        if (batch.HasGps && Gps(batch.Gps, times, ref readings) is { } badGps)
         {
             return badGps;
         }
@@ -19,20 +19,20 @@ internal sealed partial class BatchValidator
         uint zones = 0;
         foreach (var column in batch.Temperatures)
         {
-            if (Temperatures(column, ref zones, ref readings) is { } badTemperatures)
+            if (Temperatures(column, times, ref zones, ref readings) is { } badTemperatures)
             {
                 return badTemperatures;
             }
         }
 
-        if (batch.HasFuel && Fuel(batch.Fuel, ref readings) is { } badFuel)
+        if (batch.HasFuel && Fuel(batch.Fuel, times, ref readings) is { } badFuel)
         {
             return badFuel;
         }
 
         foreach (var column in batch.Scalars)
         {
-            if (Scalars(column, ref readings) is { } badScalars)
+            if (Scalars(column, times, ref readings) is { } badScalars)
             {
                 return badScalars;
             }
@@ -41,7 +41,7 @@ internal sealed partial class BatchValidator
         return readings == 0 ? BatchVerdict.Invalid("empty", "the batch holds no readings") : BatchVerdict.Valid(readings);
     }
 
-    private static BatchVerdict? Gps(in GpsView gps, ref int readings)
+    private static BatchVerdict? Gps(in GpsView gps, in ReadingTimes times, ref int readings)
     {
         int n = gps.OffsetMs.Length;
         if (gps.LatitudeDeg.Length != n || gps.LongitudeDeg.Length != n || gps.SpeedKmh.Length != n || gps.HeadingDeg.Length != n)
@@ -55,6 +55,11 @@ internal sealed partial class BatchValidator
         if ((bad = Backwards(gps.OffsetMs)) >= 0)
         {
             return BackwardsAt("gps", gps.OffsetMs, bad);
+        }
+
+        if (Ahead("gps", -1, gps.OffsetMs, times) is { } ahead)
+        {
+            return ahead;
         }
 
         if ((bad = OutOfRange(gps.LatitudeDeg, -90, 90)) >= 0)
@@ -82,7 +87,7 @@ internal sealed partial class BatchValidator
     }
 
     /// <summary>One reefer zone; <paramref name="zones"/> has a bit per zone already seen in the batch.</summary>
-    private static BatchVerdict? Temperatures(in TemperatureView column, ref uint zones, ref int readings)
+    private static BatchVerdict? Temperatures(in TemperatureView column, in ReadingTimes times, ref uint zones, ref int readings)
     {
         if (column.Zone is < 1 or > 8)
         {
@@ -106,6 +111,11 @@ internal sealed partial class BatchValidator
             return BackwardsAt($"temperatures[{column.Index}]", column.OffsetMs, bad);
         }
 
+        if (Ahead("temperatures", column.Index, column.OffsetMs, times) is { } ahead)
+        {
+            return ahead;
+        }
+
         if ((bad = OutOfRange(column.TemperatureC, -100, 100)) >= 0)
         {
             return OutOfRangeAt($"temperatures[{column.Index}].temperature_c", column.TemperatureC[bad], bad, -100, 100);
@@ -120,7 +130,7 @@ internal sealed partial class BatchValidator
         return null;
     }
 
-    private static BatchVerdict? Fuel(in FuelView fuel, ref int readings)
+    private static BatchVerdict? Fuel(in FuelView fuel, in ReadingTimes times, ref int readings)
     {
         if (fuel.LevelPercent.Length != fuel.OffsetMs.Length)
         {
@@ -131,6 +141,11 @@ internal sealed partial class BatchValidator
         if ((bad = Backwards(fuel.OffsetMs)) >= 0)
         {
             return BackwardsAt("fuel", fuel.OffsetMs, bad);
+        }
+
+        if (Ahead("fuel", -1, fuel.OffsetMs, times) is { } ahead)
+        {
+            return ahead;
         }
 
         if ((bad = OutOfRange(fuel.LevelPercent, 0, 100)) >= 0)
@@ -152,7 +167,7 @@ internal sealed partial class BatchValidator
         return null;
     }
 
-    private static BatchVerdict? Scalars(in ScalarView column, ref int readings)
+    private static BatchVerdict? Scalars(in ScalarView column, in ReadingTimes times, ref int readings)
     {
         if (column.Kind == ScalarKind.Unspecified || !Enum.IsDefined(column.Kind))
         {
@@ -174,6 +189,11 @@ internal sealed partial class BatchValidator
         if ((bad = Backwards(column.OffsetMs)) >= 0)
         {
             return BackwardsAt($"scalars[{column.Index}]", column.OffsetMs, bad);
+        }
+
+        if (Ahead("scalars", column.Index, column.OffsetMs, times) is { } ahead)
+        {
+            return ahead;
         }
 
         if ((bad = OutOfRange(column.Value, float.MinValue, float.MaxValue)) >= 0)

@@ -6,8 +6,8 @@ namespace Convoy.Collector.Validation;
 
 /// <summary>
 /// Checks a batch, read in place, against the contract in telemetry.proto and against who sent
-/// it: first whose batch it is (<see cref="Identity"/>), then when it was taken (<see cref="Time"/>),
-/// then every column set (BatchValidator.Columns.cs). A batch is all or nothing: one bad reading
+/// it: first whose batch it is (<see cref="Identity"/>), then when it was taken (<see cref="Time"/>,
+/// and every reading's own time: <see cref="Ahead"/>), then every column set (BatchValidator.Columns.cs). A batch is all or nothing: one bad reading
 /// refuses the whole batch, so nothing half-valid reaches Kafka. The valid path allocates nothing
 /// (every check returns a struct); only a refusal builds its message.
 /// </summary>
@@ -47,7 +47,7 @@ internal sealed partial class BatchValidator
             return badTime;
         }
 
-        return Columns(batch);
+        return Columns(batch, new ReadingTimes(batch.BaseTimeUnixMs, nowMs, _maxSkewMs));
     }
 
     /// <summary>Whose batch it is: the sender's tenant and device, and a sequence that can be one.</summary>
@@ -91,5 +91,40 @@ internal sealed partial class BatchValidator
         return null;
     }
 
+    /// <summary>
+    /// The first reading of a column whose own time (base_time_unix_ms + offset_ms) is more than the
+    /// allowed clock skew ahead of now, or null. (Offsets never go backwards, which the caller
+    /// checked first, so the last one decides; the index is searched for, and the column named, only
+    /// on a refusal: the valid path allocates nothing.) The base
+    /// time being within the maximum age, and offsets never negative, no reading can be too old.
+    /// Issue 12.3: one reading 49 days ahead, behind a plausible base time, pushed the alert engine's
+    /// event time so far that the device's later readings were all too late, and its alerts silent.
+    /// </summary>
+    private static BatchVerdict? Ahead(string set, int index, ReadOnlySpan<uint> offsets, in ReadingTimes times)
+    {
+        if (offsets.IsEmpty || times.BaseMs + offsets[^1] <= times.LatestMs)
+        {
+            return null;
+        }
+
+        int bad = 0;
+        while (times.BaseMs + offsets[bad] <= times.LatestMs)
+        {
+            bad++;
+        }
+
+        long at = times.BaseMs + offsets[bad];
+        return BatchVerdict.Invalid("reading-ahead",
+            $"{Where(set, index)}.offset_ms[{bad}] is {offsets[bad]}: that reading's time, base_time_unix_ms + offset_ms = {at} ({DateTimeOffset.FromUnixTimeMilliseconds(at):u}), " +
+            $"is more than {TimeSpan.FromMilliseconds(times.SkewMs)} ahead of the collector's clock ({DateTimeOffset.FromUnixTimeMilliseconds(times.NowMs):u}); check the device clock");
+    }
+
     private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
+
+    /// <summary>What a reading's time is checked against: the batch's base time, now, and the allowed skew.</summary>
+    private readonly record struct ReadingTimes(long BaseMs, long NowMs, long SkewMs)
+    {
+        /// <summary>The latest a reading may be: now plus the allowed clock skew.</summary>
+        public long LatestMs => NowMs + SkewMs;
+    }
 }
