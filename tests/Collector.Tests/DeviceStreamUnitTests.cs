@@ -20,15 +20,30 @@ public sealed class DeviceStreamUnitTests : IDisposable
     public DeviceStreamUnitTests() => _metrics = new CollectorMetrics(_meters);
 
     [Fact]
-    public void Check_NewStream_ResumesAfterWhatKafkaHasOfTheDevice()
+    public async Task Check_NewStream_TakesWhatKafkaHasForReplays_AndAcknowledgesEachAsItArrives()
     {
         WrittenByAnotherCall(1, 2, 3, 4, 5);
         var stream = Stream();
 
-        Assert.Equal(5UL, stream.Acked);
+        Assert.Equal(0UL, stream.Acked); // nothing acknowledged before the device sends anything on this stream
         Assert.Equal(SequenceCheck.Replay, stream.Check(3));
-        Assert.Equal(SequenceCheck.Replay, stream.Check(5));
+        await stream.WaitForWindowAsync(CancellationToken.None);
+        stream.Replayed(3);
+        Assert.Equal(3UL, stream.Acked);
         Assert.Equal(SequenceCheck.New, stream.Check(6));
+    }
+
+    [Fact]
+    public async Task Acked_NeverPassesWhatTheStreamReceived_EvenWhenAnotherCallWroteLaterSequences()
+    {
+        WrittenByAnotherCall(11, 12, 13, 14); // an upload of the device got there first; 6..10 were sent by nobody yet
+        var stream = Stream();
+        await AcceptAsync(stream, 4, 5);
+
+        _ledger.OnDelivery(4, ErrorCode.NoError);
+        _ledger.OnDelivery(5, ErrorCode.NoError);
+
+        Assert.Equal(5UL, stream.Acked); // not 14: the device has yet to send 6..10 on this stream
     }
 
     [Fact]

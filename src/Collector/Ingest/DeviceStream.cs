@@ -15,7 +15,11 @@ namespace Convoy.Collector.Ingest;
 /// <see cref="SequenceLedger"/>'s decision (a batch another call is writing is waited for, one
 /// Kafka has is acknowledged again); this stream acknowledges its batches in the order it accepted
 /// them, each once Kafka has it, and stops acknowledging at the first that failed.
-/// Invariant: the acked sequence only moves forward, and only over batches Kafka confirmed.
+/// Invariant: the acked sequence only moves forward, only over batches Kafka confirmed, and only
+/// over batches this stream received: never ahead of what the device sent on it. (Starting from
+/// what the device's ledger knows instead would skip sequences nobody has sent yet: another call
+/// of the device may have written later ones first, and a stream acknowledging those before the
+/// device sent the earlier ones on it lost them when the stream then ended.)
 /// Delivery reports may arrive after the stream ended, so nothing here is ever disposed
 /// (the semaphore and the token source hold no unmanaged resources when used this way).
 /// </summary>
@@ -57,7 +61,6 @@ internal sealed class DeviceStream : IRecordDeliveryHandler
         _producedAt = new long[window];
         _bytes = new int[window];
         _inFlight = new RateLimitLease?[window];
-        _acked = ledger.Acked;
     }
 
     public DeviceIdentity Device { get; }

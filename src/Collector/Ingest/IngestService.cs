@@ -59,9 +59,9 @@ internal sealed class IngestService
             throw new RpcException(new Status(StatusCode.ResourceExhausted, reason), Intake.RetryAfter(TimeSpan.FromSeconds(5)));
         }
 
-        // One active stream per device: this one takes over once the old one's writes are answered,
-        // so it starts from the old stream's final acknowledgement. (That the batches the device
-        // sends again are not written twice is the device's ledger's doing, whatever the timing.)
+        // One active stream per device and sender: this one takes over once the old one's writes are
+        // answered. (That the batches the device sends again are not written twice, but acknowledged
+        // as replays, is the device's ledger's doing, whatever the timing.)
         var space = SequenceSpace.Of(device);
         var claim = _active.Replace(space, context.Peer, out var replaced);
         DeviceStream? stream = null;
@@ -100,7 +100,7 @@ internal sealed class IngestService
         string topic = await _intake.TopicAsync(device, context.CancellationToken);
         await context.WriteResponseHeadersAsync(new Metadata { { WindowHeader, _intake.Window.ToString(CultureInfo.InvariantCulture) } });
 
-        CollectorLog.StreamOpened(_intake.Logger, device.Tenant, device.Device, context.Peer, stream.Acked);
+        CollectorLog.StreamOpened(_intake.Logger, device.Tenant, device.Device, context.Peer, stream.Ledger.Acked);
         _intake.Metrics.StreamOpened(device.Tenant);
         using var revoked = new CancellationTokenSource();
         using var following = device.Certificate is { } certificate ? _certificates.Follow(certificate, revoked) : null;

@@ -42,16 +42,17 @@ internal enum BatchClaim
 /// </para>
 /// <para>
 /// <see cref="Acked"/> is the highest sequence at or below which every claimed sequence is in Kafka.
-/// It skips gaps (sequences never claimed are taken not to exist, as the contract has new sequences
-/// sent in increasing order) and stops below a write in flight or failed, so a sequence that failed
-/// is never acknowledged by anyone until it is written.
+/// It skips gaps (sequences never claimed) and stops below a write in flight or failed. Because of
+/// the gaps it is for logs, not for acks: an ack names what its receiver sent and Kafka has (a
+/// stream's acks follow its own batches, an upload's its own request), never a gap another call
+/// jumped.
 /// </para>
 /// Delivery reports may arrive after the calls that caused them ended; nothing here needs disposing.
 /// </remarks>
 internal sealed class SequenceLedger : IRecordDeliveryHandler
 {
     /// <summary>Confirmed runs kept above the floor before the lowest gap is closed.</summary>
-    internal const int MaxConfirmedRuns = 16;
+    internal const int MaxConfirmedRuns = 64;
 
     private readonly Lock _gate = new();
     private ulong _floor;
