@@ -49,6 +49,29 @@ internal sealed class SettingRangeAttribute : ValidationAttribute
     /// <summary>What the message says the setting must be; "must be MIN..MAX" unless set.</summary>
     public string Reason { get; set; }
 
+    /// <summary>
+    /// True when <see cref="Key"/> is relative to the section the options were bound from, for an
+    /// options type that each program binds from a section of its own (Convoy.Tokens' TokenOptions:
+    /// <c>Collector:Partners</c> in the collector). Its validator must be given that section as the
+    /// options' name; see <see cref="SectionOf"/>.
+    /// </summary>
+    public bool InSection { get; set; }
+
+    /// <summary>
+    /// The section a generated validator was given as the options' name: the generated code hands
+    /// the name on in the context's display name, as <c>{name}.{member}</c> (the name attributes'
+    /// own messages show), and this takes the member back off.
+    /// </summary>
+    public static string SectionOf(ValidationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        string name = context.DisplayName;
+        return context.MemberName is { Length: > 0 } member && name.Length > member.Length
+            && name.EndsWith(member, StringComparison.Ordinal) && name[^(member.Length + 1)] == '.'
+                ? name[..^(member.Length + 1)]
+                : name;
+    }
+
     protected override ValidationResult? IsValid(object? value, ValidationContext validationContext)
     {
         bool valid = value switch
@@ -58,7 +81,13 @@ internal sealed class SettingRangeAttribute : ValidationAttribute
             IConvertible number when !_isDuration && number is not string => InRange(number.ToDouble(CultureInfo.InvariantCulture)),
             _ => false,
         };
-        return valid ? ValidationResult.Success : new ValidationResult(string.Create(CultureInfo.InvariantCulture, $"Configuration '{Key}' {Reason}, was {value}."));
+        if (valid)
+        {
+            return ValidationResult.Success;
+        }
+
+        string key = InSection ? SectionOf(validationContext) + ":" + Key : Key;
+        return new ValidationResult(string.Create(CultureInfo.InvariantCulture, $"Configuration '{key}' {Reason}, was {value}."));
     }
 
     private bool InRange(double number) => double.IsFinite(number) && number >= _minimum && number <= _maximum;

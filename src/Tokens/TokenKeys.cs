@@ -1,0 +1,235 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Convoy.Tokens;
+
+/// <summary>
+/// The public keys bearer tokens may be signed with, from PEM files and/or a JWKS file, followed
+/// on disk as the collector follows its certificates (docs/style.md, 9): when a file changes the
+/// keys are read again (checked at most once a second, on the next token), so an issuer's key
+/// rotates without a restart. A file that cannot be read leaves the previous keys in use, and is
+/// tried again. Only RSA (≥ 2048 bits, for RS256) and ECDSA P-256 (for ES256) public keys are kept:
+/// a symmetric key is never loaded, so no token can be verified with HMAC.
+/// </summary>
+public sealed class TokenKeys
+{
+    private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
+    private readonly string[] _keyFiles;
+    private readonly string? _jwksFile;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private DateTimeOffset _checkedAt;
+    private (DateTime Time, long Length)[] _stamps;
+    private KeySet _keys;
+
+    /// <summary>
+    /// Loads the files now, so a bad one stops the start-up rather than the first token: throws
+    /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>,
+    /// <see cref="ArgumentException"/>, <see cref="CryptographicException"/>, <see cref="FormatException"/>)
+    /// naming the file where it can.
+    /// </summary>
+    /// <param name="keyFiles">PEM public keys; a key's kid is its file name without the extension.</param>
+    /// <param name="jwksFile">A JSON Web Key Set file, or null.</param>
+    /// <param name="time">The clock that paces the checks for changed files.</param>
+    /// <param name="logger">Where reloads, and reloads that failed, are logged (<see cref="TokensLog"/>).</param>
+    public TokenKeys(IEnumerable<string> keyFiles, string? jwksFile, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(keyFiles);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _keyFiles = [.. keyFiles];
+        _jwksFile = jwksFile;
+        _time = time;
+        _logger = logger;
+        _stamps = Stamps();
+        _keys = Load();
+        _checkedAt = time.GetUtcNow();
+    }
+
+    /// <summary>The keys in use now.</summary>
+    internal KeySet Current
+    {
+        get
+        {
+            Refresh();
+            return Volatile.Read(ref _keys);
+        }
+    }
+
+    /// <summary>Re-reads changed files (at most once a second).</summary>
+    internal void Refresh()
+    {
+        var now = _time.GetUtcNow();
+        if (now - _checkedAt < CheckEvery)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (now - _checkedAt < CheckEvery)
+            {
+                return;
+            }
+
+            _checkedAt = now;
+            var stamps = Stamps();
+            if (stamps.AsSpan().SequenceEqual(_stamps))
+            {
+                return;
+            }
+
+            try
+            {
+                var keys = Load();
+                Volatile.Write(ref _keys, keys);
+                _stamps = stamps;
+                TokensLog.KeysReloaded(_logger, keys.All.Count);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException or FormatException)
+            {
+                TokensLog.KeysReloadFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    private (DateTime, long)[] Stamps()
+    {
+        var stamps = new (DateTime, long)[_keyFiles.Length + 1];
+        for (int i = 0; i < _keyFiles.Length; i++)
+        {
+            stamps[i] = Stamp(_keyFiles[i]);
+        }
+
+        stamps[^1] = _jwksFile is null ? default : Stamp(_jwksFile);
+        return stamps;
+
+        static (DateTime, long) Stamp(string path)
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
+        }
+    }
+
+    private KeySet Load()
+    {
+        var keys = new List<SecurityKey>();
+        foreach (string path in _keyFiles)
+        {
+            keys.Add(LoadPem(path));
+        }
+
+        if (_jwksFile is not null)
+        {
+            keys.AddRange(LoadJwks(_jwksFile));
+        }
+
+        return new KeySet(keys);
+    }
+
+    /// <summary>One PEM public key; its kid is the file name without the extension.</summary>
+    internal static SecurityKey LoadPem(string path)
+    {
+        string pem = File.ReadAllText(path);
+        string kid = Path.GetFileNameWithoutExtension(path);
+        if (!PemEncoding.TryFind(pem, out var fields))
+        {
+            throw new ArgumentException($"{path} holds no PEM block");
+        }
+
+        string label = pem[fields.Label];
+        if (label is not ("PUBLIC KEY" or "RSA PUBLIC KEY"))
+        {
+            throw new ArgumentException($"{path} holds a '{label}', not a public key ('PUBLIC KEY'): give the issuer's public key only");
+        }
+
+        // Try RSA, then EC: ImportFromPem refuses a key of the other kind.
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportFromPem(pem);
+            if (rsa.KeySize < 2048)
+            {
+                throw new ArgumentException($"{path}: RSA key of {rsa.KeySize} bits; at least 2048 are required");
+            }
+
+            return new RsaSecurityKey(rsa) { KeyId = kid };
+        }
+        catch (CryptographicException) when (label == "PUBLIC KEY")
+        {
+            rsa.Dispose();
+        }
+
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportFromPem(pem);
+        }
+        catch (CryptographicException e)
+        {
+            ec.Dispose();
+            throw new ArgumentException($"{path} is neither an RSA nor an EC public key: {e.Message}", e);
+        }
+
+        if (ec.KeySize != 256)
+        {
+            ec.Dispose();
+            throw new ArgumentException($"{path}: EC key on a {ec.KeySize}-bit curve; ES256 needs P-256");
+        }
+
+        return new ECDsaSecurityKey(ec) { KeyId = kid };
+    }
+
+    /// <summary>The RSA and EC P-256 signing keys of a JWKS file; symmetric and encryption keys are left out.</summary>
+    internal static List<SecurityKey> LoadJwks(string path)
+    {
+        var set = new JsonWebKeySet(File.ReadAllText(path));
+        var keys = new List<SecurityKey>();
+        foreach (var key in set.Keys)
+        {
+            bool signing = string.IsNullOrEmpty(key.Use) || key.Use == JsonWebKeyUseNames.Sig;
+            bool rsa = key.Kty == JsonWebAlgorithmsKeyTypes.RSA && (string.IsNullOrEmpty(key.Alg) || key.Alg == SecurityAlgorithms.RsaSha256);
+            bool ec = key.Kty == JsonWebAlgorithmsKeyTypes.EllipticCurve && key.Crv == JsonWebKeyECTypes.P256
+                && (string.IsNullOrEmpty(key.Alg) || key.Alg == SecurityAlgorithms.EcdsaSha256);
+            if (signing && (rsa || ec))
+            {
+                keys.Add(key);
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>One immutable generation of keys, with an index by kid.</summary>
+    internal sealed class KeySet
+    {
+        private readonly Dictionary<string, List<SecurityKey>> _byKid = new(StringComparer.Ordinal);
+
+        public KeySet(List<SecurityKey> keys)
+        {
+            All = keys;
+            foreach (var key in keys)
+            {
+                if (!string.IsNullOrEmpty(key.KeyId))
+                {
+                    if (!_byKid.TryGetValue(key.KeyId, out var list))
+                    {
+                        _byKid[key.KeyId] = list = [];
+                    }
+
+                    list.Add(key);
+                }
+            }
+        }
+
+        public IReadOnlyList<SecurityKey> All { get; }
+
+        /// <summary>The keys a token may be verified with: those with its kid, or all when it names none.</summary>
+        public IEnumerable<SecurityKey> For(string? kid) =>
+            string.IsNullOrEmpty(kid) ? All : _byKid.TryGetValue(kid, out var keys) ? keys : [];
+
+        public bool Knows(string kid) => _byKid.ContainsKey(kid);
+    }
+}
