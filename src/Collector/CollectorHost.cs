@@ -9,6 +9,7 @@ using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Kafka;
 using Convoy.Pki;
+using Convoy.Tokens;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Grpc.AspNetCore.Server.Model;
@@ -119,9 +120,10 @@ public static class CollectorHost
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<CertificateWatcher>());
         builder.Services.AddSingleton(sp => new DeviceCertificateValidator(() => certificates.TrustRoots, () => certificates.Revoked, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>()));
-        builder.Services.AddSingleton(sp => new PartnerTokens(
+        builder.Services.AddSingleton(sp => new BearerTokenVerifier(
             options.Partners.Enabled ? LoadPartnerKeys(options.Partners, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()) : null,
             options.Partners, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<PartnerTokens>();
         builder.Services.AddSingleton<AccessAudit>();
         builder.Services.AddSingleton<CallerAuthenticator>();
         builder.Services.AddSingleton<Intake>();
@@ -231,17 +233,18 @@ public static class CollectorHost
         return url is null ? null : new Uri(new Uri(url), "/metrics");
     }
 
-    private static PartnerKeys LoadPartnerKeys(PartnerOptions partners, TimeProvider time, ILoggerFactory logging)
+    /// <summary>The partner keys, logging their reloads as the collector; a file that cannot be loaded stops the start-up naming its setting.</summary>
+    private static TokenKeys LoadPartnerKeys(TokenOptions partners, TimeProvider time, ILoggerFactory logging)
     {
         try
         {
-            return new PartnerKeys(partners, time) { Logger = logging.CreateLogger("Convoy.Collector") };
+            return new TokenKeys(partners.KeyFiles, partners.JwksFile, time, logging.CreateLogger("Convoy.Collector"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or FormatException)
         {
             string key = partners.JwksFile is not null && e.Message.Contains(partners.JwksFile, StringComparison.Ordinal) ? "JwksFile" : "KeyFiles";
-            throw new OptionsValidationException($"Collector:Partners:{key}", typeof(PartnerOptions),
-                [$"Configuration 'Collector:Partners:{key}' could not be loaded: {e.Message}"]);
+            throw new OptionsValidationException($"{CollectorOptions.PartnersSection}:{key}", typeof(TokenOptions),
+                [$"Configuration '{CollectorOptions.PartnersSection}:{key}' could not be loaded: {e.Message}"]);
         }
     }
 

@@ -68,13 +68,8 @@ internal static partial class CollectorLog
         Message = "Refused {Principal} of tenant {Tenant} (certificate serial {Serial}) from {Remote}: {Status} {Reason}: {Detail}")]
     public static partial void AccessRefused(ILogger logger, string tenant, string principal, string serial, string remote, Grpc.Core.StatusCode status, string reason, string detail);
 
-    [LoggerMessage(EventId = 5, EventName = "PartnerKeysReloaded", Level = LogLevel.Information,
-        Message = "Reloaded the partner token keys: {Keys} key(s) in use")]
-    public static partial void PartnerKeysReloaded(ILogger logger, int keys);
-
-    [LoggerMessage(EventId = 6, EventName = "PartnerKeysReloadFailed", Level = LogLevel.Error,
-        Message = "Could not reload the partner token keys, keeping the ones in use: {Reason}")]
-    public static partial void PartnerKeysReloadFailed(ILogger logger, string reason);
+    // Event ids 5 and 6 are the partner keys' reloads, logged by Convoy.Tokens' TokensLog
+    // (TokenKeysReloaded, TokenKeysReloadFailed) to the logger the collector gives them.
 
     [LoggerMessage(EventId = 60, EventName = "AlertWatchStarted", Level = LogLevel.Information,
         Message = "{Subject} of tenant {Tenant} watches {Topic} from {Start} ({Remote})")]

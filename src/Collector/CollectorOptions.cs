@@ -1,5 +1,7 @@
 using System.Net;
 using Convoy.Kafka;
+using Convoy.Tokens;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector;
 
@@ -7,6 +9,12 @@ namespace Convoy.Collector;
 public sealed class CollectorOptions
 {
     public const string SectionName = "Collector";
+
+    /// <summary>The section of <see cref="Partners"/>, named in its validation messages.</summary>
+    public const string PartnersSection = "Collector:Partners";
+
+    /// <summary>The <c>aud</c> partner tokens must carry unless <c>Collector:Partners:Audience</c> says otherwise.</summary>
+    public const string PartnerAudience = "convoy-collector";
 
     /// <summary>Address Kestrel listens on. 127.0.0.1 by default; 0.0.0.0 to serve other hosts.</summary>
     public string Address { get; set; } = "127.0.0.1";
@@ -85,12 +93,20 @@ public sealed class CollectorOptions
     /// <summary>How old a batch's base time may be: a truck may come back online after days.</summary>
     public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>Partner token verification (<c>Collector:Partners</c>); off until keys are configured.</summary>
-    public Authentication.PartnerOptions Partners { get; set; } = new();
+    /// <summary>
+    /// Partner token verification (<c>Collector:Partners</c>); off until keys are configured.
+    /// Bound into this instance, so the collector's audience stays the default.
+    /// </summary>
+    public TokenOptions Partners { get; set; } = new() { Audience = PartnerAudience };
 
     public void Validate()
     {
-        Partners.Validate();
+        var partners = new TokenOptionsValidator(PartnersSection).Validate(Options.DefaultName, Partners);
+        if (partners.Failed)
+        {
+            throw new OptionsValidationException(PartnersSection, typeof(TokenOptions), partners.Failures);
+        }
+
         if (!IPAddress.TryParse(Address, out _))
         {
             throw Invalid("Collector:Address", $"must be an IP address, was '{Address}'");
@@ -164,7 +180,7 @@ public sealed class CollectorOptions
         }
     }
 
-    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
+    private static OptionsValidationException Invalid(string key, string reason) =>
         new(key, typeof(CollectorOptions), [$"Configuration '{key}' {reason}."]);
 }
 

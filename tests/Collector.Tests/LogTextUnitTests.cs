@@ -1,4 +1,4 @@
-using Convoy.Collector.Authentication;
+using Convoy.Tokens;
 
 namespace Convoy.Collector.Tests;
 

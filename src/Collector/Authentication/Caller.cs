@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Pki;
+using Convoy.Tokens;
 
 namespace Convoy.Collector.Authentication;
 
