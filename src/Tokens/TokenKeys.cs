@@ -185,7 +185,17 @@ public sealed class TokenKeys
     /// <summary>The RSA and EC P-256 signing keys of a JWKS file; symmetric and encryption keys are left out.</summary>
     internal static List<SecurityKey> LoadJwks(string path)
     {
-        var set = new JsonWebKeySet(File.ReadAllText(path));
+        JsonWebKeySet set;
+        try
+        {
+            set = new JsonWebKeySet(File.ReadAllText(path));
+        }
+        catch (ArgumentException e)
+        {
+            // The library's message hides the text and names no file: say which file it was.
+            throw new ArgumentException($"{path} is not a JSON Web Key Set: {e.Message}", e);
+        }
+
         var keys = new List<SecurityKey>();
         foreach (var key in set.Keys)
         {

@@ -90,6 +90,21 @@ public sealed class PartnerTokensUnitTests : IDisposable
         Assert.Contains("Collector:Partners:KeyFiles", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Build_JwksFileThatIsNoKeySet_StopsTheStartNamingTheSetting()
+    {
+        string jwks = _issuer.Folder.File("partners.jwks.json");
+        File.WriteAllText(jwks, "not json");
+
+        var error = Assert.Throws<OptionsValidationException>(() => CollectorHost.Build(
+        [
+            "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_issuer.Folder.File("dev-certs")}", "--Collector:Port=0", "--Collector:MetricsPort=-1",
+            $"--Collector:Partners:Issuer={TestTokenIssuer.Issuer}", $"--Collector:Partners:JwksFile={jwks}",
+        ]));
+
+        Assert.StartsWith($"Configuration 'Collector:Partners:JwksFile' could not be loaded: {jwks} is not a JSON Web Key Set", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The collector's options as its host binds them.</summary>
     private static CollectorOptions Bind(params (string Key, string Value)[] settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build()

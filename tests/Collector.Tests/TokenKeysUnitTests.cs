@@ -74,6 +74,17 @@ public sealed class TokenKeysUnitTests : IDisposable
     }
 
     [Fact]
+    public void Constructor_JwksFileThatIsNoKeySet_IsRefusedNamingTheFile()
+    {
+        string file = _issuer.Folder.File("jwks.json");
+        File.WriteAllText(file, "{ \"keys\": [ ");
+
+        var error = Assert.Throws<ArgumentException>(() => new TokenKeys([], file, _issuer.Time, _logs));
+
+        Assert.StartsWith(file + " is not a JSON Web Key Set", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LoadJwks_KeepsOnlyRsaAndP256SigningKeys()
     {
         string file = _issuer.Folder.File("jwks.json");
