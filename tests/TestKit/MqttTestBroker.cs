@@ -50,7 +50,7 @@ public abstract class MqttTestBroker : IAsyncDisposable
             return await StartInProcessAsync();
         }
 
-        var broker = new MosquittoTestBroker(mosquitto, FreePort());
+        var broker = new MosquittoTestBroker(mosquitto, LoopbackPorts.Free());
         await broker.RestartAsync();
         return broker;
     }
@@ -58,7 +58,7 @@ public abstract class MqttTestBroker : IAsyncDisposable
     /// <summary>MQTTnet's broker in this process, whatever is installed.</summary>
     public static async Task<MqttTestBroker> StartInProcessAsync()
     {
-        var broker = new InProcessMqttBroker(FreePort());
+        var broker = new InProcessMqttBroker(LoopbackPorts.Free());
         await broker.RestartAsync();
         return broker;
     }
@@ -105,13 +105,6 @@ public abstract class MqttTestBroker : IAsyncDisposable
             }
         }
     }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }
 
 /// <summary>Debian's Mosquitto from a generated configuration in a temporary folder; killed to stop.</summary>
@@ -155,23 +148,7 @@ internal sealed class MosquittoTestBroker : MqttTestBroker
         }
     }
 
-    public static string? Find()
-    {
-        foreach (string folder in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
-        {
-            string path = Path.Combine(folder, "mosquitto");
-            if (folder.Length > 0 && IsExecutable(path))
-            {
-                return path;
-            }
-        }
-
-        return Array.Find(Candidates, IsExecutable);
-    }
-
-    /// <summary>An executable file: a leftover or masked path (say, /dev/null mounted over it) is not an installed Mosquitto.</summary>
-    private static bool IsExecutable(string path) =>
-        File.Exists(path) && !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+    public static string? Find() => InstalledPrograms.Find("mosquitto", Candidates);
 
     public override async Task StopAsync()
     {
