@@ -121,7 +121,7 @@ public static class CollectorHost
         builder.Services.AddSingleton(sp => new DeviceCertificateValidator(() => certificates.TrustRoots, () => certificates.Revoked, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>()));
         builder.Services.AddSingleton(sp => new BearerTokenVerifier(
-            options.Partners.Enabled ? LoadPartnerKeys(options.Partners, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()) : null,
+            TokenKeys.Load(options.Partners, CollectorOptions.PartnersSection, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector")),
             options.Partners, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<PartnerTokens>();
         builder.Services.AddSingleton<AccessAudit>();
@@ -231,21 +231,6 @@ public static class CollectorHost
         ArgumentNullException.ThrowIfNull(app);
         string? url = app.Urls.FirstOrDefault(static u => u.StartsWith("http:", StringComparison.Ordinal));
         return url is null ? null : new Uri(new Uri(url), "/metrics");
-    }
-
-    /// <summary>The partner keys, logging their reloads as the collector; a file that cannot be loaded stops the start-up naming its setting.</summary>
-    private static TokenKeys LoadPartnerKeys(TokenOptions partners, TimeProvider time, ILoggerFactory logging)
-    {
-        try
-        {
-            return new TokenKeys(partners.KeyFiles, partners.JwksFile, time, logging.CreateLogger("Convoy.Collector"));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or FormatException)
-        {
-            string key = partners.JwksFile is not null && e.Message.Contains(partners.JwksFile, StringComparison.Ordinal) ? "JwksFile" : "KeyFiles";
-            throw new OptionsValidationException($"{CollectorOptions.PartnersSection}:{key}", typeof(TokenOptions),
-                [$"Configuration '{CollectorOptions.PartnersSection}:{key}' could not be loaded: {e.Message}"]);
-        }
     }
 
     private static (string Certificate, string Key, string TrustRoots, string? DevFolder) CertificatePaths(CollectorOptions options)

@@ -25,6 +25,32 @@ public sealed class TokenKeys
     private KeySet _keys;
 
     /// <summary>
+    /// The keys <paramref name="options"/> name, or null when it names none (every token is then
+    /// refused). A file that cannot be loaded stops the start-up with an
+    /// <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> naming the setting in
+    /// <paramref name="section"/> (e.g. <c>Collector:Partners:JwksFile</c>) and why.
+    /// </summary>
+    public static TokenKeys? Load(TokenOptions options, string section, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Enabled)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new TokenKeys(options.KeyFiles, options.JwksFile, time, logger);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException or FormatException)
+        {
+            string key = options.JwksFile is not null && e.Message.Contains(options.JwksFile, StringComparison.Ordinal) ? "JwksFile" : "KeyFiles";
+            throw new Microsoft.Extensions.Options.OptionsValidationException($"{section}:{key}", typeof(TokenOptions),
+                [$"Configuration '{section}:{key}' could not be loaded: {e.Message}"]);
+        }
+    }
+
+    /// <summary>
     /// Loads the files now, so a bad one stops the start-up rather than the first token: throws
     /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>,
     /// <see cref="ArgumentException"/>, <see cref="CryptographicException"/>, <see cref="FormatException"/>)

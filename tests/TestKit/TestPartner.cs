@@ -8,14 +8,14 @@ using Grpc.Net.Client;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Convoy.EndToEnd.Tests;
+namespace Convoy.TestKit;
 
 /// <summary>
 /// A partner's token issuer as a test plays it: an RSA and an ECDSA P-256 key made here, their
 /// public halves written as the PEM files the collector is configured with (kid = file name), and
 /// tokens minted with Microsoft.IdentityModel, the library the collector verifies them with.
 /// </summary>
-internal sealed class TestPartner : IDisposable
+public sealed class TestPartner : IDisposable
 {
     public const string Issuer = "https://issuer.partner.test";
     public const string Audience = "convoy-collector";
@@ -40,10 +40,13 @@ internal sealed class TestPartner : IDisposable
     public string EcKeyFile { get; }
 
     /// <summary>The collector switches that trust this issuer's two PEM keys.</summary>
-    public string[] Switches(params string[] more) =>
+    public string[] Switches(params string[] more) => [.. TokenSwitches("Collector:Partners", Audience), .. more];
+
+    /// <summary>The switches of a program's token section (e.g. FleetHistory:Tokens) that trust this issuer's two PEM keys for <paramref name="audience"/>.</summary>
+    public string[] TokenSwitches(string section, string audience) =>
     [
-        $"--Collector:Partners:Issuer={Issuer}", $"--Collector:Partners:Audience={Audience}",
-        $"--Collector:Partners:KeyFiles:0={RsaKeyFile}", $"--Collector:Partners:KeyFiles:1={EcKeyFile}", .. more,
+        $"--{section}:Issuer={Issuer}", $"--{section}:Audience={audience}",
+        $"--{section}:KeyFiles:0={RsaKeyFile}", $"--{section}:KeyFiles:1={EcKeyFile}",
     ];
 
     public SigningCredentials RsaSigning => new(new RsaSecurityKey(Rsa) { KeyId = RsaKid }, SecurityAlgorithms.RsaSha256);

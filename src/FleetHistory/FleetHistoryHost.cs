@@ -1,0 +1,107 @@
+using System.Net;
+using Convoy.FleetHistory.Projection;
+using Convoy.FleetHistory.Query;
+using Convoy.FleetHistory.Store;
+using Convoy.FleetHistory.Store.DuckDb;
+using Convoy.Kafka;
+using Convoy.OptionsValidation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.FleetHistory;
+
+/// <summary>Builds the fleet history program: the projector (a consumer group member) and the query API.</summary>
+public static class FleetHistoryHost
+{
+    /// <summary>The <c>--help</c> text; every default it shows is read from a new options instance.</summary>
+    public static string Help { get; } = CreateHelp(new FleetHistoryOptions());
+
+    private static string CreateHelp(FleetHistoryOptions o) => $$"""
+        Convoy fleet history: projects every tenant's telemetry and alert topics into a store and
+        serves the fleet history query API (proto/convoy/fleet/v1/fleet_history.proto) as gRPC and
+        HTTP/JSON, each tenant seeing only its own fleet.
+
+        Usage: Convoy.FleetHistory [--Key=Value ...]
+        Every setting can also come from appsettings.json or an environment variable
+        (FleetHistory__DataFolder=..., Kafka__BootstrapServers=...).
+
+          --FleetHistory:Address=IP                listen address {{D(o.Address)}}
+          --FleetHistory:GrpcPort=N                gRPC port (HTTP/2 without TLS), 0 = any free port {{D(o.GrpcPort)}}
+          --FleetHistory:HttpPort=N                HTTP/JSON port (HTTP/1.1), 0 = any free port {{D(o.HttpPort)}}
+          --FleetHistory:DataFolder=DIR            the embedded store: one DuckDB file per tenant {{D(o.DataFolder)}}
+          --FleetHistory:GroupId=NAME              consumer group {{D(o.GroupId)}}
+          --FleetHistory:TopicPattern=REGEX        topics to project {{D(o.TopicPattern)}}
+          --FleetHistory:FlushMilliseconds=MS      how long records gather before a write {{D(o.FlushMilliseconds)}}
+          --FleetHistory:FlushRecords=N            records that force a write sooner {{D(o.FlushRecords)}}
+          --FleetHistory:QueriesPerSecond=N        each tenant's query quota {{D(o.QueriesPerSecond)}}
+          --FleetHistory:QueryBurst=N              ...and its burst {{D(o.QueryBurst)}}
+          --FleetHistory:Tokens:Issuer=ISS         the 'iss' every bearer token must carry
+          --FleetHistory:Tokens:Audience=AUD       the 'aud' every bearer token must carry
+          --FleetHistory:Tokens:KeyFiles:N=PEM     the issuer's public keys (RS256 or ES256), followed on disk
+          --FleetHistory:Tokens:JwksFile=FILE      ...or a JSON Web Key Set file
+          --Kafka:BootstrapServers=host:port,...   Apache Kafka; empty = embedded in-memory cluster
+          --Kafka:Properties:<librdkafka key>=V    any librdkafka setting, passed through to every client
+        """;
+
+    private static string D(object? value) => SettingDefault.Of(value);
+
+    /// <summary>
+    /// Builds the program from command-line style arguments; <paramref name="configureServices"/>
+    /// lets tests and the demo add or replace services (an embedded Kafka, a token verifier). An
+    /// invalid setting fails here, naming its key.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddOptions<FleetHistoryOptions>()
+            .Bind(builder.Configuration.GetSection(FleetHistoryOptions.SectionName))
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FleetHistoryOptions>, FleetHistoryOptionsValidator>());
+        builder.Services.AddConvoyKafka(builder.Configuration);
+        builder.Services.AddSingleton<FleetHistoryMetrics>();
+        builder.Services.AddSingleton<ProjectionProgress>();
+        builder.Services.AddSingleton<IFleetStore>(sp => new DuckDbFleetStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value.DataFolder));
+        builder.Services.AddSingleton<QueryGate>();
+        builder.Services.AddHostedService<Projector>();
+        builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false).AddJsonTranscoding();
+        configureServices?.Invoke(builder.Services);
+
+        var options = new FleetHistoryOptions();
+        builder.Configuration.GetSection(FleetHistoryOptions.SectionName).Bind(options);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = IPAddress.TryParse(options.Address, out var ip) ? ip : IPAddress.Loopback;
+            kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+        app.MapGrpcService<FleetHistoryService>();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.FleetHistory");
+            string grpc = GrpcAddress(app).ToString(), http = HttpAddress(app).ToString();
+            FleetHistoryLog.Listening(logger, grpc, http);
+        });
+        return app;
+    }
+
+    /// <summary>The gRPC address (http://, HTTP/2 without TLS), once started.</summary>
+    public static Uri GrpcAddress(WebApplication app) => new(Urls(app)[0]);
+
+    /// <summary>The HTTP/JSON address, once started.</summary>
+    public static Uri HttpAddress(WebApplication app) => new(Urls(app)[1]);
+
+    private static List<string> Urls(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return [.. app.Urls];
+    }
+}

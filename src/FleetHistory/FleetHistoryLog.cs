@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.FleetHistory;
+
+/// <summary>The fleet history program's structured log events. Event names are stable: tests and operators grep them.</summary>
+internal static partial class FleetHistoryLog
+{
+    [LoggerMessage(EventId = 1, EventName = "ProjectorStarted", Level = LogLevel.Information,
+        Message = "Projecting {TopicPattern} as group {GroupId} from {BootstrapServers} into {Store}")]
+    public static partial void ProjectorStarted(ILogger logger, string topicPattern, string groupId, string bootstrapServers, string store);
+
+    [LoggerMessage(EventId = 2, EventName = "Listening", Level = LogLevel.Information,
+        Message = "Fleet history query API on {Grpc} (gRPC) and {Http} (HTTP/JSON)")]
+    public static partial void Listening(ILogger logger, string grpc, string http);
+
+    [LoggerMessage(EventId = 10, EventName = "PartitionsAssigned", Level = LogLevel.Information,
+        Message = "Projecting {Count} partition(s), resuming where the store says: {Positions}")]
+    public static partial void PartitionsAssigned(ILogger logger, int count, string positions);
+
+    [LoggerMessage(EventId = 11, EventName = "PartitionsHandedOver", Level = LogLevel.Information,
+        Message = "Handed over {Count} partition(s) ({How})")]
+    public static partial void PartitionsHandedOver(ILogger logger, int count, string how);
+
+    [LoggerMessage(EventId = 20, EventName = "UnreadableRecord", Level = LogLevel.Warning,
+        Message = "Skipped record {Topic}[{Partition}]@{Offset}: {Reason}")]
+    public static partial void UnreadableRecord(ILogger logger, string topic, int partition, long offset, string reason);
+
+    [LoggerMessage(EventId = 21, EventName = "ConsumeFailed", Level = LogLevel.Warning,
+        Message = "Reading the tenant topics failed: {Reason}")]
+    public static partial void ConsumeFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 30, EventName = "StoreWriteFailed", Level = LogLevel.Error,
+        Message = "The store refused a write ({Reason}); projecting again from its last position in {DelayMs} ms")]
+    public static partial void StoreWriteFailed(ILogger logger, string reason, int delayMs);
+
+    [LoggerMessage(EventId = 31, EventName = "StoreReadFailed", Level = LogLevel.Error,
+        Message = "A query of tenant {Tenant} failed in the store: {Reason}")]
+    public static partial void StoreReadFailed(ILogger logger, string tenant, string reason);
+}

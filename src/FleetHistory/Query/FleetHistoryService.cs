@@ -1,0 +1,252 @@
+using System.Globalization;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Fleet.V1;
+using Convoy.FleetHistory.Projection;
+using Convoy.FleetHistory.Store;
+using Convoy.Pki;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Convoy.FleetHistory.Query;
+
+/// <summary>
+/// The query API (<c>proto/convoy/fleet/v1/fleet_history.proto</c>), served as gRPC and, through
+/// JSON transcoding, as HTTP/JSON. Every method takes the tenant from the caller's token and
+/// nothing else; a device of another tenant and a device that does not exist get the same
+/// NOT_FOUND.
+/// </summary>
+internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.FleetHistoryBase
+{
+    public const int MaxPageSize = 10_000;
+    public const int MaxAlertPageSize = 1000;
+    private static readonly long MaxTrackSpanMs = (long)TimeSpan.FromDays(31).TotalMilliseconds;
+    private static readonly long MaxHourSpanMs = (long)TimeSpan.FromDays(366).TotalMilliseconds;
+    private readonly IFleetStore _store;
+    private readonly QueryGate _gate;
+    private readonly ProjectionProgress _progress;
+    private readonly FleetHistoryMetrics _metrics;
+    private readonly ILogger<FleetHistoryService> _logger;
+
+    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, ILogger<FleetHistoryService> logger)
+    {
+        _store = store;
+        _gate = gate;
+        _progress = progress;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public override Task<GetFleetStateResponse> GetFleetState(GetFleetStateRequest request, ServerCallContext context) =>
+        Run(nameof(GetFleetState), context, QueryRole.Viewer, caller =>
+        {
+            int size = PageSize(request.PageSize, 1000, MaxPageSize);
+            if (request.DeviceIds.Count > 1000)
+            {
+                throw Invalid($"device_ids names {request.DeviceIds.Count} devices; ask for at most 1000 at once, or none for the whole fleet");
+            }
+
+            var parts = PageToken.Read(request.PageToken, "state", 1);
+            var devices = _store.FleetState(caller.Tenant, request.DeviceIds, parts?[0] ?? "", size + 1);
+            var response = new GetFleetStateResponse();
+            response.Devices.AddRange(devices.Take(size));
+            if (devices.Count > size)
+            {
+                response.NextPageToken = PageToken.Of("state", devices[size - 1].DeviceId);
+            }
+
+            return response;
+        });
+
+    public override Task<GetTrackResponse> GetTrack(GetTrackRequest request, ServerCallContext context) =>
+        Run(nameof(GetTrack), context, QueryRole.Viewer, caller =>
+        {
+            Range(request.FromUnixMs, request.ToUnixMs, MaxTrackSpanMs, "31 days");
+            if (request.Zoom is < 0 or > 22)
+            {
+                throw Invalid($"zoom {request.Zoom} is not a map zoom level; give 1..22, or 0 for every point");
+            }
+
+            int size = PageSize(request.PageSize, MaxPageSize, MaxPageSize);
+            Device(caller, request.DeviceId);
+            long after = PageToken.ReadLong(request.PageToken, "track", long.MinValue);
+            var points = _store.Track(caller.Tenant, request.DeviceId, request.FromUnixMs, request.ToUnixMs, after, size + 1);
+            var page = points.Take(size).ToList();
+            var response = new GetTrackResponse();
+            response.Points.AddRange(TrackSimplifier.Simplify(page, request.Zoom));
+            if (points.Count > size)
+            {
+                response.NextPageToken = PageToken.Of("track", page[^1].TimeUnixMs);
+            }
+
+            return response;
+        });
+
+    public override Task<GetRollupsResponse> GetRollups(GetRollupsRequest request, ServerCallContext context) =>
+        Run(nameof(GetRollups), context, QueryRole.Viewer, caller =>
+        {
+            if (request.Resolution is not (Resolution.Minute or Resolution.Hour))
+            {
+                throw Invalid("resolution must be RESOLUTION_MINUTE or RESOLUTION_HOUR");
+            }
+
+            Sensor(request.Sensor, request.Zone);
+            Range(request.FromUnixMs, request.ToUnixMs, request.Resolution == Resolution.Hour ? MaxHourSpanMs : MaxTrackSpanMs,
+                request.Resolution == Resolution.Hour ? "366 days for hours" : "31 days for minutes");
+            int size = PageSize(request.PageSize, MaxPageSize, MaxPageSize);
+            Device(caller, request.DeviceId);
+            long after = PageToken.ReadLong(request.PageToken, "rollups", long.MinValue);
+            var rollups = _store.Rollups(caller.Tenant, request.DeviceId, request.Sensor, request.Zone, request.Resolution, request.FromUnixMs, request.ToUnixMs, after, size + 1);
+            var response = new GetRollupsResponse();
+            response.Rollups.AddRange(rollups.Take(size));
+            if (rollups.Count > size)
+            {
+                response.NextPageToken = PageToken.Of("rollups", rollups[size - 1].StartUnixMs);
+            }
+
+            return response;
+        });
+
+    public override Task<ListAlertsResponse> ListAlerts(ListAlertsRequest request, ServerCallContext context) =>
+        Run(nameof(ListAlerts), context, QueryRole.Viewer, caller =>
+        {
+            if (request.FromUnixMs != 0 || request.ToUnixMs != 0)
+            {
+                Range(request.FromUnixMs, request.ToUnixMs, long.MaxValue, "");
+            }
+
+            if (request.State is not (AlertState.Unspecified or AlertState.Firing or AlertState.Resolved))
+            {
+                throw Invalid($"state {(int)request.State} is not an alert state");
+            }
+
+            int size = PageSize(request.PageSize, 100, MaxAlertPageSize);
+            if (request.DeviceId.Length > 0)
+            {
+                Device(caller, request.DeviceId);
+            }
+
+            AlertCursor? after = null;
+            if (PageToken.Read(request.PageToken, "alerts", 2) is { } parts)
+            {
+                after = long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long start)
+                    ? new AlertCursor(start, parts[1])
+                    : throw Invalid("page_token is damaged; pass the next_page_token of the previous answer unchanged");
+            }
+
+            var filter = new AlertFilter(request.DeviceId, request.RuleId, request.State, request.FromUnixMs, request.ToUnixMs);
+            var alerts = _store.Alerts(caller.Tenant, filter, after, size + 1);
+            var response = new ListAlertsResponse();
+            response.Alerts.AddRange(alerts.Take(size));
+            if (alerts.Count > size)
+            {
+                var last = alerts[size - 1];
+                response.NextPageToken = PageToken.Of("alerts", last.StartTimeUnixMs.ToString(CultureInfo.InvariantCulture), last.AlertId);
+            }
+
+            return response;
+        });
+
+    public override Task<GetProjectionStatusResponse> GetProjectionStatus(GetProjectionStatusRequest request, ServerCallContext context) =>
+        Run(nameof(GetProjectionStatus), context, QueryRole.Viewer, caller =>
+        {
+            var response = new GetProjectionStatusResponse();
+            var owned = _progress.Of(caller.Tenant).ToDictionary(p => p.Partition, p => (p.Next, p.End));
+            // Partitions another instance of the group owns are still in the store, without an end.
+            foreach (var (partition, next) in _store.Offsets(caller.Tenant))
+            {
+                owned.TryAdd(partition, (next, -1));
+            }
+
+            foreach (var (partition, (next, end)) in owned.OrderBy(p => p.Key.Topic, StringComparer.Ordinal).ThenBy(p => p.Key.Partition))
+            {
+                response.Partitions.Add(new PartitionStatus
+                {
+                    Topic = partition.Topic, Partition = partition.Partition, NextOffset = next, EndOffset = end, Lag = end >= 0 ? Math.Max(0, end - next) : -1,
+                });
+            }
+
+            return response;
+        });
+
+    /// <summary>Admits the caller, runs the query on a pool thread (the stores block) and maps a store failure to UNAVAILABLE.</summary>
+    private async Task<T> Run<T>(string method, ServerCallContext context, QueryRole role, Func<QueryCaller, T> query)
+    {
+        QueryCaller? caller = null;
+        try
+        {
+            caller = await _gate.AdmitAsync(context, role);
+            var admitted = caller;
+            var result = await Task.Run(() => query(admitted), context.CancellationToken);
+            _metrics.Query(method, "OK");
+            return result;
+        }
+        catch (RpcException e)
+        {
+            _metrics.Query(method, e.StatusCode.ToString());
+            throw;
+        }
+        catch (StoreUnavailableException e)
+        {
+            _metrics.Query(method, nameof(StatusCode.Unavailable));
+            FleetHistoryLog.StoreReadFailed(_logger, caller?.Tenant ?? "", e.Message);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the fleet history store is unavailable right now; try again shortly"));
+        }
+    }
+
+    /// <summary>A device of the caller's tenant, or NOT_FOUND: the same answer whether it belongs to another tenant or to nobody.</summary>
+    private void Device(QueryCaller caller, string device)
+    {
+        if (!DeviceIdentity.IsValidDevice(device))
+        {
+            throw Invalid($"device_id '{Printable(device)}' is not a device id (1..64 characters of [A-Za-z0-9._-])");
+        }
+
+        if (!_store.HasDevice(caller.Tenant, device))
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"device {device} not found"));
+        }
+    }
+
+    private static void Range(long from, long to, long maxSpan, string maxText)
+    {
+        if (from < 0 || to <= from)
+        {
+            throw Invalid($"from_unix_ms {from} and to_unix_ms {to} are not a time range; give 0 <= from < to, in milliseconds since the Unix epoch");
+        }
+
+        if (to - from > maxSpan)
+        {
+            throw Invalid($"the range from {from} to {to} is longer than {maxText}; ask for a shorter range");
+        }
+    }
+
+    private static void Sensor(string sensor, uint zone)
+    {
+        bool known = sensor is TelemetryFold.Temperature or TelemetryFold.Fuel or TelemetryFold.Speed
+            or "engine_rpm" or "battery_voltage_v" or "reefer_door_open" or "humidity_percent" or "odometer_km"
+            || (sensor.StartsWith("custom:", StringComparison.Ordinal) && sensor.Length is > 7 and <= 71);
+        if (!known)
+        {
+            throw Invalid($"sensor '{Printable(sensor)}' is not a sensor; give temperature, fuel, speed, engine_rpm, battery_voltage_v, reefer_door_open, humidity_percent, odometer_km or custom:<name>");
+        }
+
+        if (sensor == TelemetryFold.Temperature ? zone is < 1 or > 8 : zone != 0)
+        {
+            throw Invalid(sensor == TelemetryFold.Temperature ? $"zone {zone} is not a reefer zone; give 1..8" : $"zone must be 0 for sensor {sensor}");
+        }
+    }
+
+    private static int PageSize(int requested, int defaultSize, int max)
+    {
+        if (requested < 0 || requested > max)
+        {
+            throw Invalid($"page_size {requested} is out of range; give 1..{max}, or 0 for {defaultSize}");
+        }
+
+        return requested == 0 ? defaultSize : requested;
+    }
+
+    private static string Printable(string value) => value.Length > 64 ? string.Concat(value.AsSpan(0, 64), "...") : value.ReplaceLineEndings(" ");
+
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}

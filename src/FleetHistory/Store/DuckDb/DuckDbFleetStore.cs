@@ -1,0 +1,415 @@
+using System.Collections.Concurrent;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Fleet.V1;
+using Convoy.Pki;
+using DuckDB.NET.Data;
+
+namespace Convoy.FleetHistory.Store.DuckDb;
+
+/// <summary>
+/// The embedded store: one DuckDB database file per tenant (<c>&lt;folder&gt;/&lt;tenant&gt;.duckdb</c>).
+/// That is physical isolation: no query of one tenant can name another's file, and deleting a
+/// tenant deletes its file. Writes append positions with DuckDB's appender and merge rollups and
+/// device state through per-connection staging tables, all in one transaction per flush.
+/// </summary>
+internal sealed class DuckDbFleetStore : IFleetStore
+{
+    private readonly string _folder;
+    private readonly ConcurrentDictionary<string, TenantDatabase> _tenants = new(StringComparer.Ordinal);
+
+    public DuckDbFleetStore(string folder)
+    {
+        _folder = Path.GetFullPath(folder);
+        Directory.CreateDirectory(_folder);
+    }
+
+    public string Kind => "duckdb";
+
+    public IReadOnlyDictionary<PartitionKey, long> Offsets(string tenant)
+    {
+        var result = new Dictionary<PartitionKey, long>();
+        Read(tenant, "SELECT topic, kafka_partition, next_offset FROM offsets", null, r => result[new(r.GetString(0), r.GetInt32(1))] = r.GetInt64(2));
+        return result;
+    }
+
+    public IReadOnlyDictionary<SenderKey, ulong> Sequences(string tenant)
+    {
+        var result = new Dictionary<SenderKey, ulong>();
+        Read(tenant, "SELECT device, sender, sequence FROM sequences", null, r => result[new(r.GetString(0), r.GetString(1))] = r.GetFieldValue<ulong>(2));
+        return result;
+    }
+
+    public void Write(TenantChanges changes)
+    {
+        var database = Open(changes.Tenant, create: true)!;
+        try
+        {
+            database.Write(changes);
+        }
+        catch (DuckDBException e)
+        {
+            throw new StoreUnavailableException($"writing tenant {changes.Tenant}'s projections to {database.Path} failed: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new StoreUnavailableException($"writing tenant {changes.Tenant}'s projections to {database.Path} failed: {e.Message}", e);
+        }
+    }
+
+    public bool HasDevice(string tenant, string device)
+    {
+        bool found = false;
+        Read(tenant, "SELECT 1 FROM devices WHERE device = $device UNION ALL SELECT 1 FROM alerts WHERE device = $device LIMIT 1",
+            c => c.Parameters.Add(new DuckDBParameter("device", device)), _ => found = true);
+        return found;
+    }
+
+    public IReadOnlyList<DeviceState> FleetState(string tenant, IReadOnlyCollection<string> devices, string afterDevice, int limit)
+    {
+        var states = new List<DeviceState>();
+        var byDevice = new Dictionary<string, DeviceState>(StringComparer.Ordinal);
+        string only = devices.Count == 0 ? "" : " AND list_contains($only, device)";
+        Read(tenant, $"""
+            SELECT device, last_seen_ms, position_ms, latitude_deg, longitude_deg, speed_kmh, heading_deg, fuel_ms, fuel_percent
+            FROM devices WHERE device > $after{only} ORDER BY device LIMIT $limit
+            """,
+            c =>
+            {
+                c.Parameters.Add(new DuckDBParameter("after", afterDevice));
+                c.Parameters.Add(new DuckDBParameter("limit", limit));
+                if (devices.Count > 0)
+                {
+                    c.Parameters.Add(new DuckDBParameter("only", devices.ToList()));
+                }
+            },
+            r =>
+            {
+                var state = new DeviceState { DeviceId = r.GetString(0), LastSeenUnixMs = r.GetInt64(1) };
+                if (r.GetInt64(2) > 0)
+                {
+                    state.Position = new TrackPoint
+                    {
+                        TimeUnixMs = r.GetInt64(2), LatitudeDeg = r.GetDouble(3), LongitudeDeg = r.GetDouble(4), SpeedKmh = r.GetFloat(5), HeadingDeg = r.GetFloat(6),
+                    };
+                }
+
+                if (r.GetInt64(7) > 0)
+                {
+                    state.Fuel = new FuelLevel { TimeUnixMs = r.GetInt64(7), LevelPercent = r.GetFloat(8) };
+                }
+
+                states.Add(state);
+                byDevice[state.DeviceId] = state;
+            });
+        if (states.Count == 0)
+        {
+            return states;
+        }
+
+        var page = states.Select(s => s.DeviceId).ToList();
+        void Page(DuckDBCommand c) => c.Parameters.Add(new DuckDBParameter("page", page));
+        Read(tenant, "SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE list_contains($page, device) ORDER BY device, zone", Page,
+            r => byDevice[r.GetString(0)].Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) }));
+        Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND list_contains($page, device) ORDER BY device, start_ms", Page,
+            r => byDevice[r.GetString(1)].FiringAlerts.Add(ReadAlert(tenant, r)));
+        return states;
+    }
+
+    public IReadOnlyList<TrackPoint> Track(string tenant, string device, long fromMs, long toMs, long afterMs, int limit)
+    {
+        var points = new List<TrackPoint>();
+        Read(tenant, """
+            SELECT time_ms, latitude_deg, longitude_deg, speed_kmh, heading_deg FROM positions
+            WHERE device = $device AND time_ms >= $from AND time_ms < $to AND time_ms > $after
+            ORDER BY time_ms LIMIT $limit
+            """,
+            c => Parameters(c, ("device", device), ("from", fromMs), ("to", toMs), ("after", afterMs), ("limit", limit)),
+            r => points.Add(new TrackPoint { TimeUnixMs = r.GetInt64(0), LatitudeDeg = r.GetDouble(1), LongitudeDeg = r.GetDouble(2), SpeedKmh = r.GetFloat(3), HeadingDeg = r.GetFloat(4) }));
+        return points;
+    }
+
+    public IReadOnlyList<Contracts.Fleet.V1.Rollup> Rollups(string tenant, string device, string sensor, uint zone, Resolution resolution, long fromMs, long toMs, long afterMs, int limit)
+    {
+        string table = resolution == Resolution.Hour ? "rollups_hour" : "rollups_minute";
+        var rollups = new List<Contracts.Fleet.V1.Rollup>();
+        Read(tenant, $"""
+            SELECT start_ms, min, max, sum / count, count, last, last_ms FROM {table}
+            WHERE device = $device AND sensor = $sensor AND zone = $zone AND start_ms >= $from AND start_ms < $to AND start_ms > $after
+            ORDER BY start_ms LIMIT $limit
+            """,
+            c => Parameters(c, ("device", device), ("sensor", sensor), ("zone", (int)zone), ("from", fromMs), ("to", toMs), ("after", afterMs), ("limit", limit)),
+            r => rollups.Add(new Contracts.Fleet.V1.Rollup
+            {
+                StartUnixMs = r.GetInt64(0), Min = r.GetFloat(1), Max = r.GetFloat(2), Mean = r.GetDouble(3), Count = (ulong)r.GetInt64(4), Last = r.GetFloat(5), LastTimeUnixMs = r.GetInt64(6),
+            }));
+        return rollups;
+    }
+
+    public IReadOnlyList<Alert> Alerts(string tenant, AlertFilter filter, AlertCursor? after, int limit)
+    {
+        var where = new List<string>();
+        var parameters = new List<(string, object)> { ("limit", limit) };
+        if (filter.Device.Length > 0)
+        {
+            where.Add("device = $device");
+            parameters.Add(("device", filter.Device));
+        }
+
+        if (filter.Rule.Length > 0)
+        {
+            where.Add("rule = $rule");
+            parameters.Add(("rule", filter.Rule));
+        }
+
+        if (filter.State != AlertState.Unspecified)
+        {
+            where.Add("state = $state");
+            parameters.Add(("state", (int)filter.State));
+        }
+
+        if (filter.ToMs > 0)
+        {
+            where.Add("start_ms >= $from AND start_ms < $to");
+            parameters.Add(("from", filter.FromMs));
+            parameters.Add(("to", filter.ToMs));
+        }
+
+        if (after is { } cursor)
+        {
+            where.Add("(start_ms < $cstart OR (start_ms = $cstart AND alert_id > $cid))");
+            parameters.Add(("cstart", cursor.StartMs));
+            parameters.Add(("cid", cursor.AlertId));
+        }
+
+        string sql = $"SELECT {AlertColumns} FROM alerts{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")} ORDER BY start_ms DESC, alert_id LIMIT $limit";
+        var alerts = new List<Alert>();
+        Read(tenant, sql, c => Parameters(c, [.. parameters]), r => alerts.Add(ReadAlert(tenant, r)));
+        return alerts;
+    }
+
+    public void Dispose()
+    {
+        foreach (var database in _tenants.Values)
+        {
+            database.Dispose();
+        }
+
+        _tenants.Clear();
+    }
+
+    private const string AlertColumns = "alert_id, device, rule, severity, state, start_ms, end_ms, trigger_value, trigger_unit, message, position_ms, latitude_deg, longitude_deg, speed_kmh, source_sequence";
+
+    private static Alert ReadAlert(string tenant, DuckDBDataReader r)
+    {
+        var alert = new Alert
+        {
+            AlertId = r.GetString(0),
+            TenantId = tenant,
+            DeviceId = r.GetString(1),
+            RuleId = r.GetString(2),
+            Severity = (Severity)r.GetInt32(3),
+            State = (AlertState)r.GetInt32(4),
+            StartTimeUnixMs = r.GetInt64(5),
+            EndTimeUnixMs = r.GetInt64(6),
+            TriggerValue = r.GetDouble(7),
+            TriggerUnit = r.GetString(8),
+            Message = r.GetString(9),
+            SourceSequence = r.GetFieldValue<ulong>(14),
+        };
+        if (r.GetInt64(10) > 0)
+        {
+            alert.LastPosition = new Position { TimeUnixMs = r.GetInt64(10), LatitudeDeg = r.GetDouble(11), LongitudeDeg = r.GetDouble(12), SpeedKmh = r.GetFloat(13) };
+        }
+
+        return alert;
+    }
+
+    private static void Parameters(DuckDBCommand command, params (string Name, object Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(name, value));
+        }
+    }
+
+    /// <summary>Runs a query on a connection of its own; a tenant without a database reads as empty (and gets none made).</summary>
+    private void Read(string tenant, string sql, Action<DuckDBCommand>? parameters, Action<DuckDBDataReader> row)
+    {
+        var database = Open(tenant, create: false);
+        if (database is null)
+        {
+            return;
+        }
+
+        try
+        {
+            database.Read(sql, parameters, row);
+        }
+        catch (DuckDBException e)
+        {
+            throw new StoreUnavailableException($"reading tenant {tenant}'s projections failed: {e.Message}", e);
+        }
+    }
+
+    private TenantDatabase? Open(string tenant, bool create)
+    {
+        // The tenant names a file: only a valid tenant id (1..63 of [a-z0-9-]) ever gets near a path.
+        if (!DeviceIdentity.IsValidTenant(tenant))
+        {
+            throw new ArgumentException($"'{tenant}' is not a tenant id", nameof(tenant));
+        }
+
+        if (_tenants.TryGetValue(tenant, out var database))
+        {
+            return database;
+        }
+
+        string path = Path.Combine(_folder, tenant + ".duckdb");
+        if (!create && !File.Exists(path))
+        {
+            return null;
+        }
+
+        return _tenants.GetOrAdd(tenant, static (_, p) => new TenantDatabase(p), path);
+    }
+
+    /// <summary>One tenant's file: a writer connection (the projector's, with its staging tables) and a connection per read.</summary>
+    private sealed class TenantDatabase : IDisposable
+    {
+        private readonly Lock _writing = new();
+        private readonly DuckDBConnection _writer;
+
+        public TenantDatabase(string path)
+        {
+            Path = path;
+            _writer = new DuckDBConnection($"Data Source={path}");
+            _writer.Open();
+            Execute(_writer, DuckDbSchema.Create);
+            Execute(_writer, DuckDbSchema.Staging);
+        }
+
+        public string Path { get; }
+
+        public void Write(TenantChanges changes)
+        {
+            lock (_writing)
+            {
+                using var transaction = _writer.BeginTransaction();
+                if (changes.Positions.Count > 0)
+                {
+                    using var appender = _writer.CreateAppender("positions");
+                    foreach (var p in changes.Positions)
+                    {
+                        appender.CreateRow().AppendValue(p.Device).AppendValue(p.TimeMs).AppendValue(p.LatitudeDeg).AppendValue(p.LongitudeDeg)
+                            .AppendValue(p.SpeedKmh).AppendValue(p.HeadingDeg).EndRow();
+                    }
+                }
+
+                MergeRollups(changes.Minutes, "rollups_minute", "stage_minute");
+                MergeRollups(changes.Hours, "rollups_hour", "stage_hour");
+                MergeDevices(changes.Devices);
+                foreach (var alert in changes.Alerts.Values)
+                {
+                    UpsertAlert(alert);
+                }
+
+                foreach (var ((device, sender), sequence) in changes.Sequences)
+                {
+                    Execute(_writer, DuckDbSchema.UpsertSequence, ("device", device), ("sender", sender), ("seq", sequence));
+                }
+
+                foreach (var ((topic, partition), next) in changes.Offsets)
+                {
+                    Execute(_writer, DuckDbSchema.UpsertOffset, ("topic", topic), ("partition", partition), ("next", next));
+                }
+
+                transaction.Commit();
+            }
+        }
+
+        public void Read(string sql, Action<DuckDBCommand>? parameters, Action<DuckDBDataReader> row)
+        {
+            using var connection = new DuckDBConnection($"Data Source={Path}");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            parameters?.Invoke(command);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                row(reader);
+            }
+        }
+
+        public void Dispose() => _writer.Dispose();
+
+        private void MergeRollups(Dictionary<RollupKey, RollupCell> cells, string table, string stage)
+        {
+            if (cells.Count == 0)
+            {
+                return;
+            }
+
+            using (var appender = _writer.CreateAppender(stage))
+            {
+                foreach (var (key, cell) in cells)
+                {
+                    appender.CreateRow().AppendValue(key.Device).AppendValue(key.Sensor).AppendValue((int)key.Zone).AppendValue(key.StartMs)
+                        .AppendValue(cell.Min).AppendValue(cell.Max).AppendValue(cell.Sum).AppendValue(cell.Count).AppendValue(cell.Last).AppendValue(cell.LastMs).EndRow();
+                }
+            }
+
+            Execute(_writer, DuckDbSchema.MergeRollups(table, stage));
+        }
+
+        private void MergeDevices(Dictionary<string, DeviceLatest> devices)
+        {
+            if (devices.Count == 0)
+            {
+                return;
+            }
+
+            using (var appender = _writer.CreateAppender("stage_devices"))
+            {
+                foreach (var (device, latest) in devices)
+                {
+                    var p = latest.Position ?? default;
+                    appender.CreateRow().AppendValue(device).AppendValue(latest.LastSeenMs)
+                        .AppendValue(p.TimeMs).AppendValue(p.LatitudeDeg).AppendValue(p.LongitudeDeg).AppendValue(p.SpeedKmh).AppendValue(p.HeadingDeg)
+                        .AppendValue(latest.FuelMs).AppendValue(latest.FuelPercent).EndRow();
+                }
+            }
+
+            using (var appender = _writer.CreateAppender("stage_temperatures"))
+            {
+                foreach (var (device, latest) in devices)
+                {
+                    foreach (var (zone, (celsius, time)) in latest.Temperatures)
+                    {
+                        appender.CreateRow().AppendValue(device).AppendValue((int)zone).AppendValue(time).AppendValue(celsius).EndRow();
+                    }
+                }
+            }
+
+            Execute(_writer, DuckDbSchema.MergeDevices);
+        }
+
+        private void UpsertAlert(Alert alert)
+        {
+            var position = alert.LastPosition;
+            Execute(_writer, DuckDbSchema.UpsertAlert,
+                ("id", alert.AlertId), ("device", alert.DeviceId), ("rule", alert.RuleId), ("severity", (int)alert.Severity), ("state", (int)alert.State),
+                ("start", alert.StartTimeUnixMs), ("end", alert.EndTimeUnixMs), ("value", alert.TriggerValue), ("unit", alert.TriggerUnit), ("message", alert.Message),
+                ("pms", position?.TimeUnixMs ?? 0L), ("lat", position?.LatitudeDeg ?? 0d), ("lon", position?.LongitudeDeg ?? 0d), ("speed", position?.SpeedKmh ?? 0f),
+                ("seq", alert.SourceSequence));
+        }
+
+        private static void Execute(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            Parameters(command, parameters);
+            command.ExecuteNonQuery();
+        }
+    }
+}

@@ -1,0 +1,108 @@
+namespace Convoy.FleetHistory.Store.DuckDb;
+
+/// <summary>
+/// The tables of one tenant's database file. Times are epoch milliseconds (BIGINT), as in the
+/// ClickHouse store, so both answer the same queries the same way.
+/// </summary>
+internal static class DuckDbSchema
+{
+    public const string Create = """
+        CREATE TABLE IF NOT EXISTS positions(
+            device VARCHAR NOT NULL, time_ms BIGINT NOT NULL,
+            latitude_deg DOUBLE NOT NULL, longitude_deg DOUBLE NOT NULL, speed_kmh REAL NOT NULL, heading_deg REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS rollups_minute(
+            device VARCHAR NOT NULL, sensor VARCHAR NOT NULL, zone INTEGER NOT NULL, start_ms BIGINT NOT NULL,
+            min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL,
+            PRIMARY KEY (device, sensor, zone, start_ms));
+        CREATE TABLE IF NOT EXISTS rollups_hour(
+            device VARCHAR NOT NULL, sensor VARCHAR NOT NULL, zone INTEGER NOT NULL, start_ms BIGINT NOT NULL,
+            min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL,
+            PRIMARY KEY (device, sensor, zone, start_ms));
+        CREATE TABLE IF NOT EXISTS devices(
+            device VARCHAR PRIMARY KEY, last_seen_ms BIGINT NOT NULL,
+            position_ms BIGINT NOT NULL, latitude_deg DOUBLE NOT NULL, longitude_deg DOUBLE NOT NULL, speed_kmh REAL NOT NULL, heading_deg REAL NOT NULL,
+            fuel_ms BIGINT NOT NULL, fuel_percent REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS zone_temperatures(
+            device VARCHAR NOT NULL, zone INTEGER NOT NULL, time_ms BIGINT NOT NULL, temperature_c REAL NOT NULL,
+            PRIMARY KEY (device, zone));
+        CREATE TABLE IF NOT EXISTS alerts(
+            alert_id VARCHAR PRIMARY KEY, device VARCHAR NOT NULL, rule VARCHAR NOT NULL, severity INTEGER NOT NULL, state INTEGER NOT NULL,
+            start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, trigger_value DOUBLE NOT NULL, trigger_unit VARCHAR NOT NULL, message VARCHAR NOT NULL,
+            position_ms BIGINT NOT NULL, latitude_deg DOUBLE NOT NULL, longitude_deg DOUBLE NOT NULL, speed_kmh REAL NOT NULL,
+            source_sequence UBIGINT NOT NULL);
+        CREATE TABLE IF NOT EXISTS sequences(
+            device VARCHAR NOT NULL, sender VARCHAR NOT NULL, sequence UBIGINT NOT NULL,
+            PRIMARY KEY (device, sender));
+        CREATE TABLE IF NOT EXISTS offsets(
+            topic VARCHAR NOT NULL, kafka_partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,
+            PRIMARY KEY (topic, kafka_partition));
+        """;
+
+    /// <summary>Per-connection staging tables: a flush appends here, then merges into the tables above in one statement each.</summary>
+    public const string Staging = """
+        CREATE TEMP TABLE IF NOT EXISTS stage_minute AS SELECT * FROM rollups_minute LIMIT 0;
+        CREATE TEMP TABLE IF NOT EXISTS stage_hour AS SELECT * FROM rollups_hour LIMIT 0;
+        CREATE TEMP TABLE IF NOT EXISTS stage_devices AS SELECT * FROM devices LIMIT 0;
+        CREATE TEMP TABLE IF NOT EXISTS stage_temperatures AS SELECT * FROM zone_temperatures LIMIT 0;
+        """;
+
+    public static string MergeRollups(string table, string stage) => $"""
+        INSERT INTO {table} SELECT * FROM {stage}
+        ON CONFLICT (device, sensor, zone, start_ms) DO UPDATE SET
+            min = least({table}.min, excluded.min),
+            max = greatest({table}.max, excluded.max),
+            sum = {table}.sum + excluded.sum,
+            count = {table}.count + excluded.count,
+            last = CASE WHEN excluded.last_ms >= {table}.last_ms THEN excluded.last ELSE {table}.last END,
+            last_ms = greatest({table}.last_ms, excluded.last_ms);
+        DELETE FROM {stage};
+        """;
+
+    // A device's columns keep whichever reading is newer: a flush may carry an older batch (a truck
+    // uploading its backlog) after a newer one was written.
+    public const string MergeDevices = """
+        INSERT INTO devices SELECT * FROM stage_devices
+        ON CONFLICT (device) DO UPDATE SET
+            last_seen_ms = greatest(devices.last_seen_ms, excluded.last_seen_ms),
+            latitude_deg = CASE WHEN excluded.position_ms > devices.position_ms THEN excluded.latitude_deg ELSE devices.latitude_deg END,
+            longitude_deg = CASE WHEN excluded.position_ms > devices.position_ms THEN excluded.longitude_deg ELSE devices.longitude_deg END,
+            speed_kmh = CASE WHEN excluded.position_ms > devices.position_ms THEN excluded.speed_kmh ELSE devices.speed_kmh END,
+            heading_deg = CASE WHEN excluded.position_ms > devices.position_ms THEN excluded.heading_deg ELSE devices.heading_deg END,
+            position_ms = greatest(devices.position_ms, excluded.position_ms),
+            fuel_percent = CASE WHEN excluded.fuel_ms > devices.fuel_ms THEN excluded.fuel_percent ELSE devices.fuel_percent END,
+            fuel_ms = greatest(devices.fuel_ms, excluded.fuel_ms);
+        DELETE FROM stage_devices;
+        INSERT INTO zone_temperatures SELECT * FROM stage_temperatures
+        ON CONFLICT (device, zone) DO UPDATE SET
+            temperature_c = CASE WHEN excluded.time_ms > zone_temperatures.time_ms THEN excluded.temperature_c ELSE zone_temperatures.temperature_c END,
+            time_ms = greatest(zone_temperatures.time_ms, excluded.time_ms);
+        DELETE FROM stage_temperatures;
+        """;
+
+    // The resolved record of an alert outranks its firing record whatever order they come in: a
+    // replay of the firing record after the resolution must not reopen it.
+    public const string UpsertAlert = """
+        INSERT INTO alerts VALUES ($id, $device, $rule, $severity, $state, $start, $end, $value, $unit, $message, $pms, $lat, $lon, $speed, $seq)
+        ON CONFLICT (alert_id) DO UPDATE SET
+            state = greatest(alerts.state, excluded.state),
+            end_ms = greatest(alerts.end_ms, excluded.end_ms),
+            trigger_value = CASE WHEN excluded.state >= alerts.state THEN excluded.trigger_value ELSE alerts.trigger_value END,
+            trigger_unit = CASE WHEN excluded.state >= alerts.state THEN excluded.trigger_unit ELSE alerts.trigger_unit END,
+            message = CASE WHEN excluded.state >= alerts.state THEN excluded.message ELSE alerts.message END,
+            position_ms = CASE WHEN excluded.state >= alerts.state THEN excluded.position_ms ELSE alerts.position_ms END,
+            latitude_deg = CASE WHEN excluded.state >= alerts.state THEN excluded.latitude_deg ELSE alerts.latitude_deg END,
+            longitude_deg = CASE WHEN excluded.state >= alerts.state THEN excluded.longitude_deg ELSE alerts.longitude_deg END,
+            speed_kmh = CASE WHEN excluded.state >= alerts.state THEN excluded.speed_kmh ELSE alerts.speed_kmh END,
+            source_sequence = CASE WHEN excluded.state >= alerts.state THEN excluded.source_sequence ELSE alerts.source_sequence END;
+        """;
+
+    public const string UpsertSequence = """
+        INSERT INTO sequences VALUES ($device, $sender, $seq)
+        ON CONFLICT (device, sender) DO UPDATE SET sequence = greatest(sequences.sequence, excluded.sequence);
+        """;
+
+    public const string UpsertOffset = """
+        INSERT INTO offsets VALUES ($topic, $partition, $next)
+        ON CONFLICT (topic, kafka_partition) DO UPDATE SET next_offset = excluded.next_offset;
+        """;
+}

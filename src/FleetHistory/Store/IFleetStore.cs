@@ -1,0 +1,55 @@
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Fleet.V1;
+
+namespace Convoy.FleetHistory.Store;
+
+/// <summary>
+/// Where the projections live: the embedded store (DuckDB, a file per tenant) or ClickHouse. Every
+/// method takes the tenant first and touches that tenant's data only; an unknown tenant reads as
+/// empty. Both implementations are run by the same tests.
+/// </summary>
+/// <remarks>
+/// Writes come from one projector thread per partition owner; reads from any number of query
+/// threads at once. A write is all or nothing: its rows, the (device, sender) sequence marks and
+/// the partition offsets land together, so after a crash the projector resumes exactly after the
+/// last write that landed.
+/// </remarks>
+internal interface IFleetStore : IDisposable
+{
+    /// <summary>A short name for logs and metrics: <c>duckdb</c> or <c>clickhouse</c>.</summary>
+    string Kind { get; }
+
+    /// <summary>Where the projector resumes each partition of the tenant's topics: the next offset to read.</summary>
+    IReadOnlyDictionary<PartitionKey, long> Offsets(string tenant);
+
+    /// <summary>The highest sequence applied per (device, sender) of the tenant.</summary>
+    IReadOnlyDictionary<SenderKey, ulong> Sequences(string tenant);
+
+    /// <summary>Writes one flush of a tenant atomically; throws <see cref="StoreUnavailableException"/> when the store cannot be reached.</summary>
+    void Write(TenantChanges changes);
+
+    /// <summary>Whether the tenant has this device (any reading or alert of it was projected).</summary>
+    bool HasDevice(string tenant, string device);
+
+    /// <summary>Devices by id after <paramref name="afterDevice"/>, at most <paramref name="limit"/>, optionally only those named.</summary>
+    IReadOnlyList<DeviceState> FleetState(string tenant, IReadOnlyCollection<string> devices, string afterDevice, int limit);
+
+    /// <summary>The device's fixes with time in [from, to) and after <paramref name="afterMs"/>, in time order, at most <paramref name="limit"/>.</summary>
+    IReadOnlyList<TrackPoint> Track(string tenant, string device, long fromMs, long toMs, long afterMs, int limit);
+
+    IReadOnlyList<Contracts.Fleet.V1.Rollup> Rollups(string tenant, string device, string sensor, uint zone, Resolution resolution, long fromMs, long toMs, long afterMs, int limit);
+
+    /// <summary>Alerts matching the filter, newest start first, strictly after the cursor (start, id) in that order.</summary>
+    IReadOnlyList<Alert> Alerts(string tenant, AlertFilter filter, AlertCursor? after, int limit);
+}
+
+internal sealed record AlertFilter(string Device, string Rule, AlertState State, long FromMs, long ToMs);
+
+/// <summary>Where a page of alerts ended: the last alert's start time and id.</summary>
+internal readonly record struct AlertCursor(long StartMs, string AlertId);
+
+/// <summary>The store cannot be reached or refused the operation for reasons of its own (not the caller's).</summary>
+internal sealed class StoreUnavailableException : Exception
+{
+    public StoreUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
+}

@@ -1,0 +1,104 @@
+namespace Convoy.FleetHistory.Store;
+
+/// <summary>
+/// Everything one flush projected for one tenant, written to the store in one transaction with
+/// the partition offsets it came from, so the store's position and its rows never disagree.
+/// </summary>
+internal sealed class TenantChanges
+{
+    public TenantChanges(string tenant) => Tenant = tenant;
+
+    public string Tenant { get; }
+
+    /// <summary>GPS fixes to append, as the agent sent them.</summary>
+    public List<PositionRow> Positions { get; } = [];
+
+    /// <summary>Rollup contributions, one per (device, sensor, zone, bucket) within this flush.</summary>
+    public Dictionary<RollupKey, RollupCell> Minutes { get; } = [];
+
+    public Dictionary<RollupKey, RollupCell> Hours { get; } = [];
+
+    /// <summary>The newest of everything per device seen in this flush.</summary>
+    public Dictionary<string, DeviceLatest> Devices { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Alert records (firing or resolved) by alert id; the later state of one alert wins.</summary>
+    public Dictionary<string, Contracts.Alerts.V1.Alert> Alerts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The highest sequence applied per (device, sender) in this flush: a batch at or below the stored mark is a replay.</summary>
+    public Dictionary<SenderKey, ulong> Sequences { get; } = [];
+
+    /// <summary>The next offset of each partition this flush read (every record before it is reflected here).</summary>
+    public Dictionary<PartitionKey, long> Offsets { get; } = [];
+
+    public int Records { get; set; }
+
+    /// <summary>
+    /// Adds an alert record; of two records of one alert the later state wins (resolved over
+    /// firing), whatever order they come in. Its device becomes known to the fleet state too.
+    /// </summary>
+    public void AddAlert(Contracts.Alerts.V1.Alert alert)
+    {
+        if (!Alerts.TryGetValue(alert.AlertId, out var known) || alert.State >= known.State)
+        {
+            Alerts[alert.AlertId] = alert;
+        }
+
+        if (!Devices.ContainsKey(alert.DeviceId))
+        {
+            Devices[alert.DeviceId] = new DeviceLatest();
+        }
+    }
+
+    public bool IsEmpty => Offsets.Count == 0;
+}
+
+internal readonly record struct PartitionKey(string Topic, int Partition);
+
+internal readonly record struct SenderKey(string Device, string Sender);
+
+/// <summary>A rollup bucket: a device's sensor (and reefer zone) over one minute or hour.</summary>
+internal readonly record struct RollupKey(string Device, string Sensor, uint Zone, long StartMs);
+
+/// <summary>One GPS fix of a device.</summary>
+internal readonly record struct PositionRow(string Device, long TimeMs, double LatitudeDeg, double LongitudeDeg, float SpeedKmh, float HeadingDeg);
+
+/// <summary>min, max, sum, count and last of the readings in a bucket; mergeable in any order.</summary>
+internal struct RollupCell
+{
+    public float Min;
+    public float Max;
+    public double Sum;
+    public long Count;
+    public float Last;
+    public long LastMs;
+
+    public static RollupCell Of(float value, long timeMs) => new() { Min = value, Max = value, Sum = value, Count = 1, Last = value, LastMs = timeMs };
+
+    public static RollupCell Summary(float min, float max, double mean, long count, float last, long lastMs) =>
+        new() { Min = min, Max = max, Sum = mean * count, Count = count, Last = last, LastMs = lastMs };
+
+    public void Merge(in RollupCell other)
+    {
+        Min = Math.Min(Min, other.Min);
+        Max = Math.Max(Max, other.Max);
+        Sum += other.Sum;
+        Count += other.Count;
+        if (other.LastMs >= LastMs)
+        {
+            Last = other.Last;
+            LastMs = other.LastMs;
+        }
+    }
+}
+
+/// <summary>A device's newest readings within a flush; the store keeps whichever is newer.</summary>
+internal sealed class DeviceLatest
+{
+    public long LastSeenMs;
+    public PositionRow? Position;
+    public float FuelPercent;
+    public long FuelMs;
+    public Dictionary<uint, (float Celsius, long TimeMs)> Temperatures { get; } = [];
+
+    public void Seen(long timeMs) => LastSeenMs = Math.Max(LastSeenMs, timeMs);
+}

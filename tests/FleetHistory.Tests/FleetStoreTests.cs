@@ -1,0 +1,197 @@
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Fleet.V1;
+using Convoy.FleetHistory.Projection;
+using Convoy.FleetHistory.Store;
+using Google.Protobuf;
+
+namespace Convoy.FleetHistory.Tests;
+
+/// <summary>What every store must do, run against each store (<see cref="TestStores"/>).</summary>
+public sealed class FleetStoreTests
+{
+    private static readonly long Noon = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    public static TheoryData<string> Stores => TestStores.Kinds;
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void AWrite_IsReadBackAsFleetStateTrackAndRollups(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        var changes = Changes("acme", ("telemetry.acme", 0, 10), BatchBuilder.For("truck-1", 1).StartingAt(Noon)
+            .Gps(3, i => 60f + i, i => (52.0 + (i * 0.01), 4.9), i => 45f)
+            .Temperatures(1, 2f, 3f, 4f)
+            .Temperatures(2, -18f)
+            .Fuel(2, i => 70f - i));
+
+        store.Write(changes);
+
+        var state = Assert.Single(store.FleetState("acme", [], "", 10));
+        Assert.Equal("truck-1", state.DeviceId);
+        Assert.Equal(Noon + 2000, state.LastSeenUnixMs);
+        Assert.Equal((Noon + 2000, 52.02, 62f, 45f), (state.Position.TimeUnixMs, Math.Round(state.Position.LatitudeDeg, 6), state.Position.SpeedKmh, state.Position.HeadingDeg));
+        Assert.Equal([(1u, 4f), (2u, -18f)], state.Temperatures.Select(t => (t.Zone, t.TemperatureC)));
+        Assert.Equal(69f, state.Fuel.LevelPercent);
+        Assert.Equal(3, store.Track("acme", "truck-1", Noon, Noon + 60_000, long.MinValue, 100).Count);
+        var minute = Assert.Single(store.Rollups("acme", "truck-1", "temperature", 1, Resolution.Minute, Noon, Noon + 3_600_000, long.MinValue, 100));
+        Assert.Equal((2f, 4f, 3.0, 3ul, 4f), (minute.Min, minute.Max, minute.Mean, minute.Count, minute.Last));
+        Assert.Equal(10, store.Offsets("acme")[new PartitionKey("telemetry.acme", 0)]);
+        Assert.Equal(1ul, store.Sequences("acme")[new SenderKey("truck-1", "")]);
+        Assert.True(store.HasDevice("acme", "truck-1"));
+        Assert.False(store.HasDevice("acme", "truck-2"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void LaterWrites_MergeRollups_AndKeepTheNewestState_EvenWhenAnOlderBatchComesLast(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 2).StartingAt(Noon + 30_000).Temperatures(1, 5f).Gps(1, _ => 10f)));
+        store.Write(Changes("acme", ("telemetry.acme", 0, 2), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Temperatures(1, 1f, 9f).Gps(1, _ => 20f)));
+
+        var minute = Assert.Single(store.Rollups("acme", "truck-1", "temperature", 1, Resolution.Minute, Noon, Noon + 60_000, long.MinValue, 10));
+        Assert.Equal((1f, 9f, 5.0, 3ul, 5f, Noon + 30_000), (minute.Min, minute.Max, minute.Mean, minute.Count, minute.Last, minute.LastTimeUnixMs));
+        var state = Assert.Single(store.FleetState("acme", [], "", 10));
+        Assert.Equal((10f, Noon + 30_000), (state.Position.SpeedKmh, state.Position.TimeUnixMs));
+        Assert.Equal(5f, Assert.Single(state.Temperatures).TemperatureC);
+        Assert.Equal(2, store.Track("acme", "truck-1", Noon, Noon + 60_000, long.MinValue, 10).Count);
+        Assert.Equal(2, store.Offsets("acme")[new PartitionKey("telemetry.acme", 0)]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void AnAlert_KeepsItsLifecycle_AndAReplayedFiringNeverReopensIt(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        var firing = Alert("a1", AlertState.Firing, Noon, 0);
+        var resolved = Alert("a1", AlertState.Resolved, Noon, Noon + 300_000);
+
+        store.Write(AlertChanges("acme", 1, firing));
+        Assert.Equal(AlertState.Firing, Assert.Single(Assert.Single(store.FleetState("acme", [], "", 10)).FiringAlerts).State);
+        store.Write(AlertChanges("acme", 2, resolved));
+        store.Write(AlertChanges("acme", 3, firing));
+
+        var alert = Assert.Single(store.Alerts("acme", new AlertFilter("", "", AlertState.Unspecified, 0, 0), null, 10));
+        Assert.Equal((AlertState.Resolved, Noon, Noon + 300_000, "reefer-too-warm"), (alert.State, alert.StartTimeUnixMs, alert.EndTimeUnixMs, alert.RuleId));
+        Assert.Empty(Assert.Single(store.FleetState("acme", [], "", 10)).FiringAlerts);
+        Assert.Equal(52.1, alert.LastPosition.LatitudeDeg);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void Alerts_ArePagedNewestFirst_AndFiltered(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        var changes = new TenantChanges("acme");
+        for (int i = 0; i < 5; i++)
+        {
+            var alert = Alert($"a{i}", i % 2 == 0 ? AlertState.Firing : AlertState.Resolved, Noon + (i * 1000), 0);
+            changes.AddAlert(alert);
+        }
+
+        changes.Offsets[new PartitionKey("alerts.acme", 0)] = 5;
+        store.Write(changes);
+
+        var any = new AlertFilter("", "", AlertState.Unspecified, 0, 0);
+        var first = store.Alerts("acme", any, null, 2);
+        Assert.Equal(["a4", "a3"], first.Select(a => a.AlertId));
+        var second = store.Alerts("acme", any, new AlertCursor(first[^1].StartTimeUnixMs, first[^1].AlertId), 2);
+        Assert.Equal(["a2", "a1"], second.Select(a => a.AlertId));
+        Assert.Equal(["a4", "a2", "a0"], store.Alerts("acme", any with { State = AlertState.Firing }, null, 10).Select(a => a.AlertId));
+        Assert.Equal(["a2", "a1"], store.Alerts("acme", any with { FromMs = Noon + 1000, ToMs = Noon + 3000 }, null, 10).Select(a => a.AlertId));
+        Assert.Empty(store.Alerts("acme", any with { Device = "truck-9" }, null, 10));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void ATenant_SeesNothingOfAnother(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Gps(1, _ => 10f).Temperatures(1, 4f)));
+        store.Write(AlertChanges("acme", 2, Alert("a1", AlertState.Firing, Noon, 0)));
+
+        Assert.Empty(store.FleetState("globex", [], "", 10));
+        Assert.Empty(store.FleetState("globex", ["truck-1"], "", 10));
+        Assert.False(store.HasDevice("globex", "truck-1"));
+        Assert.Empty(store.Track("globex", "truck-1", 0, long.MaxValue, long.MinValue, 10));
+        Assert.Empty(store.Rollups("globex", "truck-1", "temperature", 1, Resolution.Minute, 0, long.MaxValue, long.MinValue, 10));
+        Assert.Empty(store.Alerts("globex", new AlertFilter("", "", AlertState.Unspecified, 0, 0), null, 10));
+        Assert.Empty(store.Offsets("globex"));
+        Assert.Empty(store.Sequences("globex"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void FleetState_IsPagedByDevice_AndFilteredByDeviceIds(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        var changes = new TenantChanges("acme");
+        foreach (string device in new[] { "truck-3", "truck-1", "truck-2" })
+        {
+            Assert.True(TelemetryFold.TryApply(changes, device, BatchBuilder.For(device).StartingAt(Noon).Gps(1, _ => 1f).Build().ToByteArray(), out _, out _));
+        }
+
+        changes.Offsets[new PartitionKey("telemetry.acme", 0)] = 3;
+        store.Write(changes);
+
+        Assert.Equal(["truck-1", "truck-2"], store.FleetState("acme", [], "", 2).Select(d => d.DeviceId));
+        Assert.Equal(["truck-3"], store.FleetState("acme", [], "truck-2", 2).Select(d => d.DeviceId));
+        Assert.Equal(["truck-1", "truck-3"], store.FleetState("acme", ["truck-3", "truck-1", "truck-9"], "", 10).Select(d => d.DeviceId));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void HourRollups_AndTrackPages_FollowTheirCursor(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        // Two hours of one reading a minute.
+        store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1").StartingAt(Noon).Every(TimeSpan.FromMinutes(1)).Gps(120, i => i)));
+
+        var hours = store.Rollups("acme", "truck-1", "speed", 0, Resolution.Hour, Noon, Noon + (3 * 3_600_000), long.MinValue, 10);
+        Assert.Equal([(Noon, 60ul, 0f, 59f), (Noon + 3_600_000, 60ul, 60f, 119f)], hours.Select(h => (h.StartUnixMs, h.Count, h.Min, h.Max)));
+        var page = store.Track("acme", "truck-1", Noon, Noon + (3 * 3_600_000), Noon + (99 * 60_000), 100);
+        Assert.Equal(20, page.Count);
+        Assert.Equal(Noon + (100 * 60_000), page[0].TimeUnixMs);
+    }
+
+    private static TenantChanges Changes(string tenant, (string Topic, int Partition, long Next) offset, Convoy.Contracts.Telemetry.V1.TelemetryBatch batch)
+    {
+        var changes = new TenantChanges(tenant);
+        Assert.True(TelemetryFold.TryApply(changes, batch.DeviceId, batch.ToByteArray(), out _, out string? problem), problem);
+        changes.Sequences[new SenderKey(batch.DeviceId, "")] = batch.Sequence;
+        changes.Offsets[new PartitionKey(offset.Topic, offset.Partition)] = offset.Next;
+        return changes;
+    }
+
+    private static TenantChanges AlertChanges(string tenant, long next, Alert alert)
+    {
+        var changes = new TenantChanges(tenant);
+        changes.AddAlert(alert);
+        changes.Offsets[new PartitionKey("alerts." + tenant, 0)] = next;
+        return changes;
+    }
+
+    private static Alert Alert(string id, AlertState state, long start, long end) => new()
+    {
+        AlertId = id,
+        TenantId = "acme",
+        DeviceId = "truck-1",
+        RuleId = "reefer-too-warm",
+        Severity = Severity.Warning,
+        State = state,
+        StartTimeUnixMs = start,
+        EndTimeUnixMs = end,
+        TriggerValue = 9.5,
+        TriggerUnit = "degC",
+        Message = "zone 1 at 9.5 degC",
+        LastPosition = new Position { LatitudeDeg = 52.1, LongitudeDeg = 4.9, TimeUnixMs = start, SpeedKmh = 0 },
+        SourceSequence = 7,
+    };
+}
