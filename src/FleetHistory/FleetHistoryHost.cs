@@ -5,6 +5,7 @@ using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.DuckDb;
 using Convoy.Kafka;
 using Convoy.OptionsValidation;
+using Convoy.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -67,6 +68,20 @@ public static class FleetHistoryHost
         builder.Services.AddSingleton<FleetHistoryMetrics>();
         builder.Services.AddSingleton<ProjectionProgress>();
         builder.Services.AddSingleton<IFleetStore>(sp => new DuckDbFleetStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value.DataFolder));
+        builder.Services.AddOptions<TokenOptions>()
+            .Configure(static tokens => tokens.Audience = FleetHistoryOptions.TokenAudience)
+            .Bind(builder.Configuration.GetSection(FleetHistoryOptions.TokensSection))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TokenOptions>>(new TokenOptionsValidator(FleetHistoryOptions.TokensSection));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(static sp =>
+        {
+            var tokens = sp.GetRequiredService<IOptions<TokenOptions>>().Value;
+            var time = sp.GetRequiredService<TimeProvider>();
+            var keys = TokenKeys.Load(tokens, FleetHistoryOptions.TokensSection, time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.FleetHistory"));
+            return new BearerTokenVerifier(keys, tokens, time);
+        });
+        builder.Services.AddSingleton<ICallerTokens, BearerCallerTokens>();
         builder.Services.AddSingleton<QueryGate>();
         builder.Services.AddHostedService<Projector>();
         builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false).AddJsonTranscoding();
@@ -83,6 +98,8 @@ public static class FleetHistoryHost
 
         var app = builder.Build();
         app.Services.GetRequiredService<IStartupValidator>().Validate();
+        // Load the token keys now, so a bad key file stops the start-up rather than the first query.
+        app.Services.GetRequiredService<BearerTokenVerifier>();
         app.MapGrpcService<FleetHistoryService>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -9,6 +9,12 @@ public sealed class FleetHistoryOptions
 {
     public const string SectionName = "FleetHistory";
 
+    /// <summary>The section of the bearer token settings, named in their validation messages.</summary>
+    public const string TokensSection = "FleetHistory:Tokens";
+
+    /// <summary>The <c>aud</c> query tokens must carry unless <c>FleetHistory:Tokens:Audience</c> says otherwise.</summary>
+    public const string TokenAudience = "convoy-fleet-history";
+
     /// <summary>Listen address of both ports.</summary>
     [Required(ErrorMessage = "Configuration 'FleetHistory:Address' must be an IP address.")]
     public string Address { get; set; } = "127.0.0.1";

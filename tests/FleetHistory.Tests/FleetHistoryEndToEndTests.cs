@@ -7,6 +7,7 @@ using Convoy.Contracts.Fleet.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Google.Protobuf;
 using Grpc.Core;
+using Metadata = Grpc.Core.Metadata;
 
 namespace Convoy.FleetHistory.Tests;
 
