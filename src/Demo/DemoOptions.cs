@@ -7,15 +7,17 @@ internal sealed class DemoOptions
 {
     public const string Help = """
         Convoy demo: starts the embedded Kafka cluster (librdkafka's mock: in memory only), the
-        collector, the alert engine and simulated trucks of two tenants (acme and globex) in this
-        process, and shows what happens until Ctrl+C or --duration.
+        collector, the alert engine, the fleet history read side and simulated trucks of two
+        tenants (acme and globex) in this process, and shows what happens until Ctrl+C or --duration.
 
         Usage: dotnet run --project src/Demo [-- options]
           --duration SECONDS     stop by itself after this long (default: run until Ctrl+C)
           --trucks N             trucks per tenant (4)
           --time-scale X         simulated seconds per real second until caught up with now (60)
           --hours-back H         simulated time starts this many hours ago (2)
-          --folder DIR           development certificates and logs (.convoy/demo)
+          --folder DIR           development certificates, demo tokens, the read side's store and logs (.convoy/demo)
+          --query-port N         the fleet history HTTP/JSON port, 0 = any free port (5091)
+          --grpc-port N          the fleet history gRPC port, 0 = any free port (5090)
 
         Each truck's readings are real batches over mutual TLS, acknowledged only after the
         embedded Kafka confirmed them; one truck of each tenant has a reefer compressor that
@@ -31,6 +33,10 @@ internal sealed class DemoOptions
     public double HoursBack { get; private set; } = 2;
 
     public string Folder { get; private set; } = Path.Combine(".convoy", "demo");
+
+    public int QueryPort { get; private set; } = 5091;
+
+    public int GrpcPort { get; private set; } = 5090;
 
     public bool ShowHelp { get; private set; }
 
@@ -60,6 +66,8 @@ internal sealed class DemoOptions
                 "--time-scale" => TryPositive(value, 1, 3600, out double scale) && Set(() => options.TimeScale = scale),
                 "--hours-back" => TryPositive(value, 0, 720, out double hours) && Set(() => options.HoursBack = hours),
                 "--folder" => value.Length > 0 && Set(() => options.Folder = value),
+                "--query-port" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int query) && query <= 65535 && Set(() => options.QueryPort = query),
+                "--grpc-port" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int grpc) && grpc <= 65535 && Set(() => options.GrpcPort = grpc),
                 _ => false,
             };
             if (!ok)

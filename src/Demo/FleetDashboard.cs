@@ -14,7 +14,7 @@ namespace Convoy.Demo;
 /// </summary>
 internal sealed class FleetDashboard : IDisposable
 {
-    private static readonly string[] Meters = ["Convoy.Collector", "Convoy.AlertEngine", "Convoy.EdgeAgent"];
+    private static readonly string[] Meters = ["Convoy.Collector", "Convoy.AlertEngine", "Convoy.EdgeAgent", "Convoy.FleetHistory"];
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Tenant, string Instrument), long> _totals = new();
     private readonly ConcurrentQueue<Alert> _latestAlerts = new();
@@ -82,7 +82,7 @@ internal sealed class FleetDashboard : IDisposable
     }
 
     /// <summary>The screen as text.</summary>
-    public string Render(TimeSpan elapsed, string bootstrapServers, Uri collector, IEnumerable<string> recentEvents, string logPath, bool stopped = false)
+    public string Render(TimeSpan elapsed, string bootstrapServers, Uri collector, (Uri Queries, string Token, long Lag)? readSide, IEnumerable<string> recentEvents, string logPath, bool stopped = false)
     {
         var now = DateTime.UtcNow;
         double seconds = Math.Max(0.001, (now - _previousAt).TotalSeconds);
@@ -92,14 +92,19 @@ internal sealed class FleetDashboard : IDisposable
         string clock = elapsed.ToString(@"hh\:mm\:ss", c);
         text.AppendLine(stopped ? $"Convoy demo - ran {clock}" : $"Convoy demo - running {clock} - Ctrl+C to stop");
         text.AppendLine(c, $"Collector {collector} (mTLS)   Kafka {bootstrapServers} (embedded mock cluster: IN MEMORY ONLY)");
+        if (readSide is { } read)
+        {
+            text.AppendLine(c, $"Read side {read.Queries} (HTTP/JSON)   projection lag {read.Lag:N0} record(s)   token of acme: {read.Token}");
+            text.AppendLine(c, $"  curl -H \"Authorization: Bearer $(cat {read.Token})\" {read.Queries}v1/fleet/state");
+        }
         text.AppendLine();
-        text.AppendLine("tenant     readings/s   readings acked   batches acked   batches evaluated   alerts firing/resolved");
+        text.AppendLine("tenant     readings/s   readings acked   batches acked   batches evaluated   readings projected   alerts firing/resolved");
         foreach (string tenant in _tenants)
         {
             long sampled = Total(tenant, "convoy.edge.readings.sampled");
             long previous = _previousSampled.TryGetValue(tenant, out long p) ? p : 0;
             _previousSampled[tenant] = sampled;
-            text.AppendLine(c, $"{tenant,-10} {(sampled - previous) / seconds,10:0}   {Total(tenant, "convoy.collector.readings.acknowledged"),14:N0}   {Total(tenant, "convoy.collector.batches.acknowledged"),13:N0}   {Total(tenant, "convoy.alertengine.batches.evaluated"),17:N0}   {Total(tenant, "convoy.alertengine.alerts/firing"),6:N0} / {Total(tenant, "convoy.alertengine.alerts/resolved"):N0}");
+            text.AppendLine(c, $"{tenant,-10} {(sampled - previous) / seconds,10:0}   {Total(tenant, "convoy.collector.readings.acknowledged"),14:N0}   {Total(tenant, "convoy.collector.batches.acknowledged"),13:N0}   {Total(tenant, "convoy.alertengine.batches.evaluated"),17:N0}   {Total(tenant, "convoy.fleethistory.readings"),18:N0}   {Total(tenant, "convoy.alertengine.alerts/firing"),6:N0} / {Total(tenant, "convoy.alertengine.alerts/resolved"):N0}");
         }
 
         text.AppendLine();

@@ -4,6 +4,7 @@ using Convoy.AlertEngine;
 using Convoy.Collector;
 using Convoy.Demo;
 using Convoy.EdgeAgent;
+using Convoy.FleetHistory;
 using Convoy.Kafka.Embedded;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -62,6 +63,8 @@ void Shared(IServiceCollection services)
 using var dashboard = new FleetDashboard(tenants);
 WebApplication? collector = null;
 IHost? engine = null;
+WebApplication? history = null;
+using var tokens = new DemoTokens(Path.Combine(folder, "tokens"), tenants);
 var agents = new List<IHost>();
 Task? alertsReader = null;
 var started = DateTime.UtcNow;
@@ -76,6 +79,38 @@ try
     Console.WriteLine("Starting the alert engine (rule: a reefer zone above 8 degC for 5 min) ...");
     engine = AlertEngineHost.Build(["--AlertEngine:GroupId=convoy-demo-alert-engine"], Shared);
     await engine.StartAsync(stop.Token);
+
+    // The embedded Kafka starts empty every run, so the read side's store does too: its offsets
+    // would otherwise point past this run's records.
+    string store = Path.Combine(folder, "fleet-history");
+    if (Directory.Exists(store))
+    {
+        Directory.Delete(store, recursive: true);
+    }
+
+    Console.WriteLine($"Starting the fleet history read side (projections into DuckDB in {store}, query API) ...");
+    history = FleetHistoryHost.Build(
+    [
+        $"--FleetHistory:DataFolder={store}",
+        "--FleetHistory:GroupId=convoy-demo-fleet-history",
+        $"--FleetHistory:HttpPort={options.QueryPort}",
+        $"--FleetHistory:GrpcPort={options.GrpcPort}",
+        $"--FleetHistory:Tokens:Issuer={DemoTokens.Issuer}",
+        $"--FleetHistory:Tokens:KeyFiles:0={tokens.KeyFile}",
+    ], Shared);
+    try
+    {
+        await history.StartAsync(stop.Token);
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"The fleet history query API cannot listen ({e.Message}); pass --query-port 0 --grpc-port 0 for any free ports.");
+        return 2;
+    }
+
+    var queries = FleetHistoryHost.HttpAddress(history);
+    Console.WriteLine($"Query API: {queries} (HTTP/JSON) and {FleetHistoryHost.GrpcAddress(history)} (gRPC). As a dispatcher of acme:");
+    Console.WriteLine($"  curl -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/fleet/state");
 
     string hoursBack = TimeSpan.FromHours(options.HoursBack).ToString("c", CultureInfo.InvariantCulture);
     for (int i = 0; i < tenants.Length; i++)
@@ -117,15 +152,15 @@ try
         tick++;
         if (interactive)
         {
-            Console.Write("\u001b[H\u001b[J" + dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath));
+            Console.Write("\u001b[H\u001b[J" + dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), log.Recent, log.FilePath));
         }
         else if (tick % 5 == 0)
         {
-            Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath));
+            Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), log.Recent, log.FilePath));
         }
     }
 
-    Console.WriteLine("Stopping: trucks first, then the collector (acks for what landed), then the alert engine ...");
+    Console.WriteLine("Stopping: trucks first, then the collector (acks for what landed), then the alert engine and the read side ...");
 }
 catch (OperationCanceledException) when (stop.IsCancellationRequested)
 {
@@ -155,6 +190,13 @@ finally
         await StopQuietly(engine, grace.Token);
     }
 
+    if (history is not null)
+    {
+        await history.StopAsync(grace.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        await history.DisposeAsync();
+        history = null;
+    }
+
     if (alertsReader is not null)
     {
         await alertsReader;
@@ -163,11 +205,15 @@ finally
 
 if (address is not null)
 {
-    Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, log.Recent, log.FilePath, stopped: true));
+    Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), log.Recent, log.FilePath, stopped: true));
 }
 
 Console.WriteLine("Stopped.");
 return 0;
+
+// The read side's line on the screen: where to query, how to sign in, and how far behind it is.
+(Uri Queries, string Token, long Lag)? ReadSide() =>
+    history is null ? null : (FleetHistoryHost.HttpAddress(history), tokens.TokenFiles["acme"], FleetHistoryHost.ProjectionLag(history));
 
 static async Task StopQuietly(IHost host, CancellationToken grace)
 {

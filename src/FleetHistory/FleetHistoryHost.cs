@@ -116,6 +116,13 @@ public static class FleetHistoryHost
     /// <summary>The HTTP/JSON address, once started.</summary>
     public static Uri HttpAddress(WebApplication app) => new(Urls(app)[1]);
 
+    /// <summary>Records of the owned partitions not yet projected, as of the last flush (for the demo's screen).</summary>
+    public static long ProjectionLag(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<ProjectionProgress>().TotalLag;
+    }
+
     private static List<string> Urls(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
