@@ -148,6 +148,39 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         Assert.Equal(3f, rollups.Rollups.Max(b => b.Max));
     }
 
+    [Fact]
+    public async Task AnAnalyst_GetsTheDailyColdChainReport_AsMessagesAndAsCsv_AndAViewerDoesNot()
+    {
+        using var truck = _collector.Device("acme", "trailer-5");
+        // Zone 1 at 4 degC for a minute, then 10 degC for two (an excursion above 8).
+        await truck.SendAsync(Batch("trailer-5", 1, 0).Every(TimeSpan.FromSeconds(20)).Temperatures(1, 9, i => i < 3 ? 4f : 10f).Gps(9, _ => 0f));
+        await Eventually.ReturnsAsync(() => FleetState(Viewer("acme")), s => s.Devices.Count == 1, Eventually.DefaultTimeout, "trailer-5 projected");
+        long day = Start / 86_400_000 * 86_400_000;
+        var request = new GetDailyReportRequest { FromUnixMs = day, ToUnixMs = day + 86_400_000, ZoneRanges = { "1:2:8" } };
+        var analyst = TestPartner.Bearer(TestFleetHistory.Token(_issuer, "acme", roles: "analyst"));
+
+        var report = await _history.Client().GetDailyReportAsync(request, analyst);
+
+        var zone = Assert.Single(Assert.Single(report.Days).Zones);
+        Assert.Equal((180_000L, 1u, 120_000L, 10f), (zone.CoveredMs, zone.Excursions, zone.LongestExcursionMs, zone.WorstC));
+        Assert.Equal(1 / 3.0, zone.InRangeShare, 6);
+        await Refused(StatusCode.PermissionDenied, "'analyst'", _history.Client().GetDailyReportAsync(request, Viewer("acme")).ResponseAsync);
+        await Refused(StatusCode.InvalidArgument, "midnight UTC", _history.Client().GetDailyReportAsync(new GetDailyReportRequest { FromUnixMs = day + 1, ToUnixMs = day + 86_400_000 }, analyst).ResponseAsync);
+        using var http = new HttpClient { BaseAddress = _history.HttpAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestFleetHistory.Token(_issuer, "acme", roles: "analyst"));
+        using var csv = await http.GetAsync($"/v1/reports/daily.csv?fromUnixMs={day}&toUnixMs={day + 86_400_000}&zoneRanges=1:2:8");
+        string text = await csv.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("device_id,day,", text, StringComparison.Ordinal);
+        Assert.Contains($"trailer-5,{DateTimeOffset.FromUnixTimeMilliseconds(day):yyyy-MM-dd},", text, StringComparison.Ordinal);
+        Assert.EndsWith(",1,2,8,3,33.33,1,2,10\n", text, StringComparison.Ordinal);
+        await Refused(StatusCode.InvalidArgument, "<zone>:<min_c>:<max_c>", _history.Client().GetDailyReportAsync(new GetDailyReportRequest
+        {
+            FromUnixMs = day, ToUnixMs = day + 86_400_000, ZoneRanges = { "1:warm" },
+        }, analyst).ResponseAsync);
+    }
+
     private static BatchBuilder Batch(string device, ulong sequence, long offsetMs) => BatchBuilder.For(device, sequence).StartingAt(Start + offsetMs);
 
     private Metadata Viewer(string tenant) => TestPartner.Bearer(TestFleetHistory.Token(_issuer, tenant));

@@ -2,6 +2,9 @@ using System.Globalization;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Projection;
+using Convoy.FleetHistory.Reports;
+using Google.Api;
+using Google.Protobuf;
 using Convoy.FleetHistory.Store;
 using Convoy.Pki;
 using Grpc.Core;
@@ -145,6 +148,90 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
 
             return response;
         });
+
+    public override Task<GetDailyReportResponse> GetDailyReport(GetDailyReportRequest request, ServerCallContext context) =>
+        Run(nameof(GetDailyReport), context, QueryRole.Analyst, caller =>
+        {
+            var (devices, next) = ReportDevices(caller, request, PageSize(request.PageSize, 100, 1000));
+            var response = new GetDailyReportResponse { NextPageToken = next };
+            foreach (string device in devices)
+            {
+                response.Days.AddRange(DailyReportReader.Device(_store, caller.Tenant, device, request.FromUnixMs, request.ToUnixMs, ZoneRanges(request)));
+            }
+
+            return response;
+        });
+
+    public override Task<HttpBody> ExportDailyReport(GetDailyReportRequest request, ServerCallContext context) =>
+        Run(nameof(ExportDailyReport), context, QueryRole.Analyst, caller =>
+        {
+            var (devices, next) = ReportDevices(caller, request, PageSize(request.PageSize, 1000, 1000));
+            if (next.Length > 0)
+            {
+                throw Invalid("the export would hold more than 1000 devices; name at most 1000 in device_ids, or export page by page with page_size and page_token of GetDailyReport");
+            }
+
+            var ranges = ZoneRanges(request);
+            var days = devices.SelectMany(d => DailyReportReader.Device(_store, caller.Tenant, d, request.FromUnixMs, request.ToUnixMs, ranges));
+            return new HttpBody { ContentType = "text/csv; charset=utf-8", Data = ByteString.CopyFromUtf8(DailyReportReader.Csv(days)) };
+        });
+
+    /// <summary>Checks a report request; the page of the tenant's devices it covers, and the token of the next page.</summary>
+    private (List<string> Devices, string Next) ReportDevices(QueryCaller caller, GetDailyReportRequest request, int size)
+    {
+        if (request.FromUnixMs % DailyReport.DayMs != 0 || request.ToUnixMs % DailyReport.DayMs != 0)
+        {
+            throw Invalid($"from_unix_ms {request.FromUnixMs} and to_unix_ms {request.ToUnixMs} must both be midnight UTC (multiples of 86400000): a report covers whole days");
+        }
+
+        Range(request.FromUnixMs, request.ToUnixMs, 31 * DailyReport.DayMs, "31 days");
+        if (request.DeviceIds.Count > 1000)
+        {
+            throw Invalid($"device_ids names {request.DeviceIds.Count} devices; ask for at most 1000 at once, or none for the whole fleet");
+        }
+
+        ZoneRanges(request);
+        foreach (string device in request.DeviceIds)
+        {
+            Device(caller, device);
+        }
+
+        var parts = PageToken.Read(request.PageToken, "report", 1);
+        var page = _store.FleetState(caller.Tenant, request.DeviceIds, parts?[0] ?? "", size + 1).Select(d => d.DeviceId).ToList();
+        string next = page.Count > size ? PageToken.Of("report", page[size - 1]) : "";
+        return ([.. page.Take(size)], next);
+    }
+
+    /// <summary>The request's zone ranges, "zone:min:max" each; INVALID_ARGUMENT naming the bad one.</summary>
+    private static List<ZoneRange> ZoneRanges(GetDailyReportRequest request)
+    {
+        var ranges = new List<ZoneRange>();
+        foreach (string text in request.ZoneRanges)
+        {
+            string[] parts = text.Split(':');
+            if (parts.Length != 3
+                || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out uint zone)
+                || !float.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out float min)
+                || !float.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out float max))
+            {
+                throw Invalid($"zone_ranges '{Printable(text)}' is not <zone>:<min_c>:<max_c>, e.g. 1:2:8");
+            }
+
+            if (zone is < 1 or > 8 || ranges.Exists(r => r.Zone == zone))
+            {
+                throw Invalid($"zone_ranges '{Printable(text)}' names zone {zone}; give each reefer zone 1..8 at most once");
+            }
+
+            if (!float.IsFinite(min) || !float.IsFinite(max) || min >= max)
+            {
+                throw Invalid($"zone_ranges '{Printable(text)}' is not a range; give min_c < max_c");
+            }
+
+            ranges.Add(new ZoneRange(zone, min, max));
+        }
+
+        return ranges;
+    }
 
     public override Task<GetProjectionStatusResponse> GetProjectionStatus(GetProjectionStatusRequest request, ServerCallContext context) =>
         Run(nameof(GetProjectionStatus), context, QueryRole.Viewer, caller =>

@@ -16,6 +16,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 {
     private readonly string _folder;
     private readonly ConcurrentDictionary<string, TenantDatabase> _tenants = new(StringComparer.Ordinal);
+    private readonly Lock _opening = new();
 
     public DuckDbFleetStore(string folder)
     {
@@ -41,18 +42,13 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     public void Write(TenantChanges changes)
     {
-        var database = Open(changes.Tenant, create: true)!;
         try
         {
-            database.Write(changes);
+            Open(changes.Tenant, create: true)!.Write(changes);
         }
-        catch (DuckDBException e)
+        catch (Exception e) when (e is DuckDBException or IOException or UnauthorizedAccessException)
         {
-            throw new StoreUnavailableException($"writing tenant {changes.Tenant}'s projections to {database.Path} failed: {e.Message}", e);
-        }
-        catch (IOException e)
-        {
-            throw new StoreUnavailableException($"writing tenant {changes.Tenant}'s projections to {database.Path} failed: {e.Message}", e);
+            throw new StoreUnavailableException($"writing tenant {changes.Tenant}'s projections to {_folder} failed: {e.Message}", e);
         }
     }
 
@@ -235,17 +231,11 @@ internal sealed class DuckDbFleetStore : IFleetStore
     /// <summary>Runs a query on a connection of its own; a tenant without a database reads as empty (and gets none made).</summary>
     private void Read(string tenant, string sql, Action<DuckDBCommand>? parameters, Action<DuckDBDataReader> row)
     {
-        var database = Open(tenant, create: false);
-        if (database is null)
-        {
-            return;
-        }
-
         try
         {
-            database.Read(sql, parameters, row);
+            Open(tenant, create: false)?.Read(sql, parameters, row);
         }
-        catch (DuckDBException e)
+        catch (Exception e) when (e is DuckDBException or IOException or UnauthorizedAccessException)
         {
             throw new StoreUnavailableException($"reading tenant {tenant}'s projections failed: {e.Message}", e);
         }
@@ -270,7 +260,17 @@ internal sealed class DuckDbFleetStore : IFleetStore
             return null;
         }
 
-        return _tenants.GetOrAdd(tenant, static (_, p) => new TenantDatabase(p), path);
+        // Opened once: two connections creating the same tables at once conflict in DuckDB's catalog.
+        lock (_opening)
+        {
+            if (!_tenants.TryGetValue(tenant, out database))
+            {
+                database = new TenantDatabase(path);
+                _tenants[tenant] = database;
+            }
+
+            return database;
+        }
     }
 
     /// <summary>One tenant's file: a writer connection (the projector's, with its staging tables) and a connection per read.</summary>
