@@ -35,7 +35,9 @@ internal sealed class DemoTokens : IDisposable
             });
             string file = Path.Combine(folder, tenant + ".jwt");
             File.WriteAllText(file, token);
-            TokenFiles[tenant] = file;
+            // As the user would type it: relative to where the demo was started, when it is below it.
+            string relative = Path.GetRelativePath(Environment.CurrentDirectory, file);
+            TokenFiles[tenant] = relative.StartsWith("..", StringComparison.Ordinal) ? file : relative;
         }
     }
 
