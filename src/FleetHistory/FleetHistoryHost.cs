@@ -42,6 +42,10 @@ public static class FleetHistoryHost
           --FleetHistory:FlushRecords=N            records that force a write sooner {{D(o.FlushRecords)}}
           --FleetHistory:QueriesPerSecond=N        each tenant's query quota {{D(o.QueriesPerSecond)}}
           --FleetHistory:QueryBurst=N              ...and its burst {{D(o.QueryBurst)}}
+          --FleetHistory:Retention:PositionsDays=N days of GPS fixes kept, unless a tenant's admin sets its own {{D(o.Retention.PositionsDays)}}
+          --FleetHistory:Retention:RollupsDays=N   days of rollups kept {{D(o.Retention.RollupsDays)}}
+          --FleetHistory:Retention:AlertsDays=N    days of resolved alerts kept {{D(o.Retention.AlertsDays)}}
+          --FleetHistory:RetentionCheckMinutes=N   how often retention is enforced {{D(o.RetentionCheckMinutes)}}
           --FleetHistory:Tokens:Issuer=ISS         the 'iss' every bearer token must carry
           --FleetHistory:Tokens:Audience=AUD       the 'aud' every bearer token must carry
           --FleetHistory:Tokens:KeyFiles:N=PEM     the issuer's public keys (RS256 or ES256), followed on disk
@@ -84,6 +88,8 @@ public static class FleetHistoryHost
         builder.Services.AddSingleton<ICallerTokens, BearerCallerTokens>();
         builder.Services.AddSingleton<QueryGate>();
         builder.Services.AddHostedService<Projector>();
+        builder.Services.AddSingleton<RetentionEnforcer>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<RetentionEnforcer>());
         builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false).AddJsonTranscoding();
         configureServices?.Invoke(builder.Services);
 

@@ -33,6 +33,10 @@ internal static partial class FleetHistoryLog
         Message = "The store refused a write ({Reason}); projecting again from its last position in {DelayMs} ms")]
     public static partial void StoreWriteFailed(ILogger logger, string reason, int delayMs);
 
+    [LoggerMessage(EventId = 40, EventName = "RetentionApplied", Level = LogLevel.Information,
+        Message = "Retention of tenant {Tenant}: deleted {Positions} fix(es), {Rollups} rollup(s) and {Alerts} resolved alert(s) older than {PositionsDays}, {RollupsDays} and {AlertsDays} days")]
+    public static partial void RetentionApplied(ILogger logger, string tenant, long positions, long rollups, long alerts, int positionsDays, int rollupsDays, int alertsDays);
+
     [LoggerMessage(EventId = 31, EventName = "StoreReadFailed", Level = LogLevel.Error,
         Message = "A query of tenant {Tenant} failed in the store: {Reason}")]
     public static partial void StoreReadFailed(ILogger logger, string tenant, string reason);

@@ -60,7 +60,33 @@ public sealed class FleetHistoryOptions
     [SettingRange("FleetHistory:QueryBurst", 1, 1_000_000)]
     public int QueryBurst { get; set; } = 100;
 
+    /// <summary>How long each tenant's history is kept unless its admin set otherwise (SetRetention).</summary>
+    [ValidateObjectMembers]
+    public RetentionOptions Retention { get; set; } = new();
+
+    /// <summary>How often retention is enforced in the store, in minutes.</summary>
+    [SettingRange("FleetHistory:RetentionCheckMinutes", 1, 1440)]
+    public int RetentionCheckMinutes { get; set; } = 60;
+
     public TimeSpan FlushInterval => TimeSpan.FromMilliseconds(FlushMilliseconds);
+}
+
+/// <summary>Section <c>FleetHistory:Retention</c>: the platform's default days of history, per kind.</summary>
+public sealed class RetentionOptions
+{
+    public const int MaxDays = 3660;
+
+    /// <summary>GPS fixes (tracks).</summary>
+    [SettingRange("FleetHistory:Retention:PositionsDays", 1, MaxDays)]
+    public int PositionsDays { get; set; } = 90;
+
+    /// <summary>1-minute and 1-hour rollups, and so the daily report.</summary>
+    [SettingRange("FleetHistory:Retention:RollupsDays", 1, MaxDays)]
+    public int RollupsDays { get; set; } = 730;
+
+    /// <summary>Resolved alerts, by start time (a firing alert is kept).</summary>
+    [SettingRange("FleetHistory:Retention:AlertsDays", 1, MaxDays)]
+    public int AlertsDays { get; set; } = 365;
 }
 
 [OptionsValidator]

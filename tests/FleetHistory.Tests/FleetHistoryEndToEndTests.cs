@@ -181,6 +181,22 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         }, analyst).ResponseAsync);
     }
 
+    [Fact]
+    public async Task AnAdmin_SetsTheTenantsRetention_AndOnlyAnAdmin()
+    {
+        var client = _history.Client();
+        var admin = TestPartner.Bearer(TestFleetHistory.Token(_issuer, "acme", roles: "admin"));
+
+        var defaults = await client.GetRetentionAsync(new GetRetentionRequest(), Viewer("acme"));
+        var set = await client.SetRetentionAsync(new Retention { PositionsDays = 30, AlertsDays = 400 }, admin);
+
+        Assert.Equal((90, 730, 365), (defaults.PositionsDays, defaults.RollupsDays, defaults.AlertsDays));
+        Assert.Equal((30, 730, 400), (set.PositionsDays, set.RollupsDays, set.AlertsDays));
+        Assert.Equal(90, (await client.GetRetentionAsync(new GetRetentionRequest(), Viewer("globex"))).PositionsDays);
+        await Refused(StatusCode.PermissionDenied, "'admin'", client.SetRetentionAsync(new Retention { PositionsDays = 1 }, TestPartner.Bearer(TestFleetHistory.Token(_issuer, "acme", roles: "analyst"))).ResponseAsync);
+        await Refused(StatusCode.InvalidArgument, "positions_days -1", client.SetRetentionAsync(new Retention { PositionsDays = -1 }, admin).ResponseAsync);
+    }
+
     private static BatchBuilder Batch(string device, ulong sequence, long offsetMs) => BatchBuilder.For(device, sequence).StartingAt(Start + offsetMs);
 
     private Metadata Viewer(string tenant) => TestPartner.Bearer(TestFleetHistory.Token(_issuer, tenant));

@@ -161,6 +161,72 @@ public sealed class FleetStoreTests
         Assert.Equal(Noon + (100 * 60_000), page[0].TimeUnixMs);
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void Retention_DeletesOlderFixesRollupsAndResolvedAlerts_ButKeepsFiringOnes(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        long old = Noon - (10 * 86_400_000L);
+        store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(old).Gps(2, _ => 5f).Temperatures(1, 3f)));
+        store.Write(Changes("acme", ("telemetry.acme", 0, 2), BatchBuilder.For("truck-1", 2).StartingAt(Noon).Gps(1, _ => 5f).Temperatures(1, 4f)));
+        var changes = new TenantChanges("acme");
+        changes.AddAlert(Alert("old-resolved", AlertState.Resolved, old, old + 1000));
+        changes.AddAlert(Alert("old-firing", AlertState.Firing, old, 0));
+        changes.AddAlert(Alert("new-resolved", AlertState.Resolved, Noon, Noon + 1000));
+        changes.Offsets[new PartitionKey("alerts.acme", 0)] = 3;
+        store.Write(changes);
+        store.Write(Changes("globex", ("telemetry.globex", 0, 1), BatchBuilder.For("truck-9", 1).StartingAt(old).Gps(1, _ => 5f)));
+
+        var deleted = store.ApplyRetention("acme", Noon - 86_400_000, Noon - 86_400_000, Noon - 86_400_000);
+
+        Assert.Equal((2L, 4L, 1L), (deleted.Positions, deleted.Rollups, deleted.Alerts)); // a minute and an hour rollup each of temperature and speed
+        Assert.Single(store.Track("acme", "truck-1", 0, long.MaxValue, long.MinValue, 100));
+        Assert.Single(store.Rollups("acme", "truck-1", "temperature", 1, Resolution.Minute, 0, long.MaxValue, long.MinValue, 100));
+        Assert.Equal(["new-resolved", "old-firing"], store.Alerts("acme", new AlertFilter("", "", AlertState.Unspecified, 0, 0), null, 10).Select(a => a.AlertId).Order(StringComparer.Ordinal));
+        Assert.Single(store.Track("globex", "truck-9", 0, long.MaxValue, long.MinValue, 100));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void ATenantsOwnRetention_IsKept_AndReadBack(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+
+        Assert.Null(store.Retention("acme"));
+        store.SetRetention("acme", new RetentionDays(30, 0, 400));
+        store.SetRetention("acme", new RetentionDays(31, 0, 400));
+
+        Assert.Equal(new RetentionDays(31, 0, 400), store.Retention("acme"));
+        Assert.Null(store.Retention("globex"));
+        Assert.Equal(new RetentionDays(31, 730, 400), RetentionEnforcer.Effective(store.Retention("acme"), new RetentionOptions()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void DeletingATenant_LeavesNoRowOfIt_AndOthersUntouched(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Gps(3, _ => 5f).Temperatures(1, 3f)));
+        store.Write(AlertChanges("acme", 1, Alert("a1", AlertState.Firing, Noon, 0)));
+        store.Write(Changes("globex", ("telemetry.globex", 0, 1), BatchBuilder.For("truck-9", 1).StartingAt(Noon).Gps(1, _ => 5f)));
+        Assert.Equal(["acme", "globex"], store.Tenants());
+
+        var removed = store.DeleteTenant("acme");
+
+        Assert.Equal((3L, 1L, 1L), (removed.Positions, removed.Alerts, removed.Devices));
+        Assert.Equal(["globex"], store.Tenants());
+        Assert.Empty(store.FleetState("acme", [], "", 10));
+        Assert.Empty(store.Track("acme", "truck-1", 0, long.MaxValue, long.MinValue, 10));
+        Assert.Empty(store.Alerts("acme", new AlertFilter("", "", AlertState.Unspecified, 0, 0), null, 10));
+        Assert.Empty(store.Offsets("acme"));
+        Assert.Empty(store.Sequences("acme"));
+        Assert.Single(store.FleetState("globex", [], "", 10));
+        Assert.Equal(default, store.DeleteTenant("acme"));
+    }
+
     private static TenantChanges Changes(string tenant, (string Topic, int Partition, long Next) offset, Convoy.Contracts.Telemetry.V1.TelemetryBatch batch)
     {
         var changes = new TenantChanges(tenant);

@@ -9,6 +9,7 @@ using Convoy.FleetHistory.Store;
 using Convoy.Pki;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Query;
 
@@ -29,9 +30,11 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
     private readonly ProjectionProgress _progress;
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<FleetHistoryService> _logger;
+    private readonly FleetHistoryOptions _options;
 
-    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, ILogger<FleetHistoryService> logger)
+    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
     {
+        _options = options.Value;
         _store = store;
         _gate = gate;
         _progress = progress;
@@ -231,6 +234,30 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
         }
 
         return ranges;
+    }
+
+    public override Task<Contracts.Fleet.V1.Retention> GetRetention(GetRetentionRequest request, ServerCallContext context) =>
+        Run(nameof(GetRetention), context, QueryRole.Viewer, caller => InEffect(caller.Tenant));
+
+    public override Task<Contracts.Fleet.V1.Retention> SetRetention(Contracts.Fleet.V1.Retention request, ServerCallContext context) =>
+        Run(nameof(SetRetention), context, QueryRole.Admin, caller =>
+        {
+            foreach (var (name, days) in new[] { ("positions_days", request.PositionsDays), ("rollups_days", request.RollupsDays), ("alerts_days", request.AlertsDays) })
+            {
+                if (days is < 0 or > RetentionOptions.MaxDays)
+                {
+                    throw Invalid($"{name} {days} is out of range; give 1..{RetentionOptions.MaxDays} days, or 0 for the platform's default");
+                }
+            }
+
+            _store.SetRetention(caller.Tenant, new RetentionDays(request.PositionsDays, request.RollupsDays, request.AlertsDays));
+            return InEffect(caller.Tenant);
+        });
+
+    private Contracts.Fleet.V1.Retention InEffect(string tenant)
+    {
+        var days = RetentionEnforcer.Effective(_store.Retention(tenant), _options.Retention);
+        return new Contracts.Fleet.V1.Retention { PositionsDays = days.Positions, RollupsDays = days.Rollups, AlertsDays = days.Alerts };
     }
 
     public override Task<GetProjectionStatusResponse> GetProjectionStatus(GetProjectionStatusRequest request, ServerCallContext context) =>

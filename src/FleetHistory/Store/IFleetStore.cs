@@ -41,6 +41,29 @@ internal interface IFleetStore : IDisposable
 
     /// <summary>Alerts matching the filter, newest start first, strictly after the cursor (start, id) in that order.</summary>
     IReadOnlyList<Alert> Alerts(string tenant, AlertFilter filter, AlertCursor? after, int limit);
+
+    /// <summary>Every tenant the store holds anything of.</summary>
+    IReadOnlyList<string> Tenants();
+
+    /// <summary>The tenant's own retention as an admin set it (0 = the default); null when never set.</summary>
+    RetentionDays? Retention(string tenant);
+
+    void SetRetention(string tenant, RetentionDays days);
+
+    /// <summary>Deletes the tenant's fixes, rollups and resolved alerts older than the cutoffs (epoch ms); counts the rows deleted.</summary>
+    RowCounts ApplyRetention(string tenant, long positionsBeforeMs, long rollupsBeforeMs, long alertsBeforeMs);
+
+    /// <summary>Removes everything of the tenant (its offsets too); counts what there was.</summary>
+    RowCounts DeleteTenant(string tenant);
+}
+
+/// <summary>Days of history kept per kind; 0 = the platform default.</summary>
+internal readonly record struct RetentionDays(int Positions, int Rollups, int Alerts);
+
+/// <summary>Rows per kind (deleted, or held).</summary>
+internal readonly record struct RowCounts(long Positions, long Rollups, long Alerts, long Devices)
+{
+    public long Total => Positions + Rollups + Alerts + Devices;
 }
 
 internal sealed record AlertFilter(string Device, string Rule, AlertState State, long FromMs, long ToMs);

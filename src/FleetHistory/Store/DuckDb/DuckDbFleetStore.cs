@@ -183,6 +183,86 @@ internal sealed class DuckDbFleetStore : IFleetStore
         return alerts;
     }
 
+    public IReadOnlyList<string> Tenants() =>
+        [.. Directory.EnumerateFiles(_folder, "*.duckdb")
+            .Select(Path.GetFileNameWithoutExtension)
+            .OfType<string>()
+            .Where(DeviceIdentity.IsValidTenant)
+            .Order(StringComparer.Ordinal)];
+
+    public RetentionDays? Retention(string tenant)
+    {
+        RetentionDays? days = null;
+        Read(tenant, "SELECT positions_days, rollups_days, alerts_days FROM retention", null, r => days = new RetentionDays(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)));
+        return days;
+    }
+
+    public void SetRetention(string tenant, RetentionDays days) =>
+        Change(tenant, database => database.Execute(
+            "DELETE FROM retention; INSERT INTO retention VALUES ($positions, $rollups, $alerts);",
+            ("positions", days.Positions), ("rollups", days.Rollups), ("alerts", days.Alerts)));
+
+    public RowCounts ApplyRetention(string tenant, long positionsBeforeMs, long rollupsBeforeMs, long alertsBeforeMs)
+    {
+        if (Open(tenant, create: false) is null)
+        {
+            return default;
+        }
+
+        RowCounts deleted = default;
+        Change(tenant, database =>
+        {
+            long positions = database.Execute("DELETE FROM positions WHERE time_ms < $cut", ("cut", positionsBeforeMs));
+            long rollups = database.Execute("DELETE FROM rollups_minute WHERE start_ms < $cut", ("cut", rollupsBeforeMs))
+                + database.Execute("DELETE FROM rollups_hour WHERE start_ms < $cut", ("cut", rollupsBeforeMs));
+            // A firing alert is kept however old: it is still the truck's state.
+            long alerts = database.Execute("DELETE FROM alerts WHERE state = 2 AND start_ms < $cut", ("cut", alertsBeforeMs));
+            deleted = new RowCounts(positions, rollups, alerts, 0);
+        });
+        return deleted;
+    }
+
+    public RowCounts DeleteTenant(string tenant)
+    {
+        if (!DeviceIdentity.IsValidTenant(tenant))
+        {
+            throw new ArgumentException($"'{tenant}' is not a tenant id", nameof(tenant));
+        }
+
+        string path = Path.Combine(_folder, tenant + ".duckdb");
+        RowCounts held = default;
+        lock (_opening)
+        {
+            if (Open(tenant, create: false) is { } database)
+            {
+                database.Read(
+                    "SELECT (SELECT count(*) FROM positions), (SELECT count(*) FROM rollups_minute) + (SELECT count(*) FROM rollups_hour), " +
+                    "(SELECT count(*) FROM alerts), (SELECT count(*) FROM devices)",
+                    null, r => held = new RowCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)));
+                _tenants.TryRemove(tenant, out _);
+                database.Dispose();
+            }
+
+            // The tenant's file is all of its data: deleting it leaves nothing of the tenant behind.
+            File.Delete(path);
+            File.Delete(path + ".wal");
+        }
+
+        return held;
+    }
+
+    private void Change(string tenant, Action<TenantDatabase> change)
+    {
+        try
+        {
+            change(Open(tenant, create: true)!);
+        }
+        catch (Exception e) when (e is DuckDBException or IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"changing tenant {tenant}'s store in {_folder} failed: {e.Message}", e);
+        }
+    }
+
     public void Dispose()
     {
         foreach (var database in _tenants.Values)
@@ -343,6 +423,15 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
         public void Dispose() => _writer.Dispose();
 
+        /// <summary>Runs a statement on the writer connection (serialised with the projector's writes); the rows it changed.</summary>
+        public long Execute(string sql, params (string Name, object Value)[] parameters)
+        {
+            lock (_writing)
+            {
+                return Execute(_writer, sql, parameters);
+            }
+        }
+
         private void MergeRollups(Dictionary<RollupKey, RollupCell> cells, string table, string stage)
         {
             if (cells.Count == 0)
@@ -404,12 +493,12 @@ internal sealed class DuckDbFleetStore : IFleetStore
                 ("seq", alert.SourceSequence));
         }
 
-        private static void Execute(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
+        private static int Execute(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)
         {
             using var command = connection.CreateCommand();
             command.CommandText = sql;
             Parameters(command, parameters);
-            command.ExecuteNonQuery();
+            return command.ExecuteNonQuery();
         }
     }
 }

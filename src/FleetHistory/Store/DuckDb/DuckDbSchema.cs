@@ -33,6 +33,8 @@ internal static class DuckDbSchema
         CREATE TABLE IF NOT EXISTS sequences(
             device VARCHAR NOT NULL, sender VARCHAR NOT NULL, sequence UBIGINT NOT NULL,
             PRIMARY KEY (device, sender));
+        CREATE TABLE IF NOT EXISTS retention(
+            positions_days INTEGER NOT NULL, rollups_days INTEGER NOT NULL, alerts_days INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS offsets(
             topic VARCHAR NOT NULL, kafka_partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,
             PRIMARY KEY (topic, kafka_partition));

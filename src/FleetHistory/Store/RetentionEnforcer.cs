@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.FleetHistory.Store;
+
+/// <summary>
+/// Deletes each tenant's history older than its retention from the store, at start and then every
+/// <see cref="FleetHistoryOptions.RetentionCheckMinutes"/>. A tenant's own retention (set by its
+/// admin) wins over the platform's default, kind by kind.
+/// </summary>
+internal sealed class RetentionEnforcer : BackgroundService
+{
+    private const long DayMs = 86_400_000;
+    private readonly IFleetStore _store;
+    private readonly FleetHistoryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RetentionEnforcer> _logger;
+
+    public RetentionEnforcer(IFleetStore store, IOptions<FleetHistoryOptions> options, TimeProvider time, ILogger<RetentionEnforcer> logger)
+    {
+        _store = store;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The days in effect for a tenant: its own where it set them, the default otherwise.</summary>
+    public static RetentionDays Effective(RetentionDays? own, RetentionOptions defaults) => new(
+        own is { Positions: > 0 } o1 ? o1.Positions : defaults.PositionsDays,
+        own is { Rollups: > 0 } o2 ? o2.Rollups : defaults.RollupsDays,
+        own is { Alerts: > 0 } o3 ? o3.Alerts : defaults.AlertsDays);
+
+    /// <summary>Enforces every tenant's retention once; the rows deleted in all.</summary>
+    public long EnforceOnce()
+    {
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        long total = 0;
+        foreach (string tenant in _store.Tenants())
+        {
+            var days = Effective(_store.Retention(tenant), _options.Retention);
+            var deleted = _store.ApplyRetention(tenant, now - (days.Positions * DayMs), now - (days.Rollups * DayMs), now - (days.Alerts * DayMs));
+            if (deleted.Total > 0)
+            {
+                FleetHistoryLog.RetentionApplied(_logger, tenant, deleted.Positions, deleted.Rollups, deleted.Alerts, days.Positions, days.Rollups, days.Alerts);
+            }
+
+            total += deleted.Total;
+        }
+
+        return total;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(_options.RetentionCheckMinutes), _time);
+        do
+        {
+            try
+            {
+                await Task.Run(EnforceOnce, stoppingToken);
+            }
+            catch (StoreUnavailableException e)
+            {
+                FleetHistoryLog.StoreWriteFailed(_logger, "enforcing retention: " + e.Message, _options.RetentionCheckMinutes * 60_000);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
