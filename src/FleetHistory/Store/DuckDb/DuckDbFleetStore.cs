@@ -16,6 +16,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 {
     private readonly string _folder;
     private readonly ConcurrentDictionary<string, TenantDatabase> _tenants = new(StringComparer.Ordinal);
+    private readonly Lock _opening = new();
 
     public DuckDbFleetStore(string folder)
     {
@@ -264,13 +265,26 @@ internal sealed class DuckDbFleetStore : IFleetStore
             return database;
         }
 
-        string path = Path.Combine(_folder, tenant + ".duckdb");
-        if (!create && !File.Exists(path))
+        // One opening at a time: a query that finds the file the projector has just created must
+        // wait until its tables are made, not make them at the same time on a second connection
+        // (DuckDB refuses that as a catalog write-write conflict).
+        lock (_opening)
         {
-            return null;
-        }
+            if (_tenants.TryGetValue(tenant, out database))
+            {
+                return database;
+            }
 
-        return _tenants.GetOrAdd(tenant, static (_, p) => new TenantDatabase(p), path);
+            string path = Path.Combine(_folder, tenant + ".duckdb");
+            if (!create && !File.Exists(path))
+            {
+                return null;
+            }
+
+            database = new TenantDatabase(path);
+            _tenants[tenant] = database;
+            return database;
+        }
     }
 
     /// <summary>One tenant's file: a writer connection (the projector's, with its staging tables) and a connection per read.</summary>
