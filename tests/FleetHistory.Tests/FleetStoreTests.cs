@@ -9,7 +9,7 @@ namespace Convoy.FleetHistory.Tests;
 /// <summary>What every store must do, run against each store (<see cref="TestStores"/>).</summary>
 public sealed class FleetStoreTests
 {
-    private static readonly long Noon = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    internal static readonly long Noon = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     public static TheoryData<string> Stores => TestStores.Kinds;
 
@@ -161,7 +161,31 @@ public sealed class FleetStoreTests
         Assert.Equal(Noon + (100 * 60_000), page[0].TimeUnixMs);
     }
 
-    private static TenantChanges Changes(string tenant, (string Topic, int Partition, long Next) offset, Convoy.Contracts.Telemetry.V1.TelemetryBatch batch)
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void FreeText_IsStoredAndMatchedAsWritten_QuotesBackslashesTabsAndNewlinesIncluded(string kind)
+    {
+        using var test = TestStores.Create(kind);
+        var store = test.Store;
+        // Rule ids, units and messages come from tenants' rule files: any text at all.
+        const string Rule = "it's \\ a 'rule'\t\n-- ; DROP TABLE alerts; \\'";
+        var alert = Alert("a'1\\", AlertState.Firing, Noon, 0);
+        alert.RuleId = Rule;
+        alert.TriggerUnit = "°C\t\r\n";
+        alert.Message = "zone \"1\" at 9.5 °C\n\tline two \\ backslash ' quote";
+        store.Write(AlertChanges("acme", 1, alert));
+
+        var any = new AlertFilter("", "", AlertState.Unspecified, 0, 0);
+        var found = Assert.Single(store.Alerts("acme", any with { Rule = Rule }, null, 10));
+        Assert.Equal((alert.AlertId, Rule, alert.TriggerUnit, alert.Message), (found.AlertId, found.RuleId, found.TriggerUnit, found.Message));
+        Assert.Empty(store.Alerts("acme", any with { Rule = "it's" }, null, 10));
+        Assert.Empty(store.Alerts("acme", any, new AlertCursor(Noon, alert.AlertId), 10));
+        Assert.Single(store.Alerts("acme", any, new AlertCursor(Noon, "a'0"), 10));
+        Assert.False(store.HasDevice("acme", "truck-1' OR '1' = '1"));
+        Assert.Empty(store.FleetState("acme", ["truck-1' OR '1' = '1", "x\\"], "", 10));
+    }
+
+    internal static TenantChanges Changes(string tenant, (string Topic, int Partition, long Next) offset, Convoy.Contracts.Telemetry.V1.TelemetryBatch batch)
     {
         var changes = new TenantChanges(tenant);
         Assert.True(TelemetryFold.TryApply(changes, batch.DeviceId, batch.ToByteArray(), out _, out string? problem), problem);
@@ -170,7 +194,7 @@ public sealed class FleetStoreTests
         return changes;
     }
 
-    private static TenantChanges AlertChanges(string tenant, long next, Alert alert)
+    internal static TenantChanges AlertChanges(string tenant, long next, Alert alert)
     {
         var changes = new TenantChanges(tenant);
         changes.AddAlert(alert);
@@ -178,7 +202,7 @@ public sealed class FleetStoreTests
         return changes;
     }
 
-    private static Alert Alert(string id, AlertState state, long start, long end) => new()
+    internal static Alert Alert(string id, AlertState state, long start, long end) => new()
     {
         AlertId = id,
         TenantId = "acme",
