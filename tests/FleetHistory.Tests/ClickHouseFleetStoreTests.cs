@@ -105,6 +105,29 @@ public sealed class ClickHouseFleetStoreTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Isolations), DisableDiscoveryEnumeration = true)]
+    public void ADatabaseDroppedUnderTheStore_FailsOneWrite_AndTheNextMakesItAgain(string server, ClickHouseIsolation isolation)
+    {
+        Assert.NotEmpty(server);
+        string database = SharedClickHouse.NewDatabase();
+        using var store = SharedClickHouse.Store(isolation, database);
+        store.Write(First());
+        using (var admin = new ClickHouseConnection(SharedClickHouse.Endpoint))
+        {
+            admin.Execute($"DROP DATABASE {new TenantScope(isolation, database, "acme").Database}");
+        }
+
+        var failed = Assert.Throws<StoreUnavailableException>(() => store.Write(Second()));
+        Assert.Contains("Code: 81", failed.Message, StringComparison.Ordinal);
+        Assert.Empty(store.Offsets("acme"));
+
+        store.Write(First());
+
+        Assert.Equal(1, store.Offsets("acme")[Telemetry]);
+        AssertFirstOnly(store);
+    }
+
     private static TenantChanges First() =>
         Changes("acme", (Telemetry.Topic, 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Temperatures(1, 2f, 3f, 4f).Gps(1, _ => 10f));
 

@@ -121,6 +121,13 @@ internal sealed class ClickHouseFleetStore : IFleetStore
         }
         catch (ClickHouseRefusedException e)
         {
+            if (e.Code is ClickHouseRefusedException.UnknownDatabase or ClickHouseRefusedException.UnknownTable)
+            {
+                // Dropped behind this process's back (a tenant removed, a database restored):
+                // the projector's next attempt makes the tables again.
+                _created.TryRemove(scope.Database, out _);
+            }
+
             throw new StoreUnavailableException($"writing tenant {changes.Tenant}'s projections failed: {e.Message}", e);
         }
     }
