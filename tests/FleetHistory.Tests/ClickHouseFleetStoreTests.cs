@@ -7,12 +7,12 @@ using static Convoy.FleetHistory.Tests.FleetStoreTests;
 namespace Convoy.FleetHistory.Tests;
 
 /// <summary>
-/// What only the ClickHouse store has to show, against a real ClickHouse (the test assembly's
-/// <see cref="SharedClickHouse"/>): a flush without transactions is still all or nothing, and with
+/// What only the ClickHouse store has to show, against a real ClickHouse (the
+/// class's <see cref="ClickHouseFixture"/>): a flush without transactions is still all or nothing, and with
 /// shared tables no statement it sends reaches beyond the caller's tenant. The cases exist where
 /// ClickHouse is installed or required (<see cref="ClickHouseTestServer.WhereInstalled"/>).
 /// </summary>
-public sealed class ClickHouseFleetStoreTests
+public sealed class ClickHouseFleetStoreTests(ClickHouseFixture clickHouse) : IClassFixture<ClickHouseFixture>
 {
     private static readonly PartitionKey Telemetry = new("telemetry.acme", 0);
     private static readonly PartitionKey Alerts = new("alerts.acme", 0);
@@ -33,9 +33,9 @@ public sealed class ClickHouseFleetStoreTests
     public void AFlushCutOffBeforeItsCommit_IsInvisible_AndProjectingItAgainCountsNothingTwice(string server, ClickHouseIsolation isolation, string brokenInsert)
     {
         Assert.NotEmpty(server);
-        string database = SharedClickHouse.NewDatabase();
+        string database = ClickHouseFixture.NewDatabase();
         var requests = new ClickHouseRequests();
-        using (var store = SharedClickHouse.Store(isolation, database, requests))
+        using (var store = clickHouse.Store(isolation, database, requests))
         {
             store.Write(First());
             requests.Fail = brokenInsert == "commit"
@@ -51,7 +51,7 @@ public sealed class ClickHouseFleetStoreTests
         // As the projector after a crash: a new process reads where to resume. The cut-off flush's
         // rows (some of them landed) are not there, nor its offsets and sequence marks, so its
         // records are read again and none is taken for a replay.
-        using var restarted = SharedClickHouse.Store(isolation, database);
+        using var restarted = clickHouse.Store(isolation, database);
         Assert.Equal(1, restarted.Offsets("acme")[Telemetry]);
         Assert.False(restarted.Offsets("acme").ContainsKey(Alerts));
         Assert.Equal(1ul, restarted.Sequences("acme")[new SenderKey("truck-1", "")]);
@@ -75,9 +75,9 @@ public sealed class ClickHouseFleetStoreTests
     public void EveryStatementTheStoreSends_IsScopedToTheCallersTenant(string server, ClickHouseIsolation isolation)
     {
         Assert.NotEmpty(server);
-        string database = SharedClickHouse.NewDatabase();
+        string database = ClickHouseFixture.NewDatabase();
         var requests = new ClickHouseRequests();
-        using var store = SharedClickHouse.Store(isolation, database, requests);
+        using var store = clickHouse.Store(isolation, database, requests);
         foreach (string tenant in new[] { "acme", "globex" })
         {
             requests.Clear();
@@ -110,10 +110,10 @@ public sealed class ClickHouseFleetStoreTests
     public void ADatabaseDroppedUnderTheStore_FailsOneWrite_AndTheNextMakesItAgain(string server, ClickHouseIsolation isolation)
     {
         Assert.NotEmpty(server);
-        string database = SharedClickHouse.NewDatabase();
-        using var store = SharedClickHouse.Store(isolation, database);
+        string database = ClickHouseFixture.NewDatabase();
+        using var store = clickHouse.Store(isolation, database);
         store.Write(First());
-        using (var admin = new ClickHouseConnection(SharedClickHouse.Endpoint))
+        using (var admin = new ClickHouseConnection(clickHouse.Endpoint))
         {
             admin.Execute($"DROP DATABASE {new TenantScope(isolation, database, "acme").Database}");
         }

@@ -19,7 +19,7 @@ namespace Convoy.FleetHistory.Tests;
 /// each store it can be given: DuckDB always, ClickHouse (a database per tenant, the default) where
 /// it is installed or required.
 /// </summary>
-public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
+public sealed class FleetHistoryEndToEndTests(ClickHouseFixture clickHouse) : IAsyncLifetime, IClassFixture<ClickHouseFixture>
 {
     private static readonly long Start = DateTimeOffset.UtcNow.AddMinutes(-30).ToUnixTimeMilliseconds() / 60_000 * 60_000;
     private readonly TempFolder _folder = new("fleet-e2e");
@@ -180,14 +180,14 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         Assert.Equal(3f, rollups.Rollups.Max(b => b.Max));
     }
 
-    /// <summary>Starts the fleet history program on the test's Kafka with that store (ClickHouse: the assembly's server, a database prefix of the test's own).</summary>
+    /// <summary>Starts the fleet history program on the test's Kafka with that store (ClickHouse: the class's server, a database prefix of the test's own).</summary>
     private async Task StartAsync(string store)
     {
         string[] switches = store == TestStores.ClickHouse
             ?
             [
-                "--FleetHistory:Store=ClickHouse", $"--FleetHistory:ClickHouse:Url={await SharedClickHouse.EndpointAsync()}",
-                $"--FleetHistory:ClickHouse:Database={SharedClickHouse.NewDatabase()}",
+                "--FleetHistory:Store=ClickHouse", $"--FleetHistory:ClickHouse:Url={await clickHouse.EndpointAsync()}",
+                $"--FleetHistory:ClickHouse:Database={ClickHouseFixture.NewDatabase()}",
             ]
             : [];
         _history = await TestFleetHistory.StartAsync(_collector.Kafka, _issuer, null, switches);

@@ -8,7 +8,8 @@ namespace Convoy.FleetHistory.Tests;
 /// The stores every store test runs against, by name: the embedded store always; ClickHouse, with
 /// a database per tenant and with shared tables, where it is installed or required (CI requires
 /// it), so every store passes the same tests. DuckDB is always a case, so the theory data is never
-/// empty and may be enumerated at discovery.
+/// empty and may be enumerated at discovery. ClickHouse cases take the class's
+/// <see cref="ClickHouseFixture"/>.
 /// </summary>
 internal static class TestStores
 {
@@ -33,11 +34,11 @@ internal static class TestStores
     }
 
     /// <summary>A fresh, empty store of that kind, and what it needs; dispose to remove it.</summary>
-    public static TestStore Create(string kind, HttpMessageHandler? clickHouseRequests = null) => kind switch
+    public static TestStore Create(string kind, ClickHouseFixture clickHouse) => kind switch
     {
         DuckDb => DuckDbStore(),
-        ClickHouse => new TestStore(SharedClickHouse.Store(ClickHouseIsolation.DatabasePerTenant, SharedClickHouse.NewDatabase(), clickHouseRequests), null),
-        ClickHouseShared => new TestStore(SharedClickHouse.Store(ClickHouseIsolation.SharedTables, SharedClickHouse.NewDatabase(), clickHouseRequests), null),
+        ClickHouse => new TestStore(clickHouse.Store(ClickHouseIsolation.DatabasePerTenant, ClickHouseFixture.NewDatabase()), null),
+        ClickHouseShared => new TestStore(clickHouse.Store(ClickHouseIsolation.SharedTables, ClickHouseFixture.NewDatabase()), null),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a store"),
     };
 
@@ -49,25 +50,43 @@ internal static class TestStores
 }
 
 /// <summary>
-/// One ClickHouse server for the whole test assembly, started by the first test that needs it:
-/// a server per test would cost a second or two each. Tests keep apart by a database (or database
-/// prefix) of their own. It is never disposed: the fixture kills its servers when the test process
-/// exits, and the next run removes any that a killed process left.
+/// A ClickHouse server for one test class (an xunit class fixture), started by the first case that
+/// needs it, so that a class whose cases need none (or a machine without ClickHouse) starts none,
+/// and killed when the class is done. Cases keep apart by a database (or database prefix) of their
+/// own; a server per case would cost a second or two each.
 /// </summary>
-internal static class SharedClickHouse
+public sealed class ClickHouseFixture : IAsyncLifetime
 {
-    // Started off the test's synchronization context: a test that blocks on it must not wait for a
-    // continuation queued behind itself on xunit's two worker threads.
-    private static readonly Lazy<Task<ClickHouseTestServer>> Server = new(() => Task.Run(ClickHouseTestServer.StartAsync));
+    // Started off the test's synchronization context: a case that blocks on it must not wait for a
+    // continuation queued behind itself on xunit's worker threads.
+    private readonly Lazy<Task<ClickHouseTestServer>> _server = new(() => Task.Run(ClickHouseTestServer.StartAsync));
 
-    public static async Task<Uri> EndpointAsync() => (await Server.Value).HttpEndpoint;
+    public Uri Endpoint => _server.Value.GetAwaiter().GetResult().HttpEndpoint;
 
-    public static Uri Endpoint => Server.Value.GetAwaiter().GetResult().HttpEndpoint;
-
-    /// <summary>A database name (or prefix) no other test uses.</summary>
+    /// <summary>A database name (or prefix) no other case uses.</summary>
     public static string NewDatabase() => "test_" + Guid.NewGuid().ToString("N");
 
-    public static ClickHouseFleetStore Store(ClickHouseIsolation isolation, string database, HttpMessageHandler? requests = null) =>
+    public async Task<Uri> EndpointAsync() => (await _server.Value).HttpEndpoint;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (!_server.IsValueCreated)
+        {
+            return;
+        }
+
+        // A start that failed has failed its cases already; there is nothing to stop.
+        var start = _server.Value;
+        await ((Task)start).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (start.IsCompletedSuccessfully)
+        {
+            await start.Result.DisposeAsync();
+        }
+    }
+
+    internal ClickHouseFleetStore Store(ClickHouseIsolation isolation, string database, HttpMessageHandler? requests = null) =>
         new(Endpoint, isolation, database, requests);
 }
 
