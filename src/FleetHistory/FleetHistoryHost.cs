@@ -2,6 +2,7 @@ using System.Net;
 using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Query;
 using Convoy.FleetHistory.Store;
+using Convoy.FleetHistory.Store.ClickHouse;
 using Convoy.FleetHistory.Store.DuckDb;
 using Convoy.Kafka;
 using Convoy.OptionsValidation;
@@ -35,7 +36,11 @@ public static class FleetHistoryHost
           --FleetHistory:Address=IP                listen address {{D(o.Address)}}
           --FleetHistory:GrpcPort=N                gRPC port (HTTP/2 without TLS), 0 = any free port {{D(o.GrpcPort)}}
           --FleetHistory:HttpPort=N                HTTP/JSON port (HTTP/1.1), 0 = any free port {{D(o.HttpPort)}}
-          --FleetHistory:DataFolder=DIR            the embedded store: one DuckDB file per tenant {{D(o.DataFolder)}}
+          --FleetHistory:Store=DuckDb|ClickHouse   where the projections live {{D(o.Store)}}
+          --FleetHistory:DataFolder=DIR            the DuckDB store: one file per tenant {{D(o.DataFolder)}}
+          --FleetHistory:ClickHouse:Url=URL        the ClickHouse store: its HTTP interface {{D(o.ClickHouse.Url)}}
+          --FleetHistory:ClickHouse:Isolation=I    DatabasePerTenant or SharedTables {{D(o.ClickHouse.Isolation)}}
+          --FleetHistory:ClickHouse:Database=NAME  the shared database, or each tenant's prefix {{D(o.ClickHouse.Database)}}
           --FleetHistory:GroupId=NAME              consumer group {{D(o.GroupId)}}
           --FleetHistory:TopicPattern=REGEX        topics to project {{D(o.TopicPattern)}}
           --FleetHistory:FlushMilliseconds=MS      how long records gather before a write {{D(o.FlushMilliseconds)}}
@@ -71,7 +76,7 @@ public static class FleetHistoryHost
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<FleetHistoryMetrics>();
         builder.Services.AddSingleton<ProjectionProgress>();
-        builder.Services.AddSingleton<IFleetStore>(sp => new DuckDbFleetStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value.DataFolder));
+        builder.Services.AddSingleton(static sp => CreateStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value));
         builder.Services.AddOptions<TokenOptions>()
             .Configure(static tokens => tokens.Audience = FleetHistoryOptions.TokenAudience)
             .Bind(builder.Configuration.GetSection(FleetHistoryOptions.TokensSection))
@@ -115,6 +120,13 @@ public static class FleetHistoryHost
         });
         return app;
     }
+
+    /// <summary>The store the settings choose; their checks (a ClickHouse URL is absolute http or https) ran before.</summary>
+    private static IFleetStore CreateStore(FleetHistoryOptions options) => options.Store switch
+    {
+        FleetStoreKind.ClickHouse => new ClickHouseFleetStore(new Uri(options.ClickHouse.Url), options.ClickHouse.Isolation, options.ClickHouse.Database),
+        _ => new DuckDbFleetStore(options.DataFolder),
+    };
 
     /// <summary>The gRPC address (http://, HTTP/2 without TLS), once started.</summary>
     public static Uri GrpcAddress(WebApplication app) => new(Urls(app)[0]);

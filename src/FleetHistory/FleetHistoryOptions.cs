@@ -1,11 +1,12 @@
 using System.ComponentModel.DataAnnotations;
+using Convoy.FleetHistory.Store.ClickHouse;
 using Convoy.OptionsValidation;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory;
 
 /// <summary>Configuration section <c>FleetHistory</c>.</summary>
-public sealed class FleetHistoryOptions
+public sealed class FleetHistoryOptions : IValidatableObject
 {
     public const string SectionName = "FleetHistory";
 
@@ -26,6 +27,17 @@ public sealed class FleetHistoryOptions
     /// <summary>HTTP/JSON port (HTTP/1.1: the same methods for dashboards and curl, and /metrics); 0 = any free port.</summary>
     [SettingRange("FleetHistory:HttpPort", 0, 65535)]
     public int HttpPort { get; set; } = 5091;
+
+    /// <summary>
+    /// Where the projections live: the embedded DuckDB store (a file per tenant, in
+    /// <see cref="DataFolder"/>, this process's only) or a ClickHouse server that every instance
+    /// shares (<see cref="ClickHouse"/>). See docs/configuration/fleet-history.md for when to move.
+    /// </summary>
+    public FleetStoreKind Store { get; set; } = FleetStoreKind.DuckDb;
+
+    /// <summary>The ClickHouse store, used when <see cref="Store"/> is <see cref="FleetStoreKind.ClickHouse"/>.</summary>
+    [ValidateObjectMembers]
+    public ClickHouseStoreOptions ClickHouse { get; set; } = new();
 
     /// <summary>Folder of the embedded store: one DuckDB file per tenant, <c>&lt;tenant&gt;.duckdb</c>.</summary>
     [Required(ErrorMessage = "Configuration 'FleetHistory:DataFolder' must name a folder.")]
@@ -69,6 +81,57 @@ public sealed class FleetHistoryOptions
     public int RetentionCheckMinutes { get; set; } = 60;
 
     public TimeSpan FlushInterval => TimeSpan.FromMilliseconds(FlushMilliseconds);
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if (!Enum.IsDefined(Store))
+        {
+            yield return new ValidationResult($"Configuration 'FleetHistory:Store' must be DuckDb or ClickHouse, was {Store}.");
+        }
+    }
+}
+
+/// <summary>Where the fleet history program keeps its projections (<c>FleetHistory:Store</c>).</summary>
+public enum FleetStoreKind
+{
+    /// <summary>Embedded: a DuckDB file per tenant in <c>FleetHistory:DataFolder</c>.</summary>
+    DuckDb,
+
+    /// <summary>A ClickHouse server over HTTP, <c>FleetHistory:ClickHouse:*</c>.</summary>
+    ClickHouse,
+}
+
+/// <summary>Configuration section <c>FleetHistory:ClickHouse</c>: the ClickHouse store.</summary>
+public sealed class ClickHouseStoreOptions : IValidatableObject
+{
+    /// <summary>ClickHouse's HTTP interface (not the native protocol's port 9000).</summary>
+    public string Url { get; set; } = "http://127.0.0.1:8123/";
+
+    /// <summary>A database per tenant, or tables every tenant shares keyed by a tenant column.</summary>
+    public ClickHouseIsolation Isolation { get; set; } = ClickHouseIsolation.DatabasePerTenant;
+
+    /// <summary>
+    /// The shared tables' database, or the prefix of each tenant's (<c>convoy_acme</c>, with
+    /// <c>-</c> in a tenant id as <c>_</c>). Created when missing.
+    /// </summary>
+    [Required(ErrorMessage = DatabaseRule)]
+    [RegularExpression("[a-z][a-z0-9_]{0,62}", ErrorMessage = DatabaseRule)]
+    public string Database { get; set; } = "convoy";
+
+    private const string DatabaseRule = "Configuration 'FleetHistory:ClickHouse:Database' must be 1..63 of [a-z0-9_], starting with a letter.";
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if (!Uri.TryCreate(Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            yield return new ValidationResult($"Configuration 'FleetHistory:ClickHouse:Url' must be an absolute http:// or https:// URL of ClickHouse's HTTP interface, was '{Url}'.");
+        }
+
+        if (!Enum.IsDefined(Isolation))
+        {
+            yield return new ValidationResult($"Configuration 'FleetHistory:ClickHouse:Isolation' must be DatabasePerTenant or SharedTables, was {Isolation}.");
+        }
+    }
 }
 
 /// <summary>Section <c>FleetHistory:Retention</c>: the platform's default days of history, per kind.</summary>

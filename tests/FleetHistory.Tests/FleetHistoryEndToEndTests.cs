@@ -5,17 +5,21 @@ using Confluent.Kafka;
 using Convoy.Contracts;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.FleetHistory.Store;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Metadata = Grpc.Core.Metadata;
 
 namespace Convoy.FleetHistory.Tests;
 
 /// <summary>
 /// A tenant's data from truck to collector to Kafka to projection to query, through the real
-/// programs: the collector (mutual TLS), the embedded Kafka, and the fleet history program.
+/// programs: the collector (mutual TLS), the embedded Kafka, and the fleet history program, with
+/// each store it can be given: DuckDB always, ClickHouse (a database per tenant, the default) where
+/// it is installed or required.
 /// </summary>
-public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
+public sealed class FleetHistoryEndToEndTests(ClickHouseFixture clickHouse) : IAsyncLifetime, IClassFixture<ClickHouseFixture>
 {
     private static readonly long Start = DateTimeOffset.UtcNow.AddMinutes(-30).ToUnixTimeMilliseconds() / 60_000 * 60_000;
     private readonly TempFolder _folder = new("fleet-e2e");
@@ -23,24 +27,44 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
     private TestCollector _collector = null!;
     private TestFleetHistory _history = null!;
 
+    /// <summary>The store kinds of <see cref="TestStores"/>, but ClickHouse only with its default isolation: the store tests cover the other.</summary>
+    public static TheoryData<string> Stores
+    {
+        get
+        {
+            var stores = new TheoryData<string> { TestStores.DuckDb };
+            if (ClickHouseTestServer.WhereInstalled.Any())
+            {
+                stores.Add(TestStores.ClickHouse);
+            }
+
+            return stores;
+        }
+    }
+
     public async Task InitializeAsync()
     {
         _issuer = new TestPartner(_folder.File("issuer"));
         _collector = await TestCollector.StartAsync(new TestCollectorSetup { Tenants = ["acme", "globex"], AlertTopics = true });
-        _history = await TestFleetHistory.StartAsync(_collector.Kafka, _issuer);
     }
 
     public async Task DisposeAsync()
     {
-        await _history.DisposeAsync();
+        if (_history is not null)
+        {
+            await _history.DisposeAsync();
+        }
+
         await _collector.DisposeAsync();
         _issuer.Dispose();
         _folder.Dispose();
     }
 
-    [Fact]
-    public async Task ATrucksBatches_AreQueryableAsStateTrackAndRollups()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task ATrucksBatches_AreQueryableAsStateTrackAndRollups(string store)
     {
+        await StartAsync(store);
         using var truck = _collector.Device("acme", "truck-1");
         await truck.SendAsync(
             Batch("truck-1", 1, 0).Gps(3, i => 80f, i => (52.0 + (i * 0.001), 4.9), _ => 10f).Temperatures(1, 3f, 4f, 5f),
@@ -64,9 +88,11 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         Assert.Equal((3f, 7f, 5.0, 5ul, 7f), (minute.Min, minute.Max, minute.Mean, minute.Count, minute.Last));
     }
 
-    [Fact]
-    public async Task TheSameQuery_WorksAsHttpJson()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task TheSameQuery_WorksAsHttpJson(string store)
     {
+        await StartAsync(store);
         using var truck = _collector.Device("acme", "truck-7");
         await truck.SendAsync(Batch("truck-7", 1, 0).Gps(1, _ => 42f));
         using var http = new HttpClient { BaseAddress = _history.HttpAddress };
@@ -84,9 +110,11 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         Assert.Contains("not a time range", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task AnotherTenantsTruck_IsNotFound_ExactlyAsATruckThatDoesNotExist()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task AnotherTenantsTruck_IsNotFound_ExactlyAsATruckThatDoesNotExist(string store)
     {
+        await StartAsync(store);
         using var truck = _collector.Device("acme", "truck-1");
         await truck.SendAsync(Batch("truck-1", 1, 0).Gps(1, _ => 10f));
         await Eventually.ReturnsAsync(() => FleetState(Viewer("acme")), s => s.Devices.Count == 1, Eventually.DefaultTimeout, "truck-1 projected");
@@ -103,9 +131,11 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         await Refused(StatusCode.NotFound, "device truck-1 not found", client.ListAlertsAsync(new ListAlertsRequest { DeviceId = "truck-1" }, globex).ResponseAsync);
     }
 
-    [Fact]
-    public async Task EveryRefusal_HasAPreciseStatusAndMessage()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task EveryRefusal_HasAPreciseStatusAndMessage(string store)
     {
+        await StartAsync(store);
         var client = _history.Client();
         var viewer = Viewer("acme");
 
@@ -125,9 +155,11 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         await Refused(StatusCode.InvalidArgument, "not a device id", client.GetTrackAsync(new GetTrackRequest { DeviceId = "../acme", FromUnixMs = 1, ToUnixMs = 2 }, viewer).ResponseAsync);
     }
 
-    [Fact]
-    public async Task AReplayedRecord_ChangesNothing_AndARestartResumesWithoutLossOrDuplicates()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task AReplayedRecord_ChangesNothing_AndARestartResumesWithoutLossOrDuplicates(string store)
     {
+        await StartAsync(store);
         var batch = Batch("truck-3", 1, 0).Temperatures(2, 1f, 2f).Build();
         Produce("acme", batch);
         Produce("acme", batch); // the collector wrote it again (a replay after its restart)
@@ -148,9 +180,25 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         Assert.Equal(3f, rollups.Rollups.Max(b => b.Max));
     }
 
-    [Fact]
-    public async Task AnAnalyst_GetsTheDailyColdChainReport_AsMessagesAndAsCsv_AndAViewerDoesNot()
+    /// <summary>Starts the fleet history program on the test's Kafka with that store (ClickHouse: the class's server, a database prefix of the test's own).</summary>
+    private async Task StartAsync(string store)
     {
+        string[] switches = store == TestStores.ClickHouse
+            ?
+            [
+                "--FleetHistory:Store=ClickHouse", $"--FleetHistory:ClickHouse:Url={await clickHouse.EndpointAsync()}",
+                $"--FleetHistory:ClickHouse:Database={ClickHouseFixture.NewDatabase()}",
+            ]
+            : [];
+        _history = await TestFleetHistory.StartAsync(_collector.Kafka, _issuer, null, switches);
+        Assert.Equal(store == TestStores.ClickHouse ? "clickhouse" : "duckdb", _history.App.Services.GetRequiredService<IFleetStore>().Kind);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task AnAnalyst_GetsTheDailyColdChainReport_AsMessagesAndAsCsv_AndAViewerDoesNot(string store)
+    {
+        await StartAsync(store);
         using var truck = _collector.Device("acme", "trailer-5");
         // Zone 1 at 4 degC for a minute, then 10 degC for two (an excursion above 8).
         await truck.SendAsync(Batch("trailer-5", 1, 0).Every(TimeSpan.FromSeconds(20)).Temperatures(1, 9, i => i < 3 ? 4f : 10f).Gps(9, _ => 0f));
@@ -181,9 +229,11 @@ public sealed class FleetHistoryEndToEndTests : IAsyncLifetime
         }, analyst).ResponseAsync);
     }
 
-    [Fact]
-    public async Task AnAdmin_SetsTheTenantsRetention_AndOnlyAnAdmin()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task AnAdmin_SetsTheTenantsRetention_AndOnlyAnAdmin(string store)
     {
+        await StartAsync(store);
         var client = _history.Client();
         var admin = TestPartner.Bearer(TestFleetHistory.Token(_issuer, "acme", roles: "admin"));
 

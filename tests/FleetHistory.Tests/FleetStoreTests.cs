@@ -7,9 +7,9 @@ using Google.Protobuf;
 namespace Convoy.FleetHistory.Tests;
 
 /// <summary>What every store must do, run against each store (<see cref="TestStores"/>).</summary>
-public sealed class FleetStoreTests
+public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixture<ClickHouseFixture>
 {
-    private static readonly long Noon = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    internal static readonly long Noon = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     public static TheoryData<string> Stores => TestStores.Kinds;
 
@@ -17,7 +17,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void AWrite_IsReadBackAsFleetStateTrackAndRollups(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         var changes = Changes("acme", ("telemetry.acme", 0, 10), BatchBuilder.For("truck-1", 1).StartingAt(Noon)
             .Gps(3, i => 60f + i, i => (52.0 + (i * 0.01), 4.9), i => 45f)
@@ -46,7 +46,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void LaterWrites_MergeRollups_AndKeepTheNewestState_EvenWhenAnOlderBatchComesLast(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 2).StartingAt(Noon + 30_000).Temperatures(1, 5f).Gps(1, _ => 10f)));
         store.Write(Changes("acme", ("telemetry.acme", 0, 2), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Temperatures(1, 1f, 9f).Gps(1, _ => 20f)));
@@ -64,7 +64,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void AnAlert_KeepsItsLifecycle_AndAReplayedFiringNeverReopensIt(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         var firing = Alert("a1", AlertState.Firing, Noon, 0);
         var resolved = Alert("a1", AlertState.Resolved, Noon, Noon + 300_000);
@@ -84,7 +84,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void Alerts_ArePagedNewestFirst_AndFiltered(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         var changes = new TenantChanges("acme");
         for (int i = 0; i < 5; i++)
@@ -110,7 +110,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void ATenant_SeesNothingOfAnother(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Gps(1, _ => 10f).Temperatures(1, 4f)));
         store.Write(AlertChanges("acme", 2, Alert("a1", AlertState.Firing, Noon, 0)));
@@ -129,7 +129,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void FleetState_IsPagedByDevice_AndFilteredByDeviceIds(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         var changes = new TenantChanges("acme");
         foreach (string device in new[] { "truck-3", "truck-1", "truck-2" })
@@ -149,7 +149,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void HourRollups_AndTrackPages_FollowTheirCursor(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         // Two hours of one reading a minute.
         store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1").StartingAt(Noon).Every(TimeSpan.FromMinutes(1)).Gps(120, i => i)));
@@ -163,9 +163,33 @@ public sealed class FleetStoreTests
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public void FreeText_IsStoredAndMatchedAsWritten_QuotesBackslashesTabsAndNewlinesIncluded(string kind)
+    {
+        using var test = TestStores.Create(kind, clickHouse);
+        var store = test.Store;
+        // Rule ids, units and messages come from tenants' rule files: any text at all.
+        const string Rule = "it's \\ a 'rule'\t\n-- ; DROP TABLE alerts; \\'";
+        var alert = Alert("a'1\\", AlertState.Firing, Noon, 0);
+        alert.RuleId = Rule;
+        alert.TriggerUnit = "°C\t\r\n";
+        alert.Message = "zone \"1\" at 9.5 °C\n\tline two \\ backslash ' quote";
+        store.Write(AlertChanges("acme", 1, alert));
+
+        var any = new AlertFilter("", "", AlertState.Unspecified, 0, 0);
+        var found = Assert.Single(store.Alerts("acme", any with { Rule = Rule }, null, 10));
+        Assert.Equal((alert.AlertId, Rule, alert.TriggerUnit, alert.Message), (found.AlertId, found.RuleId, found.TriggerUnit, found.Message));
+        Assert.Empty(store.Alerts("acme", any with { Rule = "it's" }, null, 10));
+        Assert.Empty(store.Alerts("acme", any, new AlertCursor(Noon, alert.AlertId), 10));
+        Assert.Single(store.Alerts("acme", any, new AlertCursor(Noon, "a'0"), 10));
+        Assert.False(store.HasDevice("acme", "truck-1' OR '1' = '1"));
+        Assert.Empty(store.FleetState("acme", ["truck-1' OR '1' = '1", "x\\"], "", 10));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public void Retention_DeletesOlderFixesRollupsAndResolvedAlerts_ButKeepsFiringOnes(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         long old = Noon - (10 * 86_400_000L);
         store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(old).Gps(2, _ => 5f).Temperatures(1, 3f)));
@@ -191,7 +215,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void ATenantsOwnRetention_IsKept_AndReadBack(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
 
         Assert.Null(store.Retention("acme"));
@@ -207,7 +231,7 @@ public sealed class FleetStoreTests
     [MemberData(nameof(Stores))]
     public void DeletingATenant_LeavesNoRowOfIt_AndOthersUntouched(string kind)
     {
-        using var test = TestStores.Create(kind);
+        using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Gps(3, _ => 5f).Temperatures(1, 3f)));
         store.Write(AlertChanges("acme", 1, Alert("a1", AlertState.Firing, Noon, 0)));
@@ -227,7 +251,7 @@ public sealed class FleetStoreTests
         Assert.Equal(default, store.DeleteTenant("acme"));
     }
 
-    private static TenantChanges Changes(string tenant, (string Topic, int Partition, long Next) offset, Convoy.Contracts.Telemetry.V1.TelemetryBatch batch)
+    internal static TenantChanges Changes(string tenant, (string Topic, int Partition, long Next) offset, Convoy.Contracts.Telemetry.V1.TelemetryBatch batch)
     {
         var changes = new TenantChanges(tenant);
         Assert.True(TelemetryFold.TryApply(changes, batch.DeviceId, batch.ToByteArray(), out _, out string? problem), problem);
@@ -236,7 +260,7 @@ public sealed class FleetStoreTests
         return changes;
     }
 
-    private static TenantChanges AlertChanges(string tenant, long next, Alert alert)
+    internal static TenantChanges AlertChanges(string tenant, long next, Alert alert)
     {
         var changes = new TenantChanges(tenant);
         changes.AddAlert(alert);
@@ -244,7 +268,7 @@ public sealed class FleetStoreTests
         return changes;
     }
 
-    private static Alert Alert(string id, AlertState state, long start, long end) => new()
+    internal static Alert Alert(string id, AlertState state, long start, long end) => new()
     {
         AlertId = id,
         TenantId = "acme",
