@@ -41,15 +41,17 @@ public sealed class AgentCrashTests : IAsyncLifetime
         _output.WriteLine($"seed {seed}");
         var random = new Random(seed);
         int tornTails = 0;
+        using var acknowledged = _collector.Metric("convoy.collector.batches.acknowledged");
+        long Acknowledged() => acknowledged.GetMeasurementSnapshot().Sum(m => m.Value);
         for (int kill = 1; kill <= Kills; kill++)
         {
             // Each run replays the receiver capture as fast as it can: a burst of appends (each
             // fsynced) while the uplink streams and the acks come back.
-            int before = _collector.Telemetry(Tenant).Count;
+            long before = Acknowledged();
             using var agent = StartAgentProcess();
-            // Kill it while it works, however slowly this machine starts it: once Kafka has a new
-            // record from it (it has read, buffered and sent), then at a random point after that.
-            await Eventually.HoldsAsync(() => agent.Process.HasExited || _collector.Telemetry(Tenant).Count > before, TimeSpan.FromSeconds(60),
+            // Kill it while it works, however slowly this machine starts it: once the collector has
+            // acknowledged a batch of it (it has read, buffered and sent), then at a random point after that.
+            await Eventually.HoldsAsync(() => agent.Process.HasExited || Acknowledged() > before, TimeSpan.FromSeconds(60),
                 $"run {kill}: the agent to send a batch");
             await Task.Delay(random.Next(0, 1000));
             Assert.False(agent.Process.HasExited, $"run {kill}: the agent exited by itself (code {(agent.Process.HasExited ? agent.Process.ExitCode : 0)}):\n{agent.Output}");
