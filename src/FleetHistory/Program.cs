@@ -1,14 +1,21 @@
 using Convoy.FleetHistory;
+using Convoy.FleetHistory.Tenancy;
 using Microsoft.Extensions.Options;
 
 if (args.Any(static a => a is "--help" or "-h" or "-?"))
 {
     Console.WriteLine(FleetHistoryHost.Help);
+    Console.WriteLine(TenantsCommand.Usage);
     return 0;
 }
 
 try
 {
+    if (TenantsCommand.Matches(args))
+    {
+        return await TenantsCommand.RunAsync(args, Console.Out);
+    }
+
     await using var app = FleetHistoryHost.Build(args);
     await app.RunAsync();
     return 0;

@@ -230,6 +230,18 @@ internal sealed class DuckDbFleetStore : IFleetStore
         }
 
         string path = Path.Combine(_folder, tenant + ".duckdb");
+        try
+        {
+            return Delete(tenant, path);
+        }
+        catch (Exception e) when (e is DuckDBException or IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"deleting tenant {tenant}'s store {path} failed: {e.Message}", e);
+        }
+    }
+
+    private RowCounts Delete(string tenant, string path)
+    {
         RowCounts held = default;
         lock (_opening)
         {
