@@ -73,6 +73,7 @@ public static class FleetHistoryHost
             .Bind(builder.Configuration.GetSection(FleetHistoryOptions.SectionName))
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FleetHistoryOptions>, FleetHistoryOptionsValidator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FleetHistoryOptions>, StoreLocationPolicy>());
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<FleetHistoryMetrics>();
         builder.Services.AddSingleton<ProjectionProgress>();

@@ -36,6 +36,13 @@ public sealed partial class KafkaOptions : IValidatableObject
     /// <summary>librdkafka settings for consumers only (e.g. <c>fetch.wait.max.ms</c>, <c>session.timeout.ms</c>), after <see cref="Properties"/>.</summary>
     public Dictionary<string, string> ConsumerProperties { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Run the embedded in-memory cluster outside the Development environment, knowingly: without
+    /// it, an empty <see cref="BootstrapServers"/> there is an error (<see cref="EmbeddedClusterPolicy"/>),
+    /// because the programs would acknowledge data that a restart loses.
+    /// </summary>
+    public bool Embedded { get; set; }
+
     /// <summary>Brokers of the embedded cluster, 1..9. Ignored when <see cref="BootstrapServers"/> is set.</summary>
     [SettingRange("Kafka:EmbeddedBrokers", 1, 9)]
     public int EmbeddedBrokers { get; set; } = 1;

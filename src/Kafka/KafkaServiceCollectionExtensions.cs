@@ -18,6 +18,7 @@ public static class KafkaServiceCollectionExtensions
     {
         services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KafkaOptions>, EmbeddedClusterPolicy>());
         services.AddSingleton(static sp => new KafkaCluster(
             sp.GetRequiredService<IOptions<KafkaOptions>>(),
             sp.GetRequiredService<ILogger<KafkaCluster>>(),

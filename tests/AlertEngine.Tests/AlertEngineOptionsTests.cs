@@ -52,6 +52,22 @@ public sealed class AlertEngineOptionsTests
     }
 
     [Fact]
+    public void OutsideDevelopment_AnEmptyBootstrapServers_IsRefused_UnlessTheInMemoryClusterIsAskedFor()
+    {
+        var refused = Assert.Throws<OptionsValidationException>(() => AlertEngineHost.Build(["--environment=Production"]));
+
+        Assert.Contains("'Kafka:BootstrapServers' is empty in the Production environment", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Kafka:Embedded=true", refused.Message, StringComparison.Ordinal);
+        using (AlertEngineHost.Build(["--environment=Production", "--Kafka:Embedded=true"]))
+        {
+        }
+
+        using (AlertEngineHost.Build(["--environment=Development"]))
+        {
+        }
+    }
+
+    [Fact]
     public void Help_ShowsEveryDefaultAsTheOptionsHaveIt()
     {
         int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(AlertEngineHost.Help, (AlertEngineOptions.SectionName, () => new AlertEngineOptions()));

@@ -46,6 +46,19 @@ public sealed class FleetHistoryOptionsUnitTests
     }
 
     [Fact]
+    public void OutsideDevelopment_TheStoresFolderMustBeNamed()
+    {
+        using var folder = new TempFolder("fleet-store");
+
+        var refused = Assert.Throws<OptionsValidationException>(() => FleetHistoryHost.Build(["--environment=Production", "--Kafka:BootstrapServers=127.0.0.1:9"]));
+
+        Assert.Contains("'FleetHistory:DataFolder' is not set in the Production environment", refused.Message, StringComparison.Ordinal);
+        using (FleetHistoryHost.Build(["--environment=Production", "--Kafka:BootstrapServers=127.0.0.1:9", $"--FleetHistory:DataFolder={folder}"]))
+        {
+        }
+    }
+
+    [Fact]
     public void Help_ShowsEveryDefaultAsTheOptionsHaveIt()
     {
         int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(FleetHistoryHost.Help, (FleetHistoryOptions.SectionName, () => new FleetHistoryOptions()));

@@ -82,7 +82,9 @@ public sealed class KafkaClusterConfigTests
 
         Assert.DoesNotContain(services, d => d.ServiceType == typeof(KafkaOptions));
         Assert.DoesNotContain(services, d => d.ServiceType == typeof(IOptions<KafkaOptions>) && d.ImplementationInstance is not null);
-        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<KafkaOptions>));
+        // The settings' own checks, and the policy that keeps the in-memory cluster out of production.
+        Assert.Equal([typeof(KafkaOptionsValidator), typeof(EmbeddedClusterPolicy)],
+            services.Where(d => d.ServiceType == typeof(IValidateOptions<KafkaOptions>)).Select(d => d.ImplementationType));
     }
 
     private static KafkaOptions Bind(Dictionary<string, string?> settings)
