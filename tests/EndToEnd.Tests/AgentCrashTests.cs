@@ -48,7 +48,7 @@ public sealed class AgentCrashTests : IAsyncLifetime
             // Each run replays the receiver capture as fast as it can: a burst of appends (each
             // fsynced) while the uplink streams and the acks come back.
             long before = Acknowledged();
-            using var agent = StartAgentProcess();
+            using var agent = StartAgent();
             // Kill it while it works, however slowly this machine starts it: once the collector has
             // acknowledged a batch of it (it has read, buffered and sent), then at a random point after that.
             await Eventually.HoldsAsync(() => agent.Process.HasExited || Acknowledged() > before, TimeSpan.FromSeconds(60),
@@ -111,5 +111,5 @@ public sealed class AgentCrashTests : IAsyncLifetime
         "--Logging:LogLevel:Default=Warning",
     ];
 
-    private AgentProcess StartAgentProcess() => AgentProcess.Start(AgentArguments(TestData.NmeaCapture("quectel-l76k-nmea.log")));
+    private ProgramProcess StartAgent() => ProgramProcess.Agent(AgentArguments(TestData.NmeaCapture("quectel-l76k-nmea.log")));
 }

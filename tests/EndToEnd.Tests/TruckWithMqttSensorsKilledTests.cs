@@ -47,7 +47,7 @@ public sealed class TruckWithMqttSensorsKilledTests : IAsyncLifetime
         long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 120_000;
 
         // The broker keeps messages only for a session that exists: the agent subscribes once first.
-        using (var first = AgentProcess.Start(AgentArguments()))
+        using (var first = ProgramProcess.Agent(AgentArguments()))
         {
             await Eventually.HoldsAsync(() => first.Output.Contains("MQTT input connected", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the agent to subscribe");
             first.Process.Kill();
@@ -68,7 +68,7 @@ public sealed class TruckWithMqttSensorsKilledTests : IAsyncLifetime
 
         for (int kill = 1; kill <= Kills; kill++)
         {
-            using var agent = AgentProcess.Start(AgentArguments());
+            using var agent = ProgramProcess.Agent(AgentArguments());
             await Task.Delay(random.Next(1200, 2600));
             Assert.False(agent.Process.HasExited, $"run {kill}: the agent exited by itself:\n{agent.Output}");
             agent.Process.Kill(); // SIGKILL: no shutdown code runs, no PUBACK still waiting is sent

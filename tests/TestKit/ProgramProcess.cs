@@ -2,12 +2,12 @@ using System.Diagnostics;
 
 namespace Convoy.TestKit;
 
-/// <summary>The agent as a child process, its output kept (the last lines) for a failure message.</summary>
-public sealed class AgentProcess : IDisposable
+/// <summary>One of the programs (the agent, the fleet history) as a child process, its output kept (the last lines) for a failure message.</summary>
+public sealed class ProgramProcess : IDisposable
 {
     private readonly Queue<string> _lines = new();
 
-    public AgentProcess(Process process)
+    public ProgramProcess(Process process)
     {
         Process = process;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
@@ -19,7 +19,12 @@ public sealed class AgentProcess : IDisposable
     public Process Process { get; }
 
     /// <summary>The agent's own build output with <paramref name="arguments"/>, as in production (DOTNET_ENVIRONMENT=Production).</summary>
-    public static AgentProcess Start(IEnumerable<string> arguments)
+    public static ProgramProcess Agent(IEnumerable<string> arguments) => Start("EdgeAgent", "Convoy.EdgeAgent.dll", arguments);
+
+    /// <summary>The fleet history program's own build output with <paramref name="arguments"/>, as in production.</summary>
+    public static ProgramProcess FleetHistory(IEnumerable<string> arguments) => Start("FleetHistory", "Convoy.FleetHistory.dll", arguments);
+
+    private static ProgramProcess Start(string project, string assembly, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -27,15 +32,15 @@ public sealed class AgentProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        // The agent's own build output (the test folder lacks the agent's framework dependencies).
-        start.ArgumentList.Add(Path.Combine(Repository.Root, "src", "EdgeAgent", "bin", Repository.Configuration, "net10.0", "Convoy.EdgeAgent.dll"));
+        // The program's own build output (the test folder lacks its framework dependencies).
+        start.ArgumentList.Add(Path.Combine(Repository.Root, "src", project, "bin", Repository.Configuration, "net10.0", assembly));
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        return new AgentProcess(Process.Start(start)!);
+        return new ProgramProcess(Process.Start(start)!);
     }
 
     public string Output
