@@ -263,22 +263,5 @@ public sealed class FleetHistoryEndToEndTests(ClickHouseFixture clickHouse) : IA
     }
 
     /// <summary>Writes a batch to the tenant's topic as the collector does, headers and all.</summary>
-    private void Produce(string tenant, TelemetryBatch batch)
-    {
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _collector.Kafka.BootstrapServers }).Build();
-        var sequence = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(sequence, batch.Sequence);
-        producer.Produce(TelemetryRecordHeaders.TelemetryTopic(tenant), new Message<string, byte[]>
-        {
-            Key = batch.DeviceId,
-            Value = batch.ToByteArray(),
-            Headers = new Headers
-            {
-                { TelemetryRecordHeaders.Tenant, System.Text.Encoding.UTF8.GetBytes(tenant) },
-                { TelemetryRecordHeaders.Device, System.Text.Encoding.UTF8.GetBytes(batch.DeviceId) },
-                { TelemetryRecordHeaders.Sequence, sequence },
-            },
-        });
-        producer.Flush(TimeSpan.FromSeconds(10));
-    }
+    private void Produce(string tenant, TelemetryBatch batch) => KafkaTopics.WriteTelemetry(_collector.Kafka.BootstrapServers, tenant, [batch]);
 }

@@ -1,11 +1,7 @@
-using System.Buffers.Binary;
-using System.Text;
-using Confluent.Kafka;
 using Convoy.Contracts;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Store.DuckDb;
 using Convoy.Kafka.Embedded;
-using Google.Protobuf;
 using Xunit.Abstractions;
 
 namespace Convoy.FleetHistory.Tests;
@@ -132,30 +128,17 @@ public sealed class ProjectorKilledTests(ITestOutputHelper output) : IDisposable
     /// <summary>Writes the next <paramref name="count"/> batches of every device, as the collector writes them.</summary>
     private void Produce(int count)
     {
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers, LingerMs = 5 }).Build();
+        var batches = new List<Contracts.Telemetry.V1.TelemetryBatch>();
         for (int i = 0; i < count; i++)
         {
             for (int d = 0; d < Devices; d++)
             {
                 ulong sequence = ++_sequences[d];
-                var batch = BatchBuilder.For(Device(d), sequence).StartingAt(Start + ((long)sequence * 60_000))
-                    .Gps(Fixes, s => 40f + s).Temperatures(1, Temperatures, t => 4f + (t * 0.1f)).Build();
-                var sequenceHeader = new byte[8];
-                BinaryPrimitives.WriteUInt64BigEndian(sequenceHeader, sequence);
-                producer.Produce(TelemetryRecordHeaders.TelemetryTopic(Tenant), new Message<string, byte[]>
-                {
-                    Key = batch.DeviceId,
-                    Value = batch.ToByteArray(),
-                    Headers = new Headers
-                    {
-                        { TelemetryRecordHeaders.Tenant, Encoding.UTF8.GetBytes(Tenant) },
-                        { TelemetryRecordHeaders.Device, Encoding.UTF8.GetBytes(batch.DeviceId) },
-                        { TelemetryRecordHeaders.Sequence, sequenceHeader },
-                    },
-                });
+                batches.Add(BatchBuilder.For(Device(d), sequence).StartingAt(Start + ((long)sequence * 60_000))
+                    .Gps(Fixes, s => 40f + s).Temperatures(1, Temperatures, t => 4f + (t * 0.1f)).Build());
             }
         }
 
-        producer.Flush(TimeSpan.FromSeconds(30));
+        KafkaTopics.WriteTelemetry(_kafka.BootstrapServers, Tenant, batches);
     }
 }

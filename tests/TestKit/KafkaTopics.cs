@@ -2,9 +2,37 @@ using Confluent.Kafka;
 
 namespace Convoy.TestKit;
 
-/// <summary>Reads a whole topic back, every partition from the beginning to its end.</summary>
+/// <summary>Reads a whole topic back, every partition from the beginning to its end; writes telemetry as the collector does.</summary>
 public static class KafkaTopics
 {
+    /// <summary>
+    /// Writes batches to the tenant's telemetry topic exactly as the collector writes them (key =
+    /// device, the tenant, device and sequence headers), without a collector: for consumers' tests
+    /// that need a replay, a burst or a steady stream.
+    /// </summary>
+    public static void WriteTelemetry(string bootstrapServers, string tenant, IEnumerable<Contracts.Telemetry.V1.TelemetryBatch> batches)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5 }).Build();
+        foreach (var batch in batches)
+        {
+            var sequence = new byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(sequence, batch.Sequence);
+            producer.Produce(Contracts.TelemetryRecordHeaders.TelemetryTopic(tenant), new Message<string, byte[]>
+            {
+                Key = batch.DeviceId,
+                Value = Google.Protobuf.MessageExtensions.ToByteArray(batch),
+                Headers = new Headers
+                {
+                    { Contracts.TelemetryRecordHeaders.Tenant, System.Text.Encoding.UTF8.GetBytes(tenant) },
+                    { Contracts.TelemetryRecordHeaders.Device, System.Text.Encoding.UTF8.GetBytes(batch.DeviceId) },
+                    { Contracts.TelemetryRecordHeaders.Sequence, sequence },
+                },
+            });
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
     public static List<ConsumeResult<string, byte[]>> ReadAll(string bootstrapServers, string topic)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();

@@ -113,7 +113,22 @@ internal sealed class Projector : BackgroundService
                     continue;
                 }
 
-                Project(record);
+                try
+                {
+                    Project(record);
+                }
+                catch (StoreUnavailableException e)
+                {
+                    // Reading a tenant's sequence marks failed: as after a failed write, forget what
+                    // is pending and project again from the store's positions once it answers.
+                    _metrics.WriteFailed(_store.Kind);
+                    FleetHistoryLog.StoreWriteFailed(_logger, e.Message, (int)RetryDelay.TotalMilliseconds);
+                    _pending.Clear();
+                    _pendingRecords = 0;
+                    _marks.Clear();
+                    _rewindNeeded = true;
+                    stoppingToken.WaitHandle.WaitOne(RetryDelay);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
