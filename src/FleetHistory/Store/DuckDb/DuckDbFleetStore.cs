@@ -102,12 +102,34 @@ internal sealed class DuckDbFleetStore : IFleetStore
             return states;
         }
 
-        var page = states.Select(s => s.DeviceId).ToList();
-        void Page(DuckDBCommand c) => c.Parameters.Add(new DuckDBParameter("page", page));
-        Read(tenant, "SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE list_contains($page, device) ORDER BY device, zone", Page,
-            r => byDevice[r.GetString(0)].Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) }));
-        Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND list_contains($page, device) ORDER BY device, start_ms", Page,
-            r => byDevice[r.GetString(1)].FiringAlerts.Add(ReadAlert(tenant, r)));
+        // The page's devices are every device from its first to its last that the filter takes:
+        // selecting them by that range reads the page's rows without comparing each row with a
+        // list of the page (a list of 10,000 devices made the whole page 2x slower).
+        void Page(DuckDBCommand c)
+        {
+            c.Parameters.Add(new DuckDBParameter("first", states[0].DeviceId));
+            c.Parameters.Add(new DuckDBParameter("last", states[^1].DeviceId));
+            if (devices.Count > 0)
+            {
+                c.Parameters.Add(new DuckDBParameter("only", devices.ToList()));
+            }
+        }
+
+        string inPage = "device >= $first AND device <= $last" + only;
+        Read(tenant, $"SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE {inPage} ORDER BY device, zone", Page, r =>
+        {
+            if (byDevice.TryGetValue(r.GetString(0), out var state))
+            {
+                state.Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) });
+            }
+        });
+        Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND {inPage} ORDER BY device, start_ms", Page, r =>
+        {
+            if (byDevice.TryGetValue(r.GetString(1), out var state))
+            {
+                state.FiringAlerts.Add(ReadAlert(tenant, r));
+            }
+        });
         return states;
     }
 
