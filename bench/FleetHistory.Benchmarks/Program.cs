@@ -11,7 +11,7 @@ const string Help = """
             fleet-state  fleet state of 10,000 devices, p50/p99
             storage      stored bytes per reading after a day of a fleet, then a day's track p50/p99
             (all three unless told)
-      --quick              small sizes, under a minute: 1,000 trucks x 3 min, 1 run, 50 queries, 4 trucks x 24 h
+      --quick              small sizes, about a minute: 1,000 trucks x 3 min, 1 run, 50 queries, 4 trucks x 24 h flushed every 5 min
       --trucks N           trucks for throughput (1000)
       --minutes N          minutes of batches for throughput (30)
       --flush N[,N...]     records per flush (the projector's FlushRecords), first one also for fold only (5000,1000,20000)
@@ -20,6 +20,7 @@ const string Help = """
       --fleet N            devices in the fleet state (10000)
       --storage-trucks N   trucks written for the stored bytes and the track (100)
       --hours N            hours written for the stored bytes and the track (24)
+      --storage-flush N    10-s spans of fleet time per flush there (1: one batch per truck, as a live projector's rows; --quick 30)
       --scalars N          scalar sensors per batch besides the demo's (0..5; 0)
       --no-track           stored bytes only
     FLEET_BENCH_DIR=folder puts the scratch databases there instead of the temporary folder.
@@ -53,7 +54,7 @@ for (int i = 0; i < args.Length; i++)
 
     if (arg == "--quick")
     {
-        settings = settings with { ThroughputMinutes = 3, FlushSizes = [5_000], Repeat = 1, Queries = 50, StorageTrucks = 4 };
+        settings = settings with { ThroughputMinutes = 3, FlushSizes = [5_000], Repeat = 1, Queries = 50, StorageTrucks = 4, StorageFlushSpans = 30 };
         continue;
     }
 
@@ -75,6 +76,7 @@ for (int i = 0; i < args.Length; i++)
         "--fleet" when n > 0 => settings with { FleetStateDevices = n },
         "--storage-trucks" when n > 0 => settings with { StorageTrucks = n },
         "--hours" when n > 0 => settings with { StorageHours = n },
+        "--storage-flush" when n > 0 => settings with { StorageFlushSpans = n },
         "--scalars" when n is >= 0 and <= 5 => settings with { Scalars = n },
         _ => null,
     };
@@ -140,10 +142,11 @@ namespace Convoy.FleetHistory.Benchmarks
         public int FleetStateDevices { get; init; } = 10_000;
         public int StorageTrucks { get; init; } = 100;
         public int StorageHours { get; init; } = 24;
+        public int StorageFlushSpans { get; init; } = 1;
         public int Scalars { get; init; }
         public bool Track { get; init; } = true;
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"throughput {ThroughputTrucks} trucks x {ThroughputMinutes} min, flushes of {string.Join("/", FlushSizes)}; {Repeat} run(s) of each; {Queries} queries; fleet state {FleetStateDevices}; stored bytes and track {StorageTrucks} trucks x {StorageHours} h; {Scalars} extra scalars");
+            $"throughput {ThroughputTrucks} trucks x {ThroughputMinutes} min, flushes of {string.Join("/", FlushSizes)}; {Repeat} run(s) of each; {Queries} queries; fleet state {FleetStateDevices}; stored bytes and track {StorageTrucks} trucks x {StorageHours} h, {StorageFlushSpans * 10} s per flush; {Scalars} extra scalars");
     }
 }

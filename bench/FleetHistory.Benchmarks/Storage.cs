@@ -17,14 +17,15 @@ internal static class Storage
     {
         int trucks = settings.StorageTrucks;
         var duration = TimeSpan.FromHours(settings.StorageHours);
-        Console.WriteLine($"== Stored bytes: {trucks:N0} trucks x {duration.TotalHours:N0} h, a flush per 10-s span ({trucks} records)");
+        int flushRecords = trucks * settings.StorageFlushSpans;
+        Console.WriteLine($"== Stored bytes: {trucks:N0} trucks x {duration.TotalHours:N0} h, a flush per {settings.StorageFlushSpans * 10} s of fleet time ({flushRecords} records)");
         using var folder = new ScratchFolder();
         string file = Path.Combine(folder.Path, Queries.Tenant + ".duckdb");
         long readings = 0, batches = 0;
         var build = Cost.Of(() =>
         {
             using var store = new DuckDbFleetStore(folder.Path);
-            var feed = new ProjectorFeed(Queries.Tenant, store, trucks);
+            var feed = new ProjectorFeed(Queries.Tenant, store, flushRecords);
             foreach (var record in FleetData.Generate(trucks, duration, settings.Scalars))
             {
                 feed.Add(record);
@@ -91,14 +92,17 @@ internal static class Storage
         }
 
         Console.WriteLine("   positions, other layouts (what each would store per reading of this data set):");
+        Console.WriteLine("     (the simulator's lat/lon have 7 decimals, its speed and heading are unrounded floats, as km/h converted from knots would be)");
         const string Micro = "CAST(round(latitude_deg * 1e7) AS INTEGER) AS latitude_e7, CAST(round(longitude_deg * 1e7) AS INTEGER) AS longitude_e7";
         foreach (var (name, sql) in new[]
         {
             ("as stored (arrival order)", "SELECT * FROM main.positions"),
             ("ordered by (device, time)", "SELECT * FROM main.positions ORDER BY device, time_ms"),
             ("lat/lon as INTEGER 1e-7 degrees", $"SELECT device, time_ms, {Micro}, speed_kmh, heading_deg FROM main.positions"),
-            ("both", $"SELECT device, time_ms, {Micro}, speed_kmh, heading_deg FROM main.positions ORDER BY device, time_ms"),
-            ("both, speed and heading as SMALLINT tenths", $"SELECT device, time_ms, {Micro}, CAST(round(speed_kmh * 10) AS SMALLINT), CAST(round(heading_deg * 10) AS SMALLINT) FROM main.positions ORDER BY device, time_ms"),
+            ("speed and heading rounded to tenths (REAL)", "SELECT device, time_ms, latitude_deg, longitude_deg, CAST(round(speed_kmh, 1) AS REAL), CAST(round(heading_deg, 1) AS REAL) FROM main.positions"),
+            ("speed and heading as SMALLINT tenths", "SELECT device, time_ms, latitude_deg, longitude_deg, CAST(round(speed_kmh * 10) AS SMALLINT), CAST(round(heading_deg * 10) AS SMALLINT) FROM main.positions"),
+            ("ordered, lat/lon INTEGER", $"SELECT device, time_ms, {Micro}, speed_kmh, heading_deg FROM main.positions ORDER BY device, time_ms"),
+            ("ordered, lat/lon INTEGER, speed/heading SMALLINT", $"SELECT device, time_ms, {Micro}, CAST(round(speed_kmh * 10) AS SMALLINT), CAST(round(heading_deg * 10) AS SMALLINT) FROM main.positions ORDER BY device, time_ms"),
         })
         {
             long bytes = Copy($"CREATE TABLE x.t AS {sql}");

@@ -75,6 +75,7 @@ internal static class Throughput
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"       {flushes:N0} flushes, {written.Wall.TotalMilliseconds / flushes:N1} ms wall per flush"));
             }
 
+            Live(records);
             using (var folder = new ScratchFolder())
             {
                 var append = Cost.Of(() => AppendPositions(folder.Path, records, settings.FlushSizes[0]));
@@ -83,6 +84,34 @@ internal static class Throughput
 
             GC.KeepAlive(sum);
         }
+    }
+
+    /// <summary>
+    /// Keeping up rather than catching up: the projector flushes every 250 ms, so 1,000 trucks
+    /// sending a batch per 10 s make flushes of 25 records. What such a flush costs, and the share
+    /// of a core that keeping up with the fleet takes.
+    /// </summary>
+    private static void Live(List<FleetRecord> records)
+    {
+        const int PerFlush = 25, Flushes = 200;
+        var sample = records.Take(PerFlush * Flushes).ToList();
+        long readings = sample.Sum(r => (long)r.Readings);
+        using var folder = new ScratchFolder();
+        using var store = new DuckDbFleetStore(folder.Path);
+        store.Write(new Store.TenantChanges("bench"));
+        var cost = Cost.Of(() =>
+        {
+            var feed = new ProjectorFeed("bench", store, PerFlush);
+            foreach (var record in sample)
+            {
+                feed.Add(record);
+            }
+
+            feed.Flush();
+        });
+        Print($"live: flushes of {PerFlush} records (1,000 trucks, 250 ms)", cost, readings);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"       {cost.Wall.TotalMilliseconds / Flushes:N1} ms wall, {cost.Cpu.TotalMilliseconds / Flushes:N1} ms CPU per flush: keeping up with 1,000 trucks takes {cost.Cpu.TotalMilliseconds / Flushes * 4 / 1000:P0} of a core"));
     }
 
     private static void Print(string what, Cost cost, long readings, Cost? reference = null) =>
