@@ -132,17 +132,22 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
         using var test = TestStores.Create(kind, clickHouse);
         var store = test.Store;
         var changes = new TenantChanges("acme");
-        foreach (string device in new[] { "truck-3", "truck-1", "truck-2" })
+        foreach (var (device, celsius) in new[] { ("truck-3", 3f), ("truck-1", 1f), ("truck-2", 2f) })
         {
-            Assert.True(TelemetryFold.TryApply(changes, device, BatchBuilder.For(device).StartingAt(Noon).Gps(1, _ => 1f).Build().ToByteArray(), out _, out _));
+            Assert.True(TelemetryFold.TryApply(changes, device, BatchBuilder.For(device).StartingAt(Noon).Gps(1, _ => 1f).Temperatures(1, celsius).Build().ToByteArray(), out _, out _));
         }
 
         changes.Offsets[new PartitionKey("telemetry.acme", 0)] = 3;
         store.Write(changes);
+        var alert = Alert("a2", AlertState.Firing, Noon, 0);
+        alert.DeviceId = "truck-2";
+        store.Write(AlertChanges("acme", 1, alert));
 
-        Assert.Equal(["truck-1", "truck-2"], store.FleetState("acme", [], "", 2).Select(d => d.DeviceId));
-        Assert.Equal(["truck-3"], store.FleetState("acme", [], "truck-2", 2).Select(d => d.DeviceId));
-        Assert.Equal(["truck-1", "truck-3"], store.FleetState("acme", ["truck-3", "truck-1", "truck-9"], "", 10).Select(d => d.DeviceId));
+        // Each device of a page carries its own zones and alerts, and only those.
+        static (string, float, int) Summary(DeviceState d) => (d.DeviceId, Assert.Single(d.Temperatures).TemperatureC, d.FiringAlerts.Count);
+        Assert.Equal([("truck-1", 1f, 0), ("truck-2", 2f, 1)], store.FleetState("acme", [], "", 2).Select(Summary));
+        Assert.Equal([("truck-3", 3f, 0)], store.FleetState("acme", [], "truck-2", 2).Select(Summary));
+        Assert.Equal([("truck-1", 1f, 0), ("truck-3", 3f, 0)], store.FleetState("acme", ["truck-3", "truck-1", "truck-9"], "", 10).Select(Summary));
     }
 
     [Theory]

@@ -102,12 +102,34 @@ internal sealed class DuckDbFleetStore : IFleetStore
             return states;
         }
 
-        var page = states.Select(s => s.DeviceId).ToList();
-        void Page(DuckDBCommand c) => c.Parameters.Add(new DuckDBParameter("page", page));
-        Read(tenant, "SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE list_contains($page, device) ORDER BY device, zone", Page,
-            r => byDevice[r.GetString(0)].Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) }));
-        Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND list_contains($page, device) ORDER BY device, start_ms", Page,
-            r => byDevice[r.GetString(1)].FiringAlerts.Add(ReadAlert(tenant, r)));
+        // The page's devices are every device from its first to its last that the filter takes:
+        // selecting them by that range reads the page's rows without comparing each row with a
+        // list of the page (a list of 10,000 devices made the whole page 2x slower).
+        void Page(DuckDBCommand c)
+        {
+            c.Parameters.Add(new DuckDBParameter("first", states[0].DeviceId));
+            c.Parameters.Add(new DuckDBParameter("last", states[^1].DeviceId));
+            if (devices.Count > 0)
+            {
+                c.Parameters.Add(new DuckDBParameter("only", devices.ToList()));
+            }
+        }
+
+        string inPage = "device >= $first AND device <= $last" + only;
+        Read(tenant, $"SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE {inPage} ORDER BY device, zone", Page, r =>
+        {
+            if (byDevice.TryGetValue(r.GetString(0), out var state))
+            {
+                state.Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) });
+            }
+        });
+        Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND {inPage} ORDER BY device, start_ms", Page, r =>
+        {
+            if (byDevice.TryGetValue(r.GetString(1), out var state))
+            {
+                state.FiringAlerts.Add(ReadAlert(tenant, r));
+            }
+        });
         return states;
     }
 
@@ -405,15 +427,8 @@ internal sealed class DuckDbFleetStore : IFleetStore
                     UpsertAlert(alert);
                 }
 
-                foreach (var ((device, sender), sequence) in changes.Sequences)
-                {
-                    Execute(_writer, DuckDbSchema.UpsertSequence, ("device", device), ("sender", sender), ("seq", sequence));
-                }
-
-                foreach (var ((topic, partition), next) in changes.Offsets)
-                {
-                    Execute(_writer, DuckDbSchema.UpsertOffset, ("topic", topic), ("partition", partition), ("next", next));
-                }
+                MergeSequences(changes.Sequences);
+                MergeOffsets(changes.Offsets);
 
                 transaction.Commit();
             }
@@ -493,6 +508,47 @@ internal sealed class DuckDbFleetStore : IFleetStore
             }
 
             Execute(_writer, DuckDbSchema.MergeDevices);
+        }
+
+        /// <summary>
+        /// The flush's (device, sender) marks in one statement: one upsert per mark cost about 5 ms
+        /// each inside a flush's transaction, 5 s for a flush of 1,000 devices
+        /// (bench/FleetHistory.Benchmarks).
+        /// </summary>
+        private void MergeSequences(Dictionary<SenderKey, ulong> sequences)
+        {
+            if (sequences.Count == 0)
+            {
+                return;
+            }
+
+            using (var appender = _writer.CreateAppender("stage_sequences"))
+            {
+                foreach (var ((device, sender), sequence) in sequences)
+                {
+                    appender.CreateRow().AppendValue(device).AppendValue(sender).AppendValue(sequence).EndRow();
+                }
+            }
+
+            Execute(_writer, DuckDbSchema.MergeSequences);
+        }
+
+        private void MergeOffsets(Dictionary<PartitionKey, long> offsets)
+        {
+            if (offsets.Count == 0)
+            {
+                return;
+            }
+
+            using (var appender = _writer.CreateAppender("stage_offsets"))
+            {
+                foreach (var ((topic, partition), next) in offsets)
+                {
+                    appender.CreateRow().AppendValue(topic).AppendValue(partition).AppendValue(next).EndRow();
+                }
+            }
+
+            Execute(_writer, DuckDbSchema.MergeOffsets);
         }
 
         private void UpsertAlert(Alert alert)

@@ -46,6 +46,8 @@ internal static class DuckDbSchema
         CREATE TEMP TABLE IF NOT EXISTS stage_hour AS SELECT * FROM rollups_hour LIMIT 0;
         CREATE TEMP TABLE IF NOT EXISTS stage_devices AS SELECT * FROM devices LIMIT 0;
         CREATE TEMP TABLE IF NOT EXISTS stage_temperatures AS SELECT * FROM zone_temperatures LIMIT 0;
+        CREATE TEMP TABLE IF NOT EXISTS stage_sequences AS SELECT * FROM sequences LIMIT 0;
+        CREATE TEMP TABLE IF NOT EXISTS stage_offsets AS SELECT * FROM offsets LIMIT 0;
         """;
 
     public static string MergeRollups(string table, string stage) => $"""
@@ -98,13 +100,16 @@ internal static class DuckDbSchema
             source_sequence = CASE WHEN excluded.state >= alerts.state THEN excluded.source_sequence ELSE alerts.source_sequence END;
         """;
 
-    public const string UpsertSequence = """
-        INSERT INTO sequences VALUES ($device, $sender, $seq)
+    // A flush's marks and offsets are keyed by a dictionary, so no key comes twice in one statement.
+    public const string MergeSequences = """
+        INSERT INTO sequences SELECT * FROM stage_sequences
         ON CONFLICT (device, sender) DO UPDATE SET sequence = greatest(sequences.sequence, excluded.sequence);
+        DELETE FROM stage_sequences;
         """;
 
-    public const string UpsertOffset = """
-        INSERT INTO offsets VALUES ($topic, $partition, $next)
+    public const string MergeOffsets = """
+        INSERT INTO offsets SELECT * FROM stage_offsets
         ON CONFLICT (topic, kafka_partition) DO UPDATE SET next_offset = excluded.next_offset;
+        DELETE FROM stage_offsets;
         """;
 }
