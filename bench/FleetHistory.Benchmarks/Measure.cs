@@ -62,15 +62,23 @@ internal sealed class Latencies
 {
     private readonly List<double> _ms = [];
     private readonly List<double> _cpuMs = [];
+    private readonly List<double> _allocated = [];
     private readonly Process _process = Process.GetCurrentProcess();
+    private readonly int[] _collections = new int[3];
 
     public void Time(Action query)
     {
         _process.Refresh();
         var cpu = _process.TotalProcessorTime;
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long started = Stopwatch.GetTimestamp();
         query();
         _ms.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _allocated.Add(GC.GetAllocatedBytesForCurrentThread() - allocated);
+        _collections[0] += GC.CollectionCount(0) - gen0;
+        _collections[1] += GC.CollectionCount(1) - gen1;
+        _collections[2] += GC.CollectionCount(2) - gen2;
         _process.Refresh();
         _cpuMs.Add((_process.TotalProcessorTime - cpu).TotalMilliseconds);
     }
@@ -85,5 +93,5 @@ internal sealed class Latencies
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"p50 {Percentile(50),7:N2} ms  p99 {Percentile(99),7:N2} ms  max {Percentile(100),7:N2} ms  CPU p50 {Percentile(_cpuMs, 50),6:N1} p99 {Percentile(_cpuMs, 99),6:N1} ms  ({_ms.Count} queries)");
+        $"p50 {Percentile(50),7:N2} ms  p99 {Percentile(99),7:N2} ms  max {Percentile(100),7:N2} ms  CPU p50 {Percentile(_cpuMs, 50),6:N1} p99 {Percentile(_cpuMs, 99),6:N1} ms  {Percentile(_allocated, 50) / 1e6,5:N1} MB alloc  GC {_collections[0]}/{_collections[1]}/{_collections[2]}  ({_ms.Count} queries)");
 }
