@@ -41,7 +41,7 @@ dotnet build src/Collector -c Release --nologo -v quiet > "$work/collector-build
 collector_dll="$repo/src/Collector/bin/Release/net10.0/Convoy.Collector.dll"
 
 certs="$work/certs"
-dotnet "$collector_dll" --Collector:Port=0 --Collector:MetricsPort=0 --Collector:DevCertificates=true \
+dotnet "$collector_dll" --Collector:Port=0 --Collector:MetricsPort=0 --Kafka:Embedded=true --Collector:DevCertificates=true \
   --Collector:DevCertificatesFolder="$certs" > "$work/collector.log" 2>&1 &
 collector_pid=$!
 for _ in $(seq 1 120); do grep -q 'Collector listening on' "$work/collector.log" && break; sleep 0.5; done
