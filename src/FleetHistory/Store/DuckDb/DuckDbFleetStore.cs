@@ -62,8 +62,9 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     public IReadOnlyList<DeviceState> FleetState(string tenant, IReadOnlyCollection<string> devices, string afterDevice, int limit)
     {
-        var states = new List<DeviceState>();
-        var byDevice = new Dictionary<string, DeviceState>(StringComparer.Ordinal);
+        // Sized for the page at once: growing to 10,000 would put arrays on the large object heap,
+        // and that heap's budget is what triggers gen2 collections under a query load.
+        var states = new List<DeviceState>(Math.Clamp(limit, 0, 10_001));
         string only = devices.Count == 0 ? "" : " AND list_contains($only, device)";
         Read(tenant, $"""
             SELECT device, last_seen_ms, position_ms, latitude_deg, longitude_deg, speed_kmh, heading_deg, fuel_ms, fuel_percent
@@ -95,7 +96,6 @@ internal sealed class DuckDbFleetStore : IFleetStore
                 }
 
                 states.Add(state);
-                byDevice[state.DeviceId] = state;
             });
         if (states.Count == 0)
         {
@@ -116,21 +116,33 @@ internal sealed class DuckDbFleetStore : IFleetStore
         }
 
         string inPage = "device >= $first AND device <= $last" + only;
+        int zones = 0;
         Read(tenant, $"SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE {inPage} ORDER BY device, zone", Page, r =>
-        {
-            if (byDevice.TryGetValue(r.GetString(0), out var state))
-            {
-                state.Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) });
-            }
-        });
+            Of(states, r.GetString(0), ref zones)?.Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) }));
+        int alerts = 0;
         Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND {inPage} ORDER BY device, start_ms", Page, r =>
-        {
-            if (byDevice.TryGetValue(r.GetString(1), out var state))
-            {
-                state.FiringAlerts.Add(ReadAlert(tenant, r));
-            }
-        });
+            Of(states, r.GetString(1), ref alerts)?.FiringAlerts.Add(ReadAlert(tenant, r)));
         return states;
+    }
+
+    /// <summary>
+    /// The page's state of <paramref name="device"/>, for rows in the page's own order (DuckDB's
+    /// order by device, as the page): a walk from the previous row's device, with no lookup table
+    /// (a dictionary of 10,000 devices is a large-object-heap allocation per query). A device
+    /// not in the page leaves the walk where it was.
+    /// </summary>
+    private static DeviceState? Of(List<DeviceState> states, string device, ref int cursor)
+    {
+        for (int i = cursor; i < states.Count; i++)
+        {
+            if (string.Equals(states[i].DeviceId, device, StringComparison.Ordinal))
+            {
+                cursor = i;
+                return states[i];
+            }
+        }
+
+        return null;
     }
 
     public IReadOnlyList<TrackPoint> Track(string tenant, string device, long fromMs, long toMs, long afterMs, int limit)
