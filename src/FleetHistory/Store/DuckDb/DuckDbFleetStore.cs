@@ -62,8 +62,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     public IReadOnlyList<DeviceState> FleetState(string tenant, IReadOnlyCollection<string> devices, string afterDevice, int limit)
     {
-        var states = new List<DeviceState>();
-        var byDevice = new Dictionary<string, DeviceState>(StringComparer.Ordinal);
+        var states = new List<DeviceState>(PageCapacity(limit));
         string only = devices.Count == 0 ? "" : " AND list_contains($only, device)";
         Read(tenant, $"""
             SELECT device, last_seen_ms, position_ms, latitude_deg, longitude_deg, speed_kmh, heading_deg, fuel_ms, fuel_percent
@@ -95,7 +94,6 @@ internal sealed class DuckDbFleetStore : IFleetStore
                 }
 
                 states.Add(state);
-                byDevice[state.DeviceId] = state;
             });
         if (states.Count == 0)
         {
@@ -116,26 +114,38 @@ internal sealed class DuckDbFleetStore : IFleetStore
         }
 
         string inPage = "device >= $first AND device <= $last" + only;
+        int zones = 0;
         Read(tenant, $"SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE {inPage} ORDER BY device, zone", Page, r =>
-        {
-            if (byDevice.TryGetValue(r.GetString(0), out var state))
-            {
-                state.Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) });
-            }
-        });
+            Of(states, r.GetString(0), ref zones)?.Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) }));
+        int alerts = 0;
         Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND {inPage} ORDER BY device, start_ms", Page, r =>
-        {
-            if (byDevice.TryGetValue(r.GetString(1), out var state))
-            {
-                state.FiringAlerts.Add(ReadAlert(tenant, r));
-            }
-        });
+            Of(states, r.GetString(1), ref alerts)?.FiringAlerts.Add(ReadAlert(tenant, r)));
         return states;
+    }
+
+    /// <summary>
+    /// The page's state of <paramref name="device"/>, for rows in the page's own order (DuckDB's
+    /// order by device, as the page): a walk from the previous row's device, with no lookup table
+    /// (a dictionary of 10,000 devices is a large-object-heap allocation per query). A device
+    /// not in the page leaves the walk where it was.
+    /// </summary>
+    private static DeviceState? Of(List<DeviceState> states, string device, ref int cursor)
+    {
+        for (int i = cursor; i < states.Count; i++)
+        {
+            if (string.Equals(states[i].DeviceId, device, StringComparison.Ordinal))
+            {
+                cursor = i;
+                return states[i];
+            }
+        }
+
+        return null;
     }
 
     public IReadOnlyList<TrackPoint> Track(string tenant, string device, long fromMs, long toMs, long afterMs, int limit)
     {
-        var points = new List<TrackPoint>();
+        var points = new List<TrackPoint>(PageCapacity(limit));
         Read(tenant, """
             SELECT time_ms, latitude_deg, longitude_deg, speed_kmh, heading_deg FROM positions
             WHERE device = $device AND time_ms >= $from AND time_ms < $to AND time_ms > $after
@@ -149,7 +159,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
     public IReadOnlyList<Contracts.Fleet.V1.Rollup> Rollups(string tenant, string device, string sensor, uint zone, Resolution resolution, long fromMs, long toMs, long afterMs, int limit)
     {
         string table = resolution == Resolution.Hour ? "rollups_hour" : "rollups_minute";
-        var rollups = new List<Contracts.Fleet.V1.Rollup>();
+        var rollups = new List<Contracts.Fleet.V1.Rollup>(PageCapacity(limit));
         Read(tenant, $"""
             SELECT start_ms, min, max, sum / count, count, last, last_ms FROM {table}
             WHERE device = $device AND sensor = $sensor AND zone = $zone AND start_ms >= $from AND start_ms < $to AND start_ms > $after
@@ -306,6 +316,13 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
         _tenants.Clear();
     }
+
+    /// <summary>
+    /// A page's list sized at once, up to the API's largest page (10,000 and one more): growing to
+    /// it would put arrays on the large object heap (from 85,000 bytes), and that heap's budget is
+    /// what triggers gen2 collections under a query load. 10,001 references stay under it.
+    /// </summary>
+    private static int PageCapacity(int limit) => Math.Clamp(limit, 0, 10_001);
 
     private const string AlertColumns = "alert_id, device, rule, severity, state, start_ms, end_ms, trigger_value, trigger_unit, message, position_ms, latitude_deg, longitude_deg, speed_kmh, source_sequence";
 
