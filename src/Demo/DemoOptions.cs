@@ -18,6 +18,7 @@ internal sealed class DemoOptions
           --folder DIR           development certificates, demo tokens, the read side's store and logs (.convoy/demo)
           --query-port N         the fleet history HTTP/JSON port, 0 = any free port (5091)
           --grpc-port N          the fleet history gRPC port, 0 = any free port (5090)
+          --console-port N       the tenant console (web), 0 = any free port (5080)
 
         Each truck's readings are real batches over mutual TLS, acknowledged only after the
         embedded Kafka confirmed them; one truck of each tenant has a reefer compressor that
@@ -37,6 +38,8 @@ internal sealed class DemoOptions
     public int QueryPort { get; private set; } = 5091;
 
     public int GrpcPort { get; private set; } = 5090;
+
+    public int ConsolePort { get; private set; } = 5080;
 
     public bool ShowHelp { get; private set; }
 
@@ -68,6 +71,7 @@ internal sealed class DemoOptions
                 "--folder" => value.Length > 0 && Set(() => options.Folder = value),
                 "--query-port" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int query) && query <= 65535 && Set(() => options.QueryPort = query),
                 "--grpc-port" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int grpc) && grpc <= 65535 && Set(() => options.GrpcPort = grpc),
+                "--console-port" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int web) && web <= 65535 && Set(() => options.ConsolePort = web),
                 _ => false,
             };
             if (!ok)

@@ -20,6 +20,13 @@ internal sealed class DemoTokens : IDisposable
         Directory.CreateDirectory(folder);
         KeyFile = Path.Combine(folder, "demo-issuer.pem");
         File.WriteAllText(KeyFile, _key.ExportSubjectPublicKeyInfoPem());
+        // The tenant console's dev sign-in mints its read-side tokens with the same key.
+        SigningKeyFile = Path.Combine(folder, "demo-issuer.key");
+        File.WriteAllText(SigningKeyFile, _key.ExportPkcs8PrivateKeyPem());
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(SigningKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         var signing = new SigningCredentials(new ECDsaSecurityKey(_key) { KeyId = "demo-issuer" }, SecurityAlgorithms.EcdsaSha256);
         foreach (string tenant in tenants)
         {
@@ -43,6 +50,9 @@ internal sealed class DemoTokens : IDisposable
 
     /// <summary>The public key the fleet history program verifies tokens with.</summary>
     public string KeyFile { get; }
+
+    /// <summary>The private key (PKCS#8 PEM), for the tenant console's dev sign-in; readable by the user only.</summary>
+    public string SigningKeyFile { get; }
 
     /// <summary>Each tenant's token file.</summary>
     public Dictionary<string, string> TokenFiles { get; } = new(StringComparer.Ordinal);

@@ -6,6 +6,7 @@ using Convoy.Demo;
 using Convoy.EdgeAgent;
 using Convoy.FleetHistory;
 using Convoy.Kafka.Embedded;
+using Convoy.TenantConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -64,6 +65,7 @@ using var dashboard = new FleetDashboard(tenants);
 WebApplication? collector = null;
 IHost? engine = null;
 WebApplication? history = null;
+WebApplication? console = null;
 using var tokens = new DemoTokens(Path.Combine(folder, "tokens"), tenants);
 var agents = new List<IHost>();
 Task? alertsReader = null;
@@ -111,6 +113,26 @@ try
     var queries = FleetHistoryHost.HttpAddress(history);
     Console.WriteLine($"Query API: {queries} (HTTP/JSON) and {FleetHistoryHost.GrpcAddress(history)} (gRPC). As a dispatcher of acme:");
     Console.WriteLine($"  curl -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/fleet/state");
+
+    console = TenantConsoleHost.Build(
+    [
+        $"--TenantConsole:Port={options.ConsolePort}",
+        $"--TenantConsole:FleetHistoryUrl={FleetHistoryHost.GrpcAddress(history)}",
+        $"--TenantConsole:DevSignIn:SigningKeyFile={tokens.SigningKeyFile}",
+        $"--TenantConsole:DevSignIn:Issuer={DemoTokens.Issuer}",
+        .. tenants.Select(static (t, i) => $"--TenantConsole:DevSignIn:Tenants:{i}={t}"),
+    ], environment: "Development", configureServices: Shared);
+    try
+    {
+        await console.StartAsync(stop.Token);
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"The tenant console cannot listen ({e.Message}); pass --console-port 0 for any free port.");
+        return 2;
+    }
+
+    Console.WriteLine($"Tenant console: {TenantConsoleHost.Address(console)} (sign in as a dispatcher of acme or globex: the Development sign-in)");
 
     string hoursBack = TimeSpan.FromHours(options.HoursBack).ToString("c", CultureInfo.InvariantCulture);
     for (int i = 0; i < tenants.Length; i++)
@@ -188,6 +210,12 @@ finally
     if (engine is not null)
     {
         await StopQuietly(engine, grace.Token);
+    }
+
+    if (console is not null)
+    {
+        await console.StopAsync(grace.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        await console.DisposeAsync();
     }
 
     if (history is not null)
