@@ -45,6 +45,7 @@ internal static class ConsoleSignIn
             cookie.Cookie.SameSite = SameSiteMode.Lax;
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.LoginPath = SignInPath;
+            cookie.ReturnUrlParameter = "returnUrl";
             cookie.AccessDeniedPath = RefusedPath;
             cookie.SlidingExpiration = false;
             cookie.Events.OnRedirectToLogin = context => Refuse(context, StatusCodes.Status401Unauthorized);
