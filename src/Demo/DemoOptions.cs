@@ -65,7 +65,7 @@ internal sealed class DemoOptions
             bool ok = name switch
             {
                 "--duration" => TryPositive(value, 1, 86_400, out double seconds) && Set(() => options.Duration = TimeSpan.FromSeconds(seconds)),
-                "--trucks" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int trucks) && trucks is >= 1 and <= 500 && Set(() => options.TrucksPerTenant = trucks),
+                "--trucks" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int trucks) && trucks is >= 1 and <= 1000 && Set(() => options.TrucksPerTenant = trucks),
                 "--time-scale" => TryPositive(value, 1, 3600, out double scale) && Set(() => options.TimeScale = scale),
                 "--hours-back" => TryPositive(value, 0, 720, out double hours) && Set(() => options.HoursBack = hours),
                 "--folder" => value.Length > 0 && Set(() => options.Folder = value),
