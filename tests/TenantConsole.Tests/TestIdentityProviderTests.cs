@@ -4,8 +4,14 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Convoy.Contracts.Fleet.V1;
+using Convoy.Kafka.Embedded;
 using Convoy.Tokens;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Convoy.TenantConsole.Tests;
@@ -154,11 +160,12 @@ public sealed partial class TestIdentityProviderTests : IAsyncLifetime
     {
         using (var withoutChallenge = await Once(new CodeFlow(_provider, pkce: false), RedirectUri))
         {
-            Assert.DoesNotContain("Sign in as", await withoutChallenge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-            Assert.DoesNotContain("code=", withoutChallenge.Headers.Location?.Query ?? "", StringComparison.Ordinal);
-            Assert.Contains("code_challenge", withoutChallenge.Headers.Location is { } location
-                ? QueryHelpers.ParseQuery(location.Query)["error_description"].ToString()
-                : await withoutChallenge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            // Refused before the redirect URI is trusted, so shown on the provider like the others.
+            Assert.Equal(HttpStatusCode.BadRequest, withoutChallenge.StatusCode);
+            Assert.Null(withoutChallenge.Headers.Location);
+            string body = await withoutChallenge.Content.ReadAsStringAsync();
+            Assert.Contains("code_challenge", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("Sign in as", body, StringComparison.Ordinal);
         }
 
         using var flow = new CodeFlow(_provider);
@@ -182,16 +189,104 @@ public sealed partial class TestIdentityProviderTests : IAsyncLifetime
     [Fact]
     public async Task An_access_token_for_another_audience_is_refused_by_the_read_sides_verifier()
     {
-        await using var elsewhere = await TestIdentityProvider.StartAsync(_provider.People, audience: TestPartner.Audience);
-        elsewhere.AllowRedirectUri(RedirectUri);
-        using var flow = new CodeFlow(elsewhere);
-        using var page = await flow.AuthorizeAsync(RedirectUri);
-        using var tokens = await flow.RedeemAsync(await flow.ChooseAsync(await page.Content.ReadAsStringAsync(), "ann@acme"), elsewhere.ClientSecret);
-        string access = (await CodeFlow.TokensOf(tokens)).Access;
+        _provider.Audience = TestPartner.Audience;
+        string access = await AccessTokenAsync(_provider, "ann@acme");
         Assert.Equal([TestPartner.Audience], new JsonWebToken(access).Audiences);
 
-        Assert.Equal("token-wrong-audience", (await Verifier(elsewhere, TestFleetHistory.Audience).VerifyAsync(access)).Reason);
-        Assert.NotNull((await Verifier(elsewhere, TestPartner.Audience).VerifyAsync(access)).Bearer);
+        Assert.Equal("token-wrong-audience", (await Verifier(_provider, TestFleetHistory.Audience).VerifyAsync(access)).Reason);
+        Assert.NotNull((await Verifier(_provider, TestPartner.Audience).VerifyAsync(access)).Bearer);
+    }
+
+    [Fact]
+    public async Task The_read_side_trusting_the_provider_serves_its_access_token_and_refuses_one_for_another_audience()
+    {
+        using var kafka = EmbeddedKafkaCluster.Start();
+        await using var history = await TestFleetHistory.StartAsync(kafka, _provider);
+        var client = history.Client();
+
+        // acme has no trucks yet: an answer at all is the read side taking ann as acme's viewer.
+        var state = await client.GetFleetStateAsync(new GetFleetStateRequest(), TestPartner.Bearer(await AccessTokenAsync(_provider, "ann@acme")));
+        Assert.Empty(state.Devices);
+
+        _provider.Audience = TestPartner.Audience;
+        string elsewhere = await AccessTokenAsync(_provider, "ann@acme");
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
+            client.GetFleetStateAsync(new GetFleetStateRequest(), TestPartner.Bearer(elsewhere)).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Contains("audience", refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_console_signs_a_person_in_through_the_provider_and_refuses_one_without_a_tenant()
+    {
+        using var logs = new TestLogs();
+        await using var console = TenantConsoleHost.Build(["--TenantConsole:Port=0", .. _provider.ConsoleSwitches()], "Production", services =>
+        {
+            services.AddSingleton(logs.Provider);
+            // The handler's correlation and nonce cookies are Secure; a browser keeps them for
+            // http://127.0.0.1 (a secure context), HttpClient's cookie container does not.
+            services.PostConfigure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, oidc =>
+            {
+                oidc.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                oidc.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            });
+        });
+        await console.StartAsync();
+        var address = TenantConsoleHost.Address(console);
+        _provider.AllowRedirectUri(new Uri(address, "/signin/oidc"));
+
+        var (signedIn, cookies) = await ConsoleSignInAsync(address, "ann@acme");
+        Assert.Equal("/", signedIn.OriginalString);
+        Assert.NotNull(cookies.GetCookies(address)["convoy-console"]);
+        Assert.Equal(1, logs.Count("SignedIn"));
+
+        var (refused, _) = await ConsoleSignInAsync(address, "nat@nowhere");
+        Assert.StartsWith("/signin/refused?why=", refused.OriginalString, StringComparison.Ordinal);
+        Assert.Contains("'tid' claim", Uri.UnescapeDataString(refused.OriginalString), StringComparison.Ordinal);
+        Assert.Equal(1, logs.Count("SignInRefused"));
+        await console.StopAsync();
+        logs.AssertNoUnexpectedErrors();
+    }
+
+    /// <summary>
+    /// A browser's way through the console's sign-in: the console sends it to the provider, the
+    /// login page's choice comes back as the provider's auto-submitting form (response_mode
+    /// form_post, the console's default), and that form is posted to the console's callback.
+    /// Returns where the console sent it then, and its cookies.
+    /// </summary>
+    private async Task<(Uri Location, CookieContainer Cookies)> ConsoleSignInAsync(Uri console, string subject)
+    {
+        var cookies = new CookieContainer();
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies });
+        using var challenge = await http.GetAsync(new Uri(console, "/signin/provider?returnUrl=/"));
+        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+        var authorize = challenge.Headers.Location!;
+        Assert.StartsWith(_provider.Issuer, authorize.AbsoluteUri, StringComparison.Ordinal);
+
+        string page = await http.GetStringAsync(authorize);
+        using var choice = new FormUrlEncodedContent(Fields(page).Append(KeyValuePair.Create(TestIdentityProvider.PersonField, subject)));
+        using var posted = await http.PostAsync(new Uri(_provider.Address, TestIdentityProvider.AuthorizationPath), choice);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        string autoPost = await posted.Content.ReadAsStringAsync();
+        Assert.Contains($"action=\"{new Uri(console, "/signin/oidc").AbsoluteUri}\"", autoPost, StringComparison.Ordinal);
+
+        using var callback = new FormUrlEncodedContent(Fields(autoPost));
+        using var back = await http.PostAsync(new Uri(console, "/signin/oidc"), callback);
+        Assert.Equal(HttpStatusCode.Redirect, back.StatusCode);
+        return (back.Headers.Location!, cookies);
+    }
+
+    /// <summary>The hidden fields of an HTML form, decoded.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> Fields(string html) =>
+        [.. HiddenField().Matches(html).Select(static m => KeyValuePair.Create(WebUtility.HtmlDecode(m.Groups["name"].Value), WebUtility.HtmlDecode(m.Groups["value"].Value)))];
+
+    /// <summary>Signs <paramref name="subject"/> in through the whole code flow; returns the access token.</summary>
+    private static async Task<string> AccessTokenAsync(TestIdentityProvider provider, string subject)
+    {
+        using var flow = new CodeFlow(provider);
+        using var page = await flow.AuthorizeAsync(RedirectUri);
+        using var tokens = await flow.RedeemAsync(await flow.ChooseAsync(await page.Content.ReadAsStringAsync(), subject), provider.ClientSecret);
+        return (await CodeFlow.TokensOf(tokens)).Access;
     }
 
     /// <summary>A verifier configured as the read side is by <see cref="TestIdentityProvider.ReadSideSwitches"/>: issuer, audience, JWKS file.</summary>
@@ -225,6 +320,9 @@ public sealed partial class TestIdentityProviderTests : IAsyncLifetime
         return body.RootElement.GetProperty("error").GetString();
     }
 
+    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]*)\" value=\"(?<value>[^\"]*)\"\\s*/?>")]
+    private static partial Regex HiddenField();
+
     private static string?[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(static e => e.GetString())];
 
     /// <summary>
@@ -232,7 +330,7 @@ public sealed partial class TestIdentityProviderTests : IAsyncLifetime
     /// state, a nonce), the login page's form posted back with a person chosen, the code taken off
     /// the redirect, and the token request. Cookies are kept, so the provider's session carries over.
     /// </summary>
-    internal sealed partial class CodeFlow(TestIdentityProvider provider, string clientId = TestIdentityProvider.ClientId, bool pkce = true)
+    internal sealed class CodeFlow(TestIdentityProvider provider, string clientId = TestIdentityProvider.ClientId, bool pkce = true)
         : IDisposable
     {
         private readonly HttpClient _http = new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() })
@@ -270,10 +368,7 @@ public sealed partial class TestIdentityProviderTests : IAsyncLifetime
         public async Task<string> ChooseAsync(string loginPage, string subject)
         {
             Assert.Contains($">Sign in as {subject}</button>", loginPage, StringComparison.Ordinal);
-            var form = HiddenField().Matches(loginPage)
-                .Select(static m => KeyValuePair.Create(WebUtility.HtmlDecode(m.Groups["name"].Value), WebUtility.HtmlDecode(m.Groups["value"].Value)))
-                .Append(KeyValuePair.Create(TestIdentityProvider.PersonField, subject));
-            using var content = new FormUrlEncodedContent(form);
+            using var content = new FormUrlEncodedContent(Fields(loginPage).Append(KeyValuePair.Create(TestIdentityProvider.PersonField, subject)));
             using var response = await _http.PostAsync(TestIdentityProvider.AuthorizationPath, content);
             return CodeOf(response, State);
         }
@@ -316,8 +411,5 @@ public sealed partial class TestIdentityProviderTests : IAsyncLifetime
         }
 
         public void Dispose() => _http.Dispose();
-
-        [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]*)\" value=\"(?<value>[^\"]*)\">")]
-        private static partial Regex HiddenField();
     }
 }

@@ -37,7 +37,9 @@ public sealed record TestPerson(string Subject, string Name, string? Tenant, str
 /// <see cref="TestPerson"/>; the choice signs that person in at the provider (its own cookie, so a
 /// second authorization request goes through without the page) and completes the authorization.
 /// No database: OpenIddict's degraded mode, with this class checking the client, its secret and
-/// its redirect URIs (authorization codes are self-contained encrypted tokens).
+/// its redirect URIs. Authorization codes are then self-contained encrypted tokens, and with no
+/// store to mark them used, a code can be redeemed more than once within its lifetime: a test of
+/// the console may rely on what the provider issues, not on single-use codes.
 /// </summary>
 public sealed class TestIdentityProvider : IAsyncDisposable
 {
@@ -55,11 +57,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private readonly Lock _gate = new();
     private ImmutableHashSet<string> _redirectUris = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
     private WebApplication? _app;
+    private string _audience = TestFleetHistory.Audience;
 
-    private TestIdentityProvider(IEnumerable<TestPerson> people, string audience)
+    private TestIdentityProvider(IEnumerable<TestPerson> people)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(audience);
-        Audience = audience;
         People = [.. people];
         if (People.Select(static p => p.Subject).Distinct(StringComparer.Ordinal).Count() != People.Count)
         {
@@ -74,8 +75,19 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     public IReadOnlyList<TestPerson> People { get; }
 
-    /// <summary>The <c>aud</c> of its access tokens: the read side's, unless the test wants tokens meant for someone else.</summary>
-    public string Audience { get; }
+    /// <summary>
+    /// The <c>aud</c> of the access tokens it issues from now on: the read side's, unless a test
+    /// wants a token of this same provider meant for another service.
+    /// </summary>
+    public string Audience
+    {
+        get => Volatile.Read(ref _audience);
+        set
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            Volatile.Write(ref _audience, value);
+        }
+    }
 
     /// <summary>A new one per provider, so a test cannot pass by guessing it.</summary>
     public string ClientSecret { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -95,10 +107,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// </summary>
     public string Issuer => Address.AbsoluteUri;
 
-    /// <summary>Starts a provider that can sign in <paramref name="people"/>, with access tokens for <paramref name="audience"/>.</summary>
-    public static async Task<TestIdentityProvider> StartAsync(IEnumerable<TestPerson> people, string audience = TestFleetHistory.Audience)
+    /// <summary>Starts a provider that can sign in <paramref name="people"/>.</summary>
+    public static async Task<TestIdentityProvider> StartAsync(IEnumerable<TestPerson> people)
     {
-        var provider = new TestIdentityProvider(people, audience);
+        var provider = new TestIdentityProvider(people);
         try
         {
             await provider.StartServerAsync();
@@ -160,9 +172,17 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     private async Task StartServerAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        // Its own empty content root, so it reads no appsettings.json of the test's output folder;
+        // Development, so a failure in this class comes back as the exception, not a bare 500.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "Convoy.TestIdentityProvider",
+            ContentRootPath = _folder.Path,
+            EnvironmentName = "Development",
+        });
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders().AddProvider(Logs.Provider).SetMinimumLevel(LogLevel.Debug);
+        // OpenIddict says why it refused a request at Information.
+        builder.Logging.ClearProviders().AddProvider(Logs.Provider).SetMinimumLevel(LogLevel.Information);
         // Keys for the provider's cookie in memory: nothing of a test's provider belongs on disk.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         builder.Services.AddAuthentication(CookieScheme).AddCookie(CookieScheme, cookie =>
