@@ -12,8 +12,9 @@ namespace Convoy.TestKit;
 /// A real fleet history program (projector and query API) on an embedded Kafka (usually a
 /// <see cref="TestCollector"/>'s), with its store in a folder of its own, any free ports, a
 /// consumer group of its own and a short flush interval. Tokens are verified against
-/// <see cref="TestPartner"/>'s keys. Disposing stops it and fails the test when it logged an
-/// error the test did not expect; <see cref="RestartAsync"/> keeps the store, as a real restart does.
+/// <see cref="TestPartner"/>'s keys, or a <see cref="TestIdentityProvider"/>'s. Disposing stops it
+/// and fails the test when it logged an error the test did not expect; <see cref="RestartAsync"/>
+/// keeps the store, as a real restart does.
 /// </summary>
 public sealed class TestFleetHistory : IAsyncDisposable
 {
@@ -45,7 +46,14 @@ public sealed class TestFleetHistory : IAsyncDisposable
     public Uri HttpAddress => FleetHistoryHost.HttpAddress(App);
 
     /// <summary>Starts one on <paramref name="kafka"/>, trusting <paramref name="issuer"/>'s keys, with the extra switches.</summary>
-    public static async Task<TestFleetHistory> StartAsync(EmbeddedKafkaCluster kafka, TestPartner issuer, string? folder = null, params string[] switches)
+    public static Task<TestFleetHistory> StartAsync(EmbeddedKafkaCluster kafka, TestPartner issuer, string? folder = null, params string[] switches) =>
+        StartAsync(kafka, issuer.TokenSwitches("FleetHistory:Tokens", Audience), folder, switches);
+
+    /// <summary>Starts one on <paramref name="kafka"/>, trusting the tokens of <paramref name="provider"/> (the console's users'), with the extra switches.</summary>
+    public static Task<TestFleetHistory> StartAsync(EmbeddedKafkaCluster kafka, TestIdentityProvider provider, string? folder = null, params string[] switches) =>
+        StartAsync(kafka, provider.ReadSideSwitches(Audience), folder, switches);
+
+    private static async Task<TestFleetHistory> StartAsync(EmbeddedKafkaCluster kafka, string[] tokenSwitches, string? folder, string[] switches)
     {
         var owned = folder is null ? new TempFolder("fleet-history") : null;
         string dataFolder = folder ?? owned!.Path;
@@ -54,7 +62,7 @@ public sealed class TestFleetHistory : IAsyncDisposable
             "--FleetHistory:GrpcPort=0", "--FleetHistory:HttpPort=0", $"--FleetHistory:DataFolder={dataFolder}",
             "--FleetHistory:FlushMilliseconds=50", "--FleetHistory:GroupId=test-" + Guid.NewGuid().ToString("N"),
             "--Kafka:ConsumerProperties:session.timeout.ms=6000",
-            .. issuer.TokenSwitches("FleetHistory:Tokens", Audience), .. switches,
+            .. tokenSwitches, .. switches,
         ];
         var logs = new TestLogs();
         void Services(IServiceCollection services) => services.AddSingleton(kafka).AddSingleton(logs.Provider);
