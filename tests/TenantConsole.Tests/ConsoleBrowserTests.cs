@@ -21,7 +21,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
     {
         Assert.Equal("chromium", browser);
         var s = await stack.StartedAsync();
-        var page = await SignInAsync(s, "acme", "viewer");
+        var page = await SignInAsync(s, "vic@acme");
 
         var rows = page.GetByTestId("fleet-row");
         await Expect(rows).ToHaveCountAsync(ConsolePlatform.AcmeTrucks.Length);
@@ -42,7 +42,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
     {
         Assert.Equal("chromium", browser);
         var s = await stack.StartedAsync();
-        var page = await SignInAsync(s, "acme", "viewer");
+        var page = await SignInAsync(s, "vic@acme");
         await page.GotoAsync("/alerts");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Alerts", Exact = true })).ToBeVisibleAsync();
         var firing = page.Locator($"[data-testid=firing-alert][data-device={ConsolePlatform.AcmeTrucks[1]}]");
@@ -59,7 +59,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
         await Expect(firing.GetByTestId("acknowledged")).ToContainTextAsync("driver called, door was open");
 
         // Another person of the tenant sees the acknowledgement too.
-        var colleague = await SignInAsync(s, "acme", "analyst");
+        var colleague = await SignInAsync(s, "ann@acme");
         await colleague.GotoAsync("/alerts");
         await Expect(colleague.Locator($"[data-testid=firing-alert][data-device={ConsolePlatform.AcmeTrucks[1]}]").GetByTestId("acknowledged"))
             .ToContainTextAsync("door was open", new() { Timeout = 10_000 });
@@ -74,7 +74,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
     {
         Assert.Equal("chromium", browser);
         var s = await stack.StartedAsync();
-        var page = await SignInAsync(s, "acme", "analyst");
+        var page = await SignInAsync(s, "ann@acme");
         await page.GotoAsync("/reports");
         await page.GetByTestId("report-ranges").Locator("input").FillAsync("1:2:8");
         await page.GetByTestId("report-run").ClickAsync();
@@ -97,7 +97,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
     {
         Assert.Equal("chromium", browser);
         var s = await stack.StartedAsync();
-        var globex = await SignInAsync(s, "globex", "analyst");
+        var globex = await SignInAsync(s, "gus@globex");
         string day = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
         // HTTP: globex's session asks for acme's trailer.
@@ -128,7 +128,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
     {
         Assert.Equal("chromium", browser);
         var s = await stack.StartedAsync();
-        var page = await SignInAsync(s, "acme", "analyst");
+        var page = await SignInAsync(s, "ann@acme");
         (string Path, string Name, string Ready)[] pages =
         [
             ("/", "fleet", "fleet-row"),
@@ -152,13 +152,16 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
         await TestBrowser.AssertAccessibleAsync(signIn, "The sign-in page");
     }
 
-    /// <summary>The dev sign-in in a fresh browser profile, as a dispatcher of <paramref name="tenant"/> with <paramref name="role"/>; ends on the Fleet page.</summary>
-    private static async Task<IPage> SignInAsync(ConsolePlatform s, string tenant, string role)
+    /// <summary>
+    /// A person's sign-in in a fresh browser profile, as a browser does it: the console's sign-in
+    /// page, the provider's login page, back to the console's Fleet page.
+    /// </summary>
+    private static async Task<IPage> SignInAsync(ConsolePlatform s, string person)
     {
         var page = await s.Browser.NewPageAsync(s.Console.Address);
         await page.GotoAsync("/");
-        await page.Locator($"input[name=role][value={role}]").CheckAsync();
-        await page.GetByTestId($"signin-{tenant}").ClickAsync();
+        await page.GetByTestId("signin-provider").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Sign in as {person}" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet", Exact = true })).ToBeVisibleAsync();
         return page;
     }

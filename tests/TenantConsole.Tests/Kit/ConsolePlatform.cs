@@ -5,7 +5,8 @@ namespace Convoy.TenantConsole.Tests.Kit;
 /// <summary>
 /// The whole platform under the console, for the browser tests of one class: the collector (mutual
 /// TLS, embedded Kafka) with tenants acme and globex, the alert engine with a reefer rule that fires
-/// at the first reading above 8 °C, the read side, the console with the dev sign-in, and Chromium.
+/// at the first reading above 8 °C, the read side, an OpenID Connect provider (OpenIddict) that both
+/// the console signs people in with and the read side trusts, the console, and Chromium.
 /// Trucks of both tenants have sent a few minutes of data before the first test. Started by the
 /// first test that asks (<see cref="StartedAsync"/>), so a class whose browser tests have no case
 /// (no Chromium) starts nothing.
@@ -20,7 +21,15 @@ public sealed class ConsolePlatform : IAsyncLifetime
 
     public ConsolePlatform() => _started = new Lazy<Task>(StartAsync);
 
-    public TestPartner Issuer { get; private set; } = null!;
+    /// <summary>The people of the provider: a dispatcher (viewer) and an analyst of acme, an analyst of globex.</summary>
+    public static readonly TestPerson[] People =
+    [
+        new("ann@acme", "Ann Archer", "acme", "viewer analyst"),
+        new("vic@acme", "Vic Vance", "acme", "viewer"),
+        new("gus@globex", "Gus Grant", "globex", "viewer analyst"),
+    ];
+
+    public TestIdentityProvider Provider { get; private set; } = null!;
 
     public TestCollector Collector { get; private set; } = null!;
 
@@ -43,13 +52,14 @@ public sealed class ConsolePlatform : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        Issuer = new TestPartner(_folder.File("issuer"));
+        Provider = await TestIdentityProvider.StartAsync(People);
         Collector = await TestCollector.StartAsync(new TestCollectorSetup { Tenants = ["acme", "globex"], AlertTopics = true });
         Engine = await TestAlertEngine.StartAsync(Collector.Kafka, null,
             "--AlertEngine:TemperatureRules:0:Id=reefer-too-warm", "--AlertEngine:TemperatureRules:0:Zone=1", "--AlertEngine:TemperatureRules:0:AboveC=8",
             "--AlertEngine:TemperatureRules:0:For=00:00:00", "--AlertEngine:TemperatureRules:0:ClearBelowC=7.5", "--AlertEngine:TemperatureRules:0:ClearFor=00:00:00");
-        History = await TestFleetHistory.StartAsync(Collector.Kafka, Issuer);
-        Console = await TestConsole.StartAsync(History, "Development", TestConsole.DevSignIn(Issuer, _folder.File("dev-signin.key"), "acme", "globex"));
+        History = await TestFleetHistory.StartAsync(Collector.Kafka, Provider);
+        Console = await TestConsole.StartAsync(History, "Production", Provider.ConsoleSwitches());
+        Provider.AllowRedirectUri(new Uri(Console.Address, "/signin/oidc"));
         Browser = await TestBrowser.StartAsync();
 
         var start = DateTimeOffset.UtcNow.AddMinutes(-10);
@@ -110,7 +120,11 @@ public sealed class ConsolePlatform : IAsyncLifetime
             await Collector.DisposeAsync();
         }
 
-        Issuer?.Dispose();
+        if (Provider is not null)
+        {
+            await Provider.DisposeAsync();
+        }
+
         _folder.Dispose();
     }
 }
