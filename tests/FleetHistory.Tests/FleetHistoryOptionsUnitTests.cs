@@ -46,6 +46,16 @@ public sealed class FleetHistoryOptionsUnitTests
     }
 
     [Fact]
+    public void ARulesFolderThatDoesNotExist_IsRefused_NamingItsKey()
+    {
+        var options = Bind(("RulesFolder", Path.Combine(Path.GetTempPath(), "convoy-no-such-rules-" + Guid.NewGuid().ToString("N"))));
+
+        var refused = Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new FleetHistoryOptionsValidator(), options));
+
+        Assert.Contains("Configuration 'FleetHistory:RulesFolder' names no folder", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OutsideDevelopment_TheStoresFolderMustBeNamed()
     {
         using var folder = new TempFolder("fleet-store");

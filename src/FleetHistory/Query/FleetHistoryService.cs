@@ -5,6 +5,7 @@ using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Reports;
 using Google.Api;
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Convoy.FleetHistory.Store;
 using Convoy.Pki;
 using Grpc.Core;
@@ -31,10 +32,13 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<FleetHistoryService> _logger;
     private readonly FleetHistoryOptions _options;
+    private readonly FleetRules _rules;
 
-    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
+    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, FleetRules rules,
+        IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
     {
         _options = options.Value;
+        _rules = rules;
         _store = store;
         _gate = gate;
         _progress = progress;
@@ -46,15 +50,17 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
         Run(nameof(GetFleetState), context, QueryRole.Viewer, caller =>
         {
             int size = PageSize(request.PageSize, 1000, MaxPageSize);
-            if (request.DeviceIds.Count > 1000)
+            var selected = Selection(caller, request.DeviceIds, request.Tags);
+            var parts = PageToken.Read(request.PageToken, "state", 1);
+            var response = new GetFleetStateResponse();
+            if (selected is { Count: 0 })
             {
-                throw Invalid($"device_ids names {request.DeviceIds.Count} devices; ask for at most 1000 at once, or none for the whole fleet");
+                return response; // no device carries every tag asked for
             }
 
-            var parts = PageToken.Read(request.PageToken, "state", 1);
-            var devices = _store.FleetState(caller.Tenant, request.DeviceIds, parts?[0] ?? "", size + 1);
-            var response = new GetFleetStateResponse();
+            var devices = _store.FleetState(caller.Tenant, selected ?? [], parts?[0] ?? "", size + 1);
             response.Devices.AddRange(devices.Take(size));
+            _rules.Tag(caller.Tenant, response.Devices);
             if (devices.Count > size)
             {
                 response.NextPageToken = PageToken.Of("state", devices[size - 1].DeviceId);
@@ -178,6 +184,42 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
             var days = devices.SelectMany(d => DailyReportReader.Device(_store, caller.Tenant, d, request.FromUnixMs, request.ToUnixMs, ranges));
             return new HttpBody { ContentType = "text/csv; charset=utf-8", Data = ByteString.CopyFromUtf8(DailyReportReader.Csv(days)) };
         });
+
+    public override Task<GetRulesResponse> GetRules(GetRulesRequest request, ServerCallContext context) =>
+        Run(nameof(GetRules), context, QueryRole.Viewer, caller => _rules.Rules(caller.Tenant));
+
+    /// <summary>
+    /// The devices a fleet state or watch request selects: those named (at most 1000), narrowed to
+    /// those carrying every tag asked for; null = every device of the tenant. An empty list: none.
+    /// </summary>
+    private List<string>? Selection(QueryCaller caller, RepeatedField<string> deviceIds, RepeatedField<string> tags)
+    {
+        if (deviceIds.Count > 1000)
+        {
+            throw Invalid($"device_ids names {deviceIds.Count} devices; ask for at most 1000 at once, or none for the whole fleet");
+        }
+
+        if (tags.Count > 32)
+        {
+            throw Invalid($"tags names {tags.Count} tags; a device carries every tag asked for, so ask for at most 32");
+        }
+
+        foreach (string tag in tags)
+        {
+            if (!DeviceIdentity.IsValidDevice(tag))
+            {
+                throw Invalid($"tag '{Printable(tag)}' is not a tag (1..64 characters of [A-Za-z0-9._-], as in the rule file's devices: map)");
+            }
+        }
+
+        if (tags.Count == 0)
+        {
+            return deviceIds.Count == 0 ? null : [.. deviceIds];
+        }
+
+        var carrying = _rules.Carrying(caller.Tenant, tags);
+        return deviceIds.Count == 0 ? [.. carrying.Order(StringComparer.Ordinal)] : [.. deviceIds.Where(carrying.Contains)];
+    }
 
     /// <summary>Checks a report request; the page of the tenant's devices it covers, and the token of the next page.</summary>
     private (List<string> Devices, string Next) ReportDevices(QueryCaller caller, GetDailyReportRequest request, int size)
