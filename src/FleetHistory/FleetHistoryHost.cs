@@ -109,6 +109,7 @@ public static class FleetHistoryHost
             refuseInvalidAtStart: false, metrics: null, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.FleetHistory.Rules")));
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RuleFolder>());
         builder.Services.AddSingleton<FleetRules>();
+        builder.Services.AddSingleton<AcknowledgementWriter>();
         builder.Services.AddHostedService<Projector>();
         builder.Services.AddSingleton<RetentionEnforcer>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RetentionEnforcer>());

@@ -25,12 +25,13 @@ namespace Convoy.FleetHistory.Projection;
 /// holds, not at the group's committed offset. So a crash between two flushes re-reads exactly the
 /// records whose rows never landed. Batches are idempotent by (device, sender, sequence): a batch
 /// at or below the stored mark (the collector wrote a replay again) changes nothing. Alerts are
-/// idempotent by alert id. Offsets are also committed to Kafka after each flush, only so that
+/// idempotent by alert id, acknowledgements by alert id too (the later one wins). Offsets are also committed to Kafka after each flush, only so that
 /// Kafka's own tools show the group's lag.
 /// </remarks>
 internal sealed class Projector : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly byte[] AcknowledgedKind = Encoding.UTF8.GetBytes(AlertRecordHeaders.AlertAcknowledged);
     private readonly KafkaCluster _cluster;
     private readonly IFleetStore _store;
     private readonly FleetHistoryOptions _options;
@@ -209,6 +210,13 @@ internal sealed class Projector : BackgroundService
 
     private string? ProjectAlert(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
     {
+        if (record.Message.Headers is { } headers && headers.TryGetLastBytes(AlertRecordHeaders.Record, out byte[] kind))
+        {
+            return kind.AsSpan().SequenceEqual(AcknowledgedKind)
+                ? ProjectAcknowledgement(changes, record)
+                : $"its {AlertRecordHeaders.Record} header names a record kind this version does not know ('{Encoding.UTF8.GetString(kind)}')";
+        }
+
         Alert alert;
         try
         {
@@ -232,6 +240,38 @@ internal sealed class Projector : BackgroundService
         changes.AddAlert(alert);
 
         _metrics.Projected(changes.Tenant, "alerts", 0);
+        return null;
+    }
+
+    /// <summary>
+    /// Folds an AlertAcknowledged record into the alert history. It is kept by alert id whether or
+    /// not the alert is known yet (see <see cref="AlertAcknowledgement"/>), and a replay writes the
+    /// same acknowledgement again.
+    /// </summary>
+    private string? ProjectAcknowledgement(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
+    {
+        AlertAcknowledged acknowledged;
+        try
+        {
+            acknowledged = AlertAcknowledged.Parser.ParseFrom(record.Message.Value);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return "not a convoy.alerts.v1.AlertAcknowledged: " + e.Message;
+        }
+
+        if (acknowledged.TenantId != changes.Tenant)
+        {
+            return "its tenant_id does not match the topic";
+        }
+
+        if (string.IsNullOrEmpty(acknowledged.AlertId) || string.IsNullOrEmpty(acknowledged.DeviceId) || acknowledged.Acknowledgement is not { } ack)
+        {
+            return "it has no alert_id, device_id or acknowledgement";
+        }
+
+        changes.AddAcknowledgement(new AlertAcknowledgement(acknowledged.AlertId, acknowledged.DeviceId, ack.By, ack.Note, ack.TimeUnixMs));
+        _metrics.Projected(changes.Tenant, "acknowledgements", 0);
         return null;
     }
 
