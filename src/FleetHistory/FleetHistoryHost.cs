@@ -50,6 +50,7 @@ public static class FleetHistoryHost
           --FleetHistory:FlushRecords=N            records that force a write sooner {{D(o.FlushRecords)}}
           --FleetHistory:QueriesPerSecond=N        each tenant's query quota {{D(o.QueriesPerSecond)}}
           --FleetHistory:QueryBurst=N              ...and its burst {{D(o.QueryBurst)}}
+          --FleetHistory:WatchBacklog=N            flushes a fleet watch may fall behind before it is cut off {{D(o.WatchBacklog)}}
           --FleetHistory:Retention:PositionsDays=N days of GPS fixes kept, unless a tenant's admin sets its own {{D(o.Retention.PositionsDays)}}
           --FleetHistory:Retention:RollupsDays=N   days of rollups kept {{D(o.Retention.RollupsDays)}}
           --FleetHistory:Retention:AlertsDays=N    days of resolved alerts kept {{D(o.Retention.AlertsDays)}}
@@ -84,6 +85,7 @@ public static class FleetHistoryHost
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<FleetHistoryMetrics>();
         builder.Services.AddSingleton<ProjectionProgress>();
+        builder.Services.AddSingleton<FleetWatchers>();
         builder.Services.AddSingleton(static sp => CreateStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value));
         builder.Services.AddOptions<TokenOptions>()
             .Configure(static tokens => tokens.Audience = FleetHistoryOptions.TokenAudience)

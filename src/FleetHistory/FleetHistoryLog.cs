@@ -49,6 +49,14 @@ internal static partial class FleetHistoryLog
         Message = "The acknowledgement producer reports: {Reason}")]
     public static partial void ProducerError(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 60, EventName = "WatchStarted", Level = LogLevel.Information,
+        Message = "Fleet watch of tenant {Tenant} by {Subject} started: {Devices} device(s) in its snapshot")]
+    public static partial void WatchStarted(ILogger logger, string tenant, string subject, int devices);
+
+    [LoggerMessage(EventId = 61, EventName = "WatchEnded", Level = LogLevel.Information,
+        Message = "Fleet watch of tenant {Tenant} by {Subject} ended after {Changes} change(s): {Why}")]
+    public static partial void WatchEnded(ILogger logger, string tenant, string subject, long changes, string why);
+
     [LoggerMessage(EventId = 31, EventName = "StoreReadFailed", Level = LogLevel.Error,
         Message = "A query of tenant {Tenant} failed in the store: {Reason}")]
     public static partial void StoreReadFailed(ILogger logger, string tenant, string reason);

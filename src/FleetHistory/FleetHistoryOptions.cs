@@ -72,6 +72,13 @@ public sealed class FleetHistoryOptions : IValidatableObject
     [SettingRange("FleetHistory:QueryBurst", 1, 1_000_000)]
     public int QueryBurst { get; set; } = 100;
 
+    /// <summary>
+    /// Flushes a fleet watch (WatchFleet) may fall behind, its changes not yet sent, before it is
+    /// ended with RESOURCE_EXHAUSTED (the caller watches again and starts from a new snapshot).
+    /// </summary>
+    [SettingRange("FleetHistory:WatchBacklog", 1, 10_000)]
+    public int WatchBacklog { get; set; } = 64;
+
     /// <summary>How long each tenant's history is kept unless its admin set otherwise (SetRetention).</summary>
     [ValidateObjectMembers]
     public RetentionOptions Retention { get; set; } = new();

@@ -74,9 +74,9 @@ public sealed class FleetHistoryOptionsUnitTests
         int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(FleetHistoryHost.Help, (FleetHistoryOptions.SectionName, () => new FleetHistoryOptions()));
 
         // Address, the two ports, Store, DataFolder, ClickHouse Url, Isolation and Database, GroupId,
-        // TopicPattern, the two flush settings, the query quota and burst, the three retention days and
-        // how often retention is enforced.
-        Assert.Equal(18, checkedDefaults);
+        // TopicPattern, the two flush settings, the query quota and burst, the watch backlog, the three
+        // retention days and how often retention is enforced. (The rules folder has no default: none.)
+        Assert.Equal(19, checkedDefaults);
     }
 
     private static FleetHistoryOptions Bind(params (string Key, string Value)[] settings)

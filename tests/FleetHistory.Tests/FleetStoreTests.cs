@@ -277,12 +277,14 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
         var firing = Assert.Single(store.FleetState("acme", [], "", 10)).FiringAlerts;
         Assert.Equal("dispatcher-7", firing.Single(a => a.AlertId == "a1").Acknowledgement.By);
         Assert.Null(firing.Single(a => a.AlertId == "a2").Acknowledgement);
-        Assert.Equal(["a1"], store.Alerts("acme", any with { AlertId = "a1" }, null, 10).Select(a => a.AlertId));
-        Assert.Empty(store.Alerts("globex", any with { AlertId = "a1" }, null, 10));
+        Assert.Equal(["a1"], store.Alerts("acme", any with { AlertIds = ["a1"] }, null, 10).Select(a => a.AlertId));
+        Assert.Empty(store.Alerts("globex", any with { AlertIds = ["a1"] }, null, 10));
+        Assert.Equal(["a2", "a1"], store.Alerts("acme", any with { AlertIds = ["a1", "a2", "a9"] }, null, 10).Select(a => a.AlertId));
+        Assert.Empty(store.Alerts("acme", any with { AlertIds = [] }, null, 10));
 
         // Resolved later: the acknowledgement stays with the alert.
         store.Write(AlertChanges("acme", 5, Alert("a1", AlertState.Resolved, Noon, Noon + 600_000)));
-        var resolved = Assert.Single(store.Alerts("acme", any with { AlertId = "a1" }, null, 10));
+        var resolved = Assert.Single(store.Alerts("acme", any with { AlertIds = ["a1"] }, null, 10));
         Assert.Equal((AlertState.Resolved, "dispatcher-7"), (resolved.State, resolved.Acknowledgement.By));
     }
 

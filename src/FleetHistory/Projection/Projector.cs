@@ -38,13 +38,16 @@ internal sealed class Projector : BackgroundService
     private readonly ProjectionProgress _progress;
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<Projector> _logger;
+    private readonly FleetWatchers _watchers;
     private readonly Dictionary<string, TenantChanges> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<SenderKey, ulong>> _marks = new(StringComparer.Ordinal);
     private int _pendingRecords;
     private bool _rewindNeeded;
 
-    public Projector(KafkaCluster cluster, IFleetStore store, IOptions<FleetHistoryOptions> options, ProjectionProgress progress, FleetHistoryMetrics metrics, ILogger<Projector> logger)
+    public Projector(KafkaCluster cluster, IFleetStore store, IOptions<FleetHistoryOptions> options, ProjectionProgress progress, FleetHistoryMetrics metrics,
+        FleetWatchers watchers, ILogger<Projector> logger)
     {
+        _watchers = watchers;
         _cluster = cluster;
         _store = store;
         _options = options.Value;
@@ -331,6 +334,12 @@ internal sealed class Projector : BackgroundService
             long started = Stopwatch.GetTimestamp();
             _store.Write(changes);
             _metrics.Written(_store.Kind, Stopwatch.GetElapsedTime(started));
+            if (_watchers.IsWatched(tenant))
+            {
+                // Committed: its watchers may read it. Built only when someone watches the tenant.
+                _watchers.Publish(tenant, Notice(changes));
+            }
+
             foreach (var (partition, next) in changes.Offsets)
             {
                 var topicPartition = new TopicPartition(partition.Topic, new Partition(partition.Partition));
@@ -350,6 +359,20 @@ internal sealed class Projector : BackgroundService
         }
 
         _pendingRecords = 0;
+    }
+
+    /// <summary>The devices and alerts a flush wrote: fired, resolved or acknowledged alerts, and their devices.</summary>
+    private static FlushNotice Notice(TenantChanges changes)
+    {
+        var devices = new HashSet<string>(changes.Devices.Keys, StringComparer.Ordinal);
+        var alerts = new HashSet<string>(changes.Alerts.Keys, StringComparer.Ordinal);
+        foreach (var acknowledgement in changes.Acknowledgements.Values)
+        {
+            alerts.Add(acknowledgement.AlertId);
+            devices.Add(acknowledgement.Device); // its firing alert changed
+        }
+
+        return new FlushNotice(devices, alerts);
     }
 
     private void TryFlush(IConsumer<Ignore, byte[]> consumer)

@@ -10,6 +10,7 @@ using Convoy.FleetHistory.Store;
 using Convoy.Pki;
 using Confluent.Kafka;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ namespace Convoy.FleetHistory.Query;
 /// nothing else; a device of another tenant and a device that does not exist get the same
 /// NOT_FOUND.
 /// </summary>
-internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.FleetHistoryBase
+internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.FleetHistoryBase
 {
     public const int MaxPageSize = 10_000;
     public const int MaxAlertPageSize = 1000;
@@ -37,10 +38,15 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
     private readonly FleetRules _rules;
     private readonly AcknowledgementWriter _acknowledgements;
     private readonly TimeProvider _time;
+    private readonly FleetWatchers _watchers;
+    private readonly CancellationToken _stopping;
 
     public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, FleetRules rules,
-        AcknowledgementWriter acknowledgements, TimeProvider time, IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
+        AcknowledgementWriter acknowledgements, FleetWatchers watchers, TimeProvider time, IHostApplicationLifetime lifetime,
+        IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
     {
+        _watchers = watchers;
+        _stopping = lifetime.ApplicationStopping;
         _options = options.Value;
         _rules = rules;
         _acknowledgements = acknowledgements;
@@ -213,7 +219,7 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
             }
 
             // Another tenant's alert is not in this tenant's store: the same NOT_FOUND as a missing one.
-            var filter = new AlertFilter("", "", AlertState.Unspecified, 0, 0, request.AlertId);
+            var filter = new AlertFilter("", "", AlertState.Unspecified, 0, 0, [request.AlertId]);
             var found = await Task.Run(() => _store.Alerts(caller.Tenant, filter, null, 1), context.CancellationToken);
             var alert = found.Count > 0 ? found[0] : throw new RpcException(new Status(StatusCode.NotFound, $"alert {request.AlertId} not found"));
             var acknowledgement = new Acknowledgement { By = caller.Subject, Note = request.Note, TimeUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds() };

@@ -69,8 +69,8 @@ internal readonly record struct RowCounts(long Positions, long Rollups, long Ale
     public long Total => Positions + Rollups + Alerts + Devices;
 }
 
-/// <summary>Which alerts to list; <paramref name="AlertId"/> non-empty = that one alert only.</summary>
-internal sealed record AlertFilter(string Device, string Rule, AlertState State, long FromMs, long ToMs, string AlertId = "");
+/// <summary>Which alerts to list; <paramref name="AlertIds"/> given = those alerts only.</summary>
+internal sealed record AlertFilter(string Device, string Rule, AlertState State, long FromMs, long ToMs, IReadOnlyCollection<string>? AlertIds = null);
 
 /// <summary>Where a page of alerts ended: the last alert's start time and id.</summary>
 internal readonly record struct AlertCursor(long StartMs, string AlertId);

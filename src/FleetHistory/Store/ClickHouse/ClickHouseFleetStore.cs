@@ -247,9 +247,9 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             rows.Append(CultureInfo.InvariantCulture, $" AND rule = {ClickHouseSql.Quote(filter.Rule)}");
         }
 
-        if (filter.AlertId.Length > 0)
+        if (filter.AlertIds is { } ids)
         {
-            rows.Append(CultureInfo.InvariantCulture, $" AND alert_id = {ClickHouseSql.Quote(filter.AlertId)}");
+            rows.Append(CultureInfo.InvariantCulture, $" AND alert_id IN ({(ids.Count == 0 ? "''" : QuoteAll(ids))})");
         }
 
         var merged = new List<string> { "1" };

@@ -202,10 +202,14 @@ internal sealed class DuckDbFleetStore : IFleetStore
             parameters.Add(("to", filter.ToMs));
         }
 
-        if (filter.AlertId.Length > 0)
+        if (filter.AlertIds is { Count: 0 })
         {
-            where.Add("alert_id = $id");
-            parameters.Add(("id", filter.AlertId));
+            where.Add("false");
+        }
+        else if (filter.AlertIds is { } ids)
+        {
+            where.Add("list_contains($ids, alert_id)");
+            parameters.Add(("ids", ids.ToList()));
         }
 
         if (after is { } cursor)
