@@ -81,8 +81,30 @@ public static class AlertEngineHost
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Services.AddOptions<AlertEngineOptions>()
-            .Bind(builder.Configuration.GetSection(AlertEngineOptions.SectionName))
+        AddEngineOptions(builder.Services, builder.Configuration);
+        builder.Services.AddConvoyKafka(builder.Configuration);
+        builder.Services.AddSingleton<AlertEngineMetrics>();
+        builder.Services.AddSingleton<AlertProducer>();
+        builder.Services.AddSingleton<RuleStateStore>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        // The rules folder loads before the consumer starts (hosted services start in order).
+        builder.Services.AddHostedService<RuleFolder>();
+        builder.Services.AddHostedService<TelemetryConsumer>();
+        configureServices?.Invoke(builder.Services);
+        return builder.BuildChecked();
+    }
+
+    /// <summary>
+    /// Binds the <c>AlertEngine</c> section, checked at start, with the engine's default rule (a
+    /// reefer above 8 degC) when it names no temperature rule; and the catalog of every tenant's
+    /// rules, starting from those defaults. The fleet history read side calls this too, so that the
+    /// defaults it reports for a tenant without a rule file are the ones an engine with the same
+    /// configuration runs.
+    /// </summary>
+    internal static void AddEngineOptions(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AlertEngineOptions>()
+            .Bind(configuration.GetSection(AlertEngineOptions.SectionName))
             .PostConfigure(static options =>
             {
                 if (options.TemperatureRules.Count == 0)
@@ -91,17 +113,7 @@ public static class AlertEngineHost
                 }
             })
             .ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertEngineOptions>, AlertEngineOptionsValidator>());
-        builder.Services.AddConvoyKafka(builder.Configuration);
-        builder.Services.AddSingleton<AlertEngineMetrics>();
-        builder.Services.AddSingleton<AlertProducer>();
-        builder.Services.AddSingleton<RuleStateStore>();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(static sp => new RuleCatalog(TenantRules.FromOptions(sp.GetRequiredService<IOptions<AlertEngineOptions>>().Value)));
-        // The rules folder loads before the consumer starts (hosted services start in order).
-        builder.Services.AddHostedService<RuleFolder>();
-        builder.Services.AddHostedService<TelemetryConsumer>();
-        configureServices?.Invoke(builder.Services);
-        return builder.BuildChecked();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertEngineOptions>, AlertEngineOptionsValidator>());
+        services.TryAddSingleton(static sp => new RuleCatalog(TenantRules.FromOptions(sp.GetRequiredService<IOptions<AlertEngineOptions>>().Value)));
     }
 }

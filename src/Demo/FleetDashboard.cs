@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 
 namespace Convoy.Demo;
@@ -57,7 +58,8 @@ internal sealed class FleetDashboard : IDisposable
                 try
                 {
                     var record = consumer.Consume(cancellationToken);
-                    if (record?.Message?.Value is { } value)
+                    // Records with the convoy-record header are events about alerts (acknowledgements), not alerts.
+                    if (record?.Message?.Value is { } value && record.Message.Headers?.TryGetLastBytes(AlertRecordHeaders.Record, out _) != true)
                     {
                         _latestAlerts.Enqueue(Alert.Parser.ParseFrom(value));
                         while (_latestAlerts.Count > 6 && _latestAlerts.TryDequeue(out _))

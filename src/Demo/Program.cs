@@ -78,8 +78,18 @@ try
     await collector.StartAsync(stop.Token);
     address = CollectorHost.Address(collector);
 
-    Console.WriteLine("Starting the alert engine (rule: a reefer zone above 8 degC for 5 min) ...");
-    engine = AlertEngineHost.Build(["--AlertEngine:GroupId=convoy-demo-alert-engine"], Shared);
+    // The tenants' rule files, laid anew each run from the demo's own (src/Demo/rules): the engine
+    // runs them and the read side reports them (GetRules) and takes device tags from them. Edit
+    // the copy while the demo runs: both follow it.
+    string rules = Path.Combine(folder, "rules");
+    Directory.CreateDirectory(rules);
+    foreach (string file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "rules"), "*.yaml"))
+    {
+        File.Copy(file, Path.Combine(rules, Path.GetFileName(file)), overwrite: true);
+    }
+
+    Console.WriteLine($"Starting the alert engine with the rule files in {rules} (a reefer zone above 8 degC for 5 min, depot and no-go geofences) ...");
+    engine = AlertEngineHost.Build(["--AlertEngine:GroupId=convoy-demo-alert-engine", $"--AlertEngine:RulesFolder={rules}"], Shared);
     await engine.StartAsync(stop.Token);
 
     // The embedded Kafka starts empty every run, so the read side's store does too: its offsets
@@ -99,6 +109,7 @@ try
         $"--FleetHistory:GrpcPort={options.GrpcPort}",
         $"--FleetHistory:Tokens:Issuer={DemoTokens.Issuer}",
         $"--FleetHistory:Tokens:KeyFiles:0={tokens.KeyFile}",
+        $"--FleetHistory:RulesFolder={rules}",
     ], Shared);
     try
     {
@@ -113,6 +124,8 @@ try
     var queries = FleetHistoryHost.HttpAddress(history);
     Console.WriteLine($"Query API: {queries} (HTTP/JSON) and {FleetHistoryHost.GrpcAddress(history)} (gRPC). As a dispatcher of acme:");
     Console.WriteLine($"  curl -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/fleet/state");
+    Console.WriteLine($"  curl -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/rules");
+    Console.WriteLine($"  curl -N -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/fleet/watch");
 
     console = TenantConsoleHost.Build(
     [

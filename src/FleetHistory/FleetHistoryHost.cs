@@ -1,4 +1,7 @@
 using System.Net;
+using Convoy.AlertEngine;
+using Convoy.AlertEngine.Rules;
+using Convoy.AlertEngine.Rules.Files;
 using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Query;
 using Convoy.FleetHistory.Store;
@@ -47,10 +50,15 @@ public static class FleetHistoryHost
           --FleetHistory:FlushRecords=N            records that force a write sooner {{D(o.FlushRecords)}}
           --FleetHistory:QueriesPerSecond=N        each tenant's query quota {{D(o.QueriesPerSecond)}}
           --FleetHistory:QueryBurst=N              ...and its burst {{D(o.QueryBurst)}}
+          --FleetHistory:WatchBacklog=N            flushes a fleet watch may fall behind before it is cut off {{D(o.WatchBacklog)}}
           --FleetHistory:Retention:PositionsDays=N days of GPS fixes kept, unless a tenant's admin sets its own {{D(o.Retention.PositionsDays)}}
           --FleetHistory:Retention:RollupsDays=N   days of rollups kept {{D(o.Retention.RollupsDays)}}
           --FleetHistory:Retention:AlertsDays=N    days of resolved alerts kept {{D(o.Retention.AlertsDays)}}
           --FleetHistory:RetentionCheckMinutes=N   how often retention is enforced {{D(o.RetentionCheckMinutes)}}
+          --FleetHistory:RulesFolder=DIR           the alert engine's rules folder (its AlertEngine:RulesFolder), followed
+                                                   for changes: GetRules and device tags (none by default)
+          --AlertEngine:TemperatureRules:N:...     the engine's default rules, as given to the engine, for what
+                                                   GetRules reports of a tenant without a rule file
           --FleetHistory:Tokens:Issuer=ISS         the 'iss' every bearer token must carry
           --FleetHistory:Tokens:Audience=AUD       the 'aud' every bearer token must carry
           --FleetHistory:Tokens:KeyFiles:N=PEM     the issuer's public keys (RS256 or ES256), followed on disk
@@ -77,6 +85,7 @@ public static class FleetHistoryHost
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<FleetHistoryMetrics>();
         builder.Services.AddSingleton<ProjectionProgress>();
+        builder.Services.AddSingleton<FleetWatchers>();
         builder.Services.AddSingleton(static sp => CreateStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value));
         builder.Services.AddOptions<TokenOptions>()
             .Configure(static tokens => tokens.Audience = FleetHistoryOptions.TokenAudience)
@@ -93,6 +102,16 @@ public static class FleetHistoryHost
         });
         builder.Services.AddSingleton<ICallerTokens, BearerCallerTokens>();
         builder.Services.AddSingleton<QueryGate>();
+        // The tenants' rules as the engine runs them: the engine's defaults (the AlertEngine
+        // section, if given) and its own rules-folder follower, reporting rather than refusing an
+        // invalid file.
+        AlertEngineHost.AddEngineOptions(builder.Services, builder.Configuration);
+        builder.Services.AddSingleton(static sp => new RuleFolder(
+            sp.GetRequiredService<RuleCatalog>(), sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value.RulesFolder, "FleetHistory:RulesFolder",
+            refuseInvalidAtStart: false, metrics: null, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.FleetHistory.Rules")));
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<RuleFolder>());
+        builder.Services.AddSingleton<FleetRules>();
+        builder.Services.AddSingleton<AcknowledgementWriter>();
         builder.Services.AddHostedService<Projector>();
         builder.Services.AddSingleton<RetentionEnforcer>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RetentionEnforcer>());

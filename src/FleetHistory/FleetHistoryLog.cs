@@ -37,6 +37,26 @@ internal static partial class FleetHistoryLog
         Message = "Retention of tenant {Tenant}: deleted {Positions} fix(es), {Rollups} rollup(s) and {Alerts} resolved alert(s) older than {PositionsDays}, {RollupsDays} and {AlertsDays} days")]
     public static partial void RetentionApplied(ILogger logger, string tenant, long positions, long rollups, long alerts, int positionsDays, int rollupsDays, int alertsDays);
 
+    [LoggerMessage(EventId = 50, EventName = "AlertAcknowledged", Level = LogLevel.Information,
+        Message = "Alert {AlertId} of {Tenant}/{Device} acknowledged by {By}")]
+    public static partial void AlertAcknowledged(ILogger logger, string alertId, string tenant, string device, string by);
+
+    [LoggerMessage(EventId = 51, EventName = "AcknowledgementNotWritten", Level = LogLevel.Warning,
+        Message = "Kafka did not take the acknowledgement of alert {AlertId} of tenant {Tenant}: {Reason}")]
+    public static partial void AcknowledgementNotWritten(ILogger logger, string alertId, string tenant, string reason);
+
+    [LoggerMessage(EventId = 52, EventName = "ProducerError", Level = LogLevel.Warning,
+        Message = "The acknowledgement producer reports: {Reason}")]
+    public static partial void ProducerError(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 60, EventName = "WatchStarted", Level = LogLevel.Information,
+        Message = "Fleet watch of tenant {Tenant} by {Subject} started: {Devices} device(s) in its snapshot")]
+    public static partial void WatchStarted(ILogger logger, string tenant, string subject, int devices);
+
+    [LoggerMessage(EventId = 61, EventName = "WatchEnded", Level = LogLevel.Information,
+        Message = "Fleet watch of tenant {Tenant} by {Subject} ended after {Changes} change(s): {Why}")]
+    public static partial void WatchEnded(ILogger logger, string tenant, string subject, long changes, string why);
+
     [LoggerMessage(EventId = 31, EventName = "StoreReadFailed", Level = LogLevel.Error,
         Message = "A query of tenant {Tenant} failed in the store: {Reason}")]
     public static partial void StoreReadFailed(ILogger logger, string tenant, string reason);

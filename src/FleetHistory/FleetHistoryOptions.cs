@@ -72,6 +72,13 @@ public sealed class FleetHistoryOptions : IValidatableObject
     [SettingRange("FleetHistory:QueryBurst", 1, 1_000_000)]
     public int QueryBurst { get; set; } = 100;
 
+    /// <summary>
+    /// Flushes a fleet watch (WatchFleet) may fall behind, its changes not yet sent, before it is
+    /// ended with RESOURCE_EXHAUSTED (the caller watches again and starts from a new snapshot).
+    /// </summary>
+    [SettingRange("FleetHistory:WatchBacklog", 1, 10_000)]
+    public int WatchBacklog { get; set; } = 64;
+
     /// <summary>How long each tenant's history is kept unless its admin set otherwise (SetRetention).</summary>
     [ValidateObjectMembers]
     public RetentionOptions Retention { get; set; } = new();
@@ -80,6 +87,15 @@ public sealed class FleetHistoryOptions : IValidatableObject
     [SettingRange("FleetHistory:RetentionCheckMinutes", 1, 1440)]
     public int RetentionCheckMinutes { get; set; } = 60;
 
+    /// <summary>
+    /// The alert engine's rules folder (its <c>AlertEngine:RulesFolder</c>: per-tenant rule files
+    /// <c>&lt;tenant&gt;.yaml</c>, <c>.yml</c> or <c>.json</c>), followed for changes as the engine
+    /// follows it: GetRules reports each tenant's rules from it, and device tags (GetFleetState's
+    /// <c>tags</c>, WatchFleet's) come from it. Empty = none: every tenant has the default rules
+    /// (the <c>AlertEngine</c> section's, when this program is given it) and no device has tags.
+    /// </summary>
+    public string RulesFolder { get; set; } = "";
+
     public TimeSpan FlushInterval => TimeSpan.FromMilliseconds(FlushMilliseconds);
 
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
@@ -87,6 +103,12 @@ public sealed class FleetHistoryOptions : IValidatableObject
         if (!Enum.IsDefined(Store))
         {
             yield return new ValidationResult($"Configuration 'FleetHistory:Store' must be DuckDb or ClickHouse, was {Store}.");
+        }
+
+        if (RulesFolder.Length > 0 && !Directory.Exists(RulesFolder))
+        {
+            yield return new ValidationResult(
+                $"Configuration 'FleetHistory:RulesFolder' names no folder: '{Path.GetFullPath(RulesFolder)}' does not exist; give the alert engine's AlertEngine:RulesFolder, or leave it empty.");
         }
     }
 }

@@ -58,10 +58,14 @@ public sealed class RuleFolderTests : IDisposable
         var rejected = _logger.Collector.GetSnapshot().First(r => r.Id.Name == "RulesRejected");
         Assert.Contains("acme.yaml: rule 'broken': silentMinutes must be > 0", rejected.Message, StringComparison.Ordinal);
         Assert.Same(good, catalog.For("acme"));
+        // The catalog keeps why, for the read side's GetRules; other tenants have no errors.
+        Assert.Contains(catalog.Errors("acme"), e => e.EndsWith("acme.yaml: rule 'broken': silentMinutes must be > 0 and at most a week (10080), was -3", StringComparison.Ordinal));
+        Assert.Empty(catalog.Errors("globex"));
 
-        // Fixed again: applied.
+        // Fixed again: applied, and its errors are gone.
         Write("acme.yaml", Warm.Replace("above: 8", "above: 9", StringComparison.Ordinal) + "  - id: fixed\n    kind: silent\n    silentMinutes: 3\n");
         await Eventually(() => catalog.For("acme").Count == 2);
+        Assert.Empty(catalog.Errors("acme"));
         await folder.StopAsync(CancellationToken.None);
     }
 
@@ -74,6 +78,33 @@ public sealed class RuleFolderTests : IDisposable
 
         Assert.Contains("'AlertEngine:RulesFolder'", error.Message, StringComparison.Ordinal);
         Assert.Contains("acme.yaml: rule 'reefer-warm': durationMinutes must be >= 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Describe_EachRuleOfTheExampleFile_SaysWhatItWatchesInOneSentence()
+    {
+        File.Copy(Repository.PathOf("rules", "acme.yaml"), Path.Combine(_folder, "acme.yaml"));
+        var catalog = Catalog();
+        using var folder = Folder(catalog);
+
+        var described = catalog.For("acme").Rules.ToDictionary(r => r.Rule.Id, r => r.Rule.Description);
+
+        Assert.Equal(new RuleDescription("level", "reefer.temperature_c", 1, 8, null, "zone 1 above 8 degC for 5 min; resolves at or below 7.5 degC for 2 min"),
+            described["reefer-warm"]);
+        Assert.Equal(new RuleDescription("level", "humidity_percent", 0, 95, 60, "humidity outside 60..95 percent for 10 min; resolves inside 62..93 percent"),
+            described["cargo-humidity"]);
+        Assert.Equal("speed above 90 km/h for 1 min; resolves at or below 85 km/h for 1 min", described["over-speed"].Sentence);
+        Assert.Equal("enters the circle of 800 m around 51.95, 4.14; resolves on leaving", described["depot-rotterdam"].Sentence);
+        Assert.Equal((true, 51.95, 800.0), (described["depot-rotterdam"].Fence!.AlertInside, described["depot-rotterdam"].Fence!.CentreLatitudeDeg, described["depot-rotterdam"].Fence!.RadiusM));
+        Assert.Equal("leaves the area of 4 vertices; resolves on coming back", described["eu-only"].Sentence);
+        Assert.Equal("enters the area of 4 vertices and stays inside for 45 min; resolves on leaving", described["customer-dwell"].Sentence);
+        Assert.Equal("fuel level falls more than 10 percent within 2 min while below 1 km/h; resolves when the truck moves", described["fuel-theft"].Sentence);
+        Assert.Equal(("rate", 0.5), (described["reefer-rising"].Kind, described["reefer-rising"].Above!.Value));
+        Assert.Equal("any reefer zone rises faster than 0.5 degC per minute; resolves at 0.25 degC per minute or slower for 5 min", described["reefer-rising"].Sentence);
+        Assert.Equal(("silent", "no data for 30 min; resolves when data comes again"), (described["gone-silent"].Kind, described["gone-silent"].Sentence));
+        Assert.Equal(
+            "any reefer zone above 8 degC for 5 min; resolves at or below 7.5 degC for 2 min",
+            Assert.Single(TenantRules.FromOptions(new AlertEngineOptions { TemperatureRules = { new TemperatureRuleOptions() } }).Rules).Rule.Description.Sentence);
     }
 
     [Fact]

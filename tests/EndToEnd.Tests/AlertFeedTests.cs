@@ -39,6 +39,9 @@ public sealed class AlertFeedTests : IClassFixture<PartnerCollectorFixture>, IDi
         Produce(B, Alert(B, $"b1-{run}", "truck-1"), Alert(B, $"b2-{run}", "truck-2"));
         // A record of tenant B written to A's topic by mistake is not A's to see either.
         Produce(A, Alert(B, $"stray-{run}", "truck-9"));
+        // An acknowledgement of a1 (an event about an alert, not an alert) is not streamed: its
+        // bytes would even parse as an Alert of tenant A.
+        ProduceAcknowledgement(A, $"a1-{run}", "truck-1");
         using var watch = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var call = _feed.WatchAlerts(new WatchAlertsRequest { Start = WatchStart.Earliest }, Bearer(A, "alerts:read"), cancellationToken: watch.Token);
 
@@ -51,6 +54,9 @@ public sealed class AlertFeedTests : IClassFixture<PartnerCollectorFixture>, IDi
 
         var mine = seen.FindAll(a => a.AlertId.EndsWith(run, StringComparison.Ordinal));
         Assert.Equal([$"a1-{run}", $"a2-{run}", $"a3-{run}", $"a4-{run}"], mine.Select(a => a.AlertId).Order());
+        Assert.All(seen, a => Assert.Equal("reefer-too-warm", a.RuleId));
+        // Passed over for its header, not tried as an alert and found unreadable.
+        Assert.DoesNotContain(_fixture.Collector.Logs.Entries, e => e.Event == "AlertRecordSkipped" && e.Message.Contains("not a convoy.alerts.v1.Alert", StringComparison.Ordinal));
         Assert.All(seen, a => Assert.Equal(A, a.TenantId));
         await Eventually.HoldsAsync(() => _meters["convoy.collector.alert_watches.open", A] == 0, TimeSpan.FromSeconds(10), "the cancelled watch to end");
     }
@@ -187,6 +193,24 @@ public sealed class AlertFeedTests : IClassFixture<PartnerCollectorFixture>, IDi
             producer.Produce(TelemetryRecordHeaders.AlertTopic(topic), new Message<string, byte[]> { Key = alert.DeviceId, Value = alert.ToByteArray() });
         }
 
+        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>An AlertAcknowledged record as the fleet history read side writes it, header and all.</summary>
+    private void ProduceAcknowledgement(string tenant, string alertId, string device)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _fixture.Collector.Kafka.BootstrapServers, Acks = Acks.All }).Build();
+        var acknowledged = new AlertAcknowledged
+        {
+            AlertId = alertId, TenantId = tenant, DeviceId = device,
+            Acknowledgement = new Acknowledgement { By = "dispatcher-7", Note = "driver called, door was open", TimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+        };
+        producer.Produce(TelemetryRecordHeaders.AlertTopic(tenant), new Message<string, byte[]>
+        {
+            Key = device,
+            Value = acknowledged.ToByteArray(),
+            Headers = new Headers { { AlertRecordHeaders.Record, System.Text.Encoding.UTF8.GetBytes(AlertRecordHeaders.AlertAcknowledged) } },
+        });
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(10)));
     }
 

@@ -46,6 +46,16 @@ public sealed class FleetHistoryOptionsUnitTests
     }
 
     [Fact]
+    public void ARulesFolderThatDoesNotExist_IsRefused_NamingItsKey()
+    {
+        var options = Bind(("RulesFolder", Path.Combine(Path.GetTempPath(), "convoy-no-such-rules-" + Guid.NewGuid().ToString("N"))));
+
+        var refused = Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new FleetHistoryOptionsValidator(), options));
+
+        Assert.Contains("Configuration 'FleetHistory:RulesFolder' names no folder", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OutsideDevelopment_TheStoresFolderMustBeNamed()
     {
         using var folder = new TempFolder("fleet-store");
@@ -64,9 +74,9 @@ public sealed class FleetHistoryOptionsUnitTests
         int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(FleetHistoryHost.Help, (FleetHistoryOptions.SectionName, () => new FleetHistoryOptions()));
 
         // Address, the two ports, Store, DataFolder, ClickHouse Url, Isolation and Database, GroupId,
-        // TopicPattern, the two flush settings, the query quota and burst, the three retention days and
-        // how often retention is enforced.
-        Assert.Equal(18, checkedDefaults);
+        // TopicPattern, the two flush settings, the query quota and burst, the watch backlog, the three
+        // retention days and how often retention is enforced. (The rules folder has no default: none.)
+        Assert.Equal(19, checkedDefaults);
     }
 
     private static FleetHistoryOptions Bind(params (string Key, string Value)[] settings)

@@ -256,6 +256,65 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
         Assert.Equal(default, store.DeleteTenant("acme"));
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void AnAcknowledgement_IsReadWithItsAlert_TheLaterOneWins_AndAReplayChangesNothing(string kind)
+    {
+        using var test = TestStores.Create(kind, clickHouse);
+        var store = test.Store;
+        store.Write(AlertChanges("acme", 1, Alert("a1", AlertState.Firing, Noon, 0)));
+        store.Write(AlertChanges("acme", 2, Alert("a2", AlertState.Firing, Noon + 1000, 0)));
+
+        store.Write(AcknowledgementChanges("acme", 3, new AlertAcknowledgement("a1", "truck-1", "dispatcher-7", "driver called, door was open", Noon + 60_000)));
+        store.Write(AcknowledgementChanges("acme", 4, new AlertAcknowledgement("a1", "truck-1", "dispatcher-2", "first look", Noon + 30_000)));
+        store.Write(AcknowledgementChanges("acme", 3, new AlertAcknowledgement("a1", "truck-1", "dispatcher-7", "driver called, door was open", Noon + 60_000)));
+
+        var any = new AlertFilter("", "", AlertState.Unspecified, 0, 0);
+        var alerts = store.Alerts("acme", any, null, 10);
+        Assert.Equal(["a2", "a1"], alerts.Select(a => a.AlertId));
+        Assert.Null(alerts[0].Acknowledgement);
+        Assert.Equal(("dispatcher-7", "driver called, door was open", Noon + 60_000), (alerts[1].Acknowledgement.By, alerts[1].Acknowledgement.Note, alerts[1].Acknowledgement.TimeUnixMs));
+        var firing = Assert.Single(store.FleetState("acme", [], "", 10)).FiringAlerts;
+        Assert.Equal("dispatcher-7", firing.Single(a => a.AlertId == "a1").Acknowledgement.By);
+        Assert.Null(firing.Single(a => a.AlertId == "a2").Acknowledgement);
+        Assert.Equal(["a1"], store.Alerts("acme", any with { AlertIds = ["a1"] }, null, 10).Select(a => a.AlertId));
+        Assert.Empty(store.Alerts("globex", any with { AlertIds = ["a1"] }, null, 10));
+        Assert.Equal(["a2", "a1"], store.Alerts("acme", any with { AlertIds = ["a1", "a2", "a9"] }, null, 10).Select(a => a.AlertId));
+        Assert.Empty(store.Alerts("acme", any with { AlertIds = [] }, null, 10));
+
+        // Resolved later: the acknowledgement stays with the alert.
+        store.Write(AlertChanges("acme", 5, Alert("a1", AlertState.Resolved, Noon, Noon + 600_000)));
+        var resolved = Assert.Single(store.Alerts("acme", any with { AlertIds = ["a1"] }, null, 10));
+        Assert.Equal((AlertState.Resolved, "dispatcher-7"), (resolved.State, resolved.Acknowledgement.By));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void AnAcknowledgementThatComesBeforeItsAlert_WaitsForIt(string kind)
+    {
+        using var test = TestStores.Create(kind, clickHouse);
+        var store = test.Store;
+        var any = new AlertFilter("", "", AlertState.Unspecified, 0, 0);
+
+        store.Write(AcknowledgementChanges("acme", 1, new AlertAcknowledgement("a1", "truck-1", "dispatcher-7", "seen", Noon + 60_000)));
+
+        Assert.Empty(store.Alerts("acme", any, null, 10));
+        Assert.Empty(store.FleetState("acme", [], "", 10));
+        Assert.False(store.HasDevice("acme", "truck-1"));
+
+        store.Write(AlertChanges("acme", 2, Alert("a1", AlertState.Firing, Noon, 0)));
+
+        Assert.Equal("seen", Assert.Single(store.Alerts("acme", any, null, 10)).Acknowledgement.Note);
+    }
+
+    internal static TenantChanges AcknowledgementChanges(string tenant, long next, AlertAcknowledgement acknowledgement)
+    {
+        var changes = new TenantChanges(tenant);
+        changes.AddAcknowledgement(acknowledgement);
+        changes.Offsets[new PartitionKey("alerts." + tenant, 0)] = next;
+        return changes;
+    }
+
     internal static TenantChanges Changes(string tenant, (string Topic, int Partition, long Next) offset, Convoy.Contracts.Telemetry.V1.TelemetryBatch batch)
     {
         var changes = new TenantChanges(tenant);

@@ -33,6 +33,19 @@ public static class KafkaTopics
         producer.Flush(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>Writes alerts to the tenant's alert topic as the alert engine does (key = device), and waits until Kafka has them.</summary>
+    public static void WriteAlerts(string bootstrapServers, string tenant, IEnumerable<Contracts.Alerts.V1.Alert> alerts)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, Acks = Acks.All }).Build();
+        foreach (var alert in alerts)
+        {
+            producer.Produce(Contracts.TelemetryRecordHeaders.AlertTopic(tenant),
+                new Message<string, byte[]> { Key = alert.DeviceId, Value = Google.Protobuf.MessageExtensions.ToByteArray(alert) });
+        }
+
+        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+    }
+
     public static List<ConsumeResult<string, byte[]>> ReadAll(string bootstrapServers, string topic)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();

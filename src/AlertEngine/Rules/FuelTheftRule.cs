@@ -60,7 +60,12 @@ internal sealed class FuelTheftRule : IAlertRule
     {
         _options = options;
         _withinMs = (long)options.Within.TotalMilliseconds;
+        Description = new RuleDescription(RuleKinds.FuelTheft, Signals.FuelLevel, 0, null, null,
+            $"fuel level falls more than {RuleKinds.Number(options.DropPercent)} percent within {RuleKinds.Duration(options.Within)} while below "
+            + $"{RuleKinds.Number(options.StationaryBelowKmh)} km/h; resolves when the truck moves");
     }
+
+    public RuleDescription Description { get; }
 
     public string Id => _options.Id;
 

@@ -45,7 +45,17 @@ internal sealed class GeofenceRule : IAlertRule
         // The "threshold" an alert reports is 1 for inside, 0 for outside: the side that fired / resolved it.
         float fireSide = _alertInside ? 1f : 0f;
         _machine = new ThresholdMachine(options.Id, options.Severity, RuleKind.Geofence, fireSide, 1f - fireSide, options.For, options.ClearFor);
+        var fence = new FenceDescription(_alertInside, options.CentreLatitudeDeg, options.CentreLongitudeDeg, options.RadiusM,
+            [.. options.Polygon.Select(static v => new GeoPoint { LatitudeDeg = v.LatitudeDeg, LongitudeDeg = v.LongitudeDeg })]);
+        string area = options.IsPolygon
+            ? $"the area of {options.Polygon.Count} vertices"
+            : $"the circle of {RuleKinds.Number(options.RadiusM)} m around {RuleKinds.Number(options.CentreLatitudeDeg)}, {RuleKinds.Number(options.CentreLongitudeDeg)}";
+        string stays = options.For > TimeSpan.Zero ? $" and stays {(_alertInside ? "inside" : "outside")} for {RuleKinds.Duration(options.For)}" : "";
+        Description = new RuleDescription(RuleKinds.Geofence, Signals.GpsPosition, 0, null, null,
+            $"{(_alertInside ? "enters" : "leaves")} {area}{stays}; resolves on {(_alertInside ? "leaving" : "coming back")}{RuleKinds.For(options.ClearFor)}", fence);
     }
+
+    public RuleDescription Description { get; }
 
     public string Id { get; }
 

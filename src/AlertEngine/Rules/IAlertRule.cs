@@ -8,4 +8,7 @@ internal interface IAlertRule
     string Id { get; }
 
     Severity Severity { get; }
+
+    /// <summary>The rule in words, made once when it was built: what GetRules reports.</summary>
+    RuleDescription Description { get; }
 }

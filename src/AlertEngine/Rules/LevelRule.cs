@@ -53,7 +53,21 @@ internal sealed class LevelRule : IAlertRule
         _machine = new ThresholdMachine(id, severity, kind, reported, clearReported, @for, clearFor, signal);
         Mode = mode;
         Range = (lower, upper);
+        string name = Signals.Named(signal, zone), unit = Signals.Unit(signal);
+        string clearing = RuleKinds.For(clearFor);
+        Description = mode switch
+        {
+            LevelMode.Above => new RuleDescription(RuleKinds.Level, Signals.Column(signal), zone, upper, null,
+                $"{name} above {RuleKinds.Number(upper)} {unit}{RuleKinds.For(@for)}; resolves at or below {RuleKinds.Number(clearUpper)} {unit}{clearing}"),
+            LevelMode.Below => new RuleDescription(RuleKinds.Level, Signals.Column(signal), zone, null, lower,
+                $"{name} below {RuleKinds.Number(lower)} {unit}{RuleKinds.For(@for)}; resolves at or above {RuleKinds.Number(clearLower)} {unit}{clearing}"),
+            _ => new RuleDescription(RuleKinds.Level, Signals.Column(signal), zone, upper, lower,
+                $"{name} outside {RuleKinds.Number(lower)}..{RuleKinds.Number(upper)} {unit}{RuleKinds.For(@for)}; "
+                + $"resolves inside {RuleKinds.Number(clearLower)}..{RuleKinds.Number(clearUpper)} {unit}{clearing}"),
+        };
     }
+
+    public RuleDescription Description { get; }
 
     public string Id { get; }
 

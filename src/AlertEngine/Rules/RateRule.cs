@@ -29,7 +29,13 @@ internal sealed class RateRule : IAlertRule
         _perMinute = risePerMinute;
         _clearPerMinute = clearRisePerMinute;
         _machine = new ThresholdMachine(id, severity, RuleKind.RateOfChange, risePerMinute, clearRisePerMinute, @for, clearFor, signal);
+        string unit = Signals.Unit(signal);
+        Description = new RuleDescription(RuleKinds.Rate, Signals.Column(signal), zone, risePerMinute, null,
+            $"{Signals.Named(signal, zone)} rises faster than {RuleKinds.Number(risePerMinute)} {unit} per minute{RuleKinds.For(@for)}; "
+            + $"resolves at {RuleKinds.Number(clearRisePerMinute)} {unit} per minute or slower{RuleKinds.For(clearFor)}");
     }
+
+    public RuleDescription Description { get; }
 
     public string Id { get; }
 

@@ -10,6 +10,7 @@ namespace Convoy.AlertEngine.Rules;
 internal sealed class RuleCatalog
 {
     private FrozenDictionary<string, TenantRules> _tenants = FrozenDictionary<string, TenantRules>.Empty;
+    private FrozenDictionary<string, string[]> _rejected = FrozenDictionary<string, string[]>.Empty;
     private int _generation;
 
     public RuleCatalog(TenantRules defaults) => Defaults = defaults;
@@ -24,9 +25,20 @@ internal sealed class RuleCatalog
     /// <summary>Counts the replacements, so the evaluator can notice a reload without a batch (it resolves removed rules' alerts).</summary>
     public int Generation => Volatile.Read(ref _generation);
 
+    /// <summary>
+    /// Why the tenant's rule file, as it is on disk now, does not load (each error names the file,
+    /// rule and field); empty when it loads or the tenant has none. While it has errors the tenant
+    /// keeps the rules it had before.
+    /// </summary>
+    public IReadOnlyList<string> Errors(string tenant) => Volatile.Read(ref _rejected).TryGetValue(tenant, out var errors) ? errors : [];
+
     public void Replace(IReadOnlyDictionary<string, TenantRules> tenants)
     {
         Volatile.Write(ref _tenants, tenants.ToFrozenDictionary(StringComparer.Ordinal));
         Interlocked.Increment(ref _generation);
     }
+
+    /// <summary>Records the errors of the rule files that did not load (tenant → errors), replacing the previous ones.</summary>
+    public void Reject(IReadOnlyDictionary<string, string[]> rejected) =>
+        Volatile.Write(ref _rejected, rejected.ToFrozenDictionary(StringComparer.Ordinal));
 }

@@ -18,6 +18,12 @@ internal sealed class RuleScope
         _tags = new HashSet<string>(tags, StringComparer.Ordinal);
     }
 
+    /// <summary>The devices it names, in order (for reports, not for the hot path).</summary>
+    public IReadOnlyList<string> Devices => [.. _devices.Order(StringComparer.Ordinal)];
+
+    /// <summary>The tags it names, in order.</summary>
+    public IReadOnlyList<string> Tags => [.. _tags.Order(StringComparer.Ordinal)];
+
     public bool IsEveryone => _devices.Count == 0 && _tags.Count == 0;
 
     public bool Applies(string device, IReadOnlyList<string> deviceTags)

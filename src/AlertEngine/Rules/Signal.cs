@@ -64,6 +64,28 @@ internal static class Signals
         _ => "engine",
     };
 
+    /// <summary>
+    /// The column a signal is read from, as the read side names it: <c>reefer.temperature_c</c>,
+    /// <c>gps.speed_kmh</c>, <c>fuel.level_percent</c>, or a scalar's sensor name as the fleet
+    /// history's rollups take it (<c>humidity_percent</c>, <c>battery_voltage_v</c>, <c>engine_rpm</c>).
+    /// </summary>
+    public static string Column(Signal signal) => signal switch
+    {
+        Signal.Temperature => "reefer.temperature_c",
+        Signal.Speed => GpsSpeed,
+        Signal.FuelLevel => FuelLevel,
+        Signal.Humidity => "humidity_percent",
+        Signal.BatteryVoltage => "battery_voltage_v",
+        _ => "engine_rpm",
+    };
+
+    public const string GpsSpeed = "gps.speed_kmh";
+    public const string GpsPosition = "gps.position";
+    public const string FuelLevel = "fuel.level_percent";
+
+    /// <summary>What a rule's sentence calls the signal: "zone 1", "any reefer zone", "humidity".</summary>
+    public static string Named(Signal signal, uint zone) => signal == Signal.Temperature && zone == 0 ? "any reefer zone" : Describe(signal, zone);
+
     /// <summary>The scalar column kind of a signal carried in <c>scalars</c>, else <see cref="ScalarKind.Unspecified"/>.</summary>
     public static ScalarKind ScalarKindOf(Signal signal) => signal switch
     {

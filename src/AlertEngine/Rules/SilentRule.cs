@@ -17,6 +17,9 @@ internal sealed class SilentRule(string id, Severity severity, TimeSpan after) :
     public Severity Severity { get; } = severity;
 
     public TimeSpan After { get; } = after;
+
+    public RuleDescription Description { get; } =
+        new(RuleKinds.Silent, "", 0, null, null, $"no data for {RuleKinds.Duration(after)}; resolves when data comes again");
 }
 
 /// <summary>Where one (device, silent rule) is.</summary>

@@ -25,7 +25,11 @@ internal sealed class SpeedRule : IAlertRule
         _clear = options.ClearThresholdKmh;
         _clearExclusive = float.BitIncrement(_clear);
         _machine = new ThresholdMachine(options.Id, options.Severity, RuleKind.Speed, _above, _clear, options.For, options.ClearFor);
+        Description = new RuleDescription(RuleKinds.Speed, Signals.GpsSpeed, 0, _above, null,
+            $"speed above {RuleKinds.Number(_above)} km/h{RuleKinds.For(options.For)}; resolves at or below {RuleKinds.Number(_clear)} km/h{RuleKinds.For(options.ClearFor)}");
     }
+
+    public RuleDescription Description { get; }
 
     public string Id { get; }
 

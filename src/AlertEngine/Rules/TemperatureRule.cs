@@ -30,7 +30,12 @@ internal sealed class TemperatureRule : IAlertRule
         _clear = options.ClearThresholdC;
         _clearExclusive = float.BitIncrement(_clear);
         _machine = new ThresholdMachine(options.Id, options.Severity, RuleKind.Temperature, _above, _clear, options.For, options.ClearFor);
+        string zone = Signals.Named(Signal.Temperature, options.Zone);
+        Description = new RuleDescription(RuleKinds.Temperature, Signals.Column(Signal.Temperature), options.Zone, _above, null,
+            $"{zone} above {RuleKinds.Number(_above)} degC{RuleKinds.For(options.For)}; resolves at or below {RuleKinds.Number(_clear)} degC{RuleKinds.For(options.ClearFor)}");
     }
+
+    public RuleDescription Description { get; }
 
     public string Id => _options.Id;
 

@@ -28,6 +28,12 @@ internal sealed class TenantRules
 
     public int Count => _rules.Length;
 
+    /// <summary>Every rule, in the file's (or the options') order, with the devices it applies to.</summary>
+    public IEnumerable<(IAlertRule Rule, RuleScope Scope)> Rules => _rules.Select(static r => ((IAlertRule)r.Rule, r.Scope));
+
+    /// <summary>The rule file's <c>devices:</c> map: device id → its tags; empty for the options' rules.</summary>
+    public IReadOnlyDictionary<string, string[]> DeviceTags => _deviceTags;
+
     /// <summary>The engine's options-configured rules, applied to every device of every tenant without a rule file.</summary>
     public static TenantRules FromOptions(AlertEngineOptions options)
     {

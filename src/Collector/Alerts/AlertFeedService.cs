@@ -16,7 +16,9 @@ namespace Convoy.Collector.Alerts;
 /// alerts, read from <c>alerts.&lt;tid&gt;</c> with a consumer of its own that assigns itself every
 /// partition (no consumer group, no commits: a watcher leaves nothing behind in Kafka). The tenant
 /// is the token's <c>tid</c> and nothing else, so no request can read another tenant's topic; each
-/// record's own tenant is checked again before it is sent.
+/// record's own tenant is checked again before it is sent. Records that carry the
+/// <see cref="AlertRecordHeaders.Record"/> header are events about alerts (acknowledgements), not
+/// alerts, and are passed over.
 /// </summary>
 internal sealed class AlertFeedService : AlertFeed.AlertFeedBase
 {
@@ -166,6 +168,11 @@ internal sealed class AlertFeedService : AlertFeed.AlertFeedBase
                 if (record?.Message?.Value is not { } value)
                 {
                     continue;
+                }
+
+                if (record.Message.Headers?.TryGetLastBytes(AlertRecordHeaders.Record, out _) == true)
+                {
+                    continue; // an event about an alert (an acknowledgement), not an alert: the feed streams alerts only
                 }
 
                 Alert alert;

@@ -25,25 +25,29 @@ namespace Convoy.FleetHistory.Projection;
 /// holds, not at the group's committed offset. So a crash between two flushes re-reads exactly the
 /// records whose rows never landed. Batches are idempotent by (device, sender, sequence): a batch
 /// at or below the stored mark (the collector wrote a replay again) changes nothing. Alerts are
-/// idempotent by alert id. Offsets are also committed to Kafka after each flush, only so that
+/// idempotent by alert id, acknowledgements by alert id too (the later one wins). Offsets are also committed to Kafka after each flush, only so that
 /// Kafka's own tools show the group's lag.
 /// </remarks>
 internal sealed class Projector : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly byte[] AcknowledgedKind = Encoding.UTF8.GetBytes(AlertRecordHeaders.AlertAcknowledged);
     private readonly KafkaCluster _cluster;
     private readonly IFleetStore _store;
     private readonly FleetHistoryOptions _options;
     private readonly ProjectionProgress _progress;
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<Projector> _logger;
+    private readonly FleetWatchers _watchers;
     private readonly Dictionary<string, TenantChanges> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<SenderKey, ulong>> _marks = new(StringComparer.Ordinal);
     private int _pendingRecords;
     private bool _rewindNeeded;
 
-    public Projector(KafkaCluster cluster, IFleetStore store, IOptions<FleetHistoryOptions> options, ProjectionProgress progress, FleetHistoryMetrics metrics, ILogger<Projector> logger)
+    public Projector(KafkaCluster cluster, IFleetStore store, IOptions<FleetHistoryOptions> options, ProjectionProgress progress, FleetHistoryMetrics metrics,
+        FleetWatchers watchers, ILogger<Projector> logger)
     {
+        _watchers = watchers;
         _cluster = cluster;
         _store = store;
         _options = options.Value;
@@ -209,6 +213,13 @@ internal sealed class Projector : BackgroundService
 
     private string? ProjectAlert(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
     {
+        if (record.Message.Headers is { } headers && headers.TryGetLastBytes(AlertRecordHeaders.Record, out byte[] kind))
+        {
+            return kind.AsSpan().SequenceEqual(AcknowledgedKind)
+                ? ProjectAcknowledgement(changes, record)
+                : $"its {AlertRecordHeaders.Record} header names a record kind this version does not know ('{Encoding.UTF8.GetString(kind)}')";
+        }
+
         Alert alert;
         try
         {
@@ -232,6 +243,38 @@ internal sealed class Projector : BackgroundService
         changes.AddAlert(alert);
 
         _metrics.Projected(changes.Tenant, "alerts", 0);
+        return null;
+    }
+
+    /// <summary>
+    /// Folds an AlertAcknowledged record into the alert history. It is kept by alert id whether or
+    /// not the alert is known yet (see <see cref="AlertAcknowledgement"/>), and a replay writes the
+    /// same acknowledgement again.
+    /// </summary>
+    private string? ProjectAcknowledgement(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
+    {
+        AlertAcknowledged acknowledged;
+        try
+        {
+            acknowledged = AlertAcknowledged.Parser.ParseFrom(record.Message.Value);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return "not a convoy.alerts.v1.AlertAcknowledged: " + e.Message;
+        }
+
+        if (acknowledged.TenantId != changes.Tenant)
+        {
+            return "its tenant_id does not match the topic";
+        }
+
+        if (string.IsNullOrEmpty(acknowledged.AlertId) || string.IsNullOrEmpty(acknowledged.DeviceId) || acknowledged.Acknowledgement is not { } ack)
+        {
+            return "it has no alert_id, device_id or acknowledgement";
+        }
+
+        changes.AddAcknowledgement(new AlertAcknowledgement(acknowledged.AlertId, acknowledged.DeviceId, ack.By, ack.Note, ack.TimeUnixMs));
+        _metrics.Projected(changes.Tenant, "acknowledgements", 0);
         return null;
     }
 
@@ -291,6 +334,12 @@ internal sealed class Projector : BackgroundService
             long started = Stopwatch.GetTimestamp();
             _store.Write(changes);
             _metrics.Written(_store.Kind, Stopwatch.GetElapsedTime(started));
+            if (_watchers.IsWatched(tenant))
+            {
+                // Committed: its watchers may read it. Built only when someone watches the tenant.
+                _watchers.Publish(tenant, Notice(changes));
+            }
+
             foreach (var (partition, next) in changes.Offsets)
             {
                 var topicPartition = new TopicPartition(partition.Topic, new Partition(partition.Partition));
@@ -310,6 +359,20 @@ internal sealed class Projector : BackgroundService
         }
 
         _pendingRecords = 0;
+    }
+
+    /// <summary>The devices and alerts a flush wrote: fired, resolved or acknowledged alerts, and their devices.</summary>
+    private static FlushNotice Notice(TenantChanges changes)
+    {
+        var devices = new HashSet<string>(changes.Devices.Keys, StringComparer.Ordinal);
+        var alerts = new HashSet<string>(changes.Alerts.Keys, StringComparer.Ordinal);
+        foreach (var acknowledgement in changes.Acknowledgements.Values)
+        {
+            alerts.Add(acknowledgement.AlertId);
+            devices.Add(acknowledgement.Device); // its firing alert changed
+        }
+
+        return new FlushNotice(devices, alerts);
     }
 
     private void TryFlush(IConsumer<Ignore, byte[]> consumer)

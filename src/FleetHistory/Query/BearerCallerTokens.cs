@@ -13,7 +13,7 @@ internal sealed class BearerCallerTokens : ICallerTokens
     {
         var verdict = await _verifier.VerifyAsync(token);
         return verdict.Bearer is { } bearer
-            ? new CallerVerdict(new QueryCaller(bearer.Tenant, bearer.Subject, QueryCaller.RoleOf(bearer.Roles)), null)
+            ? new CallerVerdict(new QueryCaller(bearer.Tenant, bearer.Subject, QueryCaller.RoleOf(bearer.Roles), bearer.ExpiresAt), null)
             : new CallerVerdict(null, verdict.Problem);
     }
 }

@@ -5,9 +5,12 @@ using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Reports;
 using Google.Api;
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Convoy.FleetHistory.Store;
 using Convoy.Pki;
+using Confluent.Kafka;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,10 +22,11 @@ namespace Convoy.FleetHistory.Query;
 /// nothing else; a device of another tenant and a device that does not exist get the same
 /// NOT_FOUND.
 /// </summary>
-internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.FleetHistoryBase
+internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.FleetHistoryBase
 {
     public const int MaxPageSize = 10_000;
     public const int MaxAlertPageSize = 1000;
+    public const int MaxNoteLength = 500;
     private static readonly long MaxTrackSpanMs = (long)TimeSpan.FromDays(31).TotalMilliseconds;
     private static readonly long MaxHourSpanMs = (long)TimeSpan.FromDays(366).TotalMilliseconds;
     private readonly IFleetStore _store;
@@ -31,10 +35,22 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<FleetHistoryService> _logger;
     private readonly FleetHistoryOptions _options;
+    private readonly FleetRules _rules;
+    private readonly AcknowledgementWriter _acknowledgements;
+    private readonly TimeProvider _time;
+    private readonly FleetWatchers _watchers;
+    private readonly CancellationToken _stopping;
 
-    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
+    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, FleetRules rules,
+        AcknowledgementWriter acknowledgements, FleetWatchers watchers, TimeProvider time, IHostApplicationLifetime lifetime,
+        IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
     {
+        _watchers = watchers;
+        _stopping = lifetime.ApplicationStopping;
         _options = options.Value;
+        _rules = rules;
+        _acknowledgements = acknowledgements;
+        _time = time;
         _store = store;
         _gate = gate;
         _progress = progress;
@@ -46,15 +62,17 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
         Run(nameof(GetFleetState), context, QueryRole.Viewer, caller =>
         {
             int size = PageSize(request.PageSize, 1000, MaxPageSize);
-            if (request.DeviceIds.Count > 1000)
+            var selected = Selection(caller, request.DeviceIds, request.Tags);
+            var parts = PageToken.Read(request.PageToken, "state", 1);
+            var response = new GetFleetStateResponse();
+            if (selected is { Count: 0 })
             {
-                throw Invalid($"device_ids names {request.DeviceIds.Count} devices; ask for at most 1000 at once, or none for the whole fleet");
+                return response; // no device carries every tag asked for
             }
 
-            var parts = PageToken.Read(request.PageToken, "state", 1);
-            var devices = _store.FleetState(caller.Tenant, request.DeviceIds, parts?[0] ?? "", size + 1);
-            var response = new GetFleetStateResponse();
+            var devices = _store.FleetState(caller.Tenant, selected ?? [], parts?[0] ?? "", size + 1);
             response.Devices.AddRange(devices.Take(size));
+            _rules.Tag(caller.Tenant, response.Devices);
             if (devices.Count > size)
             {
                 response.NextPageToken = PageToken.Of("state", devices[size - 1].DeviceId);
@@ -179,6 +197,84 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
             return new HttpBody { ContentType = "text/csv; charset=utf-8", Data = ByteString.CopyFromUtf8(DailyReportReader.Csv(days)) };
         });
 
+    public override Task<Alert> AcknowledgeAlert(AcknowledgeAlertRequest request, ServerCallContext context) =>
+        RunAsync(nameof(AcknowledgeAlert), context, QueryRole.Viewer, async caller =>
+        {
+            if (!IsAlertId(request.AlertId))
+            {
+                throw Invalid($"alert_id '{Printable(request.AlertId)}' is not an alert id; give the 32 lowercase hex characters of an alert's alert_id, as ListAlerts answers it");
+            }
+
+            if (string.IsNullOrWhiteSpace(request.Note) || request.Note.Length > MaxNoteLength)
+            {
+                throw Invalid(string.IsNullOrWhiteSpace(request.Note)
+                    ? "note is empty; say in 1..500 characters what was done about the alert"
+                    : $"note has {request.Note.Length} characters; keep it to {MaxNoteLength}");
+            }
+
+            if (caller.Subject.Length == 0)
+            {
+                throw new RpcException(new Status(StatusCode.PermissionDenied,
+                    "the token names nobody (no 'sub' claim), and an acknowledgement records who made it; use a token issued to a person or an app"));
+            }
+
+            // Another tenant's alert is not in this tenant's store: the same NOT_FOUND as a missing one.
+            var filter = new AlertFilter("", "", AlertState.Unspecified, 0, 0, [request.AlertId]);
+            var found = await Task.Run(() => _store.Alerts(caller.Tenant, filter, null, 1), context.CancellationToken);
+            var alert = found.Count > 0 ? found[0] : throw new RpcException(new Status(StatusCode.NotFound, $"alert {request.AlertId} not found"));
+            var acknowledgement = new Acknowledgement { By = caller.Subject, Note = request.Note, TimeUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds() };
+            var acknowledged = new AlertAcknowledged { AlertId = alert.AlertId, TenantId = caller.Tenant, DeviceId = alert.DeviceId, Acknowledgement = acknowledgement };
+            try
+            {
+                await _acknowledgements.WriteAsync(acknowledged, context.CancellationToken);
+            }
+            catch (KafkaException e)
+            {
+                FleetHistoryLog.AcknowledgementNotWritten(_logger, alert.AlertId, caller.Tenant, e.Error.Reason);
+                throw new RpcException(new Status(StatusCode.Unavailable, $"Kafka did not take the acknowledgement ({e.Error.Reason}); nothing was recorded, acknowledge again"));
+            }
+
+            FleetHistoryLog.AlertAcknowledged(_logger, alert.AlertId, caller.Tenant, alert.DeviceId, caller.Subject);
+            alert.Acknowledgement = acknowledgement;
+            return alert;
+        });
+
+    public override Task<GetRulesResponse> GetRules(GetRulesRequest request, ServerCallContext context) =>
+        Run(nameof(GetRules), context, QueryRole.Viewer, caller => _rules.Rules(caller.Tenant));
+
+    /// <summary>
+    /// The devices a fleet state or watch request selects: those named (at most 1000), narrowed to
+    /// those carrying every tag asked for; null = every device of the tenant. An empty list: none.
+    /// </summary>
+    private List<string>? Selection(QueryCaller caller, RepeatedField<string> deviceIds, RepeatedField<string> tags)
+    {
+        if (deviceIds.Count > 1000)
+        {
+            throw Invalid($"device_ids names {deviceIds.Count} devices; ask for at most 1000 at once, or none for the whole fleet");
+        }
+
+        if (tags.Count > 32)
+        {
+            throw Invalid($"tags names {tags.Count} tags; a device carries every tag asked for, so ask for at most 32");
+        }
+
+        foreach (string tag in tags)
+        {
+            if (!DeviceIdentity.IsValidDevice(tag))
+            {
+                throw Invalid($"tag '{Printable(tag)}' is not a tag (1..64 characters of [A-Za-z0-9._-], as in the rule file's devices: map)");
+            }
+        }
+
+        if (tags.Count == 0)
+        {
+            return deviceIds.Count == 0 ? null : [.. deviceIds];
+        }
+
+        var carrying = _rules.Carrying(caller.Tenant, tags);
+        return deviceIds.Count == 0 ? [.. carrying.Order(StringComparer.Ordinal)] : [.. deviceIds.Where(carrying.Contains)];
+    }
+
     /// <summary>Checks a report request; the page of the tenant's devices it covers, and the token of the next page.</summary>
     private (List<string> Devices, string Next) ReportDevices(QueryCaller caller, GetDailyReportRequest request, int size)
     {
@@ -283,14 +379,17 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
         });
 
     /// <summary>Admits the caller, runs the query on a pool thread (the stores block) and maps a store failure to UNAVAILABLE.</summary>
-    private async Task<T> Run<T>(string method, ServerCallContext context, QueryRole role, Func<QueryCaller, T> query)
+    private Task<T> Run<T>(string method, ServerCallContext context, QueryRole role, Func<QueryCaller, T> query) =>
+        RunAsync(method, context, role, caller => Task.Run(() => query(caller), context.CancellationToken));
+
+    /// <summary>As <see cref="Run{T}"/>, for a method that awaits (its store calls go to a pool thread themselves).</summary>
+    private async Task<T> RunAsync<T>(string method, ServerCallContext context, QueryRole role, Func<QueryCaller, Task<T>> query)
     {
         QueryCaller? caller = null;
         try
         {
             caller = await _gate.AdmitAsync(context, role);
-            var admitted = caller;
-            var result = await Task.Run(() => query(admitted), context.CancellationToken);
+            var result = await query(caller);
             _metrics.Query(method, "OK");
             return result;
         }
@@ -349,6 +448,9 @@ internal sealed class FleetHistoryService : Contracts.Fleet.V1.FleetHistory.Flee
             throw Invalid(sensor == TelemetryFold.Temperature ? $"zone {zone} is not a reefer zone; give 1..8" : $"zone must be 0 for sensor {sensor}");
         }
     }
+
+    /// <summary>32 lowercase hex characters, as the alert engine makes alert ids (src/AlertEngine/Alerts/AlertIds.cs).</summary>
+    private static bool IsAlertId(string id) => id.Length == 32 && id.All(static c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     private static int PageSize(int requested, int defaultSize, int max)
     {

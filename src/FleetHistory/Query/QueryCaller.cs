@@ -15,8 +15,11 @@ internal enum QueryRole
     Admin = 3,
 }
 
-/// <summary>A verified caller: the tenant only from its token's <c>tid</c>, and its highest role.</summary>
-internal sealed record QueryCaller(string Tenant, string Subject, QueryRole Role)
+/// <summary>
+/// A verified caller: the tenant only from its token's <c>tid</c>, and its highest role.
+/// <paramref name="ExpiresAt"/> is when its token expires (a watch lasts no longer); null = never.
+/// </summary>
+internal sealed record QueryCaller(string Tenant, string Subject, QueryRole Role, DateTimeOffset? ExpiresAt = null)
 {
     public static QueryRole RoleOf(IEnumerable<string> roles)
     {

@@ -39,7 +39,10 @@ internal interface IFleetStore : IDisposable
 
     IReadOnlyList<Contracts.Fleet.V1.Rollup> Rollups(string tenant, string device, string sensor, uint zone, Resolution resolution, long fromMs, long toMs, long afterMs, int limit);
 
-    /// <summary>Alerts matching the filter, newest start first, strictly after the cursor (start, id) in that order.</summary>
+    /// <summary>
+    /// Alerts matching the filter, newest start first, strictly after the cursor (start, id) in that
+    /// order; each with its acknowledgement, when one was projected.
+    /// </summary>
     IReadOnlyList<Alert> Alerts(string tenant, AlertFilter filter, AlertCursor? after, int limit);
 
     /// <summary>Every tenant the store holds anything of.</summary>
@@ -66,7 +69,8 @@ internal readonly record struct RowCounts(long Positions, long Rollups, long Ale
     public long Total => Positions + Rollups + Alerts + Devices;
 }
 
-internal sealed record AlertFilter(string Device, string Rule, AlertState State, long FromMs, long ToMs);
+/// <summary>Which alerts to list; <paramref name="AlertIds"/> given = those alerts only.</summary>
+internal sealed record AlertFilter(string Device, string Rule, AlertState State, long FromMs, long ToMs, IReadOnlyCollection<string>? AlertIds = null);
 
 /// <summary>Where a page of alerts ended: the last alert's start time and id.</summary>
 internal readonly record struct AlertCursor(long StartMs, string AlertId);

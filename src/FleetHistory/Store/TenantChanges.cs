@@ -24,6 +24,9 @@ internal sealed class TenantChanges
     /// <summary>Alert records (firing or resolved) by alert id; the later state of one alert wins.</summary>
     public Dictionary<string, Contracts.Alerts.V1.Alert> Alerts { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Acknowledgements (AlertAcknowledged records) by alert id; of two for one alert the later wins.</summary>
+    public Dictionary<string, AlertAcknowledgement> Acknowledgements { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The highest sequence applied per (device, sender) in this flush: a batch at or below the stored mark is a replay.</summary>
     public Dictionary<SenderKey, ulong> Sequences { get; } = [];
 
@@ -49,10 +52,38 @@ internal sealed class TenantChanges
         }
     }
 
+    /// <summary>
+    /// Adds an acknowledgement; of two for one alert the later (by time, then by who and note, so
+    /// that the order they come in does not matter) wins, as in the stores.
+    /// </summary>
+    public void AddAcknowledgement(AlertAcknowledgement acknowledgement)
+    {
+        if (!Acknowledgements.TryGetValue(acknowledgement.AlertId, out var known) || acknowledgement.IsLaterThan(known))
+        {
+            Acknowledgements[acknowledgement.AlertId] = acknowledgement;
+        }
+    }
+
     public bool IsEmpty => Offsets.Count == 0;
 }
 
 internal readonly record struct PartitionKey(string Topic, int Partition);
+
+/// <summary>
+/// A dispatcher's acknowledgement of an alert, as projected from an AlertAcknowledged record. It is
+/// kept by alert id apart from the alert's own row, so one that arrives before its alert (a topic
+/// replayed from a point between them, a record written by hand) waits for it rather than being
+/// lost, and reads attach it to the alert once both are there.
+/// </summary>
+internal readonly record struct AlertAcknowledgement(string AlertId, string Device, string By, string Note, long TimeMs)
+{
+    public bool IsLaterThan(AlertAcknowledgement other) =>
+        TimeMs != other.TimeMs ? TimeMs > other.TimeMs
+        : string.CompareOrdinal(By, other.By) is var by && by != 0 ? by > 0
+        : string.CompareOrdinal(Note, other.Note) >= 0;
+
+    public Contracts.Alerts.V1.Acknowledgement ToMessage() => new() { By = By, Note = Note, TimeUnixMs = TimeMs };
+}
 
 internal readonly record struct SenderKey(string Device, string Sender);
 

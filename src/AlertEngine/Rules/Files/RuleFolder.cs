@@ -17,21 +17,35 @@ namespace Convoy.AlertEngine.Rules.Files;
 /// configuration error (the engine does not start), so a typo is caught before it silently drops
 /// a tenant's rules.
 /// </summary>
+/// <remarks>
+/// The fleet history read side follows the same folder with this same class (its
+/// <c>FleetHistory:RulesFolder</c>), so that what it reports is what the engine runs; there an
+/// invalid file at start is reported by GetRules rather than refused, and no engine metrics count.
+/// </remarks>
 internal sealed class RuleFolder : BackgroundService
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan Rescan = TimeSpan.FromSeconds(5);
     private readonly RuleCatalog _catalog;
     private readonly string _folder;
-    private readonly AlertEngineMetrics _metrics;
-    private readonly ILogger<RuleFolder> _logger;
+    private readonly AlertEngineMetrics? _metrics;
+    private readonly ILogger _logger;
     private readonly Dictionary<string, (string Text, TenantRules Rules)> _loaded = new(StringComparer.Ordinal);
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    /// <summary>The engine's: <c>AlertEngine:RulesFolder</c>, an invalid file at start stops the start.</summary>
     public RuleFolder(RuleCatalog catalog, IOptions<AlertEngineOptions> options, AlertEngineMetrics metrics, ILogger<RuleFolder> logger)
+        : this(catalog, options.Value.RulesFolder, "AlertEngine:RulesFolder", refuseInvalidAtStart: true, metrics, logger)
+    {
+    }
+
+    /// <param name="setting">the configuration key that named <paramref name="folder"/>, for the start-up refusal.</param>
+    /// <param name="refuseInvalidAtStart">throw an <see cref="OptionsValidationException"/> when a file is invalid at start; otherwise keep its errors in the catalog.</param>
+    /// <param name="metrics">the engine's reload counters; null where the engine does not run (the read side).</param>
+    internal RuleFolder(RuleCatalog catalog, string folder, string setting, bool refuseInvalidAtStart, AlertEngineMetrics? metrics, ILogger logger)
     {
         _catalog = catalog;
-        _folder = options.Value.RulesFolder;
+        _folder = folder;
         _metrics = metrics;
         _logger = logger;
         if (_folder.Length == 0)
@@ -41,10 +55,10 @@ internal sealed class RuleFolder : BackgroundService
 
         var errors = new List<string>();
         Reload(errors);
-        if (errors.Count > 0)
+        if (errors.Count > 0 && refuseInvalidAtStart)
         {
-            throw new OptionsValidationException("AlertEngine:RulesFolder", typeof(AlertEngineOptions),
-                [$"Configuration 'AlertEngine:RulesFolder' has invalid rule files:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}"]);
+            throw new OptionsValidationException(setting, typeof(AlertEngineOptions),
+                [$"Configuration '{setting}' has invalid rule files:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}"]);
         }
     }
 
@@ -109,6 +123,7 @@ internal sealed class RuleFolder : BackgroundService
         }
 
         bool changed = false;
+        var rejected = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var (tenant, paths) in files)
         {
             int before = errors.Count;
@@ -139,18 +154,22 @@ internal sealed class RuleFolder : BackgroundService
                 {
                     _loaded[tenant] = (text!, rules);
                     changed = true;
-                    _metrics.RulesReloaded(tenant, applied: true);
+                    _metrics?.RulesReloaded(tenant, applied: true);
                     AlertEngineLog.RulesLoaded(_logger, tenant, display, rules.Count);
                     continue;
                 }
             }
 
-            _metrics.RulesReloaded(tenant, applied: false);
+            _metrics?.RulesReloaded(tenant, applied: false);
+            rejected[tenant] = [.. errors.Skip(before)];
             for (int i = before; i < errors.Count; i++)
             {
                 AlertEngineLog.RulesRejected(_logger, errors[i]);
             }
         }
+
+        // A file that loads, or is gone, has no errors any more; one that failed again has its new ones.
+        _catalog.Reject(rejected);
 
         foreach (string tenant in _loaded.Keys.Where(t => !files.ContainsKey(t)).ToArray())
         {

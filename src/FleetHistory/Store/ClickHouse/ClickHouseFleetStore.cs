@@ -194,6 +194,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             WHERE a_state = {(int)AlertState.Firing} ORDER BY a_device, a_start
             """,
             r => byDevice[r.String(1)].FiringAlerts.Add(ReadAlert(tenant, r)));
+        Acknowledge(scope, states.SelectMany(static s => s.FiringAlerts));
         return states;
     }
 
@@ -246,6 +247,11 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             rows.Append(CultureInfo.InvariantCulture, $" AND rule = {ClickHouseSql.Quote(filter.Rule)}");
         }
 
+        if (filter.AlertIds is { } ids)
+        {
+            rows.Append(CultureInfo.InvariantCulture, $" AND alert_id IN ({(ids.Count == 0 ? "''" : QuoteAll(ids))})");
+        }
+
         var merged = new List<string> { "1" };
         if (filter.State != AlertState.Unspecified)
         {
@@ -270,6 +276,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             WHERE {string.Join(" AND ", merged)} ORDER BY a_start DESC, alert_id LIMIT {limit}
             """,
             r => alerts.Add(ReadAlert(tenant, r)));
+        Acknowledge(scope, alerts);
         return alerts;
     }
 
@@ -483,6 +490,30 @@ internal sealed class ClickHouseFleetStore : IFleetStore
 
     private TenantScope Scope(string tenant) => new(_isolation, _database, tenant);
 
+    /// <summary>
+    /// Attaches each alert's acknowledgement (the later of several), read in one query for them all
+    /// rather than by a join: 18.16's joins are the old USING-only kind.
+    /// </summary>
+    private void Acknowledge(TenantScope scope, IEnumerable<Alert> alerts)
+    {
+        var byId = new Dictionary<string, Alert>(StringComparer.Ordinal);
+        foreach (var alert in alerts)
+        {
+            byId[alert.AlertId] = alert;
+        }
+
+        if (byId.Count == 0)
+        {
+            return;
+        }
+
+        Read(scope, $"""
+            SELECT alert_id, argMax(ack_by, (ack_ms, flush)), argMax(ack_note, (ack_ms, flush)), max(ack_ms)
+            {scope.From(ClickHouseSchema.Acknowledgements)} AND alert_id IN ({QuoteAll(byId.Keys)}) GROUP BY alert_id
+            """,
+            r => byId[r.String(0)].Acknowledgement = new Acknowledgement { By = r.String(1), Note = r.String(2), TimeUnixMs = r.Int64(3) });
+    }
+
     /// <summary>A flush's rows, each tagged with <paramref name="flush"/>; invisible until its commit row is written.</summary>
     private void InsertFlush(TenantScope scope, TenantChanges changes, string flush)
     {
@@ -524,6 +555,13 @@ internal sealed class ClickHouseFleetStore : IFleetStore
                     .Number(alert.StartTimeUnixMs).Number(alert.EndTimeUnixMs).Number(alert.TriggerValue).Text(alert.TriggerUnit).Text(alert.Message)
                     .Number(position?.TimeUnixMs ?? 0L).Number(position?.LatitudeDeg ?? 0d).Number(position?.LongitudeDeg ?? 0d).Number(position?.SpeedKmh ?? 0f)
                     .Number(alert.SourceSequence).Text(flush).EndRow();
+            }
+        });
+        Insert(scope, ClickHouseSchema.Acknowledgements, rows =>
+        {
+            foreach (var ack in changes.Acknowledgements.Values)
+            {
+                scope.Row(rows).Text(ack.AlertId).Text(ack.Device).Text(ack.By).Text(ack.Note).Number(ack.TimeMs).Text(flush).EndRow();
             }
         });
         Insert(scope, ClickHouseSchema.Sequences, rows =>

@@ -20,6 +20,7 @@ internal static class ClickHouseSchema
     public const string Devices = "devices";
     public const string ZoneTemperatures = "zone_temperatures";
     public const string Alerts = "alerts";
+    public const string Acknowledgements = "acknowledgements";
     public const string Sequences = "sequences";
     public const string Offsets = "offsets";
     public const string Flushes = "flushes";
@@ -42,6 +43,8 @@ internal static class ClickHouseSchema
         new(Alerts, "alert_id String, device String, rule String, severity Int32, state Int32, start_ms Int64, end_ms Int64, trigger_value Float64, "
             + "trigger_unit String, message String, position_ms Int64, latitude_deg Float64, longitude_deg Float64, speed_kmh Float32, source_sequence UInt64, flush String",
             "MergeTree()", "alert_id"),
+        // Kept apart from the alert's rows: an acknowledgement may come before its alert. The later wins (argMax by (ack_ms, flush)).
+        new(Acknowledgements, "alert_id String, ack_device String, ack_by String, ack_note String, ack_ms Int64, flush String", "MergeTree()", "alert_id"),
         new(Sequences, "device String, sender String, sequence UInt64, flush String", "MergeTree()", "device, sender"),
         new(Offsets, "topic String, kafka_partition Int32, next_offset Int64, flush String", "MergeTree()", "topic, kafka_partition"),
         // The tenant's own retention as its admin set it; the newest committed row wins.

@@ -118,7 +118,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
         Read(tenant, $"SELECT device, zone, temperature_c, time_ms FROM zone_temperatures WHERE {inPage} ORDER BY device, zone", Page, r =>
             Of(states, r.GetString(0), ref zones)?.Temperatures.Add(new ZoneTemperature { Zone = (uint)r.GetInt32(1), TemperatureC = r.GetFloat(2), TimeUnixMs = r.GetInt64(3) }));
         int alerts = 0;
-        Read(tenant, $"SELECT {AlertColumns} FROM alerts WHERE state = 1 AND {inPage} ORDER BY device, start_ms", Page, r =>
+        Read(tenant, $"SELECT {AlertColumns} FROM {AlertsWithAcknowledgements} WHERE state = 1 AND {inPage} ORDER BY device, start_ms", Page, r =>
             Of(states, r.GetString(1), ref alerts)?.FiringAlerts.Add(ReadAlert(tenant, r)));
         return states;
     }
@@ -202,6 +202,16 @@ internal sealed class DuckDbFleetStore : IFleetStore
             parameters.Add(("to", filter.ToMs));
         }
 
+        if (filter.AlertIds is { Count: 0 })
+        {
+            where.Add("false");
+        }
+        else if (filter.AlertIds is { } ids)
+        {
+            where.Add("list_contains($ids, alert_id)");
+            parameters.Add(("ids", ids.ToList()));
+        }
+
         if (after is { } cursor)
         {
             where.Add("(start_ms < $cstart OR (start_ms = $cstart AND alert_id > $cid))");
@@ -209,7 +219,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
             parameters.Add(("cid", cursor.AlertId));
         }
 
-        string sql = $"SELECT {AlertColumns} FROM alerts{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")} ORDER BY start_ms DESC, alert_id LIMIT $limit";
+        string sql = $"SELECT {AlertColumns} FROM {AlertsWithAcknowledgements}{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")} ORDER BY start_ms DESC, alert_id LIMIT $limit";
         var alerts = new List<Alert>();
         Read(tenant, sql, c => Parameters(c, [.. parameters]), r => alerts.Add(ReadAlert(tenant, r)));
         return alerts;
@@ -324,7 +334,11 @@ internal sealed class DuckDbFleetStore : IFleetStore
     /// </summary>
     private static int PageCapacity(int limit) => Math.Clamp(limit, 0, 10_001);
 
-    private const string AlertColumns = "alert_id, device, rule, severity, state, start_ms, end_ms, trigger_value, trigger_unit, message, position_ms, latitude_deg, longitude_deg, speed_kmh, source_sequence";
+    private const string AlertColumns = "alert_id, device, rule, severity, state, start_ms, end_ms, trigger_value, trigger_unit, message, position_ms, latitude_deg, longitude_deg, speed_kmh, source_sequence, "
+        + "coalesce(ack_by, ''), coalesce(ack_note, ''), coalesce(ack_ms, 0)";
+
+    /// <summary>Alerts with their acknowledgement, if any (an acknowledgement without its alert is not an alert).</summary>
+    private const string AlertsWithAcknowledgements = "alerts LEFT JOIN acknowledgements USING (alert_id)";
 
     private static Alert ReadAlert(string tenant, DuckDBDataReader r)
     {
@@ -346,6 +360,11 @@ internal sealed class DuckDbFleetStore : IFleetStore
         if (r.GetInt64(10) > 0)
         {
             alert.LastPosition = new Position { TimeUnixMs = r.GetInt64(10), LatitudeDeg = r.GetDouble(11), LongitudeDeg = r.GetDouble(12), SpeedKmh = r.GetFloat(13) };
+        }
+
+        if (r.GetInt64(17) > 0)
+        {
+            alert.Acknowledgement = new Acknowledgement { By = r.GetString(15), Note = r.GetString(16), TimeUnixMs = r.GetInt64(17) };
         }
 
         return alert;
@@ -442,6 +461,11 @@ internal sealed class DuckDbFleetStore : IFleetStore
                 foreach (var alert in changes.Alerts.Values)
                 {
                     UpsertAlert(alert);
+                }
+
+                foreach (var ack in changes.Acknowledgements.Values)
+                {
+                    Execute(_writer, DuckDbSchema.UpsertAcknowledgement, ("id", ack.AlertId), ("device", ack.Device), ("by", ack.By), ("note", ack.Note), ("ms", ack.TimeMs));
                 }
 
                 MergeSequences(changes.Sequences);

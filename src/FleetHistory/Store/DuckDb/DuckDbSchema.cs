@@ -30,6 +30,8 @@ internal static class DuckDbSchema
             start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, trigger_value DOUBLE NOT NULL, trigger_unit VARCHAR NOT NULL, message VARCHAR NOT NULL,
             position_ms BIGINT NOT NULL, latitude_deg DOUBLE NOT NULL, longitude_deg DOUBLE NOT NULL, speed_kmh REAL NOT NULL,
             source_sequence UBIGINT NOT NULL);
+        CREATE TABLE IF NOT EXISTS acknowledgements(
+            alert_id VARCHAR PRIMARY KEY, ack_device VARCHAR NOT NULL, ack_by VARCHAR NOT NULL, ack_note VARCHAR NOT NULL, ack_ms BIGINT NOT NULL);
         CREATE TABLE IF NOT EXISTS sequences(
             device VARCHAR NOT NULL, sender VARCHAR NOT NULL, sequence UBIGINT NOT NULL,
             PRIMARY KEY (device, sender));
@@ -98,6 +100,17 @@ internal static class DuckDbSchema
             longitude_deg = CASE WHEN excluded.state >= alerts.state THEN excluded.longitude_deg ELSE alerts.longitude_deg END,
             speed_kmh = CASE WHEN excluded.state >= alerts.state THEN excluded.speed_kmh ELSE alerts.speed_kmh END,
             source_sequence = CASE WHEN excluded.state >= alerts.state THEN excluded.source_sequence ELSE alerts.source_sequence END;
+        """;
+
+    // The later acknowledgement of an alert wins (a flush holds at most one per alert); a replay
+    // writes the same values again. Kept apart from the alert's row: it may come before it.
+    public const string UpsertAcknowledgement = """
+        INSERT INTO acknowledgements VALUES ($id, $device, $by, $note, $ms)
+        ON CONFLICT (alert_id) DO UPDATE SET
+            ack_device = CASE WHEN excluded.ack_ms >= acknowledgements.ack_ms THEN excluded.ack_device ELSE acknowledgements.ack_device END,
+            ack_by = CASE WHEN excluded.ack_ms >= acknowledgements.ack_ms THEN excluded.ack_by ELSE acknowledgements.ack_by END,
+            ack_note = CASE WHEN excluded.ack_ms >= acknowledgements.ack_ms THEN excluded.ack_note ELSE acknowledgements.ack_note END,
+            ack_ms = greatest(acknowledgements.ack_ms, excluded.ack_ms);
         """;
 
     // A flush's marks and offsets are keyed by a dictionary, so no key comes twice in one statement.
