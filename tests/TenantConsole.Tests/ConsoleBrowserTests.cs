@@ -32,7 +32,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
         await Expect(page.GetByTestId("tenant")).ToHaveTextAsync("acme");
 
         // The search narrows the list.
-        await page.GetByTestId("fleet-search").Locator("input").FillAsync("reefer-2");
+        await Input(page, "fleet-search").FillAsync("reefer-2");
         await Expect(rows).ToHaveCountAsync(1);
     }
 
@@ -54,7 +54,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
         await Expect(firing).ToHaveCountAsync(1, new() { Timeout = 10_000 });
         await Expect(firing).ToContainTextAsync("reefer-too-warm");
         await firing.GetByTestId("ack-start").ClickAsync();
-        await firing.GetByTestId("ack-note").Locator("input").FillAsync("driver called, door was open");
+        await Input(firing, "ack-note").FillAsync("driver called, door was open");
         await firing.GetByTestId("ack-confirm").ClickAsync();
         await Expect(firing.GetByTestId("acknowledged")).ToContainTextAsync("driver called, door was open");
 
@@ -76,7 +76,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
         var s = await stack.StartedAsync();
         var page = await SignInAsync(s, "ann@acme");
         await page.GotoAsync("/reports");
-        await page.GetByTestId("report-ranges").Locator("input").FillAsync("1:2:8");
+        await Input(page, "report-ranges").FillAsync("1:2:8");
         await page.GetByTestId("report-run").ClickAsync();
         await Expect(page.GetByTestId("report-row")).ToHaveCountAsync(ConsolePlatform.AcmeTrucks.Length, new() { Timeout = 10_000 });
 
@@ -165,6 +165,11 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet", Exact = true })).ToBeVisibleAsync();
         return page;
     }
+
+    /// <summary>A text field's input: MudBlazor puts the test id on the input itself.</summary>
+    private static ILocator Input(IPage page, string testId) => page.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First;
+
+    private static ILocator Input(ILocator within, string testId) => within.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First;
 
     private static async Task<string[]> Devices(ILocator rows)
     {
