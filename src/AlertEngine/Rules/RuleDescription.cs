@@ -5,7 +5,7 @@ namespace Convoy.AlertEngine.Rules;
 /// <summary>
 /// A rule as a person reads it: its kind, the signal it watches, its thresholds or its area, and
 /// one sentence. Each rule makes its own once, when it is built from a rule file or the options,
-/// so what the read side reports (src/FleetHistory/Query/RuleViews.cs) is what the engine runs.
+/// so what the read side reports (src/FleetHistory/Query/FleetRules.cs) is what the engine runs.
 /// </summary>
 /// <param name="Kind">One of the <see cref="RuleKinds"/>.</param>
 /// <param name="Signal">The column it reads (<see cref="Signals.Column"/>); empty for a silent rule.</param>
