@@ -5,13 +5,16 @@ namespace Convoy.TenantConsole.Components;
 
 /// <summary>
 /// A page that shows the fleet as it changes: it starts the tab's <see cref="FleetLive"/> watch
-/// and re-renders when a change arrives, at most every quarter second, so a busy fleet costs the
-/// browser a few renders a second rather than one per truck.
+/// and re-renders when a change arrives: at once when the page has not rendered for a quarter
+/// second (the first snapshot, a single alert), else at the end of that quarter second, so a busy
+/// fleet costs the browser a few renders a second rather than one per truck.
 /// </summary>
 public abstract class LivePage : TenantPage, IDisposable
 {
     private static readonly TimeSpan RenderEvery = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan PrerenderWait = TimeSpan.FromSeconds(1);
     private int _renderPending;
+    private long _renderedAt;
 
     [Inject]
     internal FleetLive Live { get; set; } = default!;
@@ -23,6 +26,14 @@ public abstract class LivePage : TenantPage, IDisposable
     {
         Live.Changed += OnChanged;
         Live.Start(User);
+        if (!RendererInfo.IsInteractive)
+        {
+            // The page's first HTML (prerendered, before the browser's circuit exists) already
+            // shows the fleet when the read side answers within a second: the trucks are on the
+            // screen at the page's load, not a circuit's round trip later.
+            await Live.FirstAnswerAsync(PrerenderWait);
+        }
+
         await OnLiveAsync();
     }
 
@@ -38,8 +49,14 @@ public abstract class LivePage : TenantPage, IDisposable
 
         _ = InvokeAsync(async () =>
         {
-            await Task.Delay(RenderEvery);
+            var wait = RenderEvery - System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _renderedAt));
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
             Volatile.Write(ref _renderPending, 0);
+            Volatile.Write(ref _renderedAt, System.Diagnostics.Stopwatch.GetTimestamp());
             StateHasChanged();
         });
     }

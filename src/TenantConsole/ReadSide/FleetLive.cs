@@ -21,6 +21,7 @@ public sealed class FleetLive : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _firstAnswer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Alert[] _recentAlerts = [];
     private Task? _watching;
 
@@ -58,6 +59,9 @@ public sealed class FleetLive : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (at most <paramref name="timeout"/>) for the first snapshot, or for the reason there is none.</summary>
+    public Task FirstAnswerAsync(TimeSpan timeout) => _firstAnswer.Task.WaitAsync(timeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+
     /// <summary>An alert changed here (e.g. acknowledged on this page): shown at once, before the stream brings it.</summary>
     public void Apply(Alert alert)
     {
@@ -90,6 +94,7 @@ public sealed class FleetLive : IAsyncDisposable
                     Problem = null;
                     LastChange = DateTimeOffset.UtcNow;
                     delay = TimeSpan.FromMilliseconds(500);
+                    _firstAnswer.TrySetResult();
                     Changed?.Invoke();
                 }
             }
@@ -104,6 +109,7 @@ public sealed class FleetLive : IAsyncDisposable
             catch (RpcException e)
             {
                 Problem = ReadSideClient.Explain(e);
+                _firstAnswer.TrySetResult();
                 Changed?.Invoke();
                 string status = e.StatusCode.ToString();
                 int delayMs = (int)delay.TotalMilliseconds;
