@@ -143,6 +143,13 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
             await page.GotoAsync(path);
             await Expect(page.GetByTestId(ready).First).ToBeVisibleAsync();
             await TestBrowser.ScreenshotAsync(page, name);
+            if (name == "rules")
+            {
+                // The engine's rule as the engine runs it (given to the read side too), not a default.
+                await Expect(page.GetByTestId("rule-row")).ToContainTextAsync("zone 1 above 8 degC");
+                await Expect(page.GetByTestId("rule-row")).Not.ToContainTextAsync("for 5 min");
+            }
+
             await TestBrowser.AssertAccessibleAsync(page, $"The {name} page");
         }
 

@@ -16,6 +16,13 @@ public sealed class ConsolePlatform : IAsyncLifetime
     public static readonly string[] AcmeTrucks = ["acme-reefer-1", "acme-reefer-2"];
     public static readonly string[] GlobexTrucks = ["globex-tanker-9"];
     private readonly TempFolder _folder = new("console-stack");
+    /// <summary>The engine's rule: a reefer zone 1 above 8 °C fires at once and resolves at or below 7.5 °C.</summary>
+    private static readonly string[] Rules =
+    [
+        "--AlertEngine:TemperatureRules:0:Id=reefer-too-warm", "--AlertEngine:TemperatureRules:0:Zone=1", "--AlertEngine:TemperatureRules:0:AboveC=8",
+        "--AlertEngine:TemperatureRules:0:For=00:00:00", "--AlertEngine:TemperatureRules:0:ClearBelowC=7.5", "--AlertEngine:TemperatureRules:0:ClearFor=00:00:00",
+    ];
+
     private readonly Lazy<Task> _started;
     private ulong _sequence = 100;
 
@@ -54,10 +61,9 @@ public sealed class ConsolePlatform : IAsyncLifetime
     {
         Provider = await TestIdentityProvider.StartAsync(People);
         Collector = await TestCollector.StartAsync(new TestCollectorSetup { Tenants = ["acme", "globex"], AlertTopics = true });
-        Engine = await TestAlertEngine.StartAsync(Collector.Kafka, null,
-            "--AlertEngine:TemperatureRules:0:Id=reefer-too-warm", "--AlertEngine:TemperatureRules:0:Zone=1", "--AlertEngine:TemperatureRules:0:AboveC=8",
-            "--AlertEngine:TemperatureRules:0:For=00:00:00", "--AlertEngine:TemperatureRules:0:ClearBelowC=7.5", "--AlertEngine:TemperatureRules:0:ClearFor=00:00:00");
-        History = await TestFleetHistory.StartAsync(Collector.Kafka, Provider);
+        Engine = await TestAlertEngine.StartAsync(Collector.Kafka, null, Rules);
+        // The read side reports the rules the engine runs: it is given the same ones.
+        History = await TestFleetHistory.StartAsync(Collector.Kafka, Provider, null, Rules);
         Console = await TestConsole.StartAsync(History, "Production", Provider.ConsoleSwitches());
         Provider.AllowRedirectUri(new Uri(Console.Address, "/signin/oidc"));
         Browser = await TestBrowser.StartAsync();
