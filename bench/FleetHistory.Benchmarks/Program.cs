@@ -10,7 +10,9 @@ const string Help = """
       what: throughput   fold + DuckDB write, single-threaded, readings/s and CPU per reading
             fleet-state  fleet state of 10,000 devices, p50/p99
             storage      stored bytes per reading after a day of a fleet, then a day's track p50/p99
-            (all three unless told)
+            freshness    from the collector's ack of a batch to the read side's live watch carrying it, p50/p99
+                         (the real collector, embedded Kafka and read side; FleetHistory:FlushMilliseconds 200)
+            (the first three unless told)
       --quick              small sizes, about a minute: 1,000 trucks x 3 min, 1 run, 50 queries, 4 trucks x 24 h flushed every 5 min
       --trucks N           trucks for throughput (1000)
       --minutes N          minutes of batches for throughput (30)
@@ -46,7 +48,7 @@ for (int i = 0; i < args.Length; i++)
         return 0;
     }
 
-    if (arg is "throughput" or "fleet-state" or "storage")
+    if (arg is "throughput" or "fleet-state" or "storage" or "freshness")
     {
         what.Add(arg);
         continue;
@@ -109,6 +111,11 @@ if (what.Contains("fleet-state"))
 if (what.Contains("storage"))
 {
     Storage.Run(settings);
+}
+
+if (what.Contains("freshness"))
+{
+    await Freshness.RunAsync(settings);
 }
 
 Console.WriteLine($"done; {Machine.Load()}");
