@@ -84,7 +84,7 @@ internal sealed class FleetDashboard : IDisposable
     }
 
     /// <summary>The screen as text.</summary>
-    public string Render(TimeSpan elapsed, string bootstrapServers, Uri collector, (Uri Queries, string Token, long Lag)? readSide, IEnumerable<string> recentEvents, string logPath, bool stopped = false)
+    public string Render(TimeSpan elapsed, string bootstrapServers, Uri collector, (Uri Queries, string Token, long Lag)? readSide, Uri? console, IEnumerable<string> recentEvents, string logPath, bool stopped = false)
     {
         var now = DateTime.UtcNow;
         double seconds = Math.Max(0.001, (now - _previousAt).TotalSeconds);
@@ -98,6 +98,11 @@ internal sealed class FleetDashboard : IDisposable
         {
             text.AppendLine(c, $"Read side {read.Queries} (HTTP/JSON)   projection lag {read.Lag:N0} record(s)   token of acme: {read.Token}");
             text.AppendLine(c, $"  curl -H \"Authorization: Bearer $(cat {read.Token})\" {read.Queries}v1/fleet/state");
+        }
+
+        if (console is not null)
+        {
+            text.AppendLine(c, $"Tenant console {console} in a browser: sign in as a dispatcher of acme or globex (the Development sign-in)");
         }
         text.AppendLine();
         text.AppendLine("tenant     readings/s   readings acked   batches acked   batches evaluated   readings projected   alerts firing/resolved");

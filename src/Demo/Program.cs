@@ -187,11 +187,11 @@ try
         tick++;
         if (interactive)
         {
-            Console.Write("\u001b[H\u001b[J" + dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), log.Recent, log.FilePath));
+            Console.Write("\u001b[H\u001b[J" + dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), ConsoleAddress(), log.Recent, log.FilePath));
         }
         else if (tick % 5 == 0)
         {
-            Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), log.Recent, log.FilePath));
+            Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), ConsoleAddress(), log.Recent, log.FilePath));
         }
     }
 
@@ -229,6 +229,7 @@ finally
     {
         await console.StopAsync(grace.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
         await console.DisposeAsync();
+        console = null;
     }
 
     if (history is not null)
@@ -246,7 +247,7 @@ finally
 
 if (address is not null)
 {
-    Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), log.Recent, log.FilePath, stopped: true));
+    Console.WriteLine(dashboard.Render(DateTime.UtcNow - started, kafka.BootstrapServers, address, ReadSide(), ConsoleAddress(), log.Recent, log.FilePath, stopped: true));
 }
 
 Console.WriteLine("Stopped.");
@@ -255,6 +256,8 @@ return 0;
 // The read side's line on the screen: where to query, how to sign in, and how far behind it is.
 (Uri Queries, string Token, long Lag)? ReadSide() =>
     history is null ? null : (FleetHistoryHost.HttpAddress(history), tokens.TokenFiles["acme"], FleetHistoryHost.ProjectionLag(history));
+
+Uri? ConsoleAddress() => console is null ? null : TenantConsoleHost.Address(console);
 
 static async Task StopQuietly(IHost host, CancellationToken grace)
 {
