@@ -7,7 +7,7 @@ using Convoy.FleetHistory.Query;
 using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.ClickHouse;
 using Convoy.FleetHistory.Store.DuckDb;
-using Convoy.Health;
+using Convoy.Probes;
 using Convoy.Kafka;
 using Convoy.OptionsValidation;
 using Convoy.Tokens;

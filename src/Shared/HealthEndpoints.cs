@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Convoy.Health;
+namespace Convoy.Probes;
 
 /// <summary>
 /// What an orchestrator probes, the same in every cloud program: <c>/healthz</c> answers 200 while

@@ -1,7 +1,7 @@
 using Convoy.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Convoy.Health;
+namespace Convoy.Probes;
 
 /// <summary>
 /// Ready while the Kafka cluster answers a metadata request within <see cref="HealthEndpoints.CheckTimeout"/>,

@@ -1,5 +1,5 @@
 using System.Net;
-using Convoy.Health;
+using Convoy.Probes;
 using Convoy.OptionsValidation;
 using Convoy.TenantConsole.Components;
 using Convoy.TenantConsole.ReadSide;

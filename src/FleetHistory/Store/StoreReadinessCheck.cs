@@ -1,4 +1,4 @@
-using Convoy.Health;
+using Convoy.Probes;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Convoy.FleetHistory.Store;

@@ -1,5 +1,5 @@
 using Convoy.Contracts.Fleet.V1;
-using Convoy.Health;
+using Convoy.Probes;
 using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
