@@ -5,6 +5,7 @@ using Convoy.Collector.Alerts;
 using Convoy.Collector.Authentication;
 using Convoy.Collector.Ingest;
 using Convoy.Collector.Kafka;
+using Convoy.Probes;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Kafka;
@@ -44,7 +45,7 @@ public static class CollectorHost
 
           --Collector:Address=IP                 listen address (127.0.0.1)
           --Collector:Port=N                     TLS port, 0 = any free port (5443)
-          --Collector:MetricsPort=N              plain-HTTP Prometheus /metrics port, 0 = any, -1 = off (9464)
+          --Collector:MetricsPort=N              plain-HTTP port of /metrics, /healthz, /readyz, 0 = any, -1 = off (9464)
           --Collector:ServerCertificate=PEM      server certificate
           --Collector:ServerKey=PEM              its private key (PKCS#8)
           --Collector:DeviceTrustRoots=PEM       CA certificate(s) device certificates must chain to
@@ -135,8 +136,10 @@ public static class CollectorHost
             grpc.MaxReceiveMessageSize = options.MaxBatchBytes;
             grpc.EnableDetailedErrors = false;
         });
-        // grpc.health.v1 (Kafka reachable = serving) and server reflection, so grpcurl works.
-        builder.Services.AddGrpcHealthChecks().AddCheck<KafkaHealthCheck>("kafka");
+        // One set of checks for both: grpc.health.v1 (Kafka reachable = serving, also as the named
+        // service "kafka") and /readyz on the metrics port. Server reflection, so grpcurl works.
+        builder.Services.AddGrpcHealthChecks(static health => health.Services.Map(KafkaReadinessCheck.Name, static check => check.Name == KafkaReadinessCheck.Name))
+            .AddCheck<KafkaReadinessCheck>(KafkaReadinessCheck.Name, tags: [HealthEndpoints.Ready]);
         builder.Services.AddSingleton(new ReflectionServiceImpl(Contracts.Telemetry.V1.Ingest.Descriptor, AlertFeed.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CollectorMetrics.MeterName)
@@ -174,7 +177,7 @@ public static class CollectorHost
             });
             if (options.MetricsPort >= 0)
             {
-                // Plain HTTP for Prometheus only; nothing else answers on this port.
+                // Plain HTTP for Prometheus and the orchestrator's probes only; nothing else answers on this port.
                 kestrel.Listen(IPAddress.Parse(options.Address), options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
             }
         });
@@ -183,8 +186,10 @@ public static class CollectorHost
         certificates.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector");
         app.Use(static (context, next) =>
         {
-            // The plain-HTTP listener serves /metrics and nothing else: device traffic needs TLS.
-            if (!context.Request.IsHttps && context.Request.Path != "/metrics")
+            // The plain-HTTP listener serves /metrics, /healthz and /readyz and nothing else (device
+            // traffic needs TLS); the TLS port serves no probe: gRPC health is there.
+            bool operations = context.Request.Path == "/metrics" || HealthEndpoints.IsHealthPath(context.Request.Path);
+            if (context.Request.IsHttps == operations)
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
@@ -196,6 +201,7 @@ public static class CollectorHost
         app.MapGrpcService<IngestService>();
         app.MapGrpcService<AlertFeedService>();
         app.MapGrpcHealthChecksService();
+        app.MapHealthEndpoints();
         app.MapGrpcService<ReflectionServiceImpl>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {

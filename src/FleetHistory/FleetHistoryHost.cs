@@ -7,6 +7,7 @@ using Convoy.FleetHistory.Query;
 using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.ClickHouse;
 using Convoy.FleetHistory.Store.DuckDb;
+using Convoy.Probes;
 using Convoy.Kafka;
 using Convoy.OptionsValidation;
 using Convoy.Tokens;
@@ -38,7 +39,7 @@ public static class FleetHistoryHost
 
           --FleetHistory:Address=IP                listen address {{D(o.Address)}}
           --FleetHistory:GrpcPort=N                gRPC port (HTTP/2 without TLS), 0 = any free port {{D(o.GrpcPort)}}
-          --FleetHistory:HttpPort=N                HTTP/JSON port (HTTP/1.1), 0 = any free port {{D(o.HttpPort)}}
+          --FleetHistory:HttpPort=N                HTTP/JSON port (HTTP/1.1) and /healthz, /readyz, 0 = any free port {{D(o.HttpPort)}}
           --FleetHistory:Store=DuckDb|ClickHouse   where the projections live {{D(o.Store)}}
           --FleetHistory:DataFolder=DIR            the DuckDB store: one file per tenant {{D(o.DataFolder)}}
           --FleetHistory:ClickHouse:Url=URL        the ClickHouse store: its HTTP interface {{D(o.ClickHouse.Url)}}
@@ -116,6 +117,10 @@ public static class FleetHistoryHost
         builder.Services.AddSingleton<RetentionEnforcer>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RetentionEnforcer>());
         builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false).AddJsonTranscoding();
+        // /readyz: Kafka (the projector reads it, acknowledgements go to it) and the store (every query reads it).
+        builder.Services.AddHealthChecks()
+            .AddCheck<KafkaReadinessCheck>(KafkaReadinessCheck.Name, tags: [HealthEndpoints.Ready])
+            .AddCheck<StoreReadinessCheck>(StoreReadinessCheck.Name, tags: [HealthEndpoints.Ready]);
         configureServices?.Invoke(builder.Services);
 
         var options = new FleetHistoryOptions();
@@ -132,6 +137,8 @@ public static class FleetHistoryHost
         // Load the token keys now, so a bad key file stops the start-up rather than the first query.
         app.Services.GetRequiredService<BearerTokenVerifier>();
         app.MapGrpcService<FleetHistoryService>();
+        // Anonymous and outside the query quota: both belong to the gRPC service, not to these.
+        app.MapHealthEndpoints();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.FleetHistory");

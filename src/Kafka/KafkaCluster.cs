@@ -19,6 +19,7 @@ public sealed class KafkaCluster : IDisposable
     private readonly EmbeddedKafkaCluster? _embedded;
     private readonly bool _ownsEmbedded;
     private readonly ConcurrentDictionary<string, Task> _topics = new(StringComparer.Ordinal);
+    private readonly Lock _creatingAdmin = new();
     private IAdminClient? _admin;
 
     /// <param name="shared">An embedded cluster started by the caller (tests, the demo); not disposed here.</param>
@@ -187,10 +188,9 @@ public sealed class KafkaCluster : IDisposable
             return; // Operators create topics; a missing one surfaces as a produce error naming it.
         }
 
-        _admin ??= new AdminClientBuilder(CreateAdminConfig()).Build();
         try
         {
-            await _admin.CreateTopicsAsync(
+            await Admin().CreateTopicsAsync(
                 [new TopicSpecification
                 {
                     Name = topic,
@@ -214,18 +214,30 @@ public sealed class KafkaCluster : IDisposable
         }
     }
 
-    /// <summary>Asks the cluster for its brokers; null when it answered, else why not.</summary>
+    /// <summary>
+    /// Asks the cluster for its brokers (a metadata request, with this process's client settings);
+    /// null when it answered within <paramref name="timeout"/>, else why not, in words an operator
+    /// can act on: <c>no broker answered within 2 s at 127.0.0.1:9092 (Local: Timed out)</c>.
+    /// </summary>
     public string? Probe(TimeSpan timeout)
     {
         try
         {
-            _admin ??= new AdminClientBuilder(CreateAdminConfig()).Build();
-            var metadata = _admin.GetMetadata(timeout);
-            return metadata.Brokers.Count > 0 ? null : "the Kafka cluster reports no brokers";
+            var metadata = Admin().GetMetadata(timeout);
+            return metadata.Brokers.Count > 0 ? null : $"the Kafka cluster at {BootstrapServers} answered but lists no brokers";
         }
         catch (KafkaException e)
         {
-            return "Kafka is unreachable: " + e.Error.Reason;
+            return $"no broker answered within {timeout.TotalSeconds:0.#} s at {BootstrapServers} ({e.Error.Reason})";
+        }
+    }
+
+    // Shared by topic creation and probes, which may run at once (a readiness probe, gRPC health).
+    private IAdminClient Admin()
+    {
+        lock (_creatingAdmin)
+        {
+            return _admin ??= new AdminClientBuilder(CreateAdminConfig()).Build();
         }
     }
 

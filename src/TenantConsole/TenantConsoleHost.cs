@@ -1,4 +1,5 @@
 using System.Net;
+using Convoy.Probes;
 using Convoy.OptionsValidation;
 using Convoy.TenantConsole.Components;
 using Convoy.TenantConsole.ReadSide;
@@ -29,7 +30,7 @@ public static class TenantConsoleHost
         (TenantConsole__Oidc__Authority=...).
 
           --TenantConsole:Address=IP               listen address {{D(o.Address)}}
-          --TenantConsole:Port=N                   HTTP port, 0 = any free port {{D(o.Port)}}
+          --TenantConsole:Port=N                   HTTP port (the pages, /healthz, /readyz), 0 = any free port {{D(o.Port)}}
           --TenantConsole:FleetHistoryUrl=URL      the read side's gRPC address {{D(o.FleetHistoryUrl)}}
           --TenantConsole:TileUrl=TEMPLATE         map tiles, e.g. https://tiles.example/{z}/{x}/{y}.png {{D(o.TileUrl)}}
           --TenantConsole:SilentAfter=hh:mm:ss     a truck is silent after this long without data {{D(o.SilentAfter)}}
@@ -70,6 +71,8 @@ public static class TenantConsoleHost
         builder.Services.AddConsoleSignIn(options);
         builder.Services.AddSingleton<ReadSideClient>();
         builder.Services.AddScoped(static sp => new FleetLive(sp.GetRequiredService<ReadSideClient>(), sp.GetRequiredService<ILoggerFactory>()));
+        // /readyz: the read side answers (every page reads from it).
+        builder.Services.AddHealthChecks().AddCheck<ReadSideReadinessCheck>(ReadSideReadinessCheck.Name, tags: [HealthEndpoints.Ready]);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         configureServices?.Invoke(builder.Services);
@@ -94,6 +97,8 @@ public static class TenantConsoleHost
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
+        // Probes carry no sign-in: without this the fallback policy would send them to it.
+        app.MapHealthEndpoints().AllowAnonymous();
         app.MapConsoleSignIn(options);
         app.MapReportDownloads();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -1,3 +1,4 @@
+using System.Net;
 using Convoy.Collector;
 using Convoy.Contracts;
 using Convoy.Kafka.Embedded;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
 
-/// <summary>What an operator uses: the gRPC health service, server reflection (grpcurl) and the Prometheus endpoint.</summary>
+/// <summary>What an operator uses: the gRPC health service, server reflection (grpcurl), the Prometheus endpoint and the orchestrator's probes.</summary>
 public sealed class CollectorOperationsTests : IAsyncLifetime
 {
     private const string Tenant = "ops";
@@ -34,6 +35,35 @@ public sealed class CollectorOperationsTests : IAsyncLifetime
         var response = await new Health.HealthClient(_device.Channel).CheckAsync(new HealthCheckRequest());
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task HealthService_NamedServiceKafka_IsServing()
+    {
+        var response = await new Health.HealthClient(_device.Channel).CheckAsync(new HealthCheckRequest { Service = "kafka" });
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task ProbesOnTheMetricsPort_HealthyWhileKafkaAnswers_ReadyzIs503NamingKafkaWhileItIsDown()
+    {
+        using var http = new HttpClient();
+        var metrics = CollectorHost.MetricsAddress(_collector.App)!;
+        Assert.Equal((HttpStatusCode.OK, "Healthy\n"), await GetAsync(http, new Uri(metrics, "/healthz")));
+        Assert.Equal((HttpStatusCode.OK, "Healthy\n"), await GetAsync(http, new Uri(metrics, "/readyz")));
+        // ASP.NET Core logs each failing check at Error, naming it and why: expected while Kafka is down.
+        _collector.Logs.ExpectErrors("HealthCheckEnd");
+
+        _collector.Kafka.SetBrokerDown();
+        var (status, report) = await GetAsync(http, new Uri(metrics, "/readyz"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.StartsWith("Unhealthy\nkafka: no broker answered within 2 s at " + _collector.Kafka.BootstrapServers, report, StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.OK, "Healthy\n"), await GetAsync(http, new Uri(metrics, "/healthz")));
+
+        _collector.Kafka.SetBrokerUp();
+        await Eventually.HoldsAsync(async () => (await GetAsync(http, new Uri(metrics, "/readyz"))).Status == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30), "/readyz to answer 200 once the broker is back");
     }
 
     [Fact]
@@ -68,6 +98,12 @@ public sealed class CollectorOperationsTests : IAsyncLifetime
         Assert.Matches(@"dotnet_gc_collections\w*\{[^\n]*generation=""gen0""", text); // runtime instruments: GC by generation
         // Only /metrics answers on the plain port.
         var other = await http.GetAsync(new Uri(metrics, "/convoy.telemetry.v1.Ingest/Stream"));
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient http, Uri address)
+    {
+        using var response = await http.GetAsync(address);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 }

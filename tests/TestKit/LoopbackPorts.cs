@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Convoy.TestKit;
 
 /// <summary>Ports for the servers the tests start on 127.0.0.1.</summary>
-internal static class LoopbackPorts
+public static class LoopbackPorts
 {
     /// <summary>
     /// A port that was free a moment ago: the system picks it for a socket bound to port 0, which is

@@ -53,7 +53,14 @@ public sealed class TestFleetHistory : IAsyncDisposable
     public static Task<TestFleetHistory> StartAsync(EmbeddedKafkaCluster kafka, TestIdentityProvider provider, string? folder = null, params string[] switches) =>
         StartAsync(kafka, provider.ReadSideSwitches(Audience), folder, switches);
 
-    private static async Task<TestFleetHistory> StartAsync(EmbeddedKafkaCluster kafka, string[] tokenSwitches, string? folder, string[] switches)
+    /// <summary>
+    /// Starts one on the brokers at <paramref name="bootstrapServers"/> instead of an embedded
+    /// cluster (e.g. a closed loopback port, to see it not ready), trusting <paramref name="issuer"/>'s keys.
+    /// </summary>
+    public static Task<TestFleetHistory> StartOnBrokersAsync(string bootstrapServers, TestPartner issuer, params string[] switches) =>
+        StartAsync(null, issuer.TokenSwitches("FleetHistory:Tokens", Audience), null, [$"--Kafka:BootstrapServers={bootstrapServers}", .. switches]);
+
+    private static async Task<TestFleetHistory> StartAsync(EmbeddedKafkaCluster? kafka, string[] tokenSwitches, string? folder, string[] switches)
     {
         var owned = folder is null ? new TempFolder("fleet-history") : null;
         string dataFolder = folder ?? owned!.Path;
@@ -65,7 +72,15 @@ public sealed class TestFleetHistory : IAsyncDisposable
             .. tokenSwitches, .. switches,
         ];
         var logs = new TestLogs();
-        void Services(IServiceCollection services) => services.AddSingleton(kafka).AddSingleton(logs.Provider);
+        void Services(IServiceCollection services)
+        {
+            services.AddSingleton(logs.Provider);
+            if (kafka is not null)
+            {
+                services.AddSingleton(kafka);
+            }
+        }
+
         var app = FleetHistoryHost.Build(args, Services);
         await app.StartAsync();
         return new TestFleetHistory(app, logs, dataFolder, owned, args, Services);

@@ -45,6 +45,12 @@ internal interface IFleetStore : IDisposable
     /// </summary>
     IReadOnlyList<Alert> Alerts(string tenant, AlertFilter filter, AlertCursor? after, int limit);
 
+    /// <summary>
+    /// A cheap read that proves the store answers (readiness); throws <see cref="StoreUnavailableException"/>
+    /// saying where the store is and why it cannot be used.
+    /// </summary>
+    void Ping();
+
     /// <summary>Every tenant the store holds anything of.</summary>
     IReadOnlyList<string> Tenants();
 

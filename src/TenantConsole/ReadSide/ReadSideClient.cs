@@ -17,12 +17,16 @@ internal sealed class ReadSideClient : IDisposable
 
     public ReadSideClient(IOptions<TenantConsoleOptions> options)
     {
-        _channel = GrpcChannel.ForAddress(options.Value.FleetHistoryUrl, new GrpcChannelOptions
+        Address = new Uri(options.Value.FleetHistoryUrl);
+        _channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
         Fleet = new FleetHistory.FleetHistoryClient(_channel);
     }
+
+    /// <summary>The read side's gRPC address (TenantConsole:FleetHistoryUrl).</summary>
+    public Uri Address { get; }
 
     public FleetHistory.FleetHistoryClient Fleet { get; }
 

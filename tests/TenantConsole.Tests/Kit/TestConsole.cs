@@ -23,12 +23,18 @@ public sealed class TestConsole : IAsyncDisposable
 
     public Uri Address => TenantConsoleHost.Address(App);
 
-    public static async Task<TestConsole> StartAsync(TestFleetHistory history, string environment, params string[] switches)
+    public static Task<TestConsole> StartAsync(TestFleetHistory history, string environment, params string[] switches)
     {
         ArgumentNullException.ThrowIfNull(history);
+        return StartAsync(history.GrpcAddress, environment, switches);
+    }
+
+    /// <summary>Starts one reading from the read side at <paramref name="fleetHistory"/> (e.g. a closed port, to see it not ready).</summary>
+    public static async Task<TestConsole> StartAsync(Uri fleetHistory, string environment, params string[] switches)
+    {
         var logs = new TestLogs();
         var app = TenantConsoleHost.Build(
-            ["--TenantConsole:Port=0", $"--TenantConsole:FleetHistoryUrl={history.GrpcAddress}", .. switches],
+            ["--TenantConsole:Port=0", $"--TenantConsole:FleetHistoryUrl={fleetHistory}", .. switches],
             environment, services => services.AddSingleton(logs.Provider));
         await app.StartAsync();
         return new TestConsole(app, logs);

@@ -280,6 +280,18 @@ internal sealed class ClickHouseFleetStore : IFleetStore
         return alerts;
     }
 
+    public void Ping()
+    {
+        try
+        {
+            _connection.Select("SELECT 1", static _ => { });
+        }
+        catch (ClickHouseRefusedException e)
+        {
+            throw new StoreUnavailableException(e.Message, e);
+        }
+    }
+
     public IReadOnlyList<string> Tenants()
     {
         var tenants = new SortedSet<string>(StringComparer.Ordinal);

@@ -225,6 +225,19 @@ internal sealed class DuckDbFleetStore : IFleetStore
         return alerts;
     }
 
+    public void Ping()
+    {
+        // Each tenant's file opens on its first use; what every tenant needs is the folder.
+        try
+        {
+            _ = Directory.EnumerateFiles(_folder, "*.duckdb").Any();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"the DuckDB folder {_folder} cannot be read: {e.Message}", e);
+        }
+    }
+
     public IReadOnlyList<string> Tenants() =>
         [.. Directory.EnumerateFiles(_folder, "*.duckdb")
             .Select(Path.GetFileNameWithoutExtension)
