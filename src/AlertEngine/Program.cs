@@ -14,24 +14,8 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
-try
+return await Convoy.OptionsValidation.StartupFailure.RunAsync("Convoy.AlertEngine", async () =>
 {
     using var host = AlertEngineHost.Build(args);
     await host.RunAsync();
-    return 0;
-}
-catch (Microsoft.Extensions.Options.OptionsValidationException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 2;
-}
-catch (AggregateException e) when (e.InnerExceptions.All(static inner => inner is Microsoft.Extensions.Options.OptionsValidationException))
-{
-    // Several sections invalid at once (e.g. AlertEngine and Kafka): every one is reported.
-    foreach (var inner in e.InnerExceptions)
-    {
-        Console.Error.WriteLine(inner.Message);
-    }
-
-    return 2;
-}
+});

@@ -11,14 +11,8 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
-try
+return await Convoy.OptionsValidation.StartupFailure.RunAsync("Convoy.Collector", async () =>
 {
-    var app = CollectorHost.Build(args);
+    await using var app = CollectorHost.Build(args);
     await app.RunAsync();
-    return 0;
-}
-catch (Microsoft.Extensions.Options.OptionsValidationException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 2;
-}
+});

@@ -2,7 +2,6 @@ using Convoy.EdgeAgent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 if (args.Length > 0 && args[0] == "check")
 {
@@ -20,7 +19,7 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
-try
+return await Convoy.OptionsValidation.StartupFailure.RunAsync("Convoy.EdgeAgent", async () =>
 {
     using var host = EdgeAgentHost.Build(args);
     bool mqttNeedsIt = EdgeAgentHost.UsesSystemTrustStore(host);
@@ -31,20 +30,4 @@ try
     }
 
     await host.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 2;
-}
-catch (AggregateException e) when (e.InnerExceptions.All(static inner => inner is OptionsValidationException))
-{
-    // Several sections invalid at once (e.g. Nmea and Buffer): every one is reported.
-    foreach (var inner in e.InnerExceptions)
-    {
-        Console.Error.WriteLine(inner.Message);
-    }
-
-    return 2;
-}
+});

@@ -127,9 +127,18 @@ public static class FleetHistoryHost
         builder.Configuration.GetSection(FleetHistoryOptions.SectionName).Bind(options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // A port out of range is left to the settings' check, which names it, rather than to
+            // Kestrel, which would throw from deep inside the host's start.
             var address = IPAddress.TryParse(options.Address, out var ip) ? ip : IPAddress.Loopback;
-            kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            if (options.GrpcPort is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort)
+            {
+                kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            }
+
+            if (options.HttpPort is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort)
+            {
+                kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            }
         });
 
         var app = builder.Build();

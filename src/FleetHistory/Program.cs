@@ -1,6 +1,6 @@
 using Convoy.FleetHistory;
 using Convoy.FleetHistory.Tenancy;
-using Microsoft.Extensions.Options;
+using Convoy.OptionsValidation;
 
 if (args.Any(static a => a is "--help" or "-h" or "-?"))
 {
@@ -9,28 +9,13 @@ if (args.Any(static a => a is "--help" or "-h" or "-?"))
     return 0;
 }
 
-try
+if (TenantsCommand.Matches(args))
 {
-    if (TenantsCommand.Matches(args))
-    {
-        return await TenantsCommand.RunAsync(args, Console.Out);
-    }
+    return await StartupFailure.RunAsync("Convoy.FleetHistory", () => TenantsCommand.RunAsync(args, Console.Out));
+}
 
+return await StartupFailure.RunAsync("Convoy.FleetHistory", async () =>
+{
     await using var app = FleetHistoryHost.Build(args);
     await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException e)
-{
-    Console.Error.WriteLine("Convoy.FleetHistory: " + string.Join(" ", e.Failures));
-    return 2;
-}
-catch (AggregateException e) when (e.InnerExceptions.All(static i => i is OptionsValidationException))
-{
-    foreach (var inner in e.InnerExceptions.Cast<OptionsValidationException>())
-    {
-        Console.Error.WriteLine("Convoy.FleetHistory: " + string.Join(" ", inner.Failures));
-    }
-
-    return 2;
-}
+});

@@ -1,5 +1,5 @@
 using Convoy.TenantConsole;
-using Microsoft.Extensions.Options;
+using Convoy.OptionsValidation;
 
 if (args.Any(static a => a is "--help" or "-h" or "-?"))
 {
@@ -7,23 +7,8 @@ if (args.Any(static a => a is "--help" or "-h" or "-?"))
     return 0;
 }
 
-try
+return await StartupFailure.RunAsync("Convoy.TenantConsole", async () =>
 {
     await using var app = TenantConsoleHost.Build(args);
     await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException e)
-{
-    Console.Error.WriteLine("Convoy.TenantConsole: " + string.Join(" ", e.Failures));
-    return 2;
-}
-catch (AggregateException e) when (e.InnerExceptions.All(static i => i is OptionsValidationException))
-{
-    foreach (var inner in e.InnerExceptions.Cast<OptionsValidationException>())
-    {
-        Console.Error.WriteLine("Convoy.TenantConsole: " + string.Join(" ", inner.Failures));
-    }
-
-    return 2;
-}
+});

@@ -82,8 +82,12 @@ public static class TenantConsoleHost
         builder.WebHost.UseStaticWebAssets();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // A port out of range is left to the settings' check, which names it.
             var address = IPAddress.TryParse(options.Address, out var ip) ? ip : IPAddress.Loopback;
-            kestrel.Listen(address, options.Port);
+            if (options.Port is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort)
+            {
+                kestrel.Listen(address, options.Port);
+            }
         });
 
         var app = builder.Build();
