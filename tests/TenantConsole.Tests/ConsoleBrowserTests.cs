@@ -170,6 +170,8 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
         await page.GetByTestId("signin-provider").ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = $"Sign in as {person}" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet", Exact = true })).ToBeVisibleAsync();
+        // The prerendered page is replaced when the tab's circuit starts: wait for the live one.
+        await Expect(page.Locator("[data-testid=fleet-list][data-live=true]")).ToHaveCountAsync(1);
         return page;
     }
 
