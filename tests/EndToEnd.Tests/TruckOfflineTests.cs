@@ -188,7 +188,7 @@ public sealed class TruckOfflineTests : IDisposable
     {
         var (certificate, key) = collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, Device));
         var trustRoots = CertificateIssuer.LoadPemCertificates(collector.Certificates.AuthorityCertificatePath);
-        using var channel = CollectorChannel.Create(collector.Address, new DeviceCertificate(certificate, key), trustRoots);
+        using var channel = CollectorChannel.Create(collector.Address, new DeviceCertificate("test-device", certificate, key, TimeProvider.System, NullLogger.Instance), trustRoots);
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = new EdgeAgentOptions { DevCertificates = true, ReconnectDelay = TimeSpan.FromMilliseconds(100) };
         var uplink = new DeviceUplink(Tenant, buffer, [(collector.Address, channel)], options,

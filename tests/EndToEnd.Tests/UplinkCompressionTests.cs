@@ -34,7 +34,7 @@ public sealed class UplinkCompressionTests
         }
 
         var address = collector.Address;
-        using var channel = CollectorChannel.Create(address, new DeviceCertificate(certificate, key), CertificateIssuer.LoadPemCertificates(collector.Certificates.AuthorityCertificatePath));
+        using var channel = CollectorChannel.Create(address, new DeviceCertificate("test-device", certificate, key, TimeProvider.System, NullLogger.Instance), CertificateIssuer.LoadPemCertificates(collector.Certificates.AuthorityCertificatePath));
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var uplink = new DeviceUplink(Tenant, buffer, [(address, channel)], new EdgeAgentOptions { DevCertificates = true },
             new EdgeAgentMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger.Instance, TimeProvider.System);
