@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
-using Convoy.Kafka;
 using Convoy.OptionsValidation;
 using Convoy.Pki;
 using Convoy.Tokens;

@@ -1,7 +1,9 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+// An alias, not a namespace import: the web projects import Microsoft.Extensions.Logging implicitly
+// and the others do not, and an import one of them does not need fails its build (IDE0005).
+using ILogger = Microsoft.Extensions.Logging.ILogger;
 
 namespace Convoy.Files;
 

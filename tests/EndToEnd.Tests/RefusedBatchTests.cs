@@ -4,7 +4,6 @@ using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Uplink;
 using Convoy.Pki;
-using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 

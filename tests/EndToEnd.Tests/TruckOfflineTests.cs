@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Aggregation;
@@ -7,7 +6,6 @@ using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Simulation;
 using Convoy.EdgeAgent.Uplink;
 using Convoy.Pki;
-using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;

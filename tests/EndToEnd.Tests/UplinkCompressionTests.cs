@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Uplink;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Files;
 using Convoy.Pki;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.Collector.Authentication;
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using Convoy.Pki;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Hosting;
