@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Convoy.ConsoleLoad;
 using Microsoft.Playwright;
 
 // Usage: dotnet run -c Release --project bench/ConsoleLoad -- [--console URL] [--tenant T] [--seconds S] [--pid PID]
@@ -8,14 +9,17 @@ using Microsoft.Playwright;
 // 2. live updates: for S seconds with the Fleet page open, the pushes the browser receives (count
 //    and bytes over the circuit's WebSocket) and, with --pid (the demo's process), that process's
 //    CPU time; then S seconds with no page open, for the CPU the console's tab added.
+// Or: dotnet run -c Release --project bench/ConsoleLoad -- freshness [--batches N]
+// Starts its own collector, read side and console, and times each batch from the collector's ack
+// to the open Fleet page showing it (Freshness.cs).
+if (args is ["freshness", ..])
+{
+    return await Freshness.RunAsync(args is [_, "--batches", var n] ? int.Parse(n, CultureInfo.InvariantCulture) : 100);
+}
+
 var options = Args.Parse(args);
 using var playwright = await Playwright.CreateAsync();
-await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-{
-    ExecutablePath = "/usr/bin/chromium",
-    Headless = true,
-    Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-});
+await using var browser = await Chromium.LaunchAsync(playwright);
 var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = options.Console, ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
 context.SetDefaultTimeout(60_000);
 var signIn = await context.NewPageAsync();
@@ -24,7 +28,7 @@ await signIn.GetByTestId($"signin-{options.Tenant}").ClickAsync();
 await signIn.WaitForSelectorAsync("[data-testid=truck-marker]");
 int trucks = await signIn.Locator("[data-testid=truck-marker]").CountAsync();
 await signIn.CloseAsync();
-Console.WriteLine($"console {options.Console}, tenant {options.Tenant}: {trucks} trucks on the map; {Environment.ProcessorCount} cores, {CpuModel()}");
+Console.WriteLine($"console {options.Console}, tenant {options.Tenant}: {trucks} trucks on the map; {Environment.ProcessorCount} cores, {Machine.CpuModel()}");
 
 var loads = new List<double>();
 var documents = new List<double>();
@@ -88,9 +92,6 @@ static double Cpu(int pid)
     string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
 }
-
-static string CpuModel() =>
-    File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(static l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "" : "";
 
 internal sealed record Args(string Console, string Tenant, int Seconds, int Pid)
 {

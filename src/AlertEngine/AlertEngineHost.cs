@@ -5,6 +5,12 @@ using Convoy.AlertEngine.Rules.Files;
 using Convoy.AlertEngine.State;
 using Convoy.Kafka;
 using Convoy.OptionsValidation;
+using System.Net;
+using Convoy.Probes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -28,6 +34,8 @@ public static class AlertEngineHost
         Every setting can also come from appsettings.json or an environment variable
         (AlertEngine__GroupId=..., Kafka__BootstrapServers=...).
 
+          --AlertEngine:MetricsPort=N                      plain-HTTP port of /metrics, /healthz, /readyz; 0 = any, -1 = off {{D(engine.MetricsPort)}}
+          --AlertEngine:Address=IP                         listen address of that port {{D(engine.Address)}}
           --AlertEngine:GroupId=NAME                       consumer group {{D(engine.GroupId)}}
           --AlertEngine:TopicPattern=REGEX                 topics to evaluate {{D(engine.TopicPattern)}}
           --AlertEngine:RulesFolder=DIR                    per-tenant rule files <tenant>.yaml|.yml|.json, followed
@@ -80,18 +88,57 @@ public static class AlertEngineHost
     /// </summary>
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         AddEngineOptions(builder.Services, builder.Configuration);
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<AlertEngineMetrics>();
+        builder.Services.AddSingleton<ConsumerLag>();
         builder.Services.AddSingleton<AlertProducer>();
         builder.Services.AddSingleton<RuleStateStore>();
         builder.Services.AddSingleton(TimeProvider.System);
         // The rules folder loads before the consumer starts (hosted services start in order).
         builder.Services.AddHostedService<RuleFolder>();
         builder.Services.AddHostedService<TelemetryConsumer>();
+        // The operations port: /metrics, and /readyz = Kafka reachable and the rules loaded.
+        builder.Services.AddMetricsEndpoint("convoy-alert-engine", AlertEngineMetrics.MeterName);
+        builder.Services.AddHealthChecks()
+            .AddCheck<KafkaReadinessCheck>(KafkaReadinessCheck.Name, tags: [HealthEndpoints.Ready])
+            .AddCheck<RulesReadinessCheck>(RulesReadinessCheck.Name, tags: [HealthEndpoints.Ready]);
         configureServices?.Invoke(builder.Services);
-        return builder.BuildChecked();
+
+        var options = new AlertEngineOptions();
+        builder.Configuration.GetSection(AlertEngineOptions.SectionName).Bind(options);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // A bad address or port is left to the settings' check, which names it; -1 = no port.
+            if (options.MetricsPort is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort && IPAddress.TryParse(options.Address, out var address))
+            {
+                kestrel.Listen(address, options.MetricsPort, static listen => listen.Protocols = HttpProtocols.Http1);
+            }
+        });
+
+        var app = builder.Build();
+        try
+        {
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
+
+        app.UseMetricsEndpoint();
+        app.MapHealthEndpoints();
+        return app;
+    }
+
+    /// <summary>The http://address:port/ of the operations port (/metrics, /healthz, /readyz) once started; null when it is off.</summary>
+    public static Uri? MetricsAddress(IHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        return addresses is { Count: > 0 } ? new Uri(addresses.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)) : null;
     }
 
     /// <summary>

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Convoy.AlertEngine.Rules;
 using Convoy.Contracts.Alerts.V1;
+using Convoy.Kafka;
 
 namespace Convoy.AlertEngine;
 
@@ -16,10 +18,20 @@ internal sealed class AlertEngineMetrics
     private readonly Counter<long> _lateBatches;
     private readonly Counter<long> _aheadBatches;
     private readonly Counter<long> _ruleReloads;
+    private readonly Histogram<double> _evaluation;
+    private int _devicesInState;
 
-    public AlertEngineMetrics(IMeterFactory meters)
+    public AlertEngineMetrics(IMeterFactory meters, ConsumerLag lag, RuleCatalog rules)
     {
         var meter = meters.Create(MeterName);
+        meter.CreateObservableGauge("convoy.alertengine.consumer.lag", lag.Measure, "{record}",
+            "Records of each owned telemetry partition not yet taken by this engine, by topic and partition");
+        meter.CreateObservableGauge("convoy.alertengine.state.devices", () => Volatile.Read(ref _devicesInState), "{device}",
+            "Devices whose rule state this engine holds (its partitions' devices)");
+        meter.CreateObservableGauge("convoy.alertengine.rules.invalid_files", () => rules.Rejected.Count, "{file}",
+            "Tenant rule files that do not load now (their tenants keep their previous rules)");
+        _evaluation = meter.CreateHistogram<double>("convoy.alertengine.evaluation.duration", "s", "Time to evaluate one batch against its tenant's rules",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1] });
         _batches = meter.CreateCounter<long>("convoy.alertengine.batches.evaluated", "{batch}", "Telemetry batches run through the rules");
         _duplicates = meter.CreateCounter<long>("convoy.alertengine.batches.duplicate", "{batch}", "Batches dropped because their sequence was already evaluated");
         _lateReadings = meter.CreateCounter<long>("convoy.alertengine.readings.late", "{reading}", "Readings older than the last one evaluated for their rule, skipped");
@@ -29,6 +41,12 @@ internal sealed class AlertEngineMetrics
             "Batches with a reading further ahead of their receipt than the allowed clock skew, not applied (their device's event time not moved)");
         _ruleReloads = meter.CreateCounter<long>("convoy.alertengine.rules.reloads", "{reload}", "Rule file reloads, by result (applied, rejected)");
     }
+
+    /// <summary>How many devices the evaluator holds state for; set by the consumer's thread now and then.</summary>
+    public void DevicesInState(int devices) => Volatile.Write(ref _devicesInState, devices);
+
+    /// <summary>One batch's evaluation took <paramref name="elapsed"/>, whatever its outcome.</summary>
+    public void EvaluationTook(string tenant, TimeSpan elapsed) => _evaluation.Record(elapsed.TotalSeconds, new TagList { { "tenant", tenant } });
 
     public void Evaluated(string tenant, int lateReadings)
     {

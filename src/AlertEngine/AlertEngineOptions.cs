@@ -22,6 +22,16 @@ public sealed class AlertEngineOptions : IValidatableObject
     [RegularExpression(@"\^[\s\S]*", ErrorMessage = "Configuration 'AlertEngine:TopicPattern' must be a regular expression starting with ^.")]
     public string TopicPattern { get; set; } = @"^telemetry(\..+)?$";
 
+    /// <summary>Listen address of the operations port (<see cref="MetricsPort"/>): 127.0.0.1 by default, 0.0.0.0 for a scraper on another host.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Plain-HTTP port of the Prometheus endpoint <c>/metrics</c> and the probes <c>/healthz</c> and
+    /// <c>/readyz</c>; 0 = any free port, -1 = off. The engine serves nothing else.
+    /// </summary>
+    [SettingRange("AlertEngine:MetricsPort", -1, 65535, Reason = "must be -1 (off), 0 (any free port) or a port up to 65535")]
+    public int MetricsPort { get; set; } = 9465;
+
     /// <summary>
     /// Folder of per-tenant rule files (<c>&lt;tenant&gt;.yaml</c>, <c>.yml</c> or <c>.json</c>), followed
     /// for changes; empty = none. A tenant with a file gets exactly its file's rules; every other
@@ -89,6 +99,11 @@ public sealed class AlertEngineOptions : IValidatableObject
         if (string.IsNullOrWhiteSpace(StateTopic) || StateTopic.StartsWith("telemetry", StringComparison.Ordinal) || StateTopic.StartsWith("alerts.", StringComparison.Ordinal))
         {
             yield return Invalid("AlertEngine:StateTopic", $"must name a topic of its own, not empty nor a telemetry or alerts topic, was '{StateTopic}'");
+        }
+
+        if (!System.Net.IPAddress.TryParse(Address, out _))
+        {
+            yield return Invalid("AlertEngine:Address", $"must be an IP address such as 127.0.0.1 or 0.0.0.0, was '{Address}'");
         }
 
         if (RulesFolder.Length > 0 && !Directory.Exists(RulesFolder))

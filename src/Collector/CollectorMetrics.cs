@@ -33,8 +33,8 @@ internal sealed class CollectorMetrics
         _bytesReceived = meter.CreateCounter<long>("convoy.collector.bytes.received", "By", "Bytes of valid batches accepted for Kafka");
         _inFlight = meter.CreateUpDownCounter<long>("convoy.collector.batches.in_flight", "{batch}", "Batches written to Kafka and not yet confirmed");
         _bytesInFlight = meter.CreateUpDownCounter<long>("convoy.collector.bytes.in_flight", "By", "Bytes of batches written to Kafka and not yet confirmed (bounded per tenant by MaxInFlightBytes)");
-        _produceLatency = meter.CreateHistogram<double>("convoy.collector.kafka.produce.duration", "ms", "From produce to Kafka's delivery report",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000] });
+        _produceLatency = meter.CreateHistogram<double>("convoy.collector.kafka.produce.duration", "s", "From produce to Kafka's delivery report",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 5, 30] });
         _accessRefused = meter.CreateCounter<long>("convoy.collector.access.refused", "{refusal}",
             "Refused authentications and authorizations, by reason (no-credentials, untrusted-certificate, revoked-certificate, no-identity, ca-of-another-tenant, token-*, missing-role, device-not-allowed, tenant-not-registered, tenant-disabled, wrong-device, wrong-tenant)");
         _alertWatches = meter.CreateUpDownCounter<long>("convoy.collector.alert_watches.open", "{watch}", "WatchAlerts calls open now");
@@ -66,7 +66,7 @@ internal sealed class CollectorMetrics
         var tags = new TagList { { "tenant", tenant } };
         _inFlight.Add(-1, tags);
         _bytesInFlight.Add(-bytes, tags);
-        _produceLatency.Record(latency.TotalMilliseconds);
+        _produceLatency.Record(latency.TotalSeconds);
         if (error != Confluent.Kafka.ErrorCode.NoError)
         {
             _kafkaErrors.Add(1, new TagList { { "tenant", tenant }, { "error", error.ToString() } });

@@ -89,7 +89,7 @@ try
     }
 
     Console.WriteLine($"Starting the alert engine with the rule files in {rules} (a reefer zone above 8 degC for 5 min, depot and no-go geofences) ...");
-    engine = AlertEngineHost.Build(["--AlertEngine:GroupId=convoy-demo-alert-engine", $"--AlertEngine:RulesFolder={rules}"], Shared);
+    engine = AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", "--AlertEngine:GroupId=convoy-demo-alert-engine", $"--AlertEngine:RulesFolder={rules}"], Shared);
     await engine.StartAsync(stop.Token);
 
     // The embedded Kafka starts empty every run, so the read side's store does too: its offsets

@@ -80,7 +80,7 @@ public static class FleetHistoryHost
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FleetHistoryOptions>, StoreLocationPolicy>());
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<FleetHistoryMetrics>();
-        builder.Services.AddSingleton<ProjectionProgress>();
+        builder.Services.AddSingleton<ConsumerLag>();
         builder.Services.AddSingleton<FleetWatchers>();
         builder.Services.AddSingleton(static sp => CreateStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value));
         builder.Services.AddOptions<TokenOptions>()
@@ -116,6 +116,7 @@ public static class FleetHistoryHost
         builder.Services.AddHealthChecks()
             .AddCheck<KafkaReadinessCheck>(KafkaReadinessCheck.Name, tags: [HealthEndpoints.Ready])
             .AddCheck<StoreReadinessCheck>(StoreReadinessCheck.Name, tags: [HealthEndpoints.Ready]);
+        builder.Services.AddMetricsEndpoint("convoy-fleet-history", FleetHistoryMetrics.MeterName);
         configureServices?.Invoke(builder.Services);
 
         var options = new FleetHistoryOptions();
@@ -140,6 +141,8 @@ public static class FleetHistoryHost
         app.Services.GetRequiredService<IStartupValidator>().Validate();
         // Load the token keys now, so a bad key file stops the start-up rather than the first query.
         app.Services.GetRequiredService<BearerTokenVerifier>();
+        // /metrics on the HTTP/JSON port only, beside the probes.
+        app.UseMetricsEndpoint(context => context.Request.Protocol != "HTTP/2");
         app.MapGrpcService<FleetHistoryService>();
         // Anonymous and outside the query quota: both belong to the gRPC service, not to these.
         app.MapHealthEndpoints();
@@ -169,7 +172,7 @@ public static class FleetHistoryHost
     public static long ProjectionLag(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return app.Services.GetRequiredService<ProjectionProgress>().TotalLag;
+        return app.Services.GetRequiredService<ConsumerLag>().Total;
     }
 
     private static List<string> Urls(WebApplication app)

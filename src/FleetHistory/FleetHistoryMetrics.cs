@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Convoy.Kafka;
 
 namespace Convoy.FleetHistory;
 
@@ -15,9 +16,11 @@ internal sealed class FleetHistoryMetrics
     private readonly Histogram<double> _writeSeconds;
     private readonly Counter<long> _queries;
 
-    public FleetHistoryMetrics(IMeterFactory meters)
+    public FleetHistoryMetrics(IMeterFactory meters, ConsumerLag lag)
     {
         var meter = meters.Create(MeterName);
+        meter.CreateObservableGauge("convoy.fleethistory.consumer.lag", lag.Measure, "{record}",
+            "Records of each owned partition not yet written to the store, by topic and partition (as of the last flush)");
         _records = meter.CreateCounter<long>("convoy.fleethistory.records", "{record}", "Kafka records projected, by tenant and kind (telemetry, alerts)");
         _readings = meter.CreateCounter<long>("convoy.fleethistory.readings", "{reading}", "Readings projected, by tenant");
         _replays = meter.CreateCounter<long>("convoy.fleethistory.batches.replayed", "{batch}", "Batches skipped because their (device, sender, sequence) was already projected");

@@ -65,7 +65,7 @@ public static class TenantConsoleHost
         builder.Configuration.GetSection(TenantConsoleOptions.SectionName).Bind(options);
         builder.Services.AddConsoleSignIn(options);
         builder.Services.AddSingleton<ReadSideClient>();
-        builder.Services.AddScoped(static sp => new FleetLive(sp.GetRequiredService<ReadSideClient>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddScoped(static sp => new FleetLive(sp.GetRequiredService<ReadSideClient>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         // /readyz: the read side answers (every page reads from it).
         builder.Services.AddHealthChecks().AddCheck<ReadSideReadinessCheck>(ReadSideReadinessCheck.Name, tags: [HealthEndpoints.Ready]);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

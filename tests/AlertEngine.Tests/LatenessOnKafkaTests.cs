@@ -58,7 +58,7 @@ public sealed class LatenessOnKafkaTests : IDisposable
 
     private IHost Engine(int latenessSeconds, TimeProvider time) =>
         // A short session: should the mock cluster not take the first engine's leave, the second is not kept waiting 45 s.
-        AlertEngineHost.Build([$"--AlertEngine:GroupId={_group}", $"--AlertEngine:AllowedLatenessSeconds={latenessSeconds}", "--Kafka:ConsumerProperties:session.timeout.ms=6000"], services =>
+        AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", $"--AlertEngine:GroupId={_group}", $"--AlertEngine:AllowedLatenessSeconds={latenessSeconds}", "--Kafka:ConsumerProperties:session.timeout.ms=6000"], services =>
         {
             services.AddSingleton(_kafka);
             services.AddSingleton(time);

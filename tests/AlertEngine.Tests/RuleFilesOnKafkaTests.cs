@@ -46,7 +46,7 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
                 kind: silent
                 silentMinutes: 30
             """);
-        _engine = AlertEngineHost.Build(["--AlertEngine:GroupId=rules-" + Guid.NewGuid().ToString("N"), $"--AlertEngine:RulesFolder={_rules}"], services =>
+        _engine = AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", "--AlertEngine:GroupId=rules-" + Guid.NewGuid().ToString("N"), $"--AlertEngine:RulesFolder={_rules}"], services =>
         {
             services.AddSingleton(_kafka);
             services.AddSingleton<TimeProvider>(_time);

@@ -1,7 +1,9 @@
 using Convoy.AlertEngine.Rules;
 using Convoy.AlertEngine.Rules.Files;
+using Convoy.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
@@ -117,6 +119,32 @@ public sealed class RuleFolderTests : IDisposable
         Assert.Contains("'AlertEngine:AllowedLatenessSeconds'", Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new AlertEngineOptionsValidator(), options)).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Rescan_AnUnchangedInvalidFile_IsNeitherLoggedNorCountedAgain_ButKeepsItsErrors()
+    {
+        Write("acme.yaml", Warm + "  - id: broken\n    kind: silent\n    silentMinutes: -3\n");
+        var catalog = Catalog();
+        using var rejections = new MetricCollector<long>(_services.GetRequiredService<IMeterFactory>(), AlertEngineMetrics.MeterName, "convoy.alertengine.rules.reloads");
+        using var folder = new RuleFolder(catalog, _folder, "AlertEngine:RulesFolder", refuseInvalidAtStart: false,
+            new AlertEngineMetrics(_services.GetRequiredService<IMeterFactory>(), new ConsumerLag(), catalog), _logger);
+        Assert.Equal(1, _logger.Collector.GetSnapshot().Count(r => r.Id.Name == "RulesRejected"));
+
+        // The folder's 5-second rescans read the same broken file again.
+        folder.Reload([]);
+        folder.Reload([]);
+
+        Assert.Equal(1, _logger.Collector.GetSnapshot().Count(r => r.Id.Name == "RulesRejected"));
+        Assert.Single(rejections.GetMeasurementSnapshot());
+        Assert.NotEmpty(catalog.Errors("acme"));
+
+        // Changed, still broken: that is news, logged and counted.
+        Write("acme.yaml", Warm + "  - id: broken\n    kind: silent\n    silentMinutes: -4\n");
+        folder.Reload([]);
+        Assert.Equal(2, _logger.Collector.GetSnapshot().Count(r => r.Id.Name == "RulesRejected"));
+        Assert.Equal(2, rejections.GetMeasurementSnapshot().Count);
+        Assert.Contains(catalog.Errors("acme"), e => e.Contains("was -4", StringComparison.Ordinal));
+    }
+
     private void Write(string name, string text)
     {
         // Write then rename, as a deployment would: the watcher never sees half a file.
@@ -128,7 +156,7 @@ public sealed class RuleFolderTests : IDisposable
     private static RuleCatalog Catalog() => new(new TenantRules("options", []));
 
     private RuleFolder Folder(RuleCatalog catalog) =>
-        new(catalog, Options.Create(new AlertEngineOptions { RulesFolder = _folder }), new AlertEngineMetrics(_services.GetRequiredService<IMeterFactory>()), _logger);
+        new(catalog, Options.Create(new AlertEngineOptions { RulesFolder = _folder }), new AlertEngineMetrics(_services.GetRequiredService<IMeterFactory>(), new ConsumerLag(), catalog), _logger);
 
     private static async Task Eventually(Func<bool> condition)
     {

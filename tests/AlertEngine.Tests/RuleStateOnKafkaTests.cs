@@ -121,7 +121,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
     }
 
     private IHost Engine() =>
-        AlertEngineHost.Build([$"--AlertEngine:GroupId={_group}", "--Kafka:ConsumerProperties:session.timeout.ms=6000"], services =>
+        AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", $"--AlertEngine:GroupId={_group}", "--Kafka:ConsumerProperties:session.timeout.ms=6000"], services =>
         {
             services.AddSingleton(_kafka);
             services.AddSingleton(TimeProvider.System);

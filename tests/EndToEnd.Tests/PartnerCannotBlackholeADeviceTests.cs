@@ -30,7 +30,7 @@ public sealed class PartnerCannotBlackholeADeviceTests : IAsyncLifetime
         _collector = await TestCollector.StartAsync([Tenant], _partner.Switches());
         _collector.Kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(Tenant), partitions: 1);
         _collector.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        _engine = AlertEngineHost.Build(["--AlertEngine:GroupId=blackhole-" + Guid.NewGuid().ToString("N")], services => services.AddSingleton(_collector.Kafka));
+        _engine = AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", "--AlertEngine:GroupId=blackhole-" + Guid.NewGuid().ToString("N")], services => services.AddSingleton(_collector.Kafka));
         await _engine.StartAsync();
     }
 

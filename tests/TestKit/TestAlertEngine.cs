@@ -25,13 +25,16 @@ public sealed class TestAlertEngine : IAsyncDisposable
 
     public IServiceProvider Services => Host.Services;
 
+    /// <summary>The engine's operations port (http://127.0.0.1:port/: /metrics, /healthz, /readyz).</summary>
+    public Uri MetricsAddress => AlertEngineHost.MetricsAddress(Host) ?? throw new InvalidOperationException("the engine was started with its operations port off");
+
     /// <summary>What the engine logged.</summary>
     public TestLogs Logs { get; }
 
     /// <summary>Starts an engine reading from <paramref name="kafka"/>, on <paramref name="time"/> (the system clock when null), with the extra switches.</summary>
     public static async Task<TestAlertEngine> StartAsync(EmbeddedKafkaCluster kafka, TimeProvider? time = null, params string[] switches)
     {
-        string[] args = ["--Kafka:ConsumerProperties:session.timeout.ms=6000", .. switches];
+        string[] args = ["--Kafka:ConsumerProperties:session.timeout.ms=6000", "--AlertEngine:MetricsPort=0", .. switches];
         if (!switches.Any(s => s.StartsWith("--AlertEngine:GroupId=", StringComparison.Ordinal)))
         {
             args = [.. args, "--AlertEngine:GroupId=test-" + Guid.NewGuid().ToString("N")];

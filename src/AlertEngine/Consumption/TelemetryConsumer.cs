@@ -53,12 +53,14 @@ internal sealed class TelemetryConsumer : BackgroundService
     private readonly Dictionary<TopicPartition, long> _toStore = []; // offsets to store at the next checkpoint
     private readonly List<DeviceRuleState> _snapshots = [];
     private int _sinceCheckpoint;
+    private readonly ConsumerLag _lag;
     private long _lastCheckpointMs;
     private bool _idle;
 
     public TelemetryConsumer(KafkaCluster cluster, AlertProducer alerts, RuleStateStore state, IOptions<AlertEngineOptions> options, RuleCatalog rules,
-        TimeProvider time, AlertEngineMetrics metrics, ILogger<TelemetryConsumer> logger)
+        TimeProvider time, AlertEngineMetrics metrics, ConsumerLag lag, ILogger<TelemetryConsumer> logger)
     {
+        _lag = lag;
         _state = state;
         _cluster = cluster;
         _alerts = alerts;
@@ -189,7 +191,9 @@ internal sealed class TelemetryConsumer : BackgroundService
         long receivedAt = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.ReceivedAt, out byte[] r) && r.Length == 8
             ? (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(r)
             : record.Message.Timestamp.Type == TimestampType.CreateTime ? record.Message.Timestamp.UnixTimestampMs : 0;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem, new RecordSource(sender, receivedAt));
+        _metrics.EvaluationTook(tenant, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         switch (outcome)
         {
             case BatchOutcome.Unreadable:
@@ -294,6 +298,9 @@ internal sealed class TelemetryConsumer : BackgroundService
     /// </summary>
     private void Checkpoint(IConsumer<Ignore, byte[]> consumer, BatchEvaluator evaluator, CancellationToken stoppingToken)
     {
+        // At most a second apart, and on every idle tick: the lag and state-size gauges.
+        _lag.Observe(consumer);
+        _metrics.DevicesInState(evaluator.DeviceCount);
         _sinceCheckpoint = 0;
         _lastCheckpointMs = Environment.TickCount64;
         if (evaluator.ChangedCount > 0)
@@ -394,6 +401,7 @@ internal sealed class TelemetryConsumer : BackgroundService
         foreach (var p in partitions)
         {
             devices += evaluator.Forget(p.Topic, p.Partition.Value);
+            _lag.Remove(p.Topic, p.Partition.Value);
             _held.Remove(p.TopicPartition);
             _next.Remove(p.TopicPartition);
             _toStore.Remove(p.TopicPartition);

@@ -16,6 +16,9 @@ internal sealed partial class BatchEvaluator
     /// <summary>Devices changed since the last <see cref="TakeChanged"/>.</summary>
     public int ChangedCount => _changed.Count;
 
+    /// <summary>Devices whose rule state is held (those of the owned partitions).</summary>
+    public int DeviceCount => _devices.Count;
+
     // Per record: a flag test and, the first time in a checkpoint, one list append (no allocation once the list has grown).
     private void Changed(DeviceState device)
     {

@@ -32,6 +32,9 @@ internal sealed class RuleCatalog
     /// </summary>
     public IReadOnlyList<string> Errors(string tenant) => Volatile.Read(ref _rejected).TryGetValue(tenant, out var errors) ? errors : [];
 
+    /// <summary>The tenants whose rule file on disk does not load now, with their errors.</summary>
+    public IReadOnlyDictionary<string, string[]> Rejected => Volatile.Read(ref _rejected);
+
     public void Replace(IReadOnlyDictionary<string, TenantRules> tenants)
     {
         Volatile.Write(ref _tenants, tenants.ToFrozenDictionary(StringComparer.Ordinal));

@@ -33,7 +33,7 @@ internal sealed class Projector : BackgroundService
     private readonly KafkaCluster _cluster;
     private readonly IFleetStore _store;
     private readonly FleetHistoryOptions _options;
-    private readonly ProjectionProgress _progress;
+    private readonly ConsumerLag _progress;
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<Projector> _logger;
     private readonly FleetWatchers _watchers;
@@ -42,7 +42,7 @@ internal sealed class Projector : BackgroundService
     private int _pendingRecords;
     private bool _rewindNeeded;
 
-    public Projector(KafkaCluster cluster, IFleetStore store, IOptions<FleetHistoryOptions> options, ProjectionProgress progress, FleetHistoryMetrics metrics,
+    public Projector(KafkaCluster cluster, IFleetStore store, IOptions<FleetHistoryOptions> options, ConsumerLag progress, FleetHistoryMetrics metrics,
         FleetWatchers watchers, ILogger<Projector> logger)
     {
         _watchers = watchers;
@@ -342,7 +342,7 @@ internal sealed class Projector : BackgroundService
             {
                 var topicPartition = new TopicPartition(partition.Topic, new Partition(partition.Partition));
                 var end = consumer.GetWatermarkOffsets(topicPartition);
-                _progress.Set(partition, next, end.High.IsSpecial ? -1 : end.High.Value);
+                _progress.Set(partition.Topic, partition.Partition, next, end.High.IsSpecial ? -1 : end.High.Value);
                 try
                 {
                     consumer.StoreOffset(new TopicPartitionOffset(topicPartition, new Offset(next)));
@@ -481,7 +481,7 @@ internal sealed class Projector : BackgroundService
 
         foreach (var partition in list)
         {
-            _progress.Remove(new PartitionKey(partition.Topic, partition.Partition.Value));
+            _progress.Remove(partition.Topic, partition.Partition.Value);
             if (TenantTopics.TenantOf(partition.Topic) is { } tenant)
             {
                 _marks.Remove(tenant);

@@ -7,6 +7,7 @@ using Google.Api;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using Convoy.FleetHistory.Store;
+using Convoy.Kafka;
 using Convoy.Pki;
 using Confluent.Kafka;
 using Grpc.Core;
@@ -29,7 +30,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
     private static readonly long MaxHourSpanMs = (long)TimeSpan.FromDays(366).TotalMilliseconds;
     private readonly IFleetStore _store;
     private readonly QueryGate _gate;
-    private readonly ProjectionProgress _progress;
+    private readonly ConsumerLag _progress;
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<FleetHistoryService> _logger;
     private readonly FleetHistoryOptions _options;
@@ -39,7 +40,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
     private readonly FleetWatchers _watchers;
     private readonly CancellationToken _stopping;
 
-    public FleetHistoryService(IFleetStore store, QueryGate gate, ProjectionProgress progress, FleetHistoryMetrics metrics, FleetRules rules,
+    public FleetHistoryService(IFleetStore store, QueryGate gate, ConsumerLag progress, FleetHistoryMetrics metrics, FleetRules rules,
         AcknowledgementWriter acknowledgements, FleetWatchers watchers, TimeProvider time, IHostApplicationLifetime lifetime,
         IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
     {
@@ -358,7 +359,8 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         Run(nameof(GetProjectionStatus), context, QueryRole.Viewer, caller =>
         {
             var response = new GetProjectionStatusResponse();
-            var owned = _progress.Of(caller.Tenant).ToDictionary(p => p.Partition, p => (p.Next, p.End));
+            var owned = _progress.Partitions.Where(p => TenantTopics.TenantOf(p.Topic) == caller.Tenant)
+                .ToDictionary(p => new PartitionKey(p.Topic, p.Partition), p => (p.Next, p.End));
             // Partitions another instance of the group owns are still in the store, without an end.
             foreach (var (partition, next) in _store.Offsets(caller.Tenant))
             {

@@ -15,6 +15,7 @@ public abstract class LivePage : TenantPage, IDisposable
     private static readonly TimeSpan PrerenderWait = TimeSpan.FromSeconds(1);
     private int _renderPending;
     private long _renderedAt;
+    private bool _disposed;
 
     [Inject]
     internal FleetLive Live { get; set; } = default!;
@@ -56,6 +57,12 @@ public abstract class LivePage : TenantPage, IDisposable
             }
 
             Volatile.Write(ref _renderPending, 0);
+            if (Volatile.Read(ref _disposed) || Live.Stopped)
+            {
+                // The page or the console went away during the wait: nothing to draw into.
+                return;
+            }
+
             Volatile.Write(ref _renderedAt, System.Diagnostics.Stopwatch.GetTimestamp());
             StateHasChanged();
         });
@@ -63,6 +70,7 @@ public abstract class LivePage : TenantPage, IDisposable
 
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
         Live.Changed -= OnChanged;
         GC.SuppressFinalize(this);
     }

@@ -22,13 +22,21 @@ public sealed class FleetLive : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _firstAnswer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Alert[] _recentAlerts = [];
+    private readonly CancellationTokenRegistration _onStopping;
     private Task? _watching;
 
-    internal FleetLive(ReadSideClient readSide, ILoggerFactory loggers)
+    internal FleetLive(ReadSideClient readSide, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
         _readSide = readSide;
         _logger = loggers.CreateLogger("Convoy.TenantConsole");
+        // A tab's circuit can outlive its browser by minutes (Blazor keeps disconnected circuits);
+        // when the console stops, its watches end first, so no change arrives to render into a
+        // circuit whose services are being disposed.
+        _onStopping = lifetime.ApplicationStopping.Register(static s => ((CancellationTokenSource)s!).Cancel(), _stop);
     }
+
+    /// <summary>True once the watch has ended for good (the tab closed or the console is stopping): nothing more is rendered.</summary>
+    public bool Stopped => _stop.IsCancellationRequested;
 
     /// <summary>Raised (on the stream's thread) after each change was applied.</summary>
     public event Action? Changed;
@@ -176,6 +184,7 @@ public sealed class FleetLive : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _onStopping.DisposeAsync();
         await _stop.CancelAsync();
         if (_watching is { } watching)
         {

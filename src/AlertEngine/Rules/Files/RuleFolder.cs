@@ -31,6 +31,9 @@ internal sealed class RuleFolder : BackgroundService
     private readonly AlertEngineMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Dictionary<string, (string Text, TenantRules Rules)> _loaded = new(StringComparer.Ordinal);
+    // A file that did not load, as it was read, and why: read again unchanged at the next rescan, it
+    // is neither logged nor counted again (its errors stay in the catalog).
+    private readonly Dictionary<string, (string Text, string[] Errors)> _failed = new(StringComparer.Ordinal);
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>The engine's: <c>AlertEngine:RulesFolder</c>, an invalid file at start stops the start.</summary>
@@ -131,13 +134,13 @@ internal sealed class RuleFolder : BackgroundService
         {
             int before = errors.Count;
             string display = Path.Combine(_folder, Path.GetFileName(paths[0]));
+            string? text = null;
             if (paths.Count > 1)
             {
                 errors.Add($"{display}: tenant '{tenant}' has {paths.Count} rule files ({string.Join(", ", paths.Select(Path.GetFileName).Order(StringComparer.Ordinal))}); keep one");
             }
             else
             {
-                string? text = null;
                 try
                 {
                     text = File.ReadAllText(paths[0]);
@@ -152,9 +155,17 @@ internal sealed class RuleFolder : BackgroundService
                     continue;
                 }
 
+                if (text is not null && _failed.TryGetValue(tenant, out var failed) && failed.Text == text)
+                {
+                    rejected[tenant] = failed.Errors;
+                    errors.AddRange(failed.Errors);
+                    continue;
+                }
+
                 var rules = text is null ? null : RuleFileReader.Parse(text, RuleFileReader.IsJson(paths[0]), display, errors);
                 if (rules is not null)
                 {
+                    _failed.Remove(tenant);
                     _loaded[tenant] = (text!, rules);
                     changed = true;
                     _metrics?.RulesReloaded(tenant, applied: true);
@@ -165,6 +176,15 @@ internal sealed class RuleFolder : BackgroundService
 
             _metrics?.RulesReloaded(tenant, applied: false);
             rejected[tenant] = [.. errors.Skip(before)];
+            if (text is not null && paths.Count == 1)
+            {
+                _failed[tenant] = (text, rejected[tenant]);
+            }
+            else
+            {
+                _failed.Remove(tenant);
+            }
+
             for (int i = before; i < errors.Count; i++)
             {
                 AlertEngineLog.RulesRejected(_logger, errors[i]);
@@ -173,6 +193,10 @@ internal sealed class RuleFolder : BackgroundService
 
         // A file that loads, or is gone, has no errors any more; one that failed again has its new ones.
         _catalog.Reject(rejected);
+        foreach (string tenant in _failed.Keys.Where(t => !files.ContainsKey(t)).ToArray())
+        {
+            _failed.Remove(tenant);
+        }
 
         foreach (string tenant in _loaded.Keys.Where(t => !files.ContainsKey(t)).ToArray())
         {

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Convoy.Probes;
+
+/// <summary>
+/// The Prometheus endpoint, the same in every cloud program: the program's own meters and the
+/// .NET runtime's, in Prometheus' text format at <c>/metrics</c>, with the program named as the
+/// resource's <c>service.name</c> (so <c>target_info</c> never says <c>unknown_service</c>).
+/// Compiled into each web program (a linked file, src/Shared), internal to each; served beside
+/// <see cref="HealthEndpoints"/> on the program's operations port.
+/// </summary>
+internal static class MetricsEndpoint
+{
+    public const string Path = "/metrics";
+
+    /// <summary>Exports <paramref name="meters"/> and the runtime's instruments as <paramref name="program"/> (e.g. convoy-alert-engine).</summary>
+    public static IServiceCollection AddMetricsEndpoint(this IServiceCollection services, string program, params string[] meters)
+    {
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(program, serviceVersion: typeof(MetricsEndpoint).Assembly.GetName().Version?.ToString(3)))
+            .WithMetrics(metrics => metrics
+                .AddMeter(meters)
+                .AddRuntimeInstrumentation()
+                // The runtime's own meter names three gauges "...count", which Prometheus keeps
+                // for a histogram's or summary's sample count (promtool check metrics flags them).
+                .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
+                .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
+                .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers.active" })
+                .AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>Serves <c>/metrics</c> to the requests <paramref name="serves"/> accepts (all when null).</summary>
+    public static IApplicationBuilder UseMetricsEndpoint(this IApplicationBuilder app, Func<HttpContext, bool>? serves = null) =>
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(context => context.Request.Path == Path && (serves is null || serves(context)));
+}
