@@ -39,7 +39,7 @@ internal sealed class TenantRegistry : IDisposable
             if (!entry.Enabled)
             {
                 refusal = new Status(StatusCode.PermissionDenied, $"tenant {tenant} is disabled on this platform; ask the platform operator");
-                reason = "tenant-disabled";
+                reason = RefusalReasons.TenantDisabled;
                 return null;
             }
 
@@ -52,7 +52,7 @@ internal sealed class TenantRegistry : IDisposable
         else
         {
             refusal = new Status(StatusCode.PermissionDenied, $"tenant {tenant} is not registered on this platform; ask the platform operator");
-            reason = "tenant-not-registered";
+            reason = RefusalReasons.TenantNotRegistered;
             return null;
         }
 
