@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Convoy.Collector.Tenancy;
+using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector;
 
 /// <summary>The collector's instruments (meter <c>Convoy.Collector</c>), tagged by tenant.</summary>
-internal sealed class CollectorMetrics
+internal sealed class CollectorMetrics : IDisposable
 {
     public const string MeterName = "Convoy.Collector";
 
@@ -21,8 +23,10 @@ internal sealed class CollectorMetrics
     private readonly Counter<long> _accessRefused;
     private readonly UpDownCounter<long> _alertWatches;
     private readonly Counter<long> _alertsWatched;
+    private readonly IDisposable? _tenantsChanged;
 
-    public CollectorMetrics(IMeterFactory meters)
+    /// <param name="tenants">the registry whose tenants get their refusal series at 0 from the start; null in unit tests of one part.</param>
+    public CollectorMetrics(IMeterFactory meters, IOptionsMonitor<TenantRegistryOptions>? tenants = null)
     {
         var meter = meters.Create(MeterName);
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.collector.batches.acknowledged", "{batch}", "Batches confirmed by Kafka and acknowledged to the device");
@@ -40,6 +44,33 @@ internal sealed class CollectorMetrics
         _alertWatches = meter.CreateUpDownCounter<long>("convoy.collector.alert_watches.open", "{watch}", "WatchAlerts calls open now");
         _alertsWatched = meter.CreateCounter<long>("convoy.collector.alerts.watched", "{alert}", "Alerts sent to WatchAlerts callers");
         _kafkaErrors = meter.CreateCounter<long>("convoy.collector.kafka.errors", "{error}", "Writes Kafka finally refused, by error code");
+        if (tenants is not null)
+        {
+            StartRefusalSeries(tenants.CurrentValue);
+            _tenantsChanged = tenants.OnChange(StartRefusalSeries);
+        }
+    }
+
+    /// <summary>
+    /// Every refusal series at 0 from the start, so a rate or an alert on a reason works before it
+    /// first happens: access refusals per reason (tenant unknown), batch refusals per registered
+    /// tenant (tenant unknown when the registry is open), and again for tenants a reload adds.
+    /// </summary>
+    private void StartRefusalSeries(TenantRegistryOptions registry)
+    {
+        foreach (string reason in RefusalReasons.Access)
+        {
+            _accessRefused.Add(0, new TagList { { "tenant", string.Empty }, { "reason", reason } });
+        }
+
+        IEnumerable<string> tenants = registry.Tenants.Count > 0 ? registry.Tenants.Keys : [string.Empty];
+        foreach (string tenant in tenants)
+        {
+            foreach (var (reason, status) in RefusalReasons.Batch)
+            {
+                _batchesRefused.Add(0, new TagList { { "tenant", tenant }, { "status", status.ToString() }, { "reason", reason } });
+            }
+        }
     }
 
     public void Acknowledged(string tenant, int batches, long readings)
@@ -88,4 +119,6 @@ internal sealed class CollectorMetrics
     public void AlertWatchClosed(string tenant) => _alertWatches.Add(-1, new TagList { { "tenant", tenant } });
 
     public void AlertWatched(string tenant) => _alertsWatched.Add(1, new TagList { { "tenant", tenant } });
+
+    public void Dispose() => _tenantsChanged?.Dispose();
 }

@@ -72,8 +72,8 @@ public sealed class AlertEngineOptionsTests
     {
         int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(AlertEngineHost.Help, (AlertEngineOptions.SectionName, () => new AlertEngineOptions()));
 
-        // GroupId, TopicPattern, AllowedLatenessSeconds, MaxClockSkewSeconds, StateTopic, CheckpointRecords, and 4 each of a speed, fuel-theft and geofence rule.
-        Assert.Equal(18, checkedDefaults);
+        // MetricsPort, Address, GroupId, TopicPattern, AllowedLatenessSeconds, MaxClockSkewSeconds, StateTopic, CheckpointRecords, and 4 each of a speed, fuel-theft and geofence rule.
+        Assert.Equal(20, checkedDefaults);
         Assert.Contains($"(default {new SpeedRuleOptions().For:c})", AlertEngineHost.Help, StringComparison.Ordinal);
     }
 }

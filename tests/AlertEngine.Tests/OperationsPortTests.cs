@@ -8,6 +8,7 @@ namespace Convoy.AlertEngine.Tests;
 /// reachable, rules loaded) and /metrics with the figures an operator alerts on: consumer lag per
 /// partition, batches evaluated, evaluation latency, state size and rule errors.
 /// </summary>
+[Collection(ProcessMetrics.Name)]
 public sealed class OperationsPortTests : IDisposable
 {
     // ASP.NET Core logs each failing check at Error, naming it and why: expected while Kafka is down.

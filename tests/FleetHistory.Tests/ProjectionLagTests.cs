@@ -9,6 +9,7 @@ namespace Convoy.FleetHistory.Tests;
 /// own partitions only) and the read side's /metrics (a lag gauge per topic and partition, for the
 /// operator), both from the same record of what each flush wrote.
 /// </summary>
+[Collection(ProcessMetrics.Name)]
 public sealed class ProjectionLagTests : IAsyncLifetime
 {
     private static readonly long Start = DateTimeOffset.UtcNow.AddMinutes(-30).ToUnixTimeMilliseconds() / 60_000 * 60_000;

@@ -50,7 +50,7 @@ internal sealed class AlertFeedService : AlertFeed.AlertFeedBase
         var partner = caller.Partner!;
         if (request.TenantId.Length > 0 && request.TenantId != caller.Tenant)
         {
-            throw _audit.Refuse(StatusCode.PermissionDenied, "wrong-tenant",
+            throw _audit.Refuse(StatusCode.PermissionDenied, RefusalReasons.WrongTenant,
                 $"tenant_id '{request.TenantId}' is not the tenant of this token ('tid' {caller.Tenant}); a token watches its own tenant only",
                 caller.Tenant, caller.Principal, null, caller.Remote);
         }

@@ -55,7 +55,7 @@ internal sealed class CallerAuthenticator
 
             if ((partner.Roles & role) == 0)
             {
-                throw _audit.Refuse(StatusCode.PermissionDenied, "missing-role",
+                throw _audit.Refuse(StatusCode.PermissionDenied, RefusalReasons.MissingRole,
                     $"this token (sub '{partner.Subject}', tenant {partner.Tenant}) lacks the role '{PartnerIdentity.RoleName(role)}' in its 'roles' claim; ask your issuer for a token with it",
                     partner.Tenant, Caller.PartnerPrincipal(partner.Subject), serial, remote);
             }
@@ -65,7 +65,7 @@ internal sealed class CallerAuthenticator
 
         if (certificate is null || !DeviceIdentity.TryFromCertificate(certificate, out var device))
         {
-            throw _audit.Refuse(StatusCode.Unauthenticated, certificate is null ? "no-credentials" : "no-identity",
+            throw _audit.Refuse(StatusCode.Unauthenticated, certificate is null ? RefusalReasons.NoCredentials : RefusalReasons.NoIdentity,
                 _tokens.Enabled
                     ? "no credentials: present a device client certificate (mutual TLS, URI SAN urn:convoy:tenant:<tenant>:device:<device>) or a partner token (metadata 'authorization: Bearer <JWT>')"
                     : "no credentials: present a device client certificate (mutual TLS, URI SAN urn:convoy:tenant:<tenant>:device:<device>)",
@@ -77,13 +77,13 @@ internal sealed class CallerAuthenticator
         if (_certificates.IsRevoked(certificate))
         {
             CloseConnection(context);
-            throw _audit.Refuse(StatusCode.PermissionDenied, "revoked-certificate", "this device's certificate has been revoked; install a new certificate",
+            throw _audit.Refuse(StatusCode.PermissionDenied, RefusalReasons.RevokedCertificate, "this device's certificate has been revoked; install a new certificate",
                 device.Tenant, device.Device, serial, remote);
         }
 
         if (!devicesMay)
         {
-            throw _audit.Refuse(StatusCode.PermissionDenied, "device-not-allowed",
+            throw _audit.Refuse(StatusCode.PermissionDenied, RefusalReasons.DeviceNotAllowed,
                 $"a device certificate cannot make this call; it needs a partner token with the role '{PartnerIdentity.RoleName(role)}'",
                 device.Tenant, device.Device, serial, remote);
         }

@@ -53,20 +53,20 @@ internal sealed class DeviceCertificateValidator
         if (!IsTrusted(certificate, presentedChain, out string? reason, out string? boundTenant))
         {
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote, reason ?? errors.ToString());
-            _metrics.AccessRefused(string.Empty, "untrusted-certificate");
+            _metrics.AccessRefused(string.Empty, RefusalReasons.UntrustedCertificate);
             return false;
         }
 
         if (_revoked().IsRevoked(certificate))
         {
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote, "revoked");
-            _metrics.AccessRefused(string.Empty, "revoked-certificate");
+            _metrics.AccessRefused(string.Empty, RefusalReasons.RevokedCertificate);
             return false;
         }
 
         if (!DeviceIdentity.TryFromCertificate(certificate, out var identity))
         {
-            _metrics.AccessRefused(string.Empty, "no-identity");
+            _metrics.AccessRefused(string.Empty, RefusalReasons.NoIdentity);
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote,
                 "no subject alternative name URI urn:convoy:tenant:<tenant>:device:<device>");
             return false;
@@ -75,7 +75,7 @@ internal sealed class DeviceCertificateValidator
         // A tenant's own CA vouches for that tenant's devices only.
         if (boundTenant is not null && boundTenant != identity.Tenant)
         {
-            _metrics.AccessRefused(identity.Tenant, "ca-of-another-tenant");
+            _metrics.AccessRefused(identity.Tenant, RefusalReasons.CaOfAnotherTenant);
             CollectorLog.DeviceCertificateRefused(_logger, certificate.Subject, certificate.SerialNumber, remote,
                 $"it claims tenant {identity.Tenant} but was issued by the CA of tenant {boundTenant}");
             return false;

@@ -26,7 +26,7 @@ internal sealed class PartnerTokens
         if (!Enabled)
         {
             // Before the verifier's own refusal: a partner may use a device certificate instead.
-            return PartnerVerdict.Refused("partners-not-configured",
+            return PartnerVerdict.Refused(RefusalReasons.PartnersNotConfigured,
                 $"this collector accepts no partner tokens (no {CollectorOptions.PartnersSection} keys are configured); ask the platform operator, or use a device certificate");
         }
 

@@ -53,7 +53,7 @@ internal sealed class IngestService
         if (streamSlot is null)
         {
             string reason = $"tenant {device.Tenant} already has its maximum of {gate.Quota.MaxStreams} streams open";
-            _intake.Metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, "too-many-streams");
+            _intake.Metrics.Refused(device.Tenant, StatusCode.ResourceExhausted, RefusalReasons.TooManyStreams);
             CollectorLog.TenantRefused(_intake.Logger, device.Tenant, device.Device, StatusCode.ResourceExhausted, reason);
             throw new RpcException(new Status(StatusCode.ResourceExhausted, reason), Intake.RetryAfter(TimeSpan.FromSeconds(5)));
         }
@@ -183,7 +183,7 @@ internal sealed class IngestService
                 break;
             case StreamEnd.CertificateRevoked:
                 CallerAuthenticator.CloseConnection(context);
-                _intake.Audit.Record(StatusCode.PermissionDenied, "revoked-certificate", "certificate revoked during the stream", device);
+                _intake.Audit.Record(StatusCode.PermissionDenied, RefusalReasons.RevokedCertificate, "certificate revoked during the stream", device);
                 break;
             case StreamEnd.TokenExpired:
                 _intake.Audit.Record(StatusCode.Unauthenticated, "token-expired", "the partner token expired during the stream", device);
@@ -218,7 +218,7 @@ internal sealed class IngestService
                 stream.Replayed(sequence);
                 return null;
             case SequenceCheck.Backwards:
-                return (_intake.Refuse(device, sequence, BatchVerdict.Invalid("sequence-backwards",
+                return (_intake.Refuse(device, sequence, BatchVerdict.Invalid(RefusalReasons.SequenceBackwards,
                     $"sequence {sequence} does not follow {stream.LastReceived}, the last this stream sent; a stream's sequences must increase " +
                     "(send unacknowledged batches again in order, on a new stream)")), TimeSpan.Zero);
         }
@@ -256,7 +256,7 @@ internal sealed class IngestService
         {
             // Refused locally (queue full, producer closing): nothing was written.
             stream.Withdraw(sequence, queued);
-            _intake.Metrics.Refused(device.Tenant, StatusCode.Unavailable, "kafka-queue-full");
+            _intake.Metrics.Refused(device.Tenant, StatusCode.Unavailable, RefusalReasons.KafkaQueueFull);
             return (new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({queued.GetReason()}); send it again"), TimeSpan.Zero);
         }
 

@@ -170,7 +170,7 @@ internal sealed class UploadHandler
     /// collector cannot tell which of them the sender means to be in Kafka.
     /// </summary>
     private static BatchVerdict OutOfOrder(AuthenticatedDevice sender, int index, ulong sequence, int previousIndex, ulong previousSequence) =>
-        BatchVerdict.Invalid("upload-sequence-order", sequence == previousSequence
+        BatchVerdict.Invalid(RefusalReasons.UploadSequenceOrder, sequence == previousSequence
             ? $"sequence {sequence} of device {sender.Device} appears twice in the upload (batches[{previousIndex}] and batches[{index}]); " +
               "within one upload each device's sequences must strictly increase: send every batch once, each with its own sequence"
             : $"sequence {sequence} of device {sender.Device} does not follow sequence {previousSequence} (batches[{previousIndex}]); " +

@@ -104,7 +104,7 @@ internal sealed class TenantGate : IDisposable
     public (Status Status, TimeSpan RetryAfter, string Reason) InFlightRefusal() =>
         (new Status(StatusCode.ResourceExhausted,
             $"tenant {Tenant} already has {Quota.MaxInFlightBytes} bytes on their way to Kafka (its in-flight quota) and Kafka is not confirming them fast enough; " +
-            "send again after the retry delay"), TimeSpan.FromSeconds(1), "over-in-flight-quota");
+            "send again after the retry delay"), TimeSpan.FromSeconds(1), RefusalReasons.OverInFlightQuota);
 
     private async ValueTask<(Status, TimeSpan, string)?> TakeAsync(TokenBucketRateLimiter bucket, int permits, string what, double perSecond, CancellationToken cancellationToken)
     {
@@ -114,7 +114,7 @@ internal sealed class TenantGate : IDisposable
         {
             return (new Status(StatusCode.ResourceExhausted,
                 $"a batch of {permits} {what} is more than tenant {Tenant} may send at once ({limit}); split it into smaller batches"), TimeSpan.Zero,
-                "batch-over-burst");
+                RefusalReasons.BatchOverBurst);
         }
 
         using (var now = bucket.AttemptAcquire(permits))
@@ -143,7 +143,7 @@ internal sealed class TenantGate : IDisposable
         var retryAfter = TimeSpan.FromSeconds(Math.Max(0.1, permits / perSecond));
         return (new Status(StatusCode.ResourceExhausted,
             $"tenant {Tenant} is over its quota of {perSecond:0} {what}/s; slow down and send again after {retryAfter.TotalMilliseconds:0} ms"), retryAfter,
-            what == "readings" ? "over-readings-quota" : "over-bytes-quota");
+            what == "readings" ? RefusalReasons.OverReadingsQuota : RefusalReasons.OverBytesQuota);
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ internal sealed class TenantRegistry : IDisposable
             if (!entry.Enabled)
             {
                 refusal = new Status(StatusCode.PermissionDenied, $"tenant {tenant} is disabled on this platform; ask the platform operator");
-                reason = "tenant-disabled";
+                reason = RefusalReasons.TenantDisabled;
                 return null;
             }
 
@@ -68,7 +68,7 @@ internal sealed class TenantRegistry : IDisposable
         else
         {
             refusal = new Status(StatusCode.PermissionDenied, $"tenant {tenant} is not registered on this platform; ask the platform operator");
-            reason = "tenant-not-registered";
+            reason = RefusalReasons.TenantNotRegistered;
             return null;
         }
 

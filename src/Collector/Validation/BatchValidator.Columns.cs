@@ -38,7 +38,7 @@ internal sealed partial class BatchValidator
             }
         }
 
-        return readings == 0 ? BatchVerdict.Invalid("empty", "the batch holds no readings") : BatchVerdict.Valid(readings);
+        return readings == 0 ? BatchVerdict.Invalid(RefusalReasons.Empty, "the batch holds no readings") : BatchVerdict.Valid(readings);
     }
 
     private static BatchVerdict? Gps(in GpsView gps, in ReadingTimes times, ref int readings)
@@ -47,7 +47,7 @@ internal sealed partial class BatchValidator
         if (gps.LatitudeDeg.Length != n || gps.LongitudeDeg.Length != n || gps.SpeedKmh.Length != n || gps.HeadingDeg.Length != n)
         {
             return BatchVerdict.Invalid(
-                "unequal-columns",
+                RefusalReasons.UnequalColumns,
                 $"gps columns differ in length: offset_ms {n}, latitude_deg {gps.LatitudeDeg.Length}, longitude_deg {gps.LongitudeDeg.Length}, speed_kmh {gps.SpeedKmh.Length}, heading_deg {gps.HeadingDeg.Length}");
         }
 
@@ -91,12 +91,12 @@ internal sealed partial class BatchValidator
     {
         if (column.Zone is < 1 or > 8)
         {
-            return BatchVerdict.Invalid("bad-zone", $"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
+            return BatchVerdict.Invalid(RefusalReasons.BadZone, $"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
         }
 
         if ((zones & (1u << (int)column.Zone)) != 0)
         {
-            return BatchVerdict.Invalid("duplicate-zone", $"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
+            return BatchVerdict.Invalid(RefusalReasons.DuplicateZone, $"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
         }
 
         zones |= 1u << (int)column.Zone;
@@ -155,7 +155,7 @@ internal sealed partial class BatchValidator
 
         if (!(float.IsFinite(fuel.TankCapacityL) && fuel.TankCapacityL >= 0))
         {
-            return BatchVerdict.Invalid("out-of-range", $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
+            return BatchVerdict.Invalid(RefusalReasons.OutOfRange, $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
         }
 
         if (HasWindows(fuel.Windows) && Windows(fuel.Windows, "fuel", -1, 0, 100) is { } refused)
@@ -171,13 +171,13 @@ internal sealed partial class BatchValidator
     {
         if (column.Kind == ScalarKind.Unspecified || !Enum.IsDefined(column.Kind))
         {
-            return BatchVerdict.Invalid("unknown-sensor-kind", $"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
+            return BatchVerdict.Invalid(RefusalReasons.UnknownSensorKind, $"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
         }
 
         int nameLength = Encoding.UTF8.GetCharCount(column.Name);
         if ((column.Kind == ScalarKind.Custom) != (nameLength is > 0 and <= 64))
         {
-            return BatchVerdict.Invalid("bad-sensor-name", $"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
+            return BatchVerdict.Invalid(RefusalReasons.BadSensorName, $"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
         }
 
         if (column.Value.Length != column.OffsetMs.Length)
@@ -223,28 +223,28 @@ internal sealed partial class BatchValidator
         if (windows.LengthMs.Length != n || windows.Count.Length != n || windows.Min.Length != n || windows.Max.Length != n
             || windows.Mean.Length != n || windows.Last.Length != n)
         {
-            return BatchVerdict.Invalid("unequal-columns", $"{Where(set, index)}.windows: every column must have one value per window ({n} start_unix_ms)");
+            return BatchVerdict.Invalid(RefusalReasons.UnequalColumns, $"{Where(set, index)}.windows: every column must have one value per window ({n} start_unix_ms)");
         }
 
         int bad;
         if ((bad = OutOfRange(windows.Min, min, max)) >= 0 || (bad = OutOfRange(windows.Max, min, max)) >= 0
             || (bad = OutOfRange(windows.Mean, min, max)) >= 0 || (bad = OutOfRange(windows.Last, min, max)) >= 0)
         {
-            return BatchVerdict.Invalid("out-of-range", $"{Where(set, index)}.windows[{bad}]: min, max, mean and last must be finite and within [{min}, {max}]");
+            return BatchVerdict.Invalid(RefusalReasons.OutOfRange, $"{Where(set, index)}.windows[{bad}]: min, max, mean and last must be finite and within [{min}, {max}]");
         }
 
         for (int i = 0; i < n; i++)
         {
             if (windows.StartUnixMs[i] <= 0 || windows.LengthMs[i] is < 1000 or > 3_600_000 || windows.Count[i] == 0)
             {
-                return BatchVerdict.Invalid("bad-window", $"{Where(set, index)}.windows[{i}]: start_unix_ms must be > 0 (was {windows.StartUnixMs[i]}), length_ms 1000..3600000 (was {windows.LengthMs[i]}) and count >= 1 (was {windows.Count[i]})");
+                return BatchVerdict.Invalid(RefusalReasons.BadWindow, $"{Where(set, index)}.windows[{i}]: start_unix_ms must be > 0 (was {windows.StartUnixMs[i]}), length_ms 1000..3600000 (was {windows.LengthMs[i]}) and count >= 1 (was {windows.Count[i]})");
             }
 
             // The mean is computed in double and sent as float: allow its rounding.
             float lo = windows.Min[i], hi = windows.Max[i], slack = MathF.Max(MathF.Abs(lo), MathF.Abs(hi)) * 1e-6f;
             if (lo > hi || windows.Mean[i] < lo - slack || windows.Mean[i] > hi + slack || windows.Last[i] < lo || windows.Last[i] > hi)
             {
-                return BatchVerdict.Invalid("bad-window", $"{Where(set, index)}.windows[{i}]: needs min <= mean <= max and min <= last <= max (min {lo}, max {hi}, mean {windows.Mean[i]}, last {windows.Last[i]})");
+                return BatchVerdict.Invalid(RefusalReasons.BadWindow, $"{Where(set, index)}.windows[{i}]: needs min <= mean <= max and min <= last <= max (min {lo}, max {hi}, mean {windows.Mean[i]}, last {windows.Last[i]})");
             }
         }
 
@@ -297,11 +297,11 @@ internal sealed partial class BatchValidator
     private static string Where(string set, int index) => index < 0 ? set : $"{set}[{index}]";
 
     private static BatchVerdict Unequal(string column, string field, int values, int offsets) =>
-        BatchVerdict.Invalid("unequal-columns", $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
+        BatchVerdict.Invalid(RefusalReasons.UnequalColumns, $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
 
     private static BatchVerdict BackwardsAt(string column, ReadOnlySpan<uint> offsets, int index) =>
-        BatchVerdict.Invalid("time-backwards", $"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
+        BatchVerdict.Invalid(RefusalReasons.TimeBackwards, $"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
 
     private static BatchVerdict OutOfRangeAt(string field, double value, int index, double min, double max) =>
-        BatchVerdict.Invalid(double.IsFinite(value) ? "out-of-range" : "not-finite", $"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
+        BatchVerdict.Invalid(double.IsFinite(value) ? RefusalReasons.OutOfRange : RefusalReasons.NotFinite, $"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
 }

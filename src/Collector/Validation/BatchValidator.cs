@@ -28,7 +28,7 @@ internal sealed partial class BatchValidator
         sequence = 0;
         if (!BatchView.TryRead(payload, out var batch, out string? problem))
         {
-            return BatchVerdict.Invalid("malformed", problem!);
+            return BatchVerdict.Invalid(RefusalReasons.Malformed, problem!);
         }
 
         sequence = batch.Sequence;
@@ -57,19 +57,19 @@ internal sealed partial class BatchValidator
         {
             return BatchVerdict.Denied(sender.Partner is null
                 ? $"tenant_id '{Text(batch.TenantId)}' is not the tenant of this device's certificate ('{sender.Tenant}')"
-                : $"tenant_id '{Text(batch.TenantId)}' is not the tenant of this partner token ('tid' {sender.Tenant})", "wrong-tenant");
+                : $"tenant_id '{Text(batch.TenantId)}' is not the tenant of this partner token ('tid' {sender.Tenant})", RefusalReasons.WrongTenant);
         }
 
         if (!batch.DeviceId.SequenceEqual(sender.DeviceUtf8))
         {
             return BatchVerdict.Denied(batch.DeviceId.IsEmpty
                 ? "device_id is empty; it must name this device"
-                : $"device_id '{Text(batch.DeviceId)}' is not the device of this certificate ('{sender.Device}')", "wrong-device");
+                : $"device_id '{Text(batch.DeviceId)}' is not the device of this certificate ('{sender.Device}')", RefusalReasons.WrongDevice);
         }
 
         if (batch.Sequence == 0)
         {
-            return BatchVerdict.Invalid("sequence-zero", "sequence must start at 1");
+            return BatchVerdict.Invalid(RefusalReasons.SequenceZero, "sequence must start at 1");
         }
 
         return null;
@@ -80,12 +80,12 @@ internal sealed partial class BatchValidator
     {
         if (batch.BaseTimeUnixMs > nowMs + _maxSkewMs)
         {
-            return BatchVerdict.Invalid("clock-ahead", $"base_time_unix_ms {batch.BaseTimeUnixMs} is more than {TimeSpan.FromMilliseconds(_maxSkewMs)} in the future; check the device clock");
+            return BatchVerdict.Invalid(RefusalReasons.ClockAhead, $"base_time_unix_ms {batch.BaseTimeUnixMs} is more than {TimeSpan.FromMilliseconds(_maxSkewMs)} in the future; check the device clock");
         }
 
         if (batch.BaseTimeUnixMs < nowMs - _maxAgeMs)
         {
-            return BatchVerdict.Invalid("too-old", $"base_time_unix_ms {batch.BaseTimeUnixMs} is older than {TimeSpan.FromMilliseconds(_maxAgeMs)}");
+            return BatchVerdict.Invalid(RefusalReasons.TooOld, $"base_time_unix_ms {batch.BaseTimeUnixMs} is older than {TimeSpan.FromMilliseconds(_maxAgeMs)}");
         }
 
         return null;
@@ -114,7 +114,7 @@ internal sealed partial class BatchValidator
         }
 
         long at = times.BaseMs + offsets[bad];
-        return BatchVerdict.Invalid("reading-ahead",
+        return BatchVerdict.Invalid(RefusalReasons.ReadingAhead,
             $"{Where(set, index)}.offset_ms[{bad}] is {offsets[bad]}: that reading's time, base_time_unix_ms + offset_ms = {at} ({DateTimeOffset.FromUnixTimeMilliseconds(at):u}), " +
             $"is more than {TimeSpan.FromMilliseconds(times.SkewMs)} ahead of the collector's clock ({DateTimeOffset.FromUnixTimeMilliseconds(times.NowMs):u}); check the device clock");
     }
