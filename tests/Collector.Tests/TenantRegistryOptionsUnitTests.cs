@@ -1,5 +1,6 @@
 using Convoy.Collector.Tenancy;
 using Grpc.Core;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -83,12 +84,33 @@ public sealed class TenantRegistryOptionsUnitTests : IDisposable
     }
 
     [Fact]
+    public void RegisteredTenants_HaveTheirRefusalSeriesAtZero_AndSoDoesATenantTheFileGainsLater()
+    {
+        string file = Write(AcmeAdmitted);
+        using var registry = Registry(file);
+        using var meters = new TestMeterFactory();
+        using var refused = new MetricCollector<long>(meters, CollectorMetrics.MeterName, "convoy.collector.batches.refused");
+        using var metrics = new CollectorMetrics(meters, registry);
+        Assert.Equal(["acme"], Tenants(refused));
+
+        Rewrite(file, """{ "Tenants": { "acme": {}, "globex": {} } }""", minutes: 1);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.NotNull(registry.Admit("globex", out _, out _));
+
+        Assert.Equal(["acme", "globex"], Tenants(refused));
+        Assert.All(refused.GetMeasurementSnapshot(), static m => Assert.Equal(0, m.Value));
+    }
+
+    [Fact]
     public void WithoutAFile_EveryTenantIsAdmitted()
     {
         using var registry = new TenantRegistry(Options.Create(new CollectorOptions()), _time, _logs.For<TenantRegistry>());
 
         Assert.NotNull(registry.Admit("anyone", out _, out _));
     }
+
+    private static IEnumerable<string> Tenants(MetricCollector<long> refused) =>
+        refused.GetMeasurementSnapshot().Select(static m => (string)m.Tags["tenant"]!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
 
     private TenantRegistry Registry(string file) =>
         new(Options.Create(new CollectorOptions { TenantsFile = file }), _time, _logs.For<TenantRegistry>());

@@ -32,8 +32,7 @@ internal sealed class TenantRegistry : IDisposable
         path = Path.GetFullPath(path);
         try
         {
-            _file = new FileFollower<TenantRegistryOptions>([path], () => Read(path),
-                static (log, registry) => CollectorLog.TenantRegistryReloaded(log, registry.Tenants.Count), CollectorLog.TenantRegistryRejected, time, logger);
+            _file = new FileFollower<TenantRegistryOptions>([path], () => Read(path), OnReloaded, CollectorLog.TenantRegistryRejected, time, logger);
         }
         catch (InvalidDataException e)
         {
@@ -41,7 +40,11 @@ internal sealed class TenantRegistry : IDisposable
         }
     }
 
-    private TenantRegistryOptions Current => _file?.Current ?? OpenToAll;
+    /// <summary>Raised with the registry read from the changed file once it is in use (not for the one read at start: see <see cref="Current"/>).</summary>
+    public event Action<TenantRegistryOptions>? Reloaded;
+
+    /// <summary>The registry in use now (read again first when the file changed).</summary>
+    public TenantRegistryOptions Current => _file?.Current ?? OpenToAll;
 
     /// <summary>The tenant's gate, or why it may not send (PERMISSION_DENIED, and a short reason for metrics).</summary>
     public TenantGate? Admit(string tenant, out Status refusal, out string reason)
@@ -86,6 +89,12 @@ internal sealed class TenantRegistry : IDisposable
     /// <summary>The tenant's topic settings from the registry, null when it has none.</summary>
     public TenantTopic? TopicOf(string tenant) =>
         Current.Tenants.TryGetValue(tenant, out var entry) ? entry.Topic : null;
+
+    private void OnReloaded(ILogger logger, TenantRegistryOptions registry)
+    {
+        CollectorLog.TenantRegistryReloaded(logger, registry.Tenants.Count);
+        Reloaded?.Invoke(registry);
+    }
 
     /// <summary>
     /// The registry the file holds, checked (<see cref="TenantRegistryOptionsValidator"/>): throws
