@@ -90,6 +90,7 @@ public static class AlertEngineHost
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.UseConfiguredConsoleFormat(builder.Configuration);
         AddEngineOptions(builder.Services, builder.Configuration);
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<AlertEngineMetrics>();

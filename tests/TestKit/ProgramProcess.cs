@@ -24,6 +24,12 @@ public sealed class ProgramProcess : IDisposable
     /// <summary>The fleet history program's own build output with <paramref name="arguments"/>, as in production.</summary>
     public static ProgramProcess FleetHistory(IEnumerable<string> arguments) => Start("FleetHistory", "Convoy.FleetHistory.dll", arguments);
 
+    /// <summary>
+    /// The program of <paramref name="project"/> (a folder of src/, e.g. AlertEngine) from its own build
+    /// output, Convoy.&lt;project&gt;.dll, with <paramref name="arguments"/>, as in production.
+    /// </summary>
+    public static ProgramProcess Of(string project, IEnumerable<string> arguments) => Start(project, $"Convoy.{project}.dll", arguments);
+
     private static ProgramProcess Start(string project, string assembly, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo("dotnet")
