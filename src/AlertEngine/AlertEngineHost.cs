@@ -7,14 +7,10 @@ using Convoy.Kafka;
 using Convoy.OptionsValidation;
 using System.Net;
 using Convoy.Probes;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.AlertEngine;
@@ -89,6 +85,7 @@ public static class AlertEngineHost
     public static IHost Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.UseConfiguredConsoleFormat(builder.Configuration);
         AddEngineOptions(builder.Services, builder.Configuration);
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton<AlertEngineMetrics>();

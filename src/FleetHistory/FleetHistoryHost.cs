@@ -73,6 +73,7 @@ public static class FleetHistoryHost
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.UseConfiguredConsoleFormat(builder.Configuration);
         builder.Services.AddOptions<FleetHistoryOptions>()
             .Bind(builder.Configuration.GetSection(FleetHistoryOptions.SectionName))
             .ValidateOnStart();

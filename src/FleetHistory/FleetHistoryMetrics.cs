@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Convoy.FleetHistory.Store;
 using Convoy.Kafka;
 
 namespace Convoy.FleetHistory;
@@ -16,7 +17,10 @@ internal sealed class FleetHistoryMetrics
     private readonly Histogram<double> _writeSeconds;
     private readonly Counter<long> _queries;
 
-    public FleetHistoryMetrics(IMeterFactory meters, ConsumerLag lag)
+    /// <param name="meters">where the read side's meter is made.</param>
+    /// <param name="lag">the projector's consumer lag per partition, read at each collection.</param>
+    /// <param name="store">the store in use: its write-failure series exists at 0 from the start.</param>
+    public FleetHistoryMetrics(IMeterFactory meters, ConsumerLag lag, IFleetStore store)
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableGauge("convoy.fleethistory.consumer.lag", lag.Measure, "{record}",
@@ -25,6 +29,7 @@ internal sealed class FleetHistoryMetrics
         _readings = meter.CreateCounter<long>("convoy.fleethistory.readings", "{reading}", "Readings projected, by tenant");
         _replays = meter.CreateCounter<long>("convoy.fleethistory.batches.replayed", "{batch}", "Batches skipped because their (device, sender, sequence) was already projected");
         _writeFailures = meter.CreateCounter<long>("convoy.fleethistory.store.write_failures", "{write}", "Writes the store refused; projection resumes from the store's last position");
+        _writeFailures.Add(0, new TagList { { "store", store.Kind } });
         _writeSeconds = meter.CreateHistogram<double>("convoy.fleethistory.store.write.duration", "s", "Time to write one tenant's flush to the store");
         _queries = meter.CreateCounter<long>("convoy.fleethistory.queries", "{query}", "Query API calls, by method and status");
     }

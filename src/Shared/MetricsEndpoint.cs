@@ -1,4 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -18,6 +18,7 @@ internal static class MetricsEndpoint
     /// <summary>Exports <paramref name="meters"/> and the runtime's instruments as <paramref name="program"/> (e.g. convoy-alert-engine).</summary>
     public static IServiceCollection AddMetricsEndpoint(this IServiceCollection services, string program, params string[] meters)
     {
+        ThreadPoolGauges.Register();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(program, serviceVersion: typeof(MetricsEndpoint).Assembly.GetName().Version?.ToString(3)))
             .WithMetrics(metrics => metrics
@@ -28,8 +29,28 @@ internal static class MetricsEndpoint
                 .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
                 .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
                 .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers.active" })
+                // Two that go down as well as up are published by the runtime as counters, so
+                // Prometheus would get "_total" series that a rate() misreads: gauges instead.
+                .AddView("dotnet.thread_pool.thread.count", MetricStreamConfiguration.Drop)
+                .AddView("dotnet.thread_pool.queue.length", MetricStreamConfiguration.Drop)
+                .AddMeter(ThreadPoolGauges.Name)
                 .AddPrometheusExporter());
         return services;
+    }
+
+    /// <summary>The thread pool's threads and queued work items, as gauges (one meter per process).</summary>
+    private static class ThreadPoolGauges
+    {
+        public const string Name = "Convoy.ThreadPool";
+        private static readonly Meter Meter = new(Name);
+
+        static ThreadPoolGauges()
+        {
+            Meter.CreateObservableGauge("dotnet.thread_pool.threads", static () => (long)ThreadPool.ThreadCount, "{thread}", "Thread pool threads that exist now");
+            Meter.CreateObservableGauge("dotnet.thread_pool.queued_work_items", static () => ThreadPool.PendingWorkItemCount, "{work_item}", "Work items queued to the thread pool now");
+        }
+
+        public static void Register() => _ = Meter;
     }
 
     /// <summary>Serves <c>/metrics</c> to the requests <paramref name="serves"/> accepts (all when null).</summary>

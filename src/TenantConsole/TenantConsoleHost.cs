@@ -55,6 +55,7 @@ public static class TenantConsoleHost
             ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = environment,
         });
+        builder.Logging.UseConfiguredConsoleFormat(builder.Configuration);
         builder.Services.AddOptions<TenantConsoleOptions>()
             .Bind(builder.Configuration.GetSection(TenantConsoleOptions.SectionName))
             .ValidateOnStart();

@@ -102,7 +102,7 @@ public sealed class CollectorOptionsUnitTests : IDisposable
     [Fact]
     public void Program_BadSettings_StopIt_WithOneLineEach_NamingTheSetting_AndNoStackTrace()
     {
-        using var program = ProgramProcess.Collector(
+        using var program = ProgramProcess.Of("Collector", 
         [
             "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_folder.File("dev-certs")}",
             "--Collector:Window=2000", "--Collector:HandshakeTimeout=00:00:00", "--Kafka:Embedded=true",

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Convoy.TestKit;
 
-/// <summary>One of the programs (the agent, the collector, the fleet history) as a child process, its output kept (the last lines) for a failure message.</summary>
+/// <summary>One of the programs (the agent, the fleet history) as a child process, its output kept (the last lines) for a failure message.</summary>
 public sealed class ProgramProcess : IDisposable
 {
     private readonly Queue<string> _lines = new();
@@ -24,8 +24,11 @@ public sealed class ProgramProcess : IDisposable
     /// <summary>The fleet history program's own build output with <paramref name="arguments"/>, as in production.</summary>
     public static ProgramProcess FleetHistory(IEnumerable<string> arguments) => Start("FleetHistory", "Convoy.FleetHistory.dll", arguments);
 
-    /// <summary>The collector's own build output with <paramref name="arguments"/>, as in production.</summary>
-    public static ProgramProcess Collector(IEnumerable<string> arguments) => Start("Collector", "Convoy.Collector.dll", arguments);
+    /// <summary>
+    /// The program of <paramref name="project"/> (a folder of src/, e.g. AlertEngine) from its own build
+    /// output, Convoy.&lt;project&gt;.dll, with <paramref name="arguments"/>, as in production.
+    /// </summary>
+    public static ProgramProcess Of(string project, IEnumerable<string> arguments) => Start(project, $"Convoy.{project}.dll", arguments);
 
     private static ProgramProcess Start(string project, string assembly, IEnumerable<string> arguments)
     {
