@@ -1,7 +1,5 @@
 using Convoy.AlertEngine;
 using Convoy.AlertEngine.Rules.Files;
-using Convoy.Kafka;
-using Microsoft.Extensions.Hosting;
 
 if (args.Length > 0 && args[0] == "rules")
 {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using Convoy.Collector.Alerts;
 using Convoy.Collector.Authentication;
 using Convoy.Collector.Ingest;
@@ -9,24 +8,18 @@ using Convoy.Probes;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Kafka;
-using Convoy.Pki;
+using Convoy.OptionsValidation;
 using Convoy.Tokens;
 using Convoy.Contracts.Alerts.V1;
-using Convoy.Contracts.Telemetry.V1;
+using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Health.V1;
 using Grpc.Reflection;
 using Grpc.Reflection.V1Alpha;
-using Microsoft.AspNetCore.Http;
 using OpenTelemetry.Metrics;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector;
@@ -34,7 +27,10 @@ namespace Convoy.Collector;
 /// <summary>Builds the collector: Kestrel (HTTP/2, TLS; device certificates or partner tokens) serving Ingest and AlertFeed.</summary>
 public static class CollectorHost
 {
-    public const string Help = """
+    /// <summary>The <c>--help</c> text; every default it shows is read from new options instances.</summary>
+    public static string Help { get; } = CreateHelp(new CollectorOptions(), new KafkaOptions());
+
+    private static string CreateHelp(CollectorOptions o, KafkaOptions k) => $$"""
         Convoy collector: receives telemetry batches from trucks over mutual-TLS gRPC and writes
         each into its tenant's Kafka topic, acknowledging a batch only after Kafka has it.
 
@@ -43,147 +39,247 @@ public static class CollectorHost
         Every setting can also come from appsettings.json or an environment variable
         (Collector__Port=5443, Kafka__BootstrapServers=...).
 
-          --Collector:Address=IP                 listen address (127.0.0.1)
-          --Collector:Port=N                     TLS port, 0 = any free port (5443)
-          --Collector:MetricsPort=N              plain-HTTP port of /metrics, /healthz, /readyz, 0 = any, -1 = off (9464)
+          --Collector:Address=IP                 listen address {{D(o.Address)}}
+          --Collector:Port=N                     TLS port, 0 = any free port {{D(o.Port)}}
+          --Collector:MetricsPort=N              plain-HTTP port of /metrics, /healthz, /readyz, 0 = any, -1 = off {{D(o.MetricsPort)}}
           --Collector:ServerCertificate=PEM      server certificate
           --Collector:ServerKey=PEM              its private key (PKCS#8)
           --Collector:DeviceTrustRoots=PEM       CA certificate(s) device certificates must chain to
           --Collector:RevocationList=CRL         revoked device certificates (from `pki revoke`), followed on disk
           --Collector:DevCertificates=true       generate development certificates instead (never in production;
                                                  automatic in the Development environment when none are set)
-          --Collector:DevCertificatesFolder=DIR  where they go (.convoy/dev-certs)
+          --Collector:DevCertificatesFolder=DIR  where they go {{D(o.DevCertificatesFolder)}}
           --Collector:Partners:Issuer=ISS        the 'iss' of partner tokens (required with partner keys)
-          --Collector:Partners:Audience=AUD      their 'aud' (convoy-collector)
+          --Collector:Partners:Audience=AUD      their 'aud' {{D(o.Partners.Audience)}}
           --Collector:Partners:KeyFiles:N=PEM    partner token public keys (RS256/ES256), kid = file name; followed on disk
           --Collector:Partners:JwksFile=JSON     or/and a JWKS file of them; followed on disk
-          --Collector:Partners:ClockSkewSeconds=N  tolerance for 'exp' and 'nbf' (30)
-          --Collector:TenantsFile=JSON           tenant registry and quotas, reloaded on change (none: all tenants, default quota)
-          --Collector:Window=N                   batches a device may have unacknowledged (32)
-          --Collector:MaxBatchBytes=N            largest batch accepted (4194304)
-          --Collector:HandshakeTimeout=hh:mm:ss  TLS handshake time limit, generous for fleet reconnect storms (00:00:30)
-          --Collector:MaxClockSkew=hh:mm:ss      how far in the future a batch may start (00:05:00)
-          --Collector:MaxBatchAge=d.hh:mm:ss     how old a batch may be (30.00:00:00)
+          --Collector:Partners:ClockSkewSeconds=N  tolerance for 'exp' and 'nbf' {{D(o.Partners.ClockSkewSeconds)}}
+          --Collector:TenantsFile=JSON           tenant registry and quotas, followed on disk (none: all tenants, default quota)
+          --Collector:TopicMode=M                PerTenant (telemetry.<tenant>) or Shared {{D(o.TopicMode)}}
+          --Collector:SharedTopic=NAME           the one telemetry topic of the Shared mode {{D(o.SharedTopic)}}
+          --Collector:Window=N                   batches a device may have unacknowledged {{D(o.Window)}}
+          --Collector:MaxBatchBytes=N            largest batch accepted {{D(o.MaxBatchBytes)}}
+          --Collector:MaxTrackedDevices=N        devices whose acknowledged sequences are remembered {{D(o.MaxTrackedDevices)}}
+          --Collector:HandshakeTimeout=hh:mm:ss  TLS handshake time limit, generous for fleet reconnect storms {{D(o.HandshakeTimeout)}}
+          --Collector:MaxClockSkew=hh:mm:ss      how far in the future a batch may start {{D(o.MaxClockSkew)}}
+          --Collector:MaxBatchAge=d.hh:mm:ss     how old a batch may be {{D(o.MaxBatchAge)}}
           --Kafka:BootstrapServers=host:port,... Apache Kafka; empty = embedded in-memory cluster
           --Kafka:Properties:<librdkafka key>=V  any librdkafka setting, passed through to every client
           --Kafka:ProducerProperties:<key>=V     librdkafka settings for producers only
           --Kafka:ConsumerProperties:<key>=V     librdkafka settings for consumers only
-          --Kafka:TopicPartitions=N              partitions of topics Convoy creates (4)
-          --Kafka:TopicReplicationFactor=N       their replication factor, -1 = broker default
+          --Kafka:TopicPartitions=N              partitions of topics Convoy creates {{D(k.TopicPartitions)}}
+          --Kafka:TopicReplicationFactor=N       their replication factor, -1 = broker default {{D(k.TopicReplicationFactor)}}
           --Kafka:CreateTopics=false             never create topics (operators do)
-          --Kafka:EmbeddedBrokers=N              brokers of the embedded cluster (1)
+          --Kafka:EmbeddedBrokers=N              brokers of the embedded cluster {{D(k.EmbeddedBrokers)}}
         """;
+
+    private static string D(object? value) => SettingDefault.Of(value);
 
     /// <summary>
     /// Builds the collector from command-line style arguments. <paramref name="configureServices"/>
-    /// lets tests and the demo add services, e.g. a shared embedded Kafka cluster.
+    /// lets tests and the demo add services, e.g. a shared embedded Kafka cluster. An invalid setting
+    /// fails here, before anything listens: an <see cref="OptionsValidationException"/> naming its
+    /// key (an <see cref="AggregateException"/> of them when several sections are invalid).
     /// </summary>
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-
-        var options = builder.Configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
-        if (builder.Environment.IsDevelopment() && options.ServerCertificate is null && options.ServerKey is null && options.DeviceTrustRoots is null)
-        {
-            // Development (e.g. `dotnet run`, via launchSettings.json) with no certificates configured:
-            // make development ones. Logged as a warning at start; never done in Production.
-            options.DevCertificates = true;
-        }
-
-        options.Validate();
-        var (certificatePath, keyPath, trustRootsPath, devFolder) = CertificatePaths(options);
-        var certificates = new CertificateFiles(certificatePath, keyPath, trustRootsPath, options.RevocationList, TimeProvider.System);
-
-        builder.Services.AddSingleton(Options.Create(options));
-        builder.Services.AddSingleton(options);
+        AddCollectorOptions(builder.Services, builder.Configuration.GetSection(CollectorOptions.SectionName));
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<TelemetryProducer>();
-        builder.Services.AddSingleton<BatchValidator>();
-        builder.Services.AddSingleton<SequenceLedgers>();
-        builder.Services.AddSingleton<ActiveStreams>();
-        builder.Services.AddHostedService<StreamsEndBeforeServerStops>();
-        builder.Services.AddSingleton<CollectorMetrics>();
-        if (options.TenantsFile is { } tenantsFile)
-        {
-            // Its own configuration root: the file's keys must not mix with the collector's.
-            var registry = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(tenantsFile), optional: false, reloadOnChange: true).Build();
-            builder.Services.Configure<TenantRegistryOptions>(registry);
-        }
-        else
-        {
-            builder.Services.Configure<TenantRegistryOptions>(static registry => registry.Open = true);
-        }
+        AddIngest(builder.Services);
+        AddTenancy(builder.Services);
+        AddCallerAuthentication(builder.Services);
+        AddGrpcServices(builder.Services);
+        AddOperations(builder.Services);
+        configureServices?.Invoke(builder.Services);
+        ListenForDevicesAndOperators(builder.WebHost);
 
-        builder.Services.AddSingleton<TenantRegistry>();
-        builder.Services.AddSingleton(certificates);
-        builder.Services.AddSingleton<CertificateWatcher>();
-        builder.Services.AddHostedService(static sp => sp.GetRequiredService<CertificateWatcher>());
-        builder.Services.AddSingleton(sp => new DeviceCertificateValidator(() => certificates.TrustRoots, () => certificates.Revoked, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>()));
-        builder.Services.AddSingleton(sp => new BearerTokenVerifier(
-            TokenKeys.Load(options.Partners, CollectorOptions.PartnersSection, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector")),
-            options.Partners, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<PartnerTokens>();
-        builder.Services.AddSingleton<AccessAudit>();
-        builder.Services.AddSingleton<CallerAuthenticator>();
-        builder.Services.AddSingleton<Intake>();
-        builder.Services.AddSingleton<UploadHandler>();
-        builder.Services.AddSingleton<IngestService>();
-        builder.Services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
-        builder.Services.AddGrpc(grpc =>
+        var app = builder.Build();
+        StartChecked(app);
+        MapEndpoints(app);
+        return app;
+    }
+
+    /// <summary>
+    /// The <c>Collector</c> section, bound once and checked at start by the generated validator;
+    /// in the Development environment, with no certificate files set, development certificates.
+    /// </summary>
+    private static void AddCollectorOptions(IServiceCollection services, IConfigurationSection section)
+    {
+        services.AddOptions<CollectorOptions>()
+            .Bind(section)
+            .PostConfigure<IHostEnvironment>(static (options, environment) =>
+            {
+                if (environment.IsDevelopment() && options.ServerCertificate is null && options.ServerKey is null && options.DeviceTrustRoots is null)
+                {
+                    // Development (e.g. `dotnet run`, via launchSettings.json) with no certificates configured:
+                    // make development ones. Logged as a warning at start; never done in Production.
+                    options.DevCertificates = true;
+                }
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>());
+    }
+
+    /// <summary>The path of a batch: validated, admitted against its replays, written to Kafka, acknowledged.</summary>
+    private static void AddIngest(IServiceCollection services)
+    {
+        services.AddSingleton<TelemetryProducer>();
+        services.AddSingleton(static sp => new BatchValidator(Collector(sp)));
+        services.AddSingleton(static sp => new SequenceLedgers(Collector(sp)));
+        services.AddSingleton<ActiveStreams>();
+        services.AddHostedService<StreamsEndBeforeServerStops>();
+        services.AddSingleton<CollectorMetrics>();
+        services.AddSingleton<Intake>();
+        services.AddSingleton<UploadHandler>();
+        services.AddSingleton<IngestService>();
+        services.AddSingleton<IServiceMethodProvider<IngestService>, IngestServiceMethods>();
+    }
+
+    /// <summary>Who may send and how much: the tenant registry, followed on disk.</summary>
+    private static void AddTenancy(IServiceCollection services) => services.AddSingleton<TenantRegistry>();
+
+    /// <summary>
+    /// Device certificates (the server certificate, trust roots and revocation list, followed on
+    /// disk) and partner tokens, and the one authenticator of every call.
+    /// </summary>
+    private static void AddCallerAuthentication(IServiceCollection services)
+    {
+        services.AddSingleton(static sp => new CertificateFiles(CertificatePaths.Of(Collector(sp)), sp.GetRequiredService<TimeProvider>(), CollectorLogger(sp)));
+        services.AddSingleton<CertificateWatcher>();
+        services.AddHostedService(static sp => sp.GetRequiredService<CertificateWatcher>());
+        services.AddSingleton(static sp =>
         {
-            grpc.MaxReceiveMessageSize = options.MaxBatchBytes;
-            grpc.EnableDetailedErrors = false;
+            var certificates = sp.GetRequiredService<CertificateFiles>();
+            return new DeviceCertificateValidator(() => certificates.TrustRoots, () => certificates.Revoked, sp.GetRequiredService<ILogger<DeviceCertificateValidator>>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CollectorMetrics>());
         });
+        services.AddSingleton(static sp =>
+        {
+            var partners = Collector(sp).Partners;
+            var time = sp.GetRequiredService<TimeProvider>();
+            return new BearerTokenVerifier(TokenKeys.Load(partners, CollectorOptions.PartnersSection, time, CollectorLogger(sp)), partners, time);
+        });
+        services.AddSingleton<PartnerTokens>();
+        services.AddSingleton<AccessAudit>();
+        services.AddSingleton<CallerAuthenticator>();
+    }
+
+    /// <summary>gRPC with the largest batch as its message limit, gRPC health and server reflection (so grpcurl works).</summary>
+    private static void AddGrpcServices(IServiceCollection services)
+    {
+        services.AddGrpc(static grpc => grpc.EnableDetailedErrors = false);
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<CollectorOptions>>(static (grpc, options) => grpc.MaxReceiveMessageSize = options.Value.MaxBatchBytes);
         // One set of checks for both: grpc.health.v1 (Kafka reachable = serving, also as the named
-        // service "kafka") and /readyz on the metrics port. Server reflection, so grpcurl works.
-        builder.Services.AddGrpcHealthChecks(static health => health.Services.Map(KafkaReadinessCheck.Name, static check => check.Name == KafkaReadinessCheck.Name))
+        // service "kafka") and /readyz on the metrics port.
+        services.AddGrpcHealthChecks(static health => health.Services.Map(KafkaReadinessCheck.Name, static check => check.Name == KafkaReadinessCheck.Name))
             .AddCheck<KafkaReadinessCheck>(KafkaReadinessCheck.Name, tags: [HealthEndpoints.Ready]);
-        builder.Services.AddSingleton(new ReflectionServiceImpl(Contracts.Telemetry.V1.Ingest.Descriptor, AlertFeed.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddSingleton(new ReflectionServiceImpl(Contracts.Telemetry.V1.Ingest.Descriptor, AlertFeed.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
+    }
+
+    /// <summary>The collector's metrics and the runtime's, for Prometheus.</summary>
+    private static void AddOperations(IServiceCollection services) =>
+        services.AddOpenTelemetry().WithMetrics(static metrics => metrics
             .AddMeter(CollectorMetrics.MeterName)
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter());
-        configureServices?.Invoke(builder.Services);
 
+    /// <summary>
+    /// The TLS port of devices and partners (HTTP/2, the certificate chosen per handshake so a
+    /// rotated one is used without a restart) and the plain-HTTP port of metrics and probes.
+    /// </summary>
+    private static void ListenForDevicesAndOperators(IWebHostBuilder host)
+    {
         // A fleet reconnecting after a network outage arrives as a burst of handshakes; the
         // default accept backlog of 512 would reset the excess before TLS even starts.
-        builder.WebHost.UseSockets(static sockets => sockets.Backlog = 4096);
-        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        host.UseSockets(static sockets => sockets.Backlog = 4096);
+        host.ConfigureKestrel(static kestrel =>
         {
-            kestrel.Listen(IPAddress.Parse(options.Address), options.Port, listen =>
+            // Kestrel's options are made with the application, in Build, before the settings are
+            // checked: bad settings give it no endpoint, and the check right after names them.
+            if (ValidOrNone(kestrel.ApplicationServices) is not { } options)
+            {
+                return;
+            }
+
+            var address = IPAddress.Parse(options.Address);
+            kestrel.Listen(address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 // Before TLS: the handshake's certificate check learns which address it is judging.
-                listen.Use(next => connection =>
+                listen.Use(static next => connection =>
                 {
                     DeviceCertificateValidator.Remote.Value = connection.RemoteEndPoint?.ToString();
                     return next(connection);
                 });
-                listen.UseHttps(https =>
-                {
-                    // Asked per handshake, so a rotated certificate is used without a restart.
-                    https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
-                    https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-                    https.HandshakeTimeout = options.HandshakeTimeout;
-                    // Devices present a certificate, partners a token instead: a certificate is asked
-                    // for but not required, and one that is presented must pass the device checks
-                    // below. Each call then requires one credential or the other (CallerAuthenticator).
-                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
-                    https.ClientCertificateValidation = (certificate, chain, errors) =>
-                        kestrel.ApplicationServices.GetRequiredService<DeviceCertificateValidator>().Validate(certificate, chain, errors);
-                });
+                listen.UseHttps(https => UseDeviceTls(https, kestrel.ApplicationServices, options.HandshakeTimeout));
             });
             if (options.MetricsPort >= 0)
             {
                 // Plain HTTP for Prometheus and the orchestrator's probes only; nothing else answers on this port.
-                kestrel.Listen(IPAddress.Parse(options.Address), options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(address, options.MetricsPort, static listen => listen.Protocols = HttpProtocols.Http1);
             }
         });
+    }
 
-        var app = builder.Build();
-        certificates.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector");
+    private static void UseDeviceTls(HttpsConnectionAdapterOptions https, IServiceProvider services, TimeSpan handshakeTimeout)
+    {
+        var certificates = services.GetRequiredService<CertificateFiles>();
+        // Asked per handshake, so a rotated certificate is used without a restart.
+        https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
+        https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+        https.HandshakeTimeout = handshakeTimeout;
+        // Devices present a certificate, partners a token instead: a certificate is asked for but
+        // not required, and one that is presented must pass the device checks below. Each call then
+        // requires one credential or the other (CallerAuthenticator).
+        https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+        https.ClientCertificateValidation = (certificate, chain, errors) =>
+            services.GetRequiredService<DeviceCertificateValidator>().Validate(certificate, chain, errors);
+    }
+
+    /// <summary>
+    /// Checks every section's settings, then loads what must be good before anything listens: the
+    /// certificates, the partner keys and the tenant registry, so a bad file stops the start-up
+    /// rather than the first device. The Kafka connection (and the embedded cluster, if any) is made
+    /// once started, not on the first batch.
+    /// </summary>
+    private static void StartChecked(WebApplication app)
+    {
+        try
+        {
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+            app.Services.GetRequiredService<CertificateFiles>();
+            app.Services.GetRequiredService<PartnerTokens>();
+            app.Services.GetRequiredService<TenantRegistry>();
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = CollectorLogger(app.Services);
+            if (app.Services.GetRequiredService<CertificateFiles>().Paths.DevelopmentFolder is { } devFolder)
+            {
+                CollectorLog.DevCertificatesInUse(logger, devFolder, Path.Combine(devFolder, "ca.crt"));
+            }
+
+            string endpoints = string.Join(", ", app.Urls);
+            string bootstrap = app.Services.GetRequiredService<KafkaCluster>().BootstrapServers;
+            CollectorLog.Listening(logger, endpoints, bootstrap);
+            app.Services.GetRequiredService<TelemetryProducer>();
+        });
+    }
+
+    /// <summary>
+    /// The gRPC services on the TLS port; <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> on the
+    /// plain-HTTP port, and nothing else on either.
+    /// </summary>
+    private static void MapEndpoints(WebApplication app)
+    {
         app.Use(static (context, next) =>
         {
             // The plain-HTTP listener serves /metrics, /healthz and /readyz and nothing else (device
@@ -203,26 +299,23 @@ public static class CollectorHost
         app.MapGrpcHealthChecksService();
         app.MapHealthEndpoints();
         app.MapGrpcService<ReflectionServiceImpl>();
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector");
-            if (devFolder is not null)
-            {
-                CollectorLog.DevCertificatesInUse(logger, devFolder, Path.Combine(devFolder, "ca.crt"));
-            }
-
-            string endpoints = string.Join(", ", app.Urls);
-            string bootstrap = app.Services.GetRequiredService<KafkaCluster>().BootstrapServers;
-            CollectorLog.Listening(logger, endpoints, bootstrap);
-        });
-
-        // Load the partner keys at start, so a bad key file stops the start-up, not the first partner.
-        app.Services.GetRequiredService<PartnerTokens>();
-
-        // Create the Kafka connection (and the embedded cluster, if any) at start, not on the first batch.
-        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<TelemetryProducer>());
-        return app;
     }
+
+    private static CollectorOptions Collector(IServiceProvider services) => services.GetRequiredService<IOptions<CollectorOptions>>().Value;
+
+    private static CollectorOptions? ValidOrNone(IServiceProvider services)
+    {
+        try
+        {
+            return Collector(services);
+        }
+        catch (OptionsValidationException)
+        {
+            return null;
+        }
+    }
+
+    private static ILogger CollectorLogger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.Collector");
 
     /// <summary>The https://127.0.0.1:port address devices connect to, once started.</summary>
     public static Uri Address(WebApplication app)
@@ -237,22 +330,5 @@ public static class CollectorHost
         ArgumentNullException.ThrowIfNull(app);
         string? url = app.Urls.FirstOrDefault(static u => u.StartsWith("http:", StringComparison.Ordinal));
         return url is null ? null : new Uri(new Uri(url), "/metrics");
-    }
-
-    private static (string Certificate, string Key, string TrustRoots, string? DevFolder) CertificatePaths(CollectorOptions options)
-    {
-        if (options.ServerCertificate is null && options.DevCertificates)
-        {
-            var dev = DevCertificates.Ensure(options.DevCertificatesFolder);
-            return (dev.ServerCertificatePath, dev.ServerKeyPath, dev.AuthorityCertificatePath, dev.Folder);
-        }
-
-        if (CertificateIssuer.LoadPemCertificates(options.DeviceTrustRoots!).Count == 0)
-        {
-            throw new OptionsValidationException("Collector:DeviceTrustRoots", typeof(CollectorOptions),
-                [$"Configuration 'Collector:DeviceTrustRoots' names '{options.DeviceTrustRoots}', which holds no PEM certificate."]);
-        }
-
-        return (options.ServerCertificate!, options.ServerKey!, options.DeviceTrustRoots!, null);
     }
 }

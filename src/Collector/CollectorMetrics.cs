@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Convoy.Collector.Tenancy;
-using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector;
 
@@ -23,10 +22,11 @@ internal sealed class CollectorMetrics : IDisposable
     private readonly Counter<long> _accessRefused;
     private readonly UpDownCounter<long> _alertWatches;
     private readonly Counter<long> _alertsWatched;
-    private readonly IDisposable? _tenantsChanged;
+    private readonly TenantRegistry? _tenants;
 
+    /// <param name="meters">where the collector's meter is made.</param>
     /// <param name="tenants">the registry whose tenants get their refusal series at 0 from the start; null in unit tests of one part.</param>
-    public CollectorMetrics(IMeterFactory meters, IOptionsMonitor<TenantRegistryOptions>? tenants = null)
+    public CollectorMetrics(IMeterFactory meters, TenantRegistry? tenants = null)
     {
         var meter = meters.Create(MeterName);
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.collector.batches.acknowledged", "{batch}", "Batches confirmed by Kafka and acknowledged to the device");
@@ -46,8 +46,9 @@ internal sealed class CollectorMetrics : IDisposable
         _kafkaErrors = meter.CreateCounter<long>("convoy.collector.kafka.errors", "{error}", "Writes Kafka finally refused, by error code");
         if (tenants is not null)
         {
-            StartRefusalSeries(tenants.CurrentValue);
-            _tenantsChanged = tenants.OnChange(StartRefusalSeries);
+            _tenants = tenants;
+            StartRefusalSeries(tenants.Current);
+            tenants.Reloaded += StartRefusalSeries;
         }
     }
 
@@ -120,5 +121,11 @@ internal sealed class CollectorMetrics : IDisposable
 
     public void AlertWatched(string tenant) => _alertsWatched.Add(1, new TagList { { "tenant", tenant } });
 
-    public void Dispose() => _tenantsChanged?.Dispose();
+    public void Dispose()
+    {
+        if (_tenants is not null)
+        {
+            _tenants.Reloaded -= StartRefusalSeries;
+        }
+    }
 }

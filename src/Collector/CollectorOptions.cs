@@ -1,12 +1,17 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
-using Convoy.Kafka;
+using Convoy.OptionsValidation;
+using Convoy.Pki;
 using Convoy.Tokens;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector;
 
-/// <summary>Configuration section <c>Collector</c>.</summary>
-public sealed class CollectorOptions
+/// <summary>
+/// Configuration section <c>Collector</c>. The property initialisers are the defaults (the only
+/// place they are defined: <c>--help</c> reads them); checked at start by <see cref="CollectorOptionsValidator"/>.
+/// </summary>
+public sealed class CollectorOptions : IValidatableObject
 {
     public const string SectionName = "Collector";
 
@@ -20,6 +25,7 @@ public sealed class CollectorOptions
     public string Address { get; set; } = "127.0.0.1";
 
     /// <summary>TLS port; 0 lets the OS choose (tests).</summary>
+    [SettingRange("Collector:Port", 0, 65535)]
     public int Port { get; set; } = 5443;
 
     /// <summary>
@@ -44,7 +50,8 @@ public sealed class CollectorOptions
     /// <summary>
     /// Generate and use development certificates in <see cref="DevCertificatesFolder"/> when the
     /// three files above are not set. Off by default: a production collector never runs on
-    /// certificates it made itself.
+    /// certificates it made itself. In the Development environment it is turned on when none of the
+    /// three is set (a <c>PostConfigure</c> step of the host).
     /// </summary>
     public bool DevCertificates { get; set; }
 
@@ -66,6 +73,7 @@ public sealed class CollectorOptions
     /// without a second write). Beyond it about half of the idle ones are forgotten; a forgotten
     /// device's replay is written again, and consumers drop it by (device, sequence).
     /// </summary>
+    [SettingRange("Collector:MaxTrackedDevices", 1000, int.MaxValue, Reason = "must be at least 1000")]
     public int MaxTrackedDevices { get; set; } = 1_000_000;
 
     /// <summary>
@@ -75,9 +83,11 @@ public sealed class CollectorOptions
     public string? TenantsFile { get; set; }
 
     /// <summary>Batches a device may have in flight unacknowledged on its stream, 1..1024.</summary>
+    [SettingRange("Collector:Window", 1, 1024)]
     public int Window { get; set; } = 32;
 
     /// <summary>Largest batch accepted, bytes; larger ones are refused before they are buffered.</summary>
+    [SettingRange("Collector:MaxBatchBytes", 1024, 64 * 1024 * 1024, Reason = "must be 1 KiB..64 MiB")]
     public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>
@@ -85,6 +95,7 @@ public sealed class CollectorOptions
     /// 10 s: when a whole fleet reconnects at once (after a network or collector outage) the
     /// handshakes queue for CPU, and a timeout there only makes every truck start again.
     /// </summary>
+    [SettingRange("Collector:HandshakeTimeout", "00:00:01", "00:05:00")]
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How far in the future a batch's base time may lie (device clock skew).</summary>
@@ -99,90 +110,95 @@ public sealed class CollectorOptions
     /// </summary>
     public TokenOptions Partners { get; set; } = new() { Audience = PartnerAudience };
 
-    public void Validate()
+    /// <summary>
+    /// True when the collector makes and uses development certificates: <see cref="DevCertificates"/>
+    /// is on and none of the three certificate files is set.
+    /// </summary>
+    public bool UsesDevCertificates => DevCertificates && ServerCertificate is null && ServerKey is null && DeviceTrustRoots is null;
+
+    /// <summary>
+    /// The rules that span settings or touch the disk, and the <c>Collector:Partners</c> section's
+    /// own checks (the simple ranges are attributes); run by <see cref="CollectorOptionsValidator"/> with them.
+    /// </summary>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
         var partners = new TokenOptionsValidator(PartnersSection).Validate(Options.DefaultName, Partners);
-        if (partners.Failed)
+        foreach (string failure in partners.Failures ?? [])
         {
-            throw new OptionsValidationException(PartnersSection, typeof(TokenOptions), partners.Failures);
+            yield return new ValidationResult(failure);
         }
 
         if (!IPAddress.TryParse(Address, out _))
         {
-            throw Invalid("Collector:Address", $"must be an IP address, was '{Address}'");
-        }
-
-        if (Port is < 0 or > 65535)
-        {
-            throw Invalid("Collector:Port", $"must be 0..65535, was {Port}");
+            yield return Invalid("Collector:Address", $"must be an IP address, was '{Address}'");
         }
 
         if (MetricsPort is < -1 or > 65535 || (MetricsPort == Port && Port != 0))
         {
-            throw Invalid("Collector:MetricsPort", $"must be -1 (off), 0 (any) or a port other than Collector:Port, was {MetricsPort}");
+            yield return Invalid("Collector:MetricsPort", $"must be -1 (off), 0 (any) or a port other than Collector:Port, was {MetricsPort}");
         }
 
-        bool anyTls = ServerCertificate is not null || ServerKey is not null || DeviceTrustRoots is not null;
-        if (anyTls || !DevCertificates)
+        foreach (var failure in InvalidCertificateFiles())
+        {
+            yield return failure;
+        }
+
+        if (string.IsNullOrWhiteSpace(SharedTopic) || SharedTopic.Length > 200)
+        {
+            yield return Invalid("Collector:SharedTopic", $"must be a Kafka topic name, was '{SharedTopic}'");
+        }
+
+        if (TenantsFile is not null && !File.Exists(TenantsFile))
+        {
+            yield return Invalid("Collector:TenantsFile", $"names '{TenantsFile}', which does not exist");
+        }
+
+        if (MaxClockSkew < TimeSpan.Zero)
+        {
+            yield return Invalid("Collector:MaxClockSkew", $"must not be negative, was {MaxClockSkew}");
+        }
+
+        if (MaxBatchAge <= TimeSpan.Zero)
+        {
+            yield return Invalid("Collector:MaxBatchAge", $"must be positive, was {MaxBatchAge}");
+        }
+    }
+
+    /// <summary>The three certificate files are set and exist (unless development certificates are used), the trust roots hold a certificate, the revocation list exists.</summary>
+    private IEnumerable<ValidationResult> InvalidCertificateFiles()
+    {
+        if (!UsesDevCertificates)
         {
             foreach (var (key, path) in new[] { ("ServerCertificate", ServerCertificate), ("ServerKey", ServerKey), ("DeviceTrustRoots", DeviceTrustRoots) })
             {
                 if (string.IsNullOrWhiteSpace(path))
                 {
-                    throw Invalid($"Collector:{key}", "is not set: give the server certificate, its key and the device trust roots as PEM files, or run with --Collector:DevCertificates=true to generate development certificates (never in production)");
+                    yield return Invalid($"Collector:{key}", "is not set: give the server certificate, its key and the device trust roots as PEM files, or run with --Collector:DevCertificates=true to generate development certificates (never in production)");
                 }
-
-                if (!File.Exists(path))
+                else if (!File.Exists(path))
                 {
-                    throw Invalid($"Collector:{key}", $"names '{path}', which does not exist");
+                    yield return Invalid($"Collector:{key}", $"names '{path}', which does not exist");
                 }
             }
-        }
 
-        if (string.IsNullOrWhiteSpace(SharedTopic) || SharedTopic.Length > 200)
-        {
-            throw Invalid("Collector:SharedTopic", $"must be a Kafka topic name, was '{SharedTopic}'");
-        }
-
-        if (MaxTrackedDevices < 1000)
-        {
-            throw Invalid("Collector:MaxTrackedDevices", $"must be at least 1000, was {MaxTrackedDevices}");
+            if (DeviceTrustRoots is { Length: > 0 } roots && File.Exists(roots) && CertificateIssuer.LoadPemCertificates(roots).Count == 0)
+            {
+                yield return Invalid("Collector:DeviceTrustRoots", $"names '{roots}', which holds no PEM certificate");
+            }
         }
 
         if (RevocationList is not null && !File.Exists(RevocationList))
         {
-            throw Invalid("Collector:RevocationList", $"names '{RevocationList}', which does not exist");
-        }
-
-        if (TenantsFile is not null && !File.Exists(TenantsFile))
-        {
-            throw Invalid("Collector:TenantsFile", $"names '{TenantsFile}', which does not exist");
-        }
-
-        if (Window is < 1 or > 1024)
-        {
-            throw Invalid("Collector:Window", $"must be 1..1024, was {Window}");
-        }
-
-        if (HandshakeTimeout < TimeSpan.FromSeconds(1) || HandshakeTimeout > TimeSpan.FromMinutes(5))
-        {
-            throw Invalid("Collector:HandshakeTimeout", $"must be 00:00:01..00:05:00, was {HandshakeTimeout}");
-        }
-
-        if (MaxBatchBytes is < 1024 or > 64 * 1024 * 1024)
-        {
-            throw Invalid("Collector:MaxBatchBytes", $"must be 1 KiB..64 MiB, was {MaxBatchBytes}");
-        }
-
-        if (MaxClockSkew < TimeSpan.Zero || MaxBatchAge <= TimeSpan.Zero)
-        {
-            throw Invalid("Collector:MaxClockSkew", "and Collector:MaxBatchAge must be positive");
+            yield return Invalid("Collector:RevocationList", $"names '{RevocationList}', which does not exist");
         }
     }
 
-    private static OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(CollectorOptions), [$"Configuration '{key}' {reason}."]);
+    private static ValidationResult Invalid(string key, string reason) => new($"Configuration '{key}' {reason}.");
 }
+
+/// <summary>Checks <see cref="CollectorOptions"/>: its attributes and its <see cref="IValidatableObject"/> rules, generated (no reflection).</summary>
+[OptionsValidator]
+internal sealed partial class CollectorOptionsValidator : IValidateOptions<CollectorOptions>;
 
 /// <summary>How telemetry topics are laid out in Kafka.</summary>
 public enum TelemetryTopicMode

@@ -25,6 +25,14 @@ internal static partial class EdgeAgentLog
         Message = "The operating system's CA bundle stays loadable ({Reason}); it costs about 1.8 MB of memory at the first TLS handshake")]
     public static partial void SystemTrustStoreLoaded(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 14, EventName = "DeviceCertificateReloaded", Level = LogLevel.Information,
+        Message = "Reloaded the device certificate of {Device} from {Path}; the next connection presents it")]
+    public static partial void DeviceCertificateReloaded(ILogger logger, string device, string path);
+
+    [LoggerMessage(EventId = 15, EventName = "DeviceCertificateReloadFailed", Level = LogLevel.Warning,
+        Message = "Could not reload the device certificate of {Device}, presenting the one in use until the files change again: {Reason}")]
+    public static partial void DeviceCertificateReloadFailed(ILogger logger, string device, string reason);
+
     [LoggerMessage(EventId = 20, EventName = "BatchesDropped", Level = LogLevel.Warning,
         Message = "{Device}: buffer full, dropped {Dropped} unacknowledged batch(es) so far")]
     public static partial void BatchesDropped(ILogger logger, string device, long dropped);

@@ -17,6 +17,8 @@ internal sealed class FleetHistoryMetrics
     private readonly Histogram<double> _writeSeconds;
     private readonly Counter<long> _queries;
 
+    /// <param name="meters">where the read side's meter is made.</param>
+    /// <param name="lag">the projector's consumer lag per partition, read at each collection.</param>
     /// <param name="store">the store in use: its write-failure series exists at 0 from the start.</param>
     public FleetHistoryMetrics(IMeterFactory meters, ConsumerLag lag, IFleetStore store)
     {

@@ -22,6 +22,8 @@ public sealed class KafkaCluster : IDisposable
     private readonly Lock _creatingAdmin = new();
     private IAdminClient? _admin;
 
+    /// <param name="options">Where Kafka is and how to talk to it; none: the embedded cluster.</param>
+    /// <param name="logger">Where the clients' and the embedded cluster's events are logged.</param>
     /// <param name="shared">An embedded cluster started by the caller (tests, the demo); not disposed here.</param>
     public KafkaCluster(IOptions<KafkaOptions> options, ILogger<KafkaCluster> logger, EmbeddedKafkaCluster? shared = null)
     {

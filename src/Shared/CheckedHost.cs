@@ -1,6 +1,10 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+// Aliases, not namespace imports: the alert engine imports Microsoft.Extensions.Hosting and
+// .DependencyInjection project-wide (as the web SDK does) and the agent does not, and an import
+// one of them does not need fails its build (IDE0005).
+using HostApplicationBuilder = Microsoft.Extensions.Hosting.HostApplicationBuilder;
+using IHost = Microsoft.Extensions.Hosting.IHost;
+using ServiceProviderServiceExtensions = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions;
 
 namespace Convoy.OptionsValidation;
 
@@ -17,7 +21,7 @@ internal static class CheckedHost
         var host = builder.Build();
         try
         {
-            host.Services.GetRequiredService<IStartupValidator>().Validate();
+            ServiceProviderServiceExtensions.GetRequiredService<IStartupValidator>(host.Services).Validate();
             return host;
         }
         catch

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Convoy.TenantConsole;
 
 /// <summary>The tenant console's structured log events. Event names are stable: tests and operators grep them.</summary>

@@ -4,11 +4,6 @@ using Convoy.OptionsValidation;
 using Convoy.TenantConsole.Components;
 using Convoy.TenantConsole.ReadSide;
 using Convoy.TenantConsole.SignIn;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 

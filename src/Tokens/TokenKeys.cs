@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Convoy.Files;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
@@ -6,23 +7,17 @@ namespace Convoy.Tokens;
 
 /// <summary>
 /// The public keys bearer tokens may be signed with, from PEM files and/or a JWKS file, followed
-/// on disk as the collector follows its certificates (docs/style.md, 9): when a file changes the
-/// keys are read again (checked at most once a second, on the next token), so an issuer's key
-/// rotates without a restart. A file that cannot be read leaves the previous keys in use, and is
-/// tried again. Only RSA (≥ 2048 bits, for RS256) and ECDSA P-256 (for ES256) public keys are kept:
+/// on disk as the collector follows its certificates (docs/style.md, 9; the shared
+/// <see cref="FileFollower{T}"/>): when a file changes the keys are read again (checked at most once
+/// a second, on the next token), so an issuer's key rotates without a restart. A file that cannot be
+/// read leaves the previous keys in use, logged once, and is read again when it changes again. Only RSA (≥ 2048 bits, for RS256) and ECDSA P-256 (for ES256) public keys are kept:
 /// a symmetric key is never loaded, so no token can be verified with HMAC.
 /// </summary>
 public sealed class TokenKeys
 {
-    private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
     private readonly string[] _keyFiles;
     private readonly string? _jwksFile;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly Lock _gate = new();
-    private DateTimeOffset _checkedAt;
-    private (DateTime Time, long Length)[] _stamps;
-    private KeySet _keys;
+    private readonly FileFollower<KeySet> _files;
 
     /// <summary>
     /// The keys <paramref name="options"/> name, or null when it names none (every token is then
@@ -63,81 +58,17 @@ public sealed class TokenKeys
     public TokenKeys(IEnumerable<string> keyFiles, string? jwksFile, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(keyFiles);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(logger);
         _keyFiles = [.. keyFiles];
         _jwksFile = jwksFile;
-        _time = time;
-        _logger = logger;
-        _stamps = Stamps();
-        _keys = Load();
-        _checkedAt = time.GetUtcNow();
+        _files = new FileFollower<KeySet>(jwksFile is null ? _keyFiles : [.. _keyFiles, jwksFile], Load,
+            static (log, keys) => TokensLog.KeysReloaded(log, keys.All.Count), TokensLog.KeysReloadFailed, time, logger);
     }
 
     /// <summary>The keys in use now.</summary>
-    internal KeySet Current
-    {
-        get
-        {
-            Refresh();
-            return Volatile.Read(ref _keys);
-        }
-    }
+    internal KeySet Current => _files.Current;
 
     /// <summary>Re-reads changed files (at most once a second).</summary>
-    internal void Refresh()
-    {
-        var now = _time.GetUtcNow();
-        if (now - _checkedAt < CheckEvery)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (now - _checkedAt < CheckEvery)
-            {
-                return;
-            }
-
-            _checkedAt = now;
-            var stamps = Stamps();
-            if (stamps.AsSpan().SequenceEqual(_stamps))
-            {
-                return;
-            }
-
-            try
-            {
-                var keys = Load();
-                Volatile.Write(ref _keys, keys);
-                _stamps = stamps;
-                TokensLog.KeysReloaded(_logger, keys.All.Count);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException or FormatException)
-            {
-                TokensLog.KeysReloadFailed(_logger, e.Message);
-            }
-        }
-    }
-
-    private (DateTime, long)[] Stamps()
-    {
-        var stamps = new (DateTime, long)[_keyFiles.Length + 1];
-        for (int i = 0; i < _keyFiles.Length; i++)
-        {
-            stamps[i] = Stamp(_keyFiles[i]);
-        }
-
-        stamps[^1] = _jwksFile is null ? default : Stamp(_jwksFile);
-        return stamps;
-
-        static (DateTime, long) Stamp(string path)
-        {
-            var info = new FileInfo(path);
-            return info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
-        }
-    }
+    internal void Refresh() => _files.Refresh();
 
     private KeySet Load()
     {

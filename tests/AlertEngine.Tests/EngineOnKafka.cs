@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
 using Convoy.Contracts;
-using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Google.Protobuf;
 

@@ -1,6 +1,4 @@
 using System.Net;
-using Convoy.AlertEngine;
-using Convoy.Contracts.Telemetry.V1;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.AlertEngine.Tests;

@@ -1,11 +1,8 @@
-using System.Buffers.Binary;
-using System.Text;
 using Confluent.Kafka;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka.Embedded;
-using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;

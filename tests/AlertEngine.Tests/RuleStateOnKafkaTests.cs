@@ -1,12 +1,9 @@
-using System.Buffers.Binary;
-using System.Text;
 using Confluent.Kafka;
 using Convoy.AlertEngine.Alerts;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka.Embedded;
-using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;

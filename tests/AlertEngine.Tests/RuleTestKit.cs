@@ -45,7 +45,7 @@ internal sealed class RuleTestKit
 
     private readonly Dictionary<string, ulong> _sequences = [];
 
-    /// <summary>Offers a batch of <paramref name="device"/> (next sequence), returning its outcome; alerts collect in <see cref="Alerts"/>.</summary>
+    /// <summary>Offers a batch as its device's next sequence, returning its outcome; alerts collect in <see cref="Alerts"/>.</summary>
     public BatchOutcome Send(TelemetryBatch batch, long offset = 0)
     {
         batch.Sequence = _sequences[batch.DeviceId] = _sequences.GetValueOrDefault(batch.DeviceId) + 1;

@@ -77,7 +77,7 @@ public sealed class PartnerTokensUnitTests : IDisposable
             : Bind(("Collector:Partners:Issuer", TestTokenIssuer.Issuer), ("Collector:Partners:KeyFiles:0", _issuer.KeyFile),
                 ("Collector:Partners:KeyFiles:1", _issuer.Folder.File(extraKeyFile)));
 
-        var error = Assert.Throws<OptionsValidationException>(options.Validate);
+        var error = Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new CollectorOptionsValidator(), options));
 
         Assert.Contains($"Configuration '{key}'", error.Message, StringComparison.Ordinal);
     }
@@ -85,7 +85,7 @@ public sealed class PartnerTokensUnitTests : IDisposable
     [Fact]
     public void Validate_IssuerWithoutKeys_IsRefused()
     {
-        var error = Assert.Throws<OptionsValidationException>(Bind(("Collector:Partners:Issuer", TestTokenIssuer.Issuer)).Validate);
+        var error = Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new CollectorOptionsValidator(), Bind(("Collector:Partners:Issuer", TestTokenIssuer.Issuer))));
 
         Assert.Contains("Collector:Partners:KeyFiles", error.Message, StringComparison.Ordinal);
     }
@@ -99,7 +99,7 @@ public sealed class PartnerTokensUnitTests : IDisposable
         var error = Assert.Throws<OptionsValidationException>(() => CollectorHost.Build(
         [
             "--Collector:DevCertificates=true", $"--Collector:DevCertificatesFolder={_issuer.Folder.File("dev-certs")}", "--Collector:Port=0", "--Collector:MetricsPort=-1",
-            $"--Collector:Partners:Issuer={TestTokenIssuer.Issuer}", $"--Collector:Partners:JwksFile={jwks}",
+            "--Kafka:Embedded=true", $"--Collector:Partners:Issuer={TestTokenIssuer.Issuer}", $"--Collector:Partners:JwksFile={jwks}",
         ]));
 
         Assert.StartsWith($"Configuration 'Collector:Partners:JwksFile' could not be loaded: {jwks} is not a JSON Web Key Set", error.Message, StringComparison.Ordinal);

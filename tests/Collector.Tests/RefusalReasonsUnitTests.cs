@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Convoy.Collector;
 
 namespace Convoy.Collector.Tests;
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Buffering;
-using Convoy.EdgeAgent.Tests.Nmea;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Buffering;
-using Convoy.EdgeAgent.Tests.Nmea;
 using Google.Protobuf;
 using Microsoft.Extensions.Time.Testing;
 

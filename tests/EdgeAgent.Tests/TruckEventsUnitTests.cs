@@ -1,6 +1,5 @@
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Simulation;
-using Convoy.EdgeAgent.Tests.Nmea;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent.Tests;

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Convoy.Contracts;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.Pki;

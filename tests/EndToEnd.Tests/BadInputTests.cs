@@ -1,12 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Convoy.Collector;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Kafka.Embedded;
-using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;

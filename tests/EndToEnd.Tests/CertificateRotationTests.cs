@@ -2,12 +2,9 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using Convoy.Collector;
-using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
 

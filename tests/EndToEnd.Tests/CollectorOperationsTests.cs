@@ -1,12 +1,7 @@
 using System.Net;
 using Convoy.Collector;
-using Convoy.Contracts;
-using Convoy.Kafka.Embedded;
-using Convoy.Pki;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
 

@@ -1,13 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Convoy.Collector;
-using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Kafka.Embedded;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
 

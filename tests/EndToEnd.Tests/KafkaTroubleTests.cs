@@ -1,11 +1,7 @@
 using Confluent.Kafka;
-using Convoy.Collector;
-using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka.Embedded;
-using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Pki;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.IdentityModel.Tokens;

@@ -1,5 +1,3 @@
-using Convoy.Collector;
-using Convoy.Contracts;
 using Convoy.Pki;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;

@@ -4,8 +4,8 @@ using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Uplink;
 using Convoy.Pki;
-using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Convoy.EndToEnd.Tests;
 
@@ -41,7 +41,7 @@ public sealed class RefusedBatchTests : IAsyncLifetime
         buffer.Append(TestDevice.Batch(Device, 0), readings: 3);
 
         var (certificate, key) = _collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, Device));
-        using var channel = CollectorChannel.Create(_collector.Address, new DeviceCertificate(certificate, key),
+        using var channel = CollectorChannel.Create(_collector.Address, new DeviceCertificate("test-device", certificate, key, TimeProvider.System, NullLogger.Instance),
             CertificateIssuer.LoadPemCertificates(_collector.Certificates.AuthorityCertificatePath));
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var uplink = new DeviceUplink(Tenant, buffer, [(_collector.Address, channel)],

@@ -1,10 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Convoy.Collector;
-using Convoy.Contracts;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.EndToEnd.Tests;
 

@@ -1,12 +1,7 @@
 using System.Diagnostics;
-using Convoy.Collector;
 using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Kafka.Embedded;
-using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Convoy.EndToEnd.Tests;

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Aggregation;
@@ -7,7 +6,6 @@ using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Simulation;
 using Convoy.EdgeAgent.Uplink;
 using Convoy.Pki;
-using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
@@ -188,7 +186,7 @@ public sealed class TruckOfflineTests : IDisposable
     {
         var (certificate, key) = collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, Device));
         var trustRoots = CertificateIssuer.LoadPemCertificates(collector.Certificates.AuthorityCertificatePath);
-        using var channel = CollectorChannel.Create(collector.Address, new DeviceCertificate(certificate, key), trustRoots);
+        using var channel = CollectorChannel.Create(collector.Address, new DeviceCertificate("test-device", certificate, key, TimeProvider.System, NullLogger.Instance), trustRoots);
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = new EdgeAgentOptions { DevCertificates = true, ReconnectDelay = TimeSpan.FromMilliseconds(100) };
         var uplink = new DeviceUplink(Tenant, buffer, [(collector.Address, channel)], options,

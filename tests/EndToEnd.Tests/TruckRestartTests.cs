@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
 using Convoy.Pki;

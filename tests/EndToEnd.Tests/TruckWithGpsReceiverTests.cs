@@ -1,12 +1,7 @@
-using Convoy.Collector;
-using Convoy.Contracts;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
-using Convoy.Kafka.Embedded;
 using Convoy.Pki;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Convoy.EndToEnd.Tests;
 

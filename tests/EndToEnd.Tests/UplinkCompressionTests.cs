@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Uplink;
@@ -34,7 +33,7 @@ public sealed class UplinkCompressionTests
         }
 
         var address = collector.Address;
-        using var channel = CollectorChannel.Create(address, new DeviceCertificate(certificate, key), CertificateIssuer.LoadPemCertificates(collector.Certificates.AuthorityCertificatePath));
+        using var channel = CollectorChannel.Create(address, new DeviceCertificate("test-device", certificate, key, TimeProvider.System, NullLogger.Instance), CertificateIssuer.LoadPemCertificates(collector.Certificates.AuthorityCertificatePath));
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var uplink = new DeviceUplink(Tenant, buffer, [(address, channel)], new EdgeAgentOptions { DevCertificates = true },
             new EdgeAgentMetrics(services.GetRequiredService<IMeterFactory>()), NullLogger.Instance, TimeProvider.System);

@@ -5,6 +5,7 @@ using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Uplink;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Convoy.EndToEnd.Tests;
@@ -33,7 +34,7 @@ public sealed class UplinkReconnectTests : IAsyncLifetime
         using var logs = new TestLogs();
         var buffer = new BatchBuffer(Device, capacity: 100);
         var (certificate, key) = _collector.Certificates.EnsureDevice(new DeviceIdentity(Tenant, Device));
-        using var channel = CollectorChannel.Create(_collector.Address, new DeviceCertificate(certificate, key),
+        using var channel = CollectorChannel.Create(_collector.Address, new DeviceCertificate("test-device", certificate, key, TimeProvider.System, NullLogger.Instance),
             CertificateIssuer.LoadPemCertificates(_collector.Certificates.AuthorityCertificatePath));
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = new EdgeAgentOptions { DevCertificates = true, ReconnectDelay = FirstDelay, ReconnectMaxDelay = TimeSpan.FromMinutes(1) };

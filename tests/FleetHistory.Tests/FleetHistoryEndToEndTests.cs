@@ -1,12 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Confluent.Kafka;
-using Convoy.Contracts;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.FleetHistory.Store;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Metadata = Grpc.Core.Metadata;

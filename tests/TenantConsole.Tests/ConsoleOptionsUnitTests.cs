@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using Convoy.TenantConsole;
 using Convoy.TenantConsole.SignIn;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,5 @@
-using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory;
 using Convoy.Kafka.Embedded;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

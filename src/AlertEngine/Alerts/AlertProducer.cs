@@ -3,7 +3,6 @@ using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
 using Google.Protobuf;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.AlertEngine.Alerts;
 

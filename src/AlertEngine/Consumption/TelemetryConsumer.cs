@@ -7,8 +7,6 @@ using Convoy.AlertEngine.State;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.AlertEngine.Consumption;

@@ -1,10 +1,8 @@
 using System.Buffers;
-using Convoy.AlertEngine.Alerts;
 using Convoy.AlertEngine.Kernels;
 using Convoy.AlertEngine.Rules;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry;
-using Convoy.Contracts.Telemetry.V1;
 
 namespace Convoy.AlertEngine.Evaluation;
 
@@ -93,6 +91,9 @@ internal sealed partial class BatchEvaluator
     {
     }
 
+    /// <param name="rules">Every tenant's rules, as the rules folder and the options make them.</param>
+    /// <param name="time">The clock that releases batches held for lateness (<see cref="Tick"/>).</param>
+    /// <param name="allowedLateness">How far behind a device's newest reading a batch may be and still be applied in event-time order; zero applies every batch on arrival.</param>
     /// <param name="lateReadings">Told (tenant, count) of the readings that batches released by <see cref="Tick"/> skipped as late; those of <see cref="Offer"/> are its out value.</param>
     /// <param name="maxClockSkew">How far ahead of its receipt a reading may be; <see cref="AlertEngineOptions.DefaultMaxClockSkew"/> when null.</param>
     public BatchEvaluator(RuleCatalog rules, TimeProvider time, TimeSpan allowedLateness, Action<string, int>? lateReadings = null, TimeSpan? maxClockSkew = null)

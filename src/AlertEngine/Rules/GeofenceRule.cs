@@ -6,7 +6,8 @@ namespace Convoy.AlertEngine.Rules;
 /// <summary>
 /// Evaluates <see cref="GeofenceRuleOptions"/> over a batch's GPS columns with the shared
 /// <see cref="ThresholdMachine"/>. <see cref="Evaluate"/> tests every fix against the fence with
-/// <see cref="VectorKernels.InsideCircle"/> / <see cref="VectorKernels.InsidePolygon"/>; the
+/// <see cref="VectorKernels.InsideCircle(ReadOnlySpan{double}, ReadOnlySpan{double}, CircleFence, Span{ulong})"/> /
+/// <see cref="VectorKernels.InsidePolygon(ReadOnlySpan{double}, ReadOnlySpan{double}, PolygonFence, Span{ulong})"/>; the
 /// alerting side is "inside" or "outside" per <see cref="GeofenceAlertWhen"/>. A fix with a
 /// non-finite coordinate is on neither side (the kernels never put it inside, so "not inside"
 /// alone would wrongly count it as outside); the collector refuses such fixes, this is defence

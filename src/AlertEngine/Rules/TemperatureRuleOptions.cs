@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Convoy.Contracts.Alerts.V1;
-using Convoy.Kafka;
 
 namespace Convoy.AlertEngine.Rules;
 

@@ -73,8 +73,14 @@ internal sealed class ThresholdMachine
     private readonly long _clearForMs;
     private readonly Signal _signal;
 
+    /// <param name="id">The rule's id, in every alert it raises.</param>
+    /// <param name="severity">The severity of its alerts.</param>
+    /// <param name="kind">The kind of rule, in its alerts.</param>
     /// <param name="threshold">Reported in a firing alert (e.g. the temperature it was above).</param>
     /// <param name="clearThreshold">Reported in a resolved alert.</param>
+    /// <param name="for">How long readings must violate, without a break, before the alert fires.</param>
+    /// <param name="clearFor">How long readings must clear, without a break, before a firing alert resolves.</param>
+    /// <param name="signal">What the readings measure, in the alerts' values.</param>
     public ThresholdMachine(string id, Severity severity, RuleKind kind, float threshold, float clearThreshold, TimeSpan @for, TimeSpan clearFor, Signal signal = Signal.Temperature)
     {
         _signal = signal;

@@ -3,7 +3,6 @@ using Confluent.Kafka;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
 using Google.Protobuf;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.AlertEngine.State;

@@ -6,8 +6,6 @@ using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
 using Grpc.Core;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.Collector.Alerts;
 

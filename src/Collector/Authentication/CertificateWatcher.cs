@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Hosting;
 
 namespace Convoy.Collector.Authentication;
 

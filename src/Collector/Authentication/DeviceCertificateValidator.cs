@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Pki;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.Collector.Authentication;
 

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using System.Threading.RateLimiting;
 using Confluent.Kafka;
-using Convoy.Collector.Kafka;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Kafka.Native;
 using Convoy.Pki;

@@ -6,7 +6,6 @@ using Convoy.Collector.Validation;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.Extensions.Hosting;
 using Metadata = Grpc.Core.Metadata;
 
 namespace Convoy.Collector.Ingest;

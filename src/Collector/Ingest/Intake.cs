@@ -6,7 +6,6 @@ using Convoy.Collector.Validation;
 using Convoy.Contracts;
 using Convoy.Pki;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector.Ingest;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Hosting;
-
 namespace Convoy.Collector.Ingest;
 
 /// <summary>

@@ -6,7 +6,6 @@ using Convoy.Collector.Tenancy;
 using Convoy.Contracts;
 using Convoy.Kafka;
 using Convoy.Kafka.Native;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.Collector.Kafka;
 

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
+
 namespace Convoy.Collector.Tenancy;
 
 /// <summary>
 /// The tenant registry: which companies may send, and how much. Read from the JSON file named
-/// by <c>Collector:TenantsFile</c> (reloaded when it changes); without a file every authenticated
-/// tenant is admitted with the <see cref="Default"/> quota.
+/// by <c>Collector:TenantsFile</c> (followed on disk, checked by <see cref="TenantRegistryOptionsValidator"/>);
+/// without a file every authenticated tenant is admitted with the <see cref="Default"/> quota.
 /// </summary>
 /// <example>
 /// { "Open": false,
@@ -19,25 +21,35 @@ public sealed class TenantRegistryOptions
     public TenantQuota Default { get; set; } = new();
 
     public Dictionary<string, TenantOptions> Tenants { get; } = new(StringComparer.Ordinal);
+}
 
-    /// <summary>Throws naming the key and why.</summary>
-    public void Validate()
+/// <summary>
+/// Checks a tenant registry: every key of the file that is wrong, each named with its tenant
+/// (<c>Tenant registry 'Tenants:acme:Quota:ReadingsPerSecond' must be at least 1, was -5.</c>).
+/// Hand-written rather than generated: the keys hold the tenant ids, which no attribute can name.
+/// </summary>
+internal sealed class TenantRegistryOptionsValidator : IValidateOptions<TenantRegistryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TenantRegistryOptions options)
     {
-        Default.Validate("Default");
-        foreach (var (id, tenant) in Tenants)
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        options.Default.Check("Default", failures);
+        foreach (var (id, tenant) in options.Tenants)
         {
             if (!Pki.DeviceIdentity.IsValidTenant(id))
             {
-                throw Invalid($"Tenants:{id}", "is not a tenant id (1..63 characters of [a-z0-9-])");
+                failures.Add(Invalid($"Tenants:{id}", "is not a tenant id (1..63 characters of [a-z0-9-])"));
             }
 
-            tenant.Quota?.Validate($"Tenants:{id}:Quota");
-            tenant.Topic?.Validate($"Tenants:{id}:Topic");
+            tenant.Quota?.Check($"Tenants:{id}:Quota", failures);
+            tenant.Topic?.Check($"Tenants:{id}:Topic", failures);
         }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    internal static Microsoft.Extensions.Options.OptionsValidationException Invalid(string key, string reason) =>
-        new(key, typeof(TenantRegistryOptions), [$"Tenant registry '{key}' {reason}."]);
+    internal static string Invalid(string key, string reason) => $"Tenant registry '{key}' {reason}.";
 }
 
 public sealed class TenantOptions
@@ -67,16 +79,16 @@ public sealed class TenantTopic
     /// <summary>Replication factor, >= 1; -1 takes the broker's default.</summary>
     public short? ReplicationFactor { get; set; }
 
-    internal void Validate(string key)
+    internal void Check(string key, List<string> failures)
     {
         if (Partitions is < 1 or > 10000)
         {
-            throw TenantRegistryOptions.Invalid(key + ":Partitions", $"must be 1..10000, was {Partitions}");
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":Partitions", $"must be 1..10000, was {Partitions}"));
         }
 
         if (ReplicationFactor is 0 or < -1)
         {
-            throw TenantRegistryOptions.Invalid(key + ":ReplicationFactor", $"must be -1 (broker default) or >= 1, was {ReplicationFactor}");
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":ReplicationFactor", $"must be -1 (broker default) or >= 1, was {ReplicationFactor}"));
         }
     }
 }
@@ -109,31 +121,36 @@ public sealed class TenantQuota
     /// </summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(2);
 
-    internal void Validate(string key)
+    internal void Check(string key, List<string> failures)
     {
-        if (!(ReadingsPerSecond >= 1) || !(BytesPerSecond >= 1024))
+        if (!(ReadingsPerSecond >= 1))
         {
-            throw TenantRegistryOptions.Invalid(key, $"needs ReadingsPerSecond >= 1 and BytesPerSecond >= 1024, was {ReadingsPerSecond} and {BytesPerSecond}");
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":ReadingsPerSecond", $"must be at least 1, was {ReadingsPerSecond}"));
+        }
+
+        if (!(BytesPerSecond >= 1024))
+        {
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":BytesPerSecond", $"must be at least 1024, was {BytesPerSecond}"));
         }
 
         if (!(BurstSeconds is >= 0.1 and <= 3600))
         {
-            throw TenantRegistryOptions.Invalid(key + ":BurstSeconds", $"must be 0.1..3600, was {BurstSeconds}");
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":BurstSeconds", $"must be 0.1..3600, was {BurstSeconds}"));
         }
 
         if (MaxStreams < 1)
         {
-            throw TenantRegistryOptions.Invalid(key + ":MaxStreams", $"must be at least 1, was {MaxStreams}");
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":MaxStreams", $"must be at least 1, was {MaxStreams}"));
         }
 
         if (MaxInFlightBytes < 64 * 1024)
         {
-            throw TenantRegistryOptions.Invalid(key + ":MaxInFlightBytes", $"must be at least 65536, was {MaxInFlightBytes}");
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":MaxInFlightBytes", $"must be at least 65536, was {MaxInFlightBytes}"));
         }
 
         if (MaxWait < TimeSpan.Zero || MaxWait > TimeSpan.FromMinutes(1))
         {
-            throw TenantRegistryOptions.Invalid(key + ":MaxWait", $"must be 0..1 minute, was {MaxWait}");
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":MaxWait", $"must be 0..1 minute, was {MaxWait}"));
         }
     }
 }

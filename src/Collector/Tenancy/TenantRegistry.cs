@@ -1,36 +1,55 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using Convoy.Files;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector.Tenancy;
 
 /// <summary>
 /// Decides whether a tenant may send and hands out its <see cref="TenantGate"/>. Follows the
-/// registry file: a change takes effect for the next stream (a refused or disabled tenant's open
-/// streams end at their next batch); a file that fails validation is ignored, keeping the last good one.
+/// registry file (<c>Collector:TenantsFile</c>, through the shared <see cref="FileFollower{T}"/>): a
+/// change takes effect for the next stream (a refused or disabled tenant's open streams end at
+/// their next batch); a file that fails validation is ignored, keeping the last good one. Without
+/// a file the registry is open, every tenant with the default quota.
 /// </summary>
 internal sealed class TenantRegistry : IDisposable
 {
+    private static readonly TenantRegistryOptions OpenToAll = new() { Open = true };
     private readonly ConcurrentDictionary<string, TenantGate> _gates = new(StringComparer.Ordinal);
-    private readonly ILogger<TenantRegistry> _logger;
     private readonly TimeProvider _time;
-    private readonly IDisposable? _subscription;
-    private TenantRegistryOptions _current;
+    private readonly FileFollower<TenantRegistryOptions>? _file;
 
-    public TenantRegistry(IOptionsMonitor<TenantRegistryOptions> options, TimeProvider time, ILogger<TenantRegistry> logger)
+    /// <summary>Reads the file now: one that cannot be read or does not validate stops the start-up, naming it.</summary>
+    public TenantRegistry(IOptions<CollectorOptions> options, TimeProvider time, ILogger<TenantRegistry> logger)
     {
-        _logger = logger;
         _time = time;
-        _current = options.CurrentValue;
-        _current.Validate();
-        _subscription = options.OnChange(Reload);
+        if (options.Value.TenantsFile is not { } path)
+        {
+            return;
+        }
+
+        path = Path.GetFullPath(path);
+        try
+        {
+            _file = new FileFollower<TenantRegistryOptions>([path], () => Read(path), OnReloaded, CollectorLog.TenantRegistryRejected, time, logger);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new OptionsValidationException("Collector:TenantsFile", typeof(CollectorOptions), [$"Configuration 'Collector:TenantsFile' names '{path}', which {e.Message}."]);
+        }
     }
+
+    /// <summary>Raised with the registry read from the changed file once it is in use (not for the one read at start: see <see cref="Current"/>).</summary>
+    public event Action<TenantRegistryOptions>? Reloaded;
+
+    /// <summary>The registry in use now (read again first when the file changed).</summary>
+    public TenantRegistryOptions Current => _file?.Current ?? OpenToAll;
 
     /// <summary>The tenant's gate, or why it may not send (PERMISSION_DENIED, and a short reason for metrics).</summary>
     public TenantGate? Admit(string tenant, out Status refusal, out string reason)
     {
-        var registry = Volatile.Read(ref _current);
+        var registry = Current;
         refusal = default;
         reason = string.Empty;
         TenantQuota quota;
@@ -69,25 +88,39 @@ internal sealed class TenantRegistry : IDisposable
 
     /// <summary>The tenant's topic settings from the registry, null when it has none.</summary>
     public TenantTopic? TopicOf(string tenant) =>
-        Volatile.Read(ref _current).Tenants.TryGetValue(tenant, out var entry) ? entry.Topic : null;
+        Current.Tenants.TryGetValue(tenant, out var entry) ? entry.Topic : null;
 
-    private void Reload(TenantRegistryOptions options)
+    private void OnReloaded(ILogger logger, TenantRegistryOptions registry)
     {
+        CollectorLog.TenantRegistryReloaded(logger, registry.Tenants.Count);
+        Reloaded?.Invoke(registry);
+    }
+
+    /// <summary>
+    /// The registry the file holds, checked (<see cref="TenantRegistryOptionsValidator"/>): throws
+    /// <see cref="OptionsValidationException"/> naming each bad key, or <see cref="InvalidDataException"/>
+    /// when the file is no registry at all (not JSON, a value of the wrong type).
+    /// </summary>
+    internal static TenantRegistryOptions Read(string path)
+    {
+        var registry = new TenantRegistryOptions();
         try
         {
-            options.Validate();
-            Volatile.Write(ref _current, options);
-            CollectorLog.TenantRegistryReloaded(_logger, options.Tenants.Count);
+            // Its own configuration root, read once per change: the file's keys must not mix with the collector's.
+            using var json = new MemoryStream(File.ReadAllBytes(path));
+            new ConfigurationBuilder().AddJsonStream(json).Build().Bind(registry);
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException)
         {
-            CollectorLog.TenantRegistryRejected(_logger, e.Message);
+            throw new InvalidDataException($"is not a tenant registry: {e.Message}", e);
         }
+
+        var result = new TenantRegistryOptionsValidator().Validate(Options.DefaultName, registry);
+        return result.Failed ? throw new OptionsValidationException(path, typeof(TenantRegistryOptions), result.Failures) : registry;
     }
 
     public void Dispose()
     {
-        _subscription?.Dispose();
         foreach (var gate in _gates.Values)
         {
             gate.Dispose();

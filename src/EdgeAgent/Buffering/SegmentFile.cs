@@ -104,7 +104,7 @@ internal static class SegmentFile
         return segments;
     }
 
-    /// <summary>Writes a record (header and payload) into <paramref name="destination"/>, which must be large enough.</summary>
+    /// <summary>Writes the header of a record into <paramref name="record"/>, whose payload is already in place after it (the checksum covers it); the span must hold both.</summary>
     public static void WriteHeader(Span<byte> record, ulong sequence, int readings, int payloadLength, bool excursion = false)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)payloadLength);

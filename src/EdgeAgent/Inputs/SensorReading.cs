@@ -70,6 +70,7 @@ internal sealed class SensorReadings
 
     private readonly Channel<SensorReading> _channel;
 
+    /// <param name="capacity">Readings the pipe holds before an input's write waits for the batcher.</param>
     /// <param name="unacknowledgedLimit">
     /// Readings with a <see cref="SensorReading.Receipt"/> the batcher may hold before it must store
     /// them and hand the receipts back: the MQTT input's ReceiveMaximum, past which the broker sends

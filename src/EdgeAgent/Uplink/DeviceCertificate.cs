@@ -1,54 +1,31 @@
 using System.Security.Cryptography.X509Certificates;
+using Convoy.Files;
 using Convoy.Pki;
+using Microsoft.Extensions.Logging;
 
 namespace Convoy.EdgeAgent.Uplink;
 
 /// <summary>
-/// The device's client certificate, followed on disk: when the certificate or key file changes
-/// (a rotation pushed by fleet management), the next TLS handshake presents the new one, with no
-/// restart. A pair caught half-written is ignored until it reads cleanly.
+/// The device's client certificate, followed on disk (<see cref="FileFollower{T}"/>): when the
+/// certificate or key file changes (a rotation pushed by fleet management), the next TLS handshake
+/// presents the new one (within a second), with no restart. A pair caught half-written is not
+/// used, and is read again when the files change again; the one in use stays until then.
 /// </summary>
 internal sealed class DeviceCertificate
 {
-    private readonly string _certificatePath;
-    private readonly string _keyPath;
-    private readonly Lock _gate = new();
-    private (DateTime Certificate, DateTime Key) _stamps;
-    private X509Certificate2 _current;
+    private readonly FileFollower<X509Certificate2> _files;
 
-    public DeviceCertificate(string certificatePath, string keyPath)
-    {
-        _certificatePath = certificatePath;
-        _keyPath = keyPath;
-        _stamps = Stamps();
-        _current = CertificateIssuer.LoadPem(certificatePath, keyPath);
-    }
+    /// <summary>Loads the pair now, so a bad one stops the uplink at start.</summary>
+    /// <param name="device">The device, as its log events name it (<c>tenant/device</c>).</param>
+    /// <param name="certificatePath">The device certificate, PEM.</param>
+    /// <param name="keyPath">Its private key, PEM.</param>
+    /// <param name="time">The clock that paces the checks for changed files.</param>
+    /// <param name="logger">Where reloads, and reloads that failed, are logged.</param>
+    public DeviceCertificate(string device, string certificatePath, string keyPath, TimeProvider time, ILogger logger) =>
+        _files = new FileFollower<X509Certificate2>([certificatePath, keyPath], () => CertificateIssuer.LoadPem(certificatePath, keyPath),
+            (log, _) => EdgeAgentLog.DeviceCertificateReloaded(log, device, certificatePath),
+            (log, reason) => EdgeAgentLog.DeviceCertificateReloadFailed(log, device, reason), time, logger);
 
     /// <summary>The certificate to present now (re-read if the files changed).</summary>
-    public X509Certificate2 Current
-    {
-        get
-        {
-            lock (_gate)
-            {
-                var stamps = Stamps();
-                if (stamps != _stamps)
-                {
-                    try
-                    {
-                        _current = CertificateIssuer.LoadPem(_certificatePath, _keyPath);
-                        _stamps = stamps;
-                    }
-                    catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
-                    {
-                        // Half-written during a rotation: keep presenting the previous one.
-                    }
-                }
-
-                return _current;
-            }
-        }
-    }
-
-    private (DateTime, DateTime) Stamps() => (File.GetLastWriteTimeUtc(_certificatePath), File.GetLastWriteTimeUtc(_keyPath));
+    public X509Certificate2 Current => _files.Current;
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using Convoy.Pki;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Hosting;
@@ -34,7 +33,7 @@ internal sealed class UplinkService : BackgroundService
         foreach (var (identity, buffer) in _devices.All)
         {
             var (certificatePath, keyPath) = dev?.EnsureDevice(identity) ?? DeviceFiles(identity);
-            var certificate = new DeviceCertificate(certificatePath, keyPath);
+            var certificate = new DeviceCertificate(identity.ToString(), certificatePath, keyPath, _time, _logger);
             var collectors = new List<(Uri, GrpcChannel)>(_options.Collectors.Count);
             foreach (string address in _options.Collectors)
             {

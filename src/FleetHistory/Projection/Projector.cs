@@ -8,8 +8,6 @@ using Convoy.FleetHistory.Store;
 using Convoy.Kafka;
 using Convoy.Pki;
 using Google.Protobuf;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Projection;

@@ -4,7 +4,6 @@ using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
 using Google.Protobuf;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.FleetHistory.Query;
 

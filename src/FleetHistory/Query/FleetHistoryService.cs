@@ -11,8 +11,6 @@ using Convoy.Kafka;
 using Convoy.Pki;
 using Confluent.Kafka;
 using Grpc.Core;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Query;

@@ -1,6 +1,5 @@
 using Convoy.FleetHistory.Store;
 using Convoy.Kafka;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Convoy.FleetHistory.Tenancy;
 

@@ -2,7 +2,6 @@ using Convoy.TenantConsole.ReadSide;
 using Grpc.Core;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.TenantConsole.Components;
 

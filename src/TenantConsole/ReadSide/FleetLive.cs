@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Fleet.V1;
 using Grpc.Core;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.TenantConsole.ReadSide;
 

@@ -1,10 +1,6 @@
 using System.Globalization;
 using Convoy.Contracts.Fleet.V1;
 using Grpc.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Convoy.TenantConsole.ReadSide;
 

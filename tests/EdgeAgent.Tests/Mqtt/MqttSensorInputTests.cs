@@ -4,11 +4,9 @@ using Convoy.EdgeAgent.Batching;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Inputs;
 using Convoy.EdgeAgent.Inputs.Mqtt;
-using Convoy.EdgeAgent.Tests.Nmea;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using MQTTnet;
 
 namespace Convoy.EdgeAgent.Tests.Mqtt;
 

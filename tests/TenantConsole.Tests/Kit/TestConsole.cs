@@ -1,4 +1,3 @@
-using Convoy.TenantConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 

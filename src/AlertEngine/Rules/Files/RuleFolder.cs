@@ -1,7 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -42,9 +40,12 @@ internal sealed class RuleFolder : BackgroundService
     {
     }
 
+    /// <param name="catalog">the catalog the rules are swapped into.</param>
+    /// <param name="folder">the rules folder; empty for none.</param>
     /// <param name="setting">the configuration key that named <paramref name="folder"/>, for the start-up refusal.</param>
     /// <param name="refuseInvalidAtStart">throw an <see cref="OptionsValidationException"/> when a file is invalid at start; otherwise keep its errors in the catalog.</param>
     /// <param name="metrics">the engine's reload counters; null where the engine does not run (the read side).</param>
+    /// <param name="logger">where loaded, rejected and removed rule files are logged.</param>
     internal RuleFolder(RuleCatalog catalog, string folder, string setting, bool refuseInvalidAtStart, AlertEngineMetrics? metrics, ILogger logger)
     {
         _catalog = catalog;

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Convoy.EdgeAgent.Inputs;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.EdgeAgent.Inputs.Mqtt;

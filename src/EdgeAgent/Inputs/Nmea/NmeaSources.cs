@@ -22,7 +22,7 @@ internal interface INmeaSource
 /// <summary>Makes the configured source, and feeds one into a channel.</summary>
 internal static class NmeaSources
 {
-    /// <summary>The source <paramref name="options"/> name; call <see cref="NmeaOptions.Validate"/> first.</summary>
+    /// <summary>The source <paramref name="options"/> name; checked first by <see cref="NmeaOptionsValidator"/> (at start).</summary>
     public static INmeaSource Create(NmeaOptions options, ILogger logger, TimeProvider time) => options.Source switch
     {
         NmeaSourceKind.File => new NmeaFileSource(options, logger, time),

@@ -80,6 +80,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     private readonly Lock _creating = new();
 
     /// <param name="url">ClickHouse's HTTP interface, e.g. <c>http://127.0.0.1:8123/</c>.</param>
+    /// <param name="isolation">how tenants are kept apart: a database each, or shared tables with a tenant column.</param>
     /// <param name="database">the shared database, or the prefix of each tenant's.</param>
     /// <param name="handler">for tests: what sends the requests.</param>
     public ClickHouseFleetStore(Uri url, ClickHouseIsolation isolation, string database, HttpMessageHandler? handler = null)

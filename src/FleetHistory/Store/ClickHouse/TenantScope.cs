@@ -14,7 +14,9 @@ internal sealed class TenantScope
 {
     private readonly string _tenantFilter;
 
+    /// <param name="isolation">how tenants are kept apart: a database each, or shared tables with a tenant column.</param>
     /// <param name="database">the configured database: the shared one, or the prefix of each tenant's.</param>
+    /// <param name="tenant">the tenant whose rows this scope reads and writes; a valid tenant id.</param>
     public TenantScope(ClickHouseIsolation isolation, string database, string tenant)
     {
         // The tenant becomes part of a database name or a literal: only a valid tenant id (1..63 of
