@@ -94,7 +94,8 @@ public static class AlertEngineHost
         builder.Services.AddSingleton<RuleStateStore>();
         builder.Services.AddSingleton(TimeProvider.System);
         // The rules folder loads before the consumer starts (hosted services start in order).
-        builder.Services.AddHostedService<RuleFolder>();
+        builder.Services.AddSingleton<RuleFolder>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<RuleFolder>());
         builder.Services.AddHostedService<TelemetryConsumer>();
         // The operations port: /metrics, and /readyz = Kafka reachable and the rules loaded.
         builder.Services.AddMetricsEndpoint("convoy-alert-engine", AlertEngineMetrics.MeterName);
@@ -118,6 +119,9 @@ public static class AlertEngineHost
         try
         {
             app.Services.GetRequiredService<IStartupValidator>().Validate();
+            // The rules folder is read now: an invalid file stops the start here, in one line per
+            // error, not from inside the host's start with its stack trace.
+            app.Services.GetRequiredService<RuleFolder>();
         }
         catch
         {

@@ -106,6 +106,11 @@ public sealed class AlertEngineOptions : IValidatableObject
             yield return Invalid("AlertEngine:Address", $"must be an IP address such as 127.0.0.1 or 0.0.0.0, was '{Address}'");
         }
 
+        if (PortInUse.Check("AlertEngine:MetricsPort", Address, MetricsPort) is { } taken)
+        {
+            yield return taken;
+        }
+
         if (RulesFolder.Length > 0 && !Directory.Exists(RulesFolder))
         {
             yield return Invalid("AlertEngine:RulesFolder", $"names no folder: '{Path.GetFullPath(RulesFolder)}' does not exist");

@@ -16,7 +16,6 @@ using Grpc.AspNetCore.Server.Model;
 using Grpc.Health.V1;
 using Grpc.Reflection;
 using Grpc.Reflection.V1Alpha;
-using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -84,6 +83,7 @@ public static class CollectorHost
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.UseConfiguredConsoleFormat(builder.Configuration);
         AddCollectorOptions(builder.Services, builder.Configuration.GetSection(CollectorOptions.SectionName));
         builder.Services.AddConvoyKafka(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -97,6 +97,8 @@ public static class CollectorHost
 
         var app = builder.Build();
         StartChecked(app);
+        // Made now, not at the first call: its refusal series exist at 0 from the start.
+        app.Services.GetRequiredService<CollectorMetrics>();
         MapEndpoints(app);
         return app;
     }
@@ -178,12 +180,9 @@ public static class CollectorHost
         services.AddSingleton(new ReflectionServiceImpl(Contracts.Telemetry.V1.Ingest.Descriptor, AlertFeed.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
     }
 
-    /// <summary>The collector's metrics and the runtime's, for Prometheus.</summary>
+    /// <summary>The collector's metrics and the runtime's, for Prometheus, as every program exports them.</summary>
     private static void AddOperations(IServiceCollection services) =>
-        services.AddOpenTelemetry().WithMetrics(static metrics => metrics
-            .AddMeter(CollectorMetrics.MeterName)
-            .AddRuntimeInstrumentation()
-            .AddPrometheusExporter());
+        services.AddMetricsEndpoint("convoy-collector", CollectorMetrics.MeterName);
 
     /// <summary>
     /// The TLS port of devices and partners (HTTP/2, the certificate chosen per handshake so a
@@ -293,7 +292,7 @@ public static class CollectorHost
 
             return next(context);
         });
-        app.UseOpenTelemetryPrometheusScrapingEndpoint(static context => !context.Request.IsHttps && context.Request.Path == "/metrics");
+        app.UseMetricsEndpoint(static context => !context.Request.IsHttps);
         app.MapGrpcService<IngestService>();
         app.MapGrpcService<AlertFeedService>();
         app.MapGrpcHealthChecksService();

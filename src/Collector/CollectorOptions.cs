@@ -138,6 +138,14 @@ public sealed class CollectorOptions : IValidatableObject
             yield return Invalid("Collector:MetricsPort", $"must be -1 (off), 0 (any) or a port other than Collector:Port, was {MetricsPort}");
         }
 
+        foreach (var taken in new[] { PortInUse.Check("Collector:Port", Address, Port), PortInUse.Check("Collector:MetricsPort", Address, MetricsPort) })
+        {
+            if (taken is not null)
+            {
+                yield return taken;
+            }
+        }
+
         foreach (var failure in InvalidCertificateFiles())
         {
             yield return failure;

@@ -100,6 +100,14 @@ public sealed class FleetHistoryOptions : IValidatableObject
 
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
+        foreach (var taken in new[] { PortInUse.Check("FleetHistory:GrpcPort", Address, GrpcPort), PortInUse.Check("FleetHistory:HttpPort", Address, HttpPort) })
+        {
+            if (taken is not null)
+            {
+                yield return taken;
+            }
+        }
+
         if (!Enum.IsDefined(Store))
         {
             yield return new ValidationResult($"Configuration 'FleetHistory:Store' must be DuckDb or ClickHouse, was {Store}.");

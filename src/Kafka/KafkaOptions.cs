@@ -101,6 +101,11 @@ public sealed partial class KafkaOptions : IValidatableObject
             {
                 yield return Invalid($"Kafka:{section}:{key}", "has no value");
             }
+            else if (Native.ProducerNative.Refuses(key, value) is { } why)
+            {
+                // librdkafka's own words, at start rather than when the first client is made.
+                yield return Invalid($"Kafka:{section}:{key}", $"is refused by librdkafka: {why.Trim().TrimEnd('.')} (its settings are listed in librdkafka's CONFIGURATION.md)");
+            }
         }
     }
 }

@@ -46,6 +46,11 @@ public sealed class TenantConsoleOptions : IValidatableObject
     /// <summary>The rules that span settings; run by the generated checks after the attributes.</summary>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
+        if (PortInUse.Check("TenantConsole:Port", Address, Port) is { } taken)
+        {
+            yield return taken;
+        }
+
         if (!Uri.TryCreate(FleetHistoryUrl, UriKind.Absolute, out var readSide) || readSide.Scheme is not ("http" or "https"))
         {
             yield return new ValidationResult($"Configuration 'TenantConsole:FleetHistoryUrl' must be an absolute http:// or https:// address of the read side's gRPC port, was '{FleetHistoryUrl}'.");

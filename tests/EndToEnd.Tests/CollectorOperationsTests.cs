@@ -96,6 +96,24 @@ public sealed class CollectorOperationsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
     }
 
+    [Fact]
+    public async Task MetricsEndpoint_BeforeAnyTraffic_HasEveryRefusalSeriesAtZero()
+    {
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync(CollectorHost.MetricsAddress(_collector.App)!);
+
+        foreach (var (reason, status) in RefusalReasons.Batch)
+        {
+            // This collector's registry is open (any tenant): the batch series have no tenant yet.
+            Assert.Matches($$"""convoy_collector_batches_refused_total\{[^}]*reason="{{reason}}",status="{{status}}",tenant=""\} 0""", text);
+        }
+
+        foreach (string reason in RefusalReasons.Access)
+        {
+            Assert.Matches($$"""convoy_collector_access_refused_total\{[^}]*reason="{{reason}}",tenant=""\} 0""", text);
+        }
+    }
+
     private static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient http, Uri address)
     {
         using var response = await http.GetAsync(address);

@@ -9,7 +9,7 @@ namespace Convoy.EndToEnd.Tests;
 /// </summary>
 public sealed class ConsoleLogFormatTests
 {
-    public static TheoryData<string> Programs => ["AlertEngine", "FleetHistory"];
+    public static TheoryData<string> Programs => ["AlertEngine", "FleetHistory", "Collector"];
 
     [Theory]
     [MemberData(nameof(Programs))]

@@ -23,6 +23,26 @@ internal static unsafe partial class ProducerNative
     public const int VTypeTimestamp = 8;
     public const int VTypeHeader = 9;
 
+    /// <summary>
+    /// Why librdkafka refuses <paramref name="name"/>=<paramref name="value"/> (an unknown name, a
+    /// value out of range), in its own words; null when it takes it. Nothing is connected.
+    /// </summary>
+    public static string? Refuses(string name, string value)
+    {
+        nint conf = ConfNew();
+        try
+        {
+            const int Size = 512;
+            byte* errors = stackalloc byte[Size];
+            errors[0] = 0;
+            return ConfSet(conf, name, value, errors, Size) == 0 ? null : System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)errors);
+        }
+        finally
+        {
+            ConfDestroy(conf);
+        }
+    }
+
     [LibraryImport(Library, EntryPoint = "rd_kafka_conf_new")]
     public static partial nint ConfNew();
 

@@ -58,7 +58,8 @@ internal sealed class RuleFolder : BackgroundService
         }
 
         var errors = new List<string>();
-        Reload(errors);
+        // Refused at start, the errors are the refusal's own lines: not logged besides.
+        Reload(errors, logRejections: !refuseInvalidAtStart);
         if (errors.Count > 0 && refuseInvalidAtStart)
         {
             throw new OptionsValidationException(setting, typeof(AlertEngineOptions),
@@ -109,7 +110,7 @@ internal sealed class RuleFolder : BackgroundService
     }
 
     /// <summary>Reads the folder again and swaps in what changed; errors go to the log and to <paramref name="errors"/>.</summary>
-    internal void Reload(List<string> errors)
+    internal void Reload(List<string> errors, bool logRejections = true)
     {
         var files = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (string path in Directory.GetFiles(_folder))
@@ -183,7 +184,7 @@ internal sealed class RuleFolder : BackgroundService
                 _failed.Remove(tenant);
             }
 
-            for (int i = before; i < errors.Count; i++)
+            for (int i = before; i < errors.Count && logRejections; i++)
             {
                 AlertEngineLog.RulesRejected(_logger, errors[i]);
             }
