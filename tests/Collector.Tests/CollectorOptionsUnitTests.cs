@@ -108,13 +108,9 @@ public sealed class CollectorOptionsUnitTests : IDisposable
             "--Collector:Window=2000", "--Collector:HandshakeTimeout=00:00:00", "--Kafka:Embedded=true",
         ]);
 
-        Assert.True(program.Process.WaitForExit(60_000), "the collector did not stop on its bad settings");
-        program.Process.WaitForExit(); // and its output was read to the end
-        Assert.Equal(2, program.Process.ExitCode);
-        string[] lines = program.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] lines = program.AssertStoppedOnBadSettings();
         Assert.Contains("Convoy.Collector: Configuration 'Collector:Window' must be 1..1024, was 2000.", lines);
         Assert.Contains("Convoy.Collector: Configuration 'Collector:HandshakeTimeout' must be 00:00:01..00:05:00, was 00:00:00.", lines);
-        Assert.DoesNotContain(lines, static l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -42,10 +42,7 @@ public sealed class ConsoleLogFormatTests
         using var folder = new TempFolder("log-format");
         using var running = ProgramProcess.Of(program, [.. Settings(program, folder.Path), "--Logging:Console:FormatterName=xml"]);
 
-        Assert.True(running.Process.WaitForExit(60_000), $"{program} did not stop on the unknown format");
-        running.Process.WaitForExit();
-        Assert.Equal(2, running.Process.ExitCode);
-        Assert.Equal($"Convoy.{program}: Configuration 'Logging:Console:FormatterName' must be simple, json or systemd (journald), was 'xml'.", running.Output.Trim());
+        Assert.Equal([$"Convoy.{program}: Configuration 'Logging:Console:FormatterName' must be simple, json or systemd (journald), was 'xml'."], running.AssertStoppedOnBadSettings());
     }
 
     /// <summary>What each program needs to start on this machine: any free ports, the embedded Kafka, a folder of its own.</summary>

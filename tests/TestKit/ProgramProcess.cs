@@ -49,6 +49,22 @@ public sealed class ProgramProcess : IDisposable
         return new ProgramProcess(Process.Start(start)!);
     }
 
+    /// <summary>
+    /// Waits for the program to stop on its bad settings and asserts how it did, as every program
+    /// must: exit code 2 and no stack trace or exception name in its output. Returns the output's
+    /// lines, for the test to look for its own.
+    /// </summary>
+    public string[] AssertStoppedOnBadSettings()
+    {
+        Assert.True(Process.WaitForExit(60_000), "the program did not stop on its bad settings");
+        Process.WaitForExit(); // and its output was read to the end
+        string output = Output;
+        Assert.True(Process.ExitCode == 2, $"exit code {Process.ExitCode}, not 2:\n{output}");
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.DoesNotContain(lines, static l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+        return lines;
+    }
+
     public string Output
     {
         get
