@@ -35,6 +35,7 @@ public static class CollectorHost
 
         Usage: Convoy.Collector [--Key=Value ...]
                Convoy.Collector pki <command> ...   the operators' PKI (pki --help)
+               Convoy.Collector tenants <command> FILE ... the tenant registry without editing JSON (tenants --help)
         Every setting can also come from appsettings.json or an environment variable
         (Collector__Port=5443, Kafka__BootstrapServers=...).
 

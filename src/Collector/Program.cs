@@ -5,6 +5,11 @@ if (args.Length > 0 && args[0] == "pki")
     return Convoy.Pki.PkiCommands.Run(args[1..], Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == "tenants")
+{
+    return Convoy.Collector.Tenancy.TenantsCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(CollectorHost.Help);
