@@ -190,6 +190,15 @@ public sealed class KafkaCluster : IDisposable
             return; // Operators create topics; a missing one surfaces as a produce error naming it.
         }
 
+        // Look before creating: a topic that exists needs no CreateTopics request, which a broker
+        // may refuse or (librdkafka's mock, some managed services) not implement and let time out,
+        // keeping the first stream of each tenant of every new process waiting that long.
+        if (await Task.Run(() => Exists(topic)).ConfigureAwait(false))
+        {
+            KafkaLog.TopicFound(_logger, topic);
+            return;
+        }
+
         try
         {
             await Admin().CreateTopicsAsync(
@@ -213,6 +222,19 @@ public sealed class KafkaCluster : IDisposable
             // broker may still create it on first write (auto.create.topics.enable); if it does
             // not, the write fails with an error that names the topic.
             KafkaLog.TopicNotCreated(_logger, topic, e.Error.Reason);
+        }
+    }
+
+    /// <summary>Whether the cluster lists <paramref name="topic"/> (metadata of every topic: asking for one by name could make a broker auto-create it).</summary>
+    private bool Exists(string topic)
+    {
+        try
+        {
+            return Admin().GetMetadata(TimeSpan.FromSeconds(5)).Topics.Exists(t => t.Topic == topic && t.Error.Code == ErrorCode.NoError);
+        }
+        catch (KafkaException)
+        {
+            return false; // Unknown: try to create it, as before.
         }
     }
 

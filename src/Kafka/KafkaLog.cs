@@ -12,6 +12,10 @@ internal static partial class KafkaLog
         Message = "Created Kafka topic {Topic} with {Partitions} partition(s)")]
     public static partial void TopicCreated(ILogger logger, string topic, int partitions);
 
+    [LoggerMessage(EventId = 103, EventName = "TopicFound", Level = LogLevel.Debug,
+        Message = "Kafka topic {Topic} exists; not creating it")]
+    public static partial void TopicFound(ILogger logger, string topic);
+
     [LoggerMessage(EventId = 102, EventName = "TopicNotCreated", Level = LogLevel.Warning,
         Message = "Could not create Kafka topic {Topic} ({Reason}); relying on the broker to create it on first write")]
     public static partial void TopicNotCreated(ILogger logger, string topic, string reason);
