@@ -122,6 +122,21 @@ public sealed class ClickHouseFleetStoreUnitTests
         }
     }
 
+    [Fact]
+    public void ASocketErrorWhileClickHouseRestarts_IsUnavailable_NotAFault()
+    {
+        // ENOTCONN surfaced unwrapped from a synchronous send once in CI, while ClickHouse restarted
+        // under the projector; it must read as "unavailable" (retried), never end the host.
+        using var store = new ClickHouseFleetStore(new Uri("http://127.0.0.1:9/"), ClickHouseIsolation.SharedTables, "convoy",
+            new Failing(new SocketException((int)SocketError.NotConnected)));
+
+        foreach (var call in Calls(store))
+        {
+            var refused = Assert.Throws<StoreUnavailableException>(call);
+            Assert.Contains("ClickHouse at http://127.0.0.1:9/ cannot be reached", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("Code: 81, e.displayText() = DB::Exception: Database convoy_acme doesn't exist, e.what() = DB::Exception")]
     [InlineData("Code: 60, e.displayText() = DB::Exception: Table convoy.offsets doesn't exist., e.what() = DB::Exception")]
@@ -148,6 +163,14 @@ public sealed class ClickHouseFleetStoreUnitTests
         () => store.Rollups("acme", "truck-1", "speed", 0, Resolution.Hour, 0, 10, -1, 10),
         () => store.Alerts("acme", new AlertFilter("", "", AlertState.Unspecified, 0, 0), null, 10),
     ];
+
+    /// <summary>A connection that fails every request with <paramref name="error"/>.</summary>
+    private sealed class Failing(Exception error) : HttpMessageHandler
+    {
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) => throw error;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => throw error;
+    }
 
     /// <summary>A server that answers every request the same.</summary>
     private sealed class Answering(HttpStatusCode status, string body) : HttpMessageHandler

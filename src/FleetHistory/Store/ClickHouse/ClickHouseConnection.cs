@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -80,7 +81,9 @@ internal sealed partial class ClickHouseConnection : IDisposable
         {
             response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead);
         }
-        catch (HttpRequestException e)
+        // A synchronous send can surface the socket's own error unwrapped (ENOTCONN while ClickHouse
+        // restarts was seen in CI), so a SocketException counts as unreachable as well.
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
         {
             throw new StoreUnavailableException($"ClickHouse at {Url} cannot be reached ({e.Message}); {What(statement)} was not run", e);
         }
@@ -103,7 +106,7 @@ internal sealed partial class ClickHouseConnection : IDisposable
 
                 answer(body);
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or IOException or SocketException or TaskCanceledException)
             {
                 throw new StoreUnavailableException($"ClickHouse at {Url} broke off its answer to {What(statement)} ({e.Message})", e);
             }
