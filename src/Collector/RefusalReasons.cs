@@ -40,6 +40,7 @@ internal static class RefusalReasons
     public const string BatchOverBurst = "batch-over-burst";
     public const string OverInFlightQuota = "over-in-flight-quota";
     public const string KafkaQueueFull = "kafka-queue-full";
+    public const string TopicMissing = "topic-missing";
     public const string UntrustedCertificate = "untrusted-certificate";
     public const string RevokedCertificate = "revoked-certificate";
     public const string NoIdentity = "no-identity";
@@ -62,7 +63,7 @@ internal static class RefusalReasons
         (TenantNotRegistered, StatusCode.PermissionDenied), (TenantDisabled, StatusCode.PermissionDenied),
         (TooManyStreams, StatusCode.ResourceExhausted), (OverReadingsQuota, StatusCode.ResourceExhausted), (OverBytesQuota, StatusCode.ResourceExhausted),
         (BatchOverBurst, StatusCode.ResourceExhausted), (OverInFlightQuota, StatusCode.ResourceExhausted),
-        (KafkaQueueFull, StatusCode.Unavailable),
+        (KafkaQueueFull, StatusCode.Unavailable), (TopicMissing, StatusCode.Unavailable),
     ];
 
     /// <summary>
