@@ -190,11 +190,22 @@ public readonly ref struct BatchView
             }
         }
 
+        // proto3 strings are UTF-8, and protobuf refuses a message whose string is not: the
+        // collector writes the bytes to Kafka as they came, so it must not accept what a consumer
+        // decoding them with protobuf cannot read.
+        if (!System.Text.Unicode.Utf8.IsValid(tenant) || !System.Text.Unicode.Utf8.IsValid(device))
+        {
+            problem = NotText(System.Text.Unicode.Utf8.IsValid(tenant) ? "device_id" : "tenant_id");
+            return false;
+        }
+
         batch = new BatchView(payload, tenant, device, sequence, baseTime, gps, hasGps, fuel, hasFuel, temperatures, scalars);
         return true;
     }
 
     internal static string Truncated(string field) => $"{field} is truncated or not valid protobuf";
+
+    internal static string NotText(string field) => $"{field} is not valid UTF-8, which a protobuf string must be";
 
     internal static string Truncated(FieldName field) => Truncated(field.ToString());
 
@@ -394,7 +405,9 @@ public readonly ref struct TemperatureView
             }
         }
 
-        view = new TemperatureView { Index = index, Zone = (uint)Math.Min(zone, uint.MaxValue), OffsetMs = offsets, TemperatureC = values, Windows = windows };
+        // A uint32 sent as a longer varint keeps its low 32 bits, as protobuf reads it: the zone checked
+        // here is the zone every consumer of the batch sees.
+        view = new TemperatureView { Index = index, Zone = unchecked((uint)zone), OffsetMs = offsets, TemperatureC = values, Windows = windows };
         return null;
     }
 }
@@ -495,6 +508,11 @@ public readonly ref struct ScalarView
             {
                 return problem;
             }
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(name))
+        {
+            return BatchView.NotText(new FieldName("scalars", index, "name").ToString());
         }
 
         view = new ScalarView { Index = index, Kind = (ScalarKind)unchecked((int)kind), Name = name, OffsetMs = offsets, Value = values, Windows = windows };
