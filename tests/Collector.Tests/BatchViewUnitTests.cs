@@ -88,6 +88,7 @@ public sealed class BatchViewUnitTests
     [Theory]
     [InlineData("device id not UTF-8")]
     [InlineData("scalar name not UTF-8")]
+    [InlineData("an earlier device id not UTF-8")]
     public void TryRead_StringThatIsNotUtf8_IsRefusedAsProtobufRefusesIt(string defect)
     {
         byte[] payload = Encode(defect);
@@ -138,6 +139,7 @@ public sealed class BatchViewUnitTests
         { "garbage", "not valid protobuf" },
         { "device id not UTF-8", "device_id is not valid UTF-8" },
         { "scalar name not UTF-8", "scalars[0].name is not valid UTF-8" },
+        { "an earlier device id not UTF-8", "device_id is not valid UTF-8" },
     };
 
     [Theory]
@@ -167,6 +169,13 @@ public sealed class BatchViewUnitTests
 
         var bytes = new MemoryStream();
         var output = new CodedOutputStream(bytes);
+        if (defect == "an earlier device id not UTF-8")
+        {
+            // protobuf decodes every occurrence of a string, though only the last one counts
+            output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(ByteString.CopyFrom(0x74, 0x72, 0xFF));
+        }
+
         output.WriteTag(2, WireFormat.WireType.LengthDelimited);
         output.WriteString("truck-1");
         switch (defect)
@@ -220,6 +229,8 @@ public sealed class BatchViewUnitTests
                     o.WriteTag(2, WireFormat.WireType.LengthDelimited);
                     o.WriteBytes(ByteString.CopyFrom(0x61, 0xC3)); // a two-byte sequence cut short
                 }));
+                break;
+            case "an earlier device id not UTF-8":
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(defect), defect, null);

@@ -96,17 +96,15 @@ public readonly ref struct BatchView
             switch (field)
             {
                 case 1 when wire == WireReader.LengthDelimited:
-                    if (!reader.TryReadLengthDelimited(out tenant))
+                    if ((problem = Text(ref reader, "tenant_id", out tenant)) is not null)
                     {
-                        problem = Truncated("tenant_id");
                         return false;
                     }
 
                     break;
                 case 2 when wire == WireReader.LengthDelimited:
-                    if (!reader.TryReadLengthDelimited(out device))
+                    if ((problem = Text(ref reader, "device_id", out device)) is not null)
                     {
-                        problem = Truncated("device_id");
                         return false;
                     }
 
@@ -190,20 +188,27 @@ public readonly ref struct BatchView
             }
         }
 
-        // proto3 strings are UTF-8, and protobuf refuses a message whose string is not: the
-        // collector writes the bytes to Kafka as they came, so it must not accept what a consumer
-        // decoding them with protobuf cannot read.
-        if (!System.Text.Unicode.Utf8.IsValid(tenant) || !System.Text.Unicode.Utf8.IsValid(device))
-        {
-            problem = NotText(System.Text.Unicode.Utf8.IsValid(tenant) ? "device_id" : "tenant_id");
-            return false;
-        }
-
         batch = new BatchView(payload, tenant, device, sequence, baseTime, gps, hasGps, fuel, hasFuel, temperatures, scalars);
         return true;
     }
 
     internal static string Truncated(string field) => $"{field} is truncated or not valid protobuf";
+
+    /// <summary>
+    /// A string field. proto3 strings are UTF-8 and protobuf refuses a message with one that is
+    /// not, every occurrence counted (the last one wins, but each is decoded): the collector writes
+    /// the bytes to Kafka as they came, so it must not accept what a consumer decoding them with
+    /// protobuf cannot read.
+    /// </summary>
+    internal static string? Text(scoped ref WireReader reader, string field, out ReadOnlySpan<byte> text)
+    {
+        if (!reader.TryReadLengthDelimited(out text))
+        {
+            return Truncated(field);
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(text) ? null : NotText(field);
+    }
 
     internal static string NotText(string field) => $"{field} is not valid UTF-8, which a protobuf string must be";
 
@@ -498,7 +503,8 @@ public readonly ref struct ScalarView
             string? problem = field switch
             {
                 1 when wire == WireReader.Varint => reader.TryReadVarint(out kind) ? null : BatchView.Truncated(new FieldName("scalars", index, "kind")),
-                2 when wire == WireReader.LengthDelimited => reader.TryReadLengthDelimited(out name) ? null : BatchView.Truncated(new FieldName("scalars", index, "name")),
+                2 when wire == WireReader.LengthDelimited => !reader.TryReadLengthDelimited(out name) ? BatchView.Truncated(new FieldName("scalars", index, "name"))
+                    : System.Text.Unicode.Utf8.IsValid(name) ? null : BatchView.NotText(new FieldName("scalars", index, "name").ToString()),
                 3 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("scalars", index, "offset_ms")),
                 4 => BatchView.Column(ref reader, wire, ref values, ref v, new FieldName("scalars", index, "value")),
                 5 => WindowView.TryRead(ref reader, wire, ref windows, ref w, "scalars", index),
@@ -508,11 +514,6 @@ public readonly ref struct ScalarView
             {
                 return problem;
             }
-        }
-
-        if (!System.Text.Unicode.Utf8.IsValid(name))
-        {
-            return BatchView.NotText(new FieldName("scalars", index, "name").ToString());
         }
 
         view = new ScalarView { Index = index, Kind = (ScalarKind)unchecked((int)kind), Name = name, OffsetMs = offsets, Value = values, Windows = windows };
