@@ -4,6 +4,7 @@ using Convoy.Collector.Kafka;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Contracts;
+using Convoy.Kafka;
 using Convoy.Pki;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -52,6 +53,9 @@ internal sealed class Intake
     /// <summary>Batches a device may have in flight unacknowledged (Collector:Window).</summary>
     public int Window => _options.Window;
 
+    /// <summary>The largest message a call may send (Collector:MaxBatchBytes): a Stream's batch, or a whole Upload request.</summary>
+    public int MaxBatchBytes => _options.MaxBatchBytes;
+
     /// <summary>The sender of batches for <paramref name="device"/> on behalf of <paramref name="caller"/> (the device itself, or a partner).</summary>
     public AuthenticatedDevice Sender(Caller caller, DeviceIdentity device) =>
         new(device, _options.TopicMode == TelemetryTopicMode.Shared ? $"{device.Tenant}/{device.Device}" : null)
@@ -80,7 +84,17 @@ internal sealed class Intake
     {
         string topic = _options.TopicMode == TelemetryTopicMode.Shared ? _options.SharedTopic : TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
         var settings = _options.TopicMode == TelemetryTopicMode.Shared ? null : _tenants.TopicOf(device.Tenant);
-        await Producer.EnsureTopicAsync(topic, settings, cancellationToken);
+        try
+        {
+            await Producer.EnsureTopicAsync(topic, settings, cancellationToken);
+        }
+        catch (KafkaTopicMissingException missing)
+        {
+            // Logged once per look by the cluster (TopicMissing); the sender keeps its batches and retries.
+            _metrics.Refused(device.Tenant, StatusCode.Unavailable, RefusalReasons.TopicMissing);
+            throw new RpcException(new Status(StatusCode.Unavailable, missing.Message + ". Nothing was written; send again later."), RetryAfter(KafkaCluster.MissingTopicRetry));
+        }
+
         return topic;
     }
 

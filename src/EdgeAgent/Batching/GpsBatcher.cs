@@ -48,6 +48,9 @@ internal sealed class GpsBatcher : BackgroundService
         _maxSpeedKmh = nmea.Value.MaxSpeedKmh;
     }
 
+    /// <summary>The receiver's lines so far, by outcome.</summary>
+    public NmeaStatistics Statistics => _source.Statistics;
+
     /// <summary>GPS values dropped as implausible so far.</summary>
     public long Implausible { get; private set; }
 
@@ -68,7 +71,8 @@ internal sealed class GpsBatcher : BackgroundService
                     continue;
                 }
 
-                var fix = _clock is null ? received : received with { UnixTimeMs = Stamp(received.UnixTimeMs) };
+                var correction = GpsTimeCorrection.None;
+                var fix = _clock is null ? received : received with { UnixTimeMs = Stamp(received.UnixTimeMs, out correction) };
 
                 if (batch is not null && (fix.UnixTimeMs >= batch.BaseTimeUnixMs + spanMs || fix.UnixTimeMs < batch.BaseTimeUnixMs + batch.Gps.OffsetMs[^1]))
                 {
@@ -92,6 +96,11 @@ internal sealed class GpsBatcher : BackgroundService
                 }
 
                 heading = fix.HeadingDeg is { } h ? BatchCheck.WireHeading(h) : heading;
+                if (correction == GpsTimeCorrection.ReceiveTime)
+                {
+                    batch.Gps.GatewayTimed.Add((uint)batch.Gps.OffsetMs.Count); // flagged: its time is the gateway's
+                }
+
                 batch.Gps.OffsetMs.Add((uint)(fix.UnixTimeMs - batch.BaseTimeUnixMs));
                 batch.Gps.LatitudeDeg.Add(fix.Latitude);
                 batch.Gps.LongitudeDeg.Add(fix.Longitude);
@@ -114,9 +123,9 @@ internal sealed class GpsBatcher : BackgroundService
     }
 
     /// <summary>The time a live fix is stamped with: its own, or as <see cref="GpsClock"/> corrects it (counted, logged when the correction changes).</summary>
-    private long Stamp(long fixMs)
+    private long Stamp(long fixMs, out GpsTimeCorrection correction)
     {
-        long stamped = _clock!.Correct(fixMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), out var correction);
+        long stamped = _clock!.Correct(fixMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), out correction);
         if (correction != GpsTimeCorrection.None)
         {
             Interlocked.Increment(ref _corrected[(int)correction]);
@@ -135,7 +144,7 @@ internal sealed class GpsBatcher : BackgroundService
     private void Flush(TelemetryBatch batch)
     {
         int readings = batch.Gps.OffsetMs.Count;
-        _metrics.Sampled(_device.Tenant, readings);
+        _metrics.Sampled(_device.Tenant, "gps", readings);
         Append(_aggregator.Reduce(batch));
     }
 

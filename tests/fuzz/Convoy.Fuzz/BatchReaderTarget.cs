@@ -81,7 +81,7 @@ internal sealed class BatchReaderTarget : IFuzzTarget
 
         if (batch.HasGps && (!Same(batch.Gps.OffsetMs, parsed.Gps!.OffsetMs) || !Same(batch.Gps.LatitudeDeg, parsed.Gps.LatitudeDeg)
             || !Same(batch.Gps.LongitudeDeg, parsed.Gps.LongitudeDeg) || !Same(batch.Gps.SpeedKmh, parsed.Gps.SpeedKmh)
-            || !Same(batch.Gps.HeadingDeg, parsed.Gps.HeadingDeg)))
+            || !Same(batch.Gps.HeadingDeg, parsed.Gps.HeadingDeg) || !Same(batch.Gps.GatewayTimed, parsed.Gps.GatewayTimed)))
         {
             return "a gps column";
         }
