@@ -218,6 +218,36 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public void Retention_DeletesADispatchersNote_WithItsAlert_AndOldNotesWhoseAlertIsGone(string kind)
+    {
+        using var test = TestStores.Create(kind, clickHouse);
+        var store = test.Store;
+        long old = Noon - (10 * 86_400_000L);
+        var changes = new TenantChanges("acme");
+        changes.AddAlert(Alert("old-resolved", AlertState.Resolved, old, old + 1000));
+        changes.AddAlert(Alert("new-resolved", AlertState.Resolved, Noon, Noon + 1000));
+        changes.Offsets[new PartitionKey("alerts.acme", 0)] = 2;
+        store.Write(changes);
+        store.Write(AcknowledgementChanges("acme", 3, new AlertAcknowledgement("old-resolved", "truck-1", "dispatcher-7", "door was open", old + 2000)));
+        store.Write(AcknowledgementChanges("acme", 4, new AlertAcknowledgement("new-resolved", "truck-1", "dispatcher-7", "checked", Noon + 2000)));
+        store.Write(AcknowledgementChanges("acme", 5, new AlertAcknowledgement("never-came", "truck-1", "dispatcher-7", "for an alert not here", old)));
+
+        store.ApplyRetention("acme", Noon - 86_400_000, Noon - 86_400_000, Noon - 86_400_000);
+
+        // Were the two old alerts projected again (a replay of their topic), no note of them would come back with them.
+        var again = new TenantChanges("acme");
+        again.AddAlert(Alert("old-resolved", AlertState.Resolved, old, old + 1000));
+        again.AddAlert(Alert("never-came", AlertState.Resolved, old, old + 1000));
+        again.Offsets[new PartitionKey("alerts.acme", 0)] = 6;
+        store.Write(again);
+        var alerts = store.Alerts("acme", new AlertFilter("", "", AlertState.Unspecified, 0, 0), null, 10).ToDictionary(static a => a.AlertId, StringComparer.Ordinal);
+        Assert.Null(alerts["old-resolved"].Acknowledgement);
+        Assert.Null(alerts["never-came"].Acknowledgement);
+        Assert.Equal("checked", alerts["new-resolved"].Acknowledgement.Note); // a recent one stays
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public void ATenantsOwnRetention_IsKept_AndReadBack(string kind)
     {
         using var test = TestStores.Create(kind, clickHouse);

@@ -362,7 +362,11 @@ internal sealed class ClickHouseFleetStore : IFleetStore
         }
 
         // ALTER ... DELETE (a mutation: 18.16 has no TTL and no lightweight delete), waited for, so
-        // the rows are gone when this returns.
+        // the rows are gone when this returns. A dispatcher's note goes with its alert: first the
+        // acknowledgements of the alerts about to go, and old ones whose alert is not here, while
+        // their alerts can still be looked up (mutations of two tables run in no set order).
+        Mutate(scope, $"deleting tenant {tenant}'s old acknowledgements",
+            (ClickHouseSchema.Acknowledgements, $"{resolvedBefore} OR (ack_ms < {alertsBeforeMs} AND alert_id NOT IN (SELECT alert_id {scope.From(ClickHouseSchema.Alerts)}))"));
         Mutate(scope, $"deleting tenant {tenant}'s old history",
             (ClickHouseSchema.Positions, $"time_ms < {positionsBeforeMs}"),
             (ClickHouseSchema.RollupsMinute, $"start_ms < {rollupsBeforeMs}"),

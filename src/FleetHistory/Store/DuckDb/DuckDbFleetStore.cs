@@ -270,6 +270,11 @@ internal sealed class DuckDbFleetStore : IFleetStore
             long positions = database.Execute("DELETE FROM positions WHERE time_ms < $cut", ("cut", positionsBeforeMs));
             long rollups = database.Execute("DELETE FROM rollups_minute WHERE start_ms < $cut", ("cut", rollupsBeforeMs))
                 + database.Execute("DELETE FROM rollups_hour WHERE start_ms < $cut", ("cut", rollupsBeforeMs));
+            // A dispatcher's note goes with its alert: acknowledgements of the alerts deleted below,
+            // and old ones whose alert is not here (it was deleted before, or never came).
+            database.Execute(
+                "DELETE FROM acknowledgements WHERE alert_id IN (SELECT alert_id FROM alerts WHERE state = 2 AND start_ms < $cut) "
+                + "OR (ack_ms < $cut AND alert_id NOT IN (SELECT alert_id FROM alerts))", ("cut", alertsBeforeMs));
             // A firing alert is kept however old: it is still the truck's state.
             long alerts = database.Execute("DELETE FROM alerts WHERE state = 2 AND start_ms < $cut", ("cut", alertsBeforeMs));
             deleted = new RowCounts(positions, rollups, alerts, 0);
