@@ -73,6 +73,33 @@ public sealed class TracesTests
     }
 
     [Fact]
+    public async Task TracedCollector_ContinuesASendersTrace_AndIgnoresATraceparentThatIsNotOne()
+    {
+        // Arrange: a traced collector; a sender that traces its first batch and sends nonsense in its second's traceparent.
+        await using var receiver = await TestOtlpReceiver.StartAsync();
+        await using var collector = await TestCollector.StartAsync(new TestCollectorSetup { Tenants = [Tenant], Switches = [$"--Otlp:Endpoint={receiver.Endpoint}"] });
+        const string Sender = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        using var truck = collector.Device(Tenant, "truck-9");
+
+        // Act
+        var acks = await truck.SendAsync(
+            BatchBuilder.For("truck-9", 1).StartingAgo(TimeSpan.FromSeconds(10)).Temperatures(1, 4f).With(static b => b.Traceparent = Sender),
+            BatchBuilder.For("truck-9", 2).StartingAgo(TimeSpan.FromSeconds(5)).Temperatures(1, 4f).With(static b => b.Traceparent = "00-NOT-A-TRACE-01"));
+
+        // Assert: both are written and acknowledged; the first continues the sender's trace, the second is not traced.
+        Assert.Equal(2UL, acks[^1].AckedSequence);
+        var records = KafkaTopics.ReadAll(collector.Kafka.BootstrapServers, TelemetryRecordHeaders.TelemetryTopic(Tenant)).OrderBy(KafkaTopics.Sequence).ToList();
+        Assert.Equal(2, records.Count);
+        var ingest = await Eventually.ReturnsAsync(
+            () => Task.FromResult(receiver.Spans.SingleOrDefault(s => s.Name == "ingest batch")),
+            static span => span is not null, TimeSpan.FromSeconds(30), "the collector's span of the traced batch");
+        Assert.Equal(("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", "1"), (ingest!.TraceId, ingest.ParentSpanId, ingest.Attributes["convoy.batch.sequence"]));
+        Assert.Equal($"00-{ingest.TraceId}-{ingest.SpanId}-01", KafkaTopics.Header(records[0], TraceParent.Header));
+        Assert.False(records[1].Message.Headers.TryGetLastBytes(TraceParent.Header, out _), "the batch with a malformed traceparent got a traceparent header");
+        Assert.Equal("00-NOT-A-TRACE-01", TelemetryBatch.Parser.ParseFrom(records[1].Message.Value).Traceparent); // written as the device sent it
+    }
+
+    [Fact]
     public async Task WithoutAnOtlpEndpoint_NothingIsTraced_NoExporterAndNoTraceContextInBatchesOrRecords()
     {
         // Arrange: the same fleet, no Otlp settings anywhere.
