@@ -24,7 +24,7 @@ namespace Convoy.Tracing;
 /// while <see cref="Endpoint"/> is empty (the default): no exporter is made and nothing listens to
 /// the program's activity source, so every "start a span" on a hot path is one check that finds
 /// no listener. The same section in every program that traces (edge agent, collector, alert
-/// engine); see docs/configuration/README.md, "Traces".
+/// engine); see docs/configuration/tracing.md.
 /// Compiled into each of those programs (a linked file, src/Shared), internal to each.
 /// </summary>
 internal sealed class OtlpOptions : IValidatableObject
