@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Convoy.Contracts.Telemetry;
 using Convoy.OptionsValidation;
 using Convoy.Pki;
 using Convoy.Tokens;
@@ -99,10 +100,10 @@ public sealed class CollectorOptions : IValidatableObject
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How far in the future a batch's base time may lie (device clock skew).</summary>
-    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxClockSkew { get; set; } = BatchCheck.DefaultMaxClockSkew;
 
     /// <summary>How old a batch's base time may be: a truck may come back online after days.</summary>
-    public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromDays(30);
+    public TimeSpan MaxBatchAge { get; set; } = BatchCheck.DefaultMaxBatchAge;
 
     /// <summary>
     /// Partner token verification (<c>Collector:Partners</c>); off until keys are configured.

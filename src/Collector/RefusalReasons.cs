@@ -1,3 +1,4 @@
+using Convoy.Contracts.Telemetry;
 using Grpc.Core;
 
 namespace Convoy.Collector;
@@ -12,23 +13,23 @@ namespace Convoy.Collector;
 /// </summary>
 internal static class RefusalReasons
 {
-    public const string Malformed = "malformed";
-    public const string Empty = "empty";
+    public const string Malformed = BatchProblems.Malformed;
+    public const string Empty = BatchProblems.Empty;
     public const string SequenceZero = "sequence-zero";
     public const string SequenceBackwards = "sequence-backwards";
     public const string UploadSequenceOrder = "upload-sequence-order";
-    public const string ClockAhead = "clock-ahead";
-    public const string ReadingAhead = "reading-ahead";
-    public const string TooOld = "too-old";
-    public const string UnequalColumns = "unequal-columns";
-    public const string TimeBackwards = "time-backwards";
-    public const string NotFinite = "not-finite";
-    public const string OutOfRange = "out-of-range";
-    public const string BadWindow = "bad-window";
-    public const string BadZone = "bad-zone";
-    public const string DuplicateZone = "duplicate-zone";
-    public const string UnknownSensorKind = "unknown-sensor-kind";
-    public const string BadSensorName = "bad-sensor-name";
+    public const string ClockAhead = BatchProblems.ClockAhead;
+    public const string ReadingAhead = BatchProblems.ReadingAhead;
+    public const string TooOld = BatchProblems.TooOld;
+    public const string UnequalColumns = BatchProblems.UnequalColumns;
+    public const string TimeBackwards = BatchProblems.TimeBackwards;
+    public const string NotFinite = BatchProblems.NotFinite;
+    public const string OutOfRange = BatchProblems.OutOfRange;
+    public const string BadWindow = BatchProblems.BadWindow;
+    public const string BadZone = BatchProblems.BadZone;
+    public const string DuplicateZone = BatchProblems.DuplicateZone;
+    public const string UnknownSensorKind = BatchProblems.UnknownSensorKind;
+    public const string BadSensorName = BatchProblems.BadSensorName;
     public const string WrongDevice = "wrong-device";
     public const string WrongTenant = "wrong-tenant";
     public const string TenantNotRegistered = "tenant-not-registered";
@@ -39,6 +40,7 @@ internal static class RefusalReasons
     public const string BatchOverBurst = "batch-over-burst";
     public const string OverInFlightQuota = "over-in-flight-quota";
     public const string KafkaQueueFull = "kafka-queue-full";
+    public const string TopicMissing = "topic-missing";
     public const string UntrustedCertificate = "untrusted-certificate";
     public const string RevokedCertificate = "revoked-certificate";
     public const string NoIdentity = "no-identity";
@@ -61,7 +63,7 @@ internal static class RefusalReasons
         (TenantNotRegistered, StatusCode.PermissionDenied), (TenantDisabled, StatusCode.PermissionDenied),
         (TooManyStreams, StatusCode.ResourceExhausted), (OverReadingsQuota, StatusCode.ResourceExhausted), (OverBytesQuota, StatusCode.ResourceExhausted),
         (BatchOverBurst, StatusCode.ResourceExhausted), (OverInFlightQuota, StatusCode.ResourceExhausted),
-        (KafkaQueueFull, StatusCode.Unavailable),
+        (KafkaQueueFull, StatusCode.Unavailable), (TopicMissing, StatusCode.Unavailable),
     ];
 
     /// <summary>

@@ -109,6 +109,7 @@ public static class EdgeAgentHost
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EdgeAgentMetrics>();
+        builder.Services.AddSingleton<BatchAdmission>();
         if (options.Device.IsConfigured)
         {
             // One real truck: GPS from its receiver (NMEA 0183), batched, buffered, uplinked.

@@ -21,6 +21,10 @@ internal static partial class EdgeAgentLog
         Message = "The collector {Collector} refused batch {Sequence} of {Device} for good ({Status}): {Detail}. It is kept in the dead-letter area, not sent again; the uplink goes on with the next batch")]
     public static partial void BatchDeadLettered(ILogger logger, string device, ulong sequence, Uri collector, string status, string detail);
 
+    [LoggerMessage(EventId = 16, EventName = "BatchRefused", Level = LogLevel.Error,
+        Message = "{Device}: a batch of {Readings} reading(s) was not buffered, because the collector would refuse it ({Reason}): {Problem}")]
+    public static partial void BatchRefused(ILogger logger, string device, int readings, string reason, string problem);
+
     [LoggerMessage(EventId = 12, EventName = "SystemTrustStoreLoaded", Level = LogLevel.Information,
         Message = "The operating system's CA bundle stays loadable ({Reason}); it costs about 1.8 MB of memory at the first TLS handshake")]
     public static partial void SystemTrustStoreLoaded(ILogger logger, string reason);

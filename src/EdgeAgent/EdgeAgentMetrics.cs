@@ -14,6 +14,8 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _readingsAcknowledged;
     private readonly Counter<long> _batchesDeadLettered;
     private readonly Counter<long> _gpsImplausible;
+    private readonly Counter<long> _gpsTime;
+    private readonly Counter<long> _batchesRefused;
     private readonly Counter<long> _reconnects;
     private readonly Counter<long> _mqttMessages;
     private readonly Counter<long> _mqttReconnects;
@@ -29,6 +31,9 @@ internal sealed class EdgeAgentMetrics
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
         _batchesDeadLettered = meter.CreateCounter<long>("convoy.edge.batches.dead_lettered", "{batch}", "Batches the collector refused for good (INVALID_ARGUMENT), moved to the dead-letter area");
         _gpsImplausible = meter.CreateCounter<long>("convoy.edge.gps.implausible", "{value}", "GPS values dropped as implausible (a speed above EdgeAgent:Nmea:MaxSpeedKmh), by field");
+        _gpsTime = meter.CreateCounter<long>("convoy.edge.gps.time_corrected", "{fix}",
+            "GPS fixes whose time was far from the gateway's clock, by correction: week-rollover (moved by a multiple of 1,024 weeks) or receive-time (stamped with the gateway's time)");
+        _batchesRefused = meter.CreateCounter<long>("convoy.edge.batches.refused", "{batch}", "Batches not buffered because the collector would refuse their content, by reason");
         _reconnects = meter.CreateCounter<long>("convoy.edge.uplink.reconnects", "{reconnect}", "Uplink streams lost and retried");
         _mqttMessages = meter.CreateCounter<long>("convoy.edge.mqtt.messages", "{message}", "MQTT sensor messages received, by outcome (accepted, ignored, or why refused)");
         _mqttReconnects = meter.CreateCounter<long>("convoy.edge.mqtt.reconnects", "{reconnect}", "Connections to the MQTT broker lost or refused, and retried");
@@ -61,6 +66,10 @@ internal sealed class EdgeAgentMetrics
     }
 
     public void GpsImplausible(string tenant, string field) => _gpsImplausible.Add(1, new TagList { { "tenant", tenant }, { "field", field } });
+
+    public void GpsTimeCorrected(string tenant, string correction) => _gpsTime.Add(1, new TagList { { "tenant", tenant }, { "correction", correction } });
+
+    public void BatchRefused(string tenant, string reason) => _batchesRefused.Add(1, new TagList { { "tenant", tenant }, { "reason", reason } });
 
     public void DeadLettered(string tenant) => _batchesDeadLettered.Add(1, new TagList { { "tenant", tenant } });
 

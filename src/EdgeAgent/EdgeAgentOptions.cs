@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Convoy.Contracts.Telemetry;
 using Convoy.EdgeAgent.Aggregation;
 using Convoy.EdgeAgent.Simulation;
 using Convoy.OptionsValidation;
@@ -39,6 +40,15 @@ public sealed class EdgeAgentOptions : IValidatableObject
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How far ahead of the gateway's clock a batch's readings may be. Set it as the collector's
+    /// <c>Collector:MaxClockSkew</c>: the agent buffers only batches the collector would take.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = BatchCheck.DefaultMaxClockSkew;
+
+    /// <summary>How old a batch may be when it is made. Set it as the collector's <c>Collector:MaxBatchAge</c>.</summary>
+    public TimeSpan MaxBatchAge { get; set; } = BatchCheck.DefaultMaxBatchAge;
 
     [ValidateObjectMembers]
     public SimulatorOptions Simulator { get; } = new();
@@ -86,6 +96,16 @@ public sealed class EdgeAgentOptions : IValidatableObject
         if (!DevCertificates && (string.IsNullOrWhiteSpace(TrustRoots) || !File.Exists(TrustRoots)))
         {
             yield return Invalid("EdgeAgent:TrustRoots", $"must name the PEM file of the collector's CA (was '{TrustRoots}'), or run with --EdgeAgent:DevCertificates=true (development only)");
+        }
+
+        if (MaxClockSkew < TimeSpan.Zero)
+        {
+            yield return Invalid("EdgeAgent:MaxClockSkew", $"must not be negative, was {MaxClockSkew}");
+        }
+
+        if (MaxBatchAge <= TimeSpan.Zero)
+        {
+            yield return Invalid("EdgeAgent:MaxBatchAge", $"must be positive, was {MaxBatchAge}");
         }
 
         if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)

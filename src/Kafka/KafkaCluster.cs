@@ -161,17 +161,33 @@ public sealed class KafkaCluster : IDisposable
 
     private Task EnsureTopicAsync(string topic, int? partitions, short? replicationFactor, bool compacted, CancellationToken cancellationToken)
     {
-        var task = _topics.GetOrAdd(topic, static (name, state) => state.Self.CreateTopicAsync(name,
+        var task = _topics.GetOrAdd(topic, static (name, state) => state.Self.CreateOrForgetAsync(name,
             state.Partitions ?? state.Self._options.TopicPartitions, state.ReplicationFactor ?? state.Self._options.TopicReplicationFactor, state.Compacted),
             (Self: this, Partitions: partitions, ReplicationFactor: replicationFactor, Compacted: compacted));
-        if (task.IsFaulted)
-        {
-            // Let a later call try again (the cluster may have been down).
-            _topics.TryRemove(new KeyValuePair<string, Task>(topic, task));
-        }
-
         return task.IsCompleted ? task : task.WaitAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Creates the topic (or finds it); when that fails, the failure is what every caller gets for
+    /// <see cref="MissingTopicRetry"/> (every stream of a tenant asks, and a missing topic is one
+    /// error, not one per stream), then it is forgotten, so the next caller looks again (an operator
+    /// may have created it, the cluster may be back).
+    /// </summary>
+    private async Task CreateOrForgetAsync(string topic, int partitions, short replicationFactor, bool compacted)
+    {
+        try
+        {
+            await CreateTopicAsync(topic, partitions, replicationFactor, compacted).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            _ = Task.Delay(MissingTopicRetry, CancellationToken.None).ContinueWith(_ => _topics.TryRemove(topic, out Task? _), TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    /// <summary>How long a topic found missing (and not creatable) is remembered as missing before it is looked for again.</summary>
+    public static readonly TimeSpan MissingTopicRetry = TimeSpan.FromSeconds(5);
 
     private async Task CreateTopicAsync(string topic, int partitions, short replicationFactor, bool compacted)
     {
@@ -185,18 +201,25 @@ public sealed class KafkaCluster : IDisposable
             return;
         }
 
-        if (!_options.CreateTopics)
-        {
-            return; // Operators create topics; a missing one surfaces as a produce error naming it.
-        }
-
         // Look before creating: a topic that exists needs no CreateTopics request, which a broker
         // may refuse or (librdkafka's mock, some managed services) not implement and let time out,
         // keeping the first stream of each tenant of every new process waiting that long.
-        if (await Task.Run(() => Exists(topic)).ConfigureAwait(false))
+        bool? exists = await Task.Run(() => Exists(topic)).ConfigureAwait(false);
+        if (exists == true)
         {
             KafkaLog.TopicFound(_logger, topic);
             return;
+        }
+
+        if (!_options.CreateTopics)
+        {
+            if (exists == false)
+            {
+                // Operators create topics: a missing one is one clear error, not a write that times out.
+                throw Missing(topic, "Kafka:CreateTopics is false, so Convoy does not create topics; create it with the tenant's partitions and retention");
+            }
+
+            return; // The cluster did not answer: the write will say what is wrong.
         }
 
         try
@@ -218,15 +241,30 @@ public sealed class KafkaCluster : IDisposable
         }
         catch (KafkaException e)
         {
-            // Not allowed or not supported (librdkafka's mock broker has no CreateTopics): the
-            // broker may still create it on first write (auto.create.topics.enable); if it does
-            // not, the write fails with an error that names the topic.
-            KafkaLog.TopicNotCreated(_logger, topic, e.Error.Reason);
+            // Not allowed or not supported. Convoy never relies on a broker creating a topic on its
+            // first write (auto.create.topics.enable would give it the broker's defaults, not the
+            // tenant's): unless the topic is there now, that is the one error every caller gets.
+            if (await Task.Run(() => Exists(topic)).ConfigureAwait(false) == true)
+            {
+                return;
+            }
+
+            throw Missing(topic, $"the cluster refused to create it ({e.Error.Reason}); create it, or allow this client to create topics");
         }
     }
 
-    /// <summary>Whether the cluster lists <paramref name="topic"/> (metadata of every topic: asking for one by name could make a broker auto-create it).</summary>
-    private bool Exists(string topic)
+    private KafkaTopicMissingException Missing(string topic, string why)
+    {
+        var missing = new KafkaTopicMissingException(topic, $"Kafka topic {topic} does not exist at {BootstrapServers}: {why}");
+        KafkaLog.TopicMissing(_logger, topic, missing.Message);
+        return missing;
+    }
+
+    /// <summary>
+    /// Whether the cluster lists <paramref name="topic"/>; null when it did not answer (metadata of
+    /// every topic: asking for one by name could make a broker auto-create it).
+    /// </summary>
+    private bool? Exists(string topic)
     {
         try
         {
@@ -234,7 +272,7 @@ public sealed class KafkaCluster : IDisposable
         }
         catch (KafkaException)
         {
-            return false; // Unknown: try to create it, as before.
+            return null;
         }
     }
 
@@ -287,4 +325,14 @@ public sealed class KafkaCluster : IDisposable
             _embedded!.Dispose();
         }
     }
+}
+
+/// <summary>
+/// A topic Convoy needs does not exist and could not be created: the one error every writer to it
+/// gets (as <see cref="ErrorCode.UnknownTopicOrPart"/>) until an operator creates it. Its message
+/// names the topic, the cluster and what to do.
+/// </summary>
+public sealed class KafkaTopicMissingException(string topic, string message) : KafkaException(new Error(ErrorCode.UnknownTopicOrPart, message))
+{
+    public string Topic { get; } = topic;
 }

@@ -16,9 +16,9 @@ internal static partial class KafkaLog
         Message = "Kafka topic {Topic} exists; not creating it")]
     public static partial void TopicFound(ILogger logger, string topic);
 
-    [LoggerMessage(EventId = 102, EventName = "TopicNotCreated", Level = LogLevel.Warning,
-        Message = "Could not create Kafka topic {Topic} ({Reason}); relying on the broker to create it on first write")]
-    public static partial void TopicNotCreated(ILogger logger, string topic, string reason);
+    [LoggerMessage(EventId = 102, EventName = "TopicMissing", Level = LogLevel.Error,
+        Message = "{Problem}. Writes to {Topic} are refused (UNAVAILABLE) until it exists; it is looked for again at the next write after 5 s")]
+    public static partial void TopicMissing(ILogger logger, string topic, string problem);
 
     [LoggerMessage(EventId = 110, EventName = "KafkaProducerError", Level = LogLevel.Warning,
         Message = "Kafka producer: {Error} {Reason}")]

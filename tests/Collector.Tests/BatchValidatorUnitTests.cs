@@ -29,6 +29,8 @@ public sealed class BatchValidatorUnitTests
         { "unequal gps columns", StatusCode.InvalidArgument, "gps columns differ in length: offset_ms 2, latitude_deg 1" },
         { "offsets backwards", StatusCode.InvalidArgument, "temperatures[0].offset_ms goes backwards at index 1" },
         { "latitude out of range", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91" },
+        { "heading 360", StatusCode.InvalidArgument, "gps.heading_deg[1] is 360; it must be finite and within [0, 360) (north is 0)" },
+        { "NaN speed", StatusCode.InvalidArgument, "gps.speed_kmh[0] is NaN" },
         { "NaN temperature", StatusCode.InvalidArgument, "temperatures[0].temperature_c[1] is NaN" },
         { "infinite fuel", StatusCode.InvalidArgument, "fuel.level_percent[0] is Infinity" },
         { "zone 9", StatusCode.InvalidArgument, "temperatures[0].zone 9" },
@@ -97,6 +99,22 @@ public sealed class BatchValidatorUnitTests
         var verdict = Validate(batch);
         Assert.Equal(("reading-ahead", StatusCode.InvalidArgument), (verdict.Reason, verdict.Status));
         Assert.Contains("more than 00:05:00 ahead of the collector's clock (2026-11-23 12:00:00Z); check the device clock", verdict.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PartnersBatchForAnotherDevice_SaysWhichDeviceTheCallWritesFor_NotACertificate()
+    {
+        var partner = new AuthenticatedDevice(new DeviceIdentity("acme", "truck-1"))
+        {
+            Partner = new PartnerIdentity("acme", "route-planner", PartnerRoles.Ingest, Now.AddHours(1), KeyId: null),
+        };
+        var batch = Good();
+        batch.DeviceId = "truck-2";
+
+        var verdict = _validator.Validate(batch.ToByteArray(), partner, Now.ToUnixTimeMilliseconds(), out _);
+
+        Assert.Equal(StatusCode.PermissionDenied, verdict.Status);
+        Assert.Equal("device_id 'truck-2' is not the device this partner call writes for ('truck-1', named in the convoy-device header)", verdict.Problem);
     }
 
     [Fact]
@@ -171,6 +189,8 @@ public sealed class BatchValidatorUnitTests
             case "unequal gps columns": batch.Gps.LatitudeDeg.RemoveAt(1); break;
             case "offsets backwards": batch.Temperatures[0].OffsetMs[1] = 0; batch.Temperatures[0].OffsetMs[0] = 5; break;
             case "latitude out of range": batch.Gps.LatitudeDeg[0] = 91; break;
+            case "heading 360": batch.Gps.HeadingDeg[1] = 360f; break;
+            case "NaN speed": batch.Gps.SpeedKmh[0] = float.NaN; break;
             case "NaN temperature": batch.Temperatures[0].TemperatureC[1] = float.NaN; break;
             case "infinite fuel": batch.Fuel.LevelPercent[0] = float.PositiveInfinity; break;
             case "zone 9": batch.Temperatures[0].Zone = 9; break;

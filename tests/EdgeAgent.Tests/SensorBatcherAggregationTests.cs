@@ -8,6 +8,7 @@ using Convoy.EdgeAgent.Inputs.Mqtt;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using static Convoy.EdgeAgent.Tests.TestAdmission;
 
 namespace Convoy.EdgeAgent.Tests;
 
@@ -36,7 +37,8 @@ public sealed class SensorBatcherAggregationTests : IDisposable
         var buffer = new BatchBuffer("truck-1", 10_000);
         var readings = new SensorReadings();
         using var devices = new DeviceRegistry([(DeviceIdentity.Create("acme", "truck-1"), buffer)]);
-        var batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>()), TimeProvider.System);
+        var metrics = new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>());
+        var batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), Admission(agent, metrics, TimeProvider.System), metrics, TimeProvider.System);
 
         await batcher.StartAsync(CancellationToken.None);
         long start = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds();

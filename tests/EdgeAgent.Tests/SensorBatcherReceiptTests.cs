@@ -8,6 +8,7 @@ using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using static Convoy.EdgeAgent.Tests.TestAdmission;
 
 namespace Convoy.EdgeAgent.Tests;
 
@@ -181,7 +182,9 @@ public sealed class SensorBatcherReceiptTests : IDisposable
         var catalog = mqtt.CreateCatalog();
         Assert.True(catalog.TryFind("reefer.zone1.temperature", out int zone1));
         var readings = new SensorReadings(unacknowledgedLimit: unacknowledgedLimit);
-        var batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>()), time ?? TimeProvider.System);
+        var metrics = new EdgeAgentMetrics(_services.GetRequiredService<IMeterFactory>());
+        time ??= TimeProvider.System;
+        var batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), Admission(agent, metrics, time), metrics, time);
         return (batcher, readings, zone1);
     }
 

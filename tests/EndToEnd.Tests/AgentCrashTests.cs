@@ -101,6 +101,7 @@ public sealed class AgentCrashTests : IAsyncLifetime
         $"--EdgeAgent:Device:Id={Device}",
         "--EdgeAgent:Device:BatchSpan=00:00:01",
         "--EdgeAgent:Nmea:Source=File",
+        "--EdgeAgent:MaxBatchAge=3650.00:00:00", // the capture is years old
         $"--EdgeAgent:Nmea:Path={nmea}",
         "--EdgeAgent:Nmea:Pacing=AsFastAsPossible",
         $"--EdgeAgent:Buffer:Folder={BufferFolder}",

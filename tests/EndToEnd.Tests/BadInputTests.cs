@@ -102,6 +102,21 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MalformedUpload_SaysWhereItsBytesBreak_NotTheProtobufLibrarysInternals()
+    {
+        using var device = Device("truck-1");
+        byte[] endGroupWithoutStart = [0x0C]; // field 1 as wire type 4: an end-group tag with no group begun
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => device.Channel.CreateCallInvoker()
+            .AsyncUnaryCall(IngestWire.Upload, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), endGroupWithoutStart).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("the message is not a valid convoy.telemetry.v1.UploadRequest: its protobuf encoding breaks at byte 1 of 1 ", error.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("SkipLastField", error.Status.Detail, StringComparison.Ordinal);
+        await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
     public async Task WrongContentType_IsRefusedBeforeAnyHandler()
     {
         using var device = Device("truck-1");

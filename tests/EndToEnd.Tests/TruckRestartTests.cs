@@ -68,6 +68,7 @@ public sealed class TruckRestartTests : IDisposable
         "--EdgeAgent:Device:Id=rig-7",
         "--EdgeAgent:Device:BatchSpan=00:00:01",
         "--EdgeAgent:Nmea:Source=File",
+        "--EdgeAgent:MaxBatchAge=3650.00:00:00", // the capture is years old
         $"--EdgeAgent:Nmea:Path={TestData.NmeaCapture("nmea-fuzzy-cases.log")}",
         "--EdgeAgent:Nmea:Pacing=AsFastAsPossible",
         $"--EdgeAgent:Buffer:Folder={Path.Combine(_folder, "buffer")}",

@@ -32,6 +32,7 @@ public sealed class TruckWithGpsReceiverTests : IAsyncLifetime
             "--EdgeAgent:Device:Id=rtk-truck",
             "--EdgeAgent:Device:BatchSpan=00:00:02",
             "--EdgeAgent:Nmea:Source=File",
+            "--EdgeAgent:MaxBatchAge=3650.00:00:00", // the capture is years old
             $"--EdgeAgent:Nmea:Path={TestData.NmeaCapture("nmea-fuzzy-cases.log")}",
             "--EdgeAgent:Nmea:Pacing=AsFastAsPossible",
             $"--EdgeAgent:Buffer:Folder={Path.Combine(_collector.Folder, "buffer")}",

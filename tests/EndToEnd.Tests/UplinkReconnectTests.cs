@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using Convoy.EdgeAgent;
 using Convoy.EdgeAgent.Buffering;
 using Convoy.EdgeAgent.Uplink;
@@ -55,7 +54,7 @@ public sealed class UplinkReconnectTests : IAsyncLifetime
                 await logs.WaitForAsync("UplinkFailed", times: round, TimeSpan.FromSeconds(30));
             }
 
-            Assert.InRange(LastDelay(logs), FirstDelay / 2, FirstDelay);
+            Assert.InRange(UplinkLog.Delays(logs)[^1], FirstDelay / 2, FirstDelay);
 
             // The clock passes the delay: the uplink connects again.
             await Eventually.HoldsAsync(() =>
@@ -69,13 +68,5 @@ public sealed class UplinkReconnectTests : IAsyncLifetime
         await running;
         Assert.Equal(5UL, buffer.Acked);
         Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL], _collector.Telemetry(Tenant).Select(KafkaTopics.Sequence));
-    }
-
-    /// <summary>The delay the latest UplinkFailed event announced.</summary>
-    private static TimeSpan LastDelay(TestLogs logs)
-    {
-        var failed = logs.Collector.GetSnapshot().Last(r => r.Id.Name == "UplinkFailed");
-        string delay = failed.StructuredState!.Single(p => p.Key == "Delay").Value!;
-        return TimeSpan.Parse(delay, CultureInfo.InvariantCulture);
     }
 }

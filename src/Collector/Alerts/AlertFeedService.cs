@@ -62,7 +62,14 @@ internal sealed class AlertFeedService : AlertFeed.AlertFeedBase
 
         string topic = TelemetryRecordHeaders.AlertTopic(caller.Tenant);
         var start = request.Start == WatchStart.Earliest ? Offset.Beginning : Offset.End;
-        await _cluster.EnsureTopicAsync(topic, context.CancellationToken);
+        try
+        {
+            await _cluster.EnsureTopicAsync(topic, context.CancellationToken);
+        }
+        catch (KafkaTopicMissingException missing)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, missing.Message + ". Watch again later."));
+        }
 
         // The watch ends with the call, with the collector, or when the token expires.
         using var expired = new CancellationTokenSource(Until(partner.ExpiresAt), _time);

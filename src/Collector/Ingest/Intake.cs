@@ -4,6 +4,7 @@ using Convoy.Collector.Kafka;
 using Convoy.Collector.Tenancy;
 using Convoy.Collector.Validation;
 using Convoy.Contracts;
+using Convoy.Kafka;
 using Convoy.Pki;
 using Convoy.Tracing;
 using Grpc.Core;
@@ -85,7 +86,17 @@ internal sealed class Intake
     {
         string topic = _options.TopicMode == TelemetryTopicMode.Shared ? _options.SharedTopic : TelemetryRecordHeaders.TelemetryTopic(device.Tenant);
         var settings = _options.TopicMode == TelemetryTopicMode.Shared ? null : _tenants.TopicOf(device.Tenant);
-        await Producer.EnsureTopicAsync(topic, settings, cancellationToken);
+        try
+        {
+            await Producer.EnsureTopicAsync(topic, settings, cancellationToken);
+        }
+        catch (KafkaTopicMissingException missing)
+        {
+            // Logged once per look by the cluster (TopicMissing); the sender keeps its batches and retries.
+            _metrics.Refused(device.Tenant, StatusCode.Unavailable, RefusalReasons.TopicMissing);
+            throw new RpcException(new Status(StatusCode.Unavailable, missing.Message + ". Nothing was written; send again later."), RetryAfter(KafkaCluster.MissingTopicRetry));
+        }
+
         return topic;
     }
 

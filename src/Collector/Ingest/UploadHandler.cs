@@ -220,9 +220,9 @@ internal sealed class UploadHandler
     private static List<byte[]> SplitUpload(byte[] request)
     {
         var batches = new List<byte[]>();
+        var input = new CodedInputStream(request);
         try
         {
-            var input = new CodedInputStream(request);
             uint tag;
             while ((tag = input.ReadTag()) != 0)
             {
@@ -236,9 +236,13 @@ internal sealed class UploadHandler
                 }
             }
         }
-        catch (InvalidProtocolBufferException e)
+        catch (InvalidProtocolBufferException)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"the message is not a valid convoy.telemetry.v1.UploadRequest: {e.Message}"));
+            // The library's own text names its internals ("SkipLastField called on an end-group
+            // tag..."); the sender needs where its bytes stop being an UploadRequest.
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"the message is not a valid convoy.telemetry.v1.UploadRequest: its protobuf encoding breaks at byte {input.Position} of {request.Length} " +
+                "(cut short, a field with a wrong wire type or length, or bytes that are not protobuf); encode it with the generated UploadRequest type"));
         }
 
         return batches;

@@ -1,3 +1,4 @@
+using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Aggregation;
 using Convoy.EdgeAgent.Buffering;
@@ -13,7 +14,9 @@ namespace Convoy.EdgeAgent.Batching;
 /// own time) and appends them to the device's buffer. Only valid fixes become readings. A
 /// receiver that sends no speed or course for an epoch gets the last known one (0 before any),
 /// since the contract requires finite values in every column; so does a speed above
-/// <see cref="NmeaOptions.MaxSpeedKmh"/>, which is dropped and counted.
+/// <see cref="NmeaOptions.MaxSpeedKmh"/>, which is dropped and counted. A live receiver's time far
+/// from the gateway's clock is corrected first (<see cref="GpsClock"/>), so that no batch is made
+/// with a time the collector refuses. Batches go into the buffer through <see cref="BatchAdmission"/>.
 /// </summary>
 internal sealed class GpsBatcher : BackgroundService
 {
@@ -22,10 +25,21 @@ internal sealed class GpsBatcher : BackgroundService
     private readonly DeviceOptions _device;
     private readonly EdgeAgentMetrics _metrics;
     private readonly BatchAggregator _aggregator;
+    private readonly BatchAdmission _admission;
     private readonly double _maxSpeedKmh;
+    private readonly GpsClock? _clock;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly long[] _corrected = new long[(int)GpsTimeCorrection.ReceiveTime + 1];
+    private GpsTimeCorrection _lastCorrection;
 
-    public GpsBatcher(IOptions<NmeaOptions> nmea, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<GpsBatcher> logger)
+    public GpsBatcher(IOptions<NmeaOptions> nmea, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, BatchAdmission admission, EdgeAgentMetrics metrics,
+        TimeProvider time, ILogger<GpsBatcher> logger)
     {
+        _admission = admission;
+        _time = time;
+        _logger = logger;
+        _clock = nmea.Value.Source is NmeaSourceKind.Tcp or NmeaSourceKind.Serial ? new GpsClock(nmea.Value.MaxClockDifference) : null;
         _source = NmeaSources.Create(nmea.Value, logger, time);
         _buffer = devices.All[0].Buffer;
         _device = options.Value.Device;
@@ -37,6 +51,9 @@ internal sealed class GpsBatcher : BackgroundService
     /// <summary>GPS values dropped as implausible so far.</summary>
     public long Implausible { get; private set; }
 
+    /// <summary>Fixes whose time was corrected so far, by how (<see cref="GpsTimeCorrection.None"/> counts nothing).</summary>
+    public long Corrected(GpsTimeCorrection correction) => Volatile.Read(ref _corrected[(int)correction]);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         long spanMs = (long)_device.BatchSpan.TotalMilliseconds;
@@ -44,12 +61,14 @@ internal sealed class GpsBatcher : BackgroundService
         float speed = 0, heading = 0;
         try
         {
-            await foreach (var fix in _source.ReadFixesAsync(stoppingToken))
+            await foreach (var received in _source.ReadFixesAsync(stoppingToken))
             {
-                if (!fix.Valid)
+                if (!received.Valid)
                 {
                     continue;
                 }
+
+                var fix = _clock is null ? received : received with { UnixTimeMs = Stamp(received.UnixTimeMs) };
 
                 if (batch is not null && (fix.UnixTimeMs >= batch.BaseTimeUnixMs + spanMs || fix.UnixTimeMs < batch.BaseTimeUnixMs + batch.Gps.OffsetMs[^1]))
                 {
@@ -72,7 +91,7 @@ internal sealed class GpsBatcher : BackgroundService
                     }
                 }
 
-                heading = fix.HeadingDeg is { } h ? (float)h : heading;
+                heading = fix.HeadingDeg is { } h ? BatchCheck.WireHeading(h) : heading;
                 batch.Gps.OffsetMs.Add((uint)(fix.UnixTimeMs - batch.BaseTimeUnixMs));
                 batch.Gps.LatitudeDeg.Add(fix.Latitude);
                 batch.Gps.LongitudeDeg.Add(fix.Longitude);
@@ -94,6 +113,25 @@ internal sealed class GpsBatcher : BackgroundService
         Append(_aggregator.Flush(_buffer.Device));
     }
 
+    /// <summary>The time a live fix is stamped with: its own, or as <see cref="GpsClock"/> corrects it (counted, logged when the correction changes).</summary>
+    private long Stamp(long fixMs)
+    {
+        long stamped = _clock!.Correct(fixMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), out var correction);
+        if (correction != GpsTimeCorrection.None)
+        {
+            Interlocked.Increment(ref _corrected[(int)correction]);
+            _metrics.GpsTimeCorrected(_device.Tenant, correction == GpsTimeCorrection.WeekRollover ? "week-rollover" : "receive-time");
+        }
+
+        if (correction != _lastCorrection)
+        {
+            NmeaLog.GpsTimeCorrection(_logger, _source.Endpoint, correction.ToString(), DateTimeOffset.FromUnixTimeMilliseconds(fixMs), DateTimeOffset.FromUnixTimeMilliseconds(stamped));
+            _lastCorrection = correction;
+        }
+
+        return stamped;
+    }
+
     private void Flush(TelemetryBatch batch)
     {
         int readings = batch.Gps.OffsetMs.Count;
@@ -105,7 +143,7 @@ internal sealed class GpsBatcher : BackgroundService
     {
         if (reduced.Batch is not null)
         {
-            _buffer.Append(reduced.Batch, reduced.Readings, reduced.Excursion);
+            _admission.Append(_buffer, _device.Tenant, reduced.Batch, reduced.Readings, reduced.Excursion);
         }
     }
 }

@@ -33,6 +33,7 @@ internal sealed class SensorBatcher : BackgroundService
 
     private readonly SensorReadings _readings;
     private readonly IBatchBuffer _buffer;
+    private readonly BatchAdmission _admission;
     private readonly Aggregation.BatchAggregator _aggregator;
     private readonly DeviceOptions _device;
     private readonly EdgeAgentMetrics _metrics;
@@ -46,9 +47,10 @@ internal sealed class SensorBatcher : BackgroundService
     private readonly ILogger _logger;
     private long _openedAt;
 
-    public SensorBatcher(SensorReadings readings, SensorCatalog catalog, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time,
-        ILogger<SensorBatcher>? logger = null)
+    public SensorBatcher(SensorReadings readings, SensorCatalog catalog, DeviceRegistry devices, IOptions<EdgeAgentOptions> options, BatchAdmission admission, EdgeAgentMetrics metrics,
+        TimeProvider time, ILogger<SensorBatcher>? logger = null)
     {
+        _admission = admission;
         _logger = (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _readings = readings;
         _buffer = devices.All[0].Buffer;
@@ -214,7 +216,7 @@ internal sealed class SensorBatcher : BackgroundService
     {
         if (reduced.Batch is not null)
         {
-            _buffer.Append(reduced.Batch, reduced.Readings, reduced.Excursion);
+            _admission.Append(_buffer, _device.Tenant, reduced.Batch, reduced.Readings, reduced.Excursion);
         }
     }
 

@@ -1,5 +1,6 @@
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Aggregation;
+using Convoy.EdgeAgent.Buffering;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,11 +19,13 @@ internal sealed class SimulatorService : BackgroundService
     private readonly SimulatorOptions _options;
     private readonly AggregationOptions _aggregation;
     private readonly EdgeAgentMetrics _metrics;
+    private readonly BatchAdmission _admission;
     private readonly TimeProvider _time;
     private readonly ILogger<SimulatorService> _logger;
 
-    public SimulatorService(SimulatedFleet fleet, IOptions<EdgeAgentOptions> options, EdgeAgentMetrics metrics, TimeProvider time, ILogger<SimulatorService> logger)
+    public SimulatorService(SimulatedFleet fleet, IOptions<EdgeAgentOptions> options, BatchAdmission admission, EdgeAgentMetrics metrics, TimeProvider time, ILogger<SimulatorService> logger)
     {
+        _admission = admission;
         _fleet = fleet;
         _options = options.Value.Simulator;
         _aggregation = options.Value.Aggregation;
@@ -60,7 +63,7 @@ internal sealed class SimulatorService : BackgroundService
                     var reduced = aggregators[i].Reduce(batch);
                     if (reduced.Batch is not null)
                     {
-                        buffer.Append(reduced.Batch, reduced.Readings, reduced.Excursion);
+                        _admission.Append(buffer, identity.Tenant, reduced.Batch, reduced.Readings, reduced.Excursion);
                     }
                     if (buffer.Dropped != dropped[i])
                     {

@@ -1,3 +1,4 @@
+using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -207,7 +208,7 @@ internal sealed class Truck
 
         _speedKmh = (float)Math.Clamp(cruise + Noise(4), 0, 130);
         double step = _speedKmh / 3.6 * seconds;
-        _headingDeg = (float)Bearing(_lat, _lon, toLat, toLon);
+        _headingDeg = BatchCheck.WireHeading(Bearing(_lat, _lon, toLat, toLon));
         if (step >= remaining)
         {
             (_lat, _lon) = (toLat, toLon);

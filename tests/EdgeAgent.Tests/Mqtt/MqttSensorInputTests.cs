@@ -7,6 +7,7 @@ using Convoy.EdgeAgent.Inputs.Mqtt;
 using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using static Convoy.EdgeAgent.Tests.TestAdmission;
 
 namespace Convoy.EdgeAgent.Tests.Mqtt;
 
@@ -186,7 +187,7 @@ public abstract class MqttSensorInputTestsBase : IAsyncLifetime
             Catalog = catalog;
             var readings = new SensorReadings();
             var devices = new DeviceRegistry([(DeviceIdentity.Create("acme", "truck-1"), _buffer)]);
-            _batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), metrics, TimeProvider.System);
+            _batcher = new SensorBatcher(readings, catalog, devices, Options.Create(agent), Admission(agent, metrics, TimeProvider.System), metrics, TimeProvider.System);
             Input = new MqttSensorInput(Options.Create(options), catalog, readings, Options.Create(agent), metrics, TimeProvider.System, Log.For<MqttSensorInput>());
 
             _listener.InstrumentPublished = (instrument, listener) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using Convoy.Contracts.Telemetry.V1;
 using Convoy.EdgeAgent.Batching;
 using Convoy.EdgeAgent.Buffering;
@@ -7,6 +8,7 @@ using Convoy.Pki;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using static Convoy.EdgeAgent.Tests.Nmea.NmeaTestData;
+using static Convoy.EdgeAgent.Tests.TestAdmission;
 
 namespace Convoy.EdgeAgent.Tests.Nmea;
 
@@ -18,11 +20,13 @@ public sealed class ImplausibleGpsTests
     {
         using var folder = new TempFolder();
         string capture = folder.File("glitch.nmea");
+        // Dated yesterday: a batch must be within the collector's maximum age to be buffered at all.
+        string yesterday = DateTime.UtcNow.AddDays(-1).ToString("ddMMyy", CultureInfo.InvariantCulture);
         await File.WriteAllLinesAsync(capture,
         [
-            Sentence("GPRMC,120000,A,5222.20,N,00453.40,E,10.0,90.0,061226,,"),
-            Sentence("GPRMC,120001,A,5222.20,N,00453.41,E,9999.0,90.0,061226,,"), // 18,518 km/h
-            Sentence("GPRMC,120002,A,5222.20,N,00453.42,E,20.0,90.0,061226,,"),
+            Sentence($"GPRMC,120000,A,5222.20,N,00453.40,E,10.0,90.0,{yesterday},,"),
+            Sentence($"GPRMC,120001,A,5222.20,N,00453.41,E,9999.0,90.0,{yesterday},,"), // 18,518 km/h
+            Sentence($"GPRMC,120002,A,5222.20,N,00453.42,E,20.0,90.0,{yesterday},,"),
         ]);
         var nmea = new NmeaOptions { Source = NmeaSourceKind.File, Path = capture, Pacing = NmeaPacing.AsFastAsPossible };
         nmea.Validated();
@@ -31,8 +35,9 @@ public sealed class ImplausibleGpsTests
         agent.Device.Id = "truck-1";
         var buffer = new BatchBuffer("truck-1", capacity: 10);
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new EdgeAgentMetrics(services.GetRequiredService<IMeterFactory>());
         var batcher = new GpsBatcher(Options.Create(nmea), new DeviceRegistry([(DeviceIdentity.Create("acme", "truck-1"), buffer)]), Options.Create(agent),
-            new EdgeAgentMetrics(services.GetRequiredService<IMeterFactory>()), TimeProvider.System, new TestLogs().For<GpsBatcher>());
+            Admission(agent, metrics, TimeProvider.System), metrics, TimeProvider.System, new TestLogs().For<GpsBatcher>());
 
         await batcher.StartAsync(CancellationToken.None);
         await batcher.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30));

@@ -24,4 +24,8 @@ internal static partial class NmeaLog
     [LoggerMessage(EventId = 104, EventName = "NmeaFixLost", Level = LogLevel.Warning,
         Message = "GPS input {Endpoint} reports no fix; positions are withheld until it has one")]
     public static partial void FixLost(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 105, EventName = "GpsTimeCorrection", Level = LogLevel.Warning,
+        Message = "GPS from {Endpoint}: fix times are now corrected by {Correction} (receiver said {ReceiverTime:u}, stamped {Stamped:u}); None means the receiver's time agrees with the gateway's clock again")]
+    public static partial void GpsTimeCorrection(ILogger logger, string endpoint, string correction, DateTimeOffset receiverTime, DateTimeOffset stamped);
 }

@@ -89,6 +89,16 @@ public sealed class NmeaOptions : IValidatableObject
     /// </summary>
     public double MaxSpeedKmh { get; set; } = 250;
 
+    /// <summary>
+    /// TCP and serial: how far a fix's time may be from the gateway's clock. Beyond it, a time off
+    /// by whole 1,024-week GPS eras (the week-number rollover) is corrected, and any other is
+    /// replaced by the gateway's receive time; both are counted (<c>convoy.edge.gps.time_corrected</c>).
+    /// Keep it within <c>EdgeAgent:MaxClockSkew</c>, or a fast receiver's batches would be ahead of
+    /// what the collector takes. Capture replays (<see cref="NmeaSourceKind.File"/>) keep their own time.
+    /// </summary>
+    [SettingRange("EdgeAgent:Nmea:MaxClockDifference", "00:00:01", "1.00:00:00", Reason = "must be 1 s..1 day")]
+    public TimeSpan MaxClockDifference { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The rules of the chosen source, and those that span settings (the simple ones are attributes).</summary>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {

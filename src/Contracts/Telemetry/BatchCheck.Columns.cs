@@ -1,14 +1,13 @@
 using System.Text;
-using Convoy.Contracts.Telemetry;
 using Convoy.Contracts.Telemetry.V1;
 
-namespace Convoy.Collector.Validation;
+namespace Convoy.Contracts.Telemetry;
 
 /// <summary>The per-column checks: equal lengths, offsets that never go backwards, values in range, window summaries.</summary>
-internal sealed partial class BatchValidator
+public sealed partial class BatchCheck
 {
     /// <summary>Every column set, counting the readings; a batch without any is refused.</summary>
-    private static BatchVerdict Columns(in BatchView batch, in ReadingTimes times)
+    private static BatchCheckResult Columns(in BatchView batch, in ReadingTimes times)
     {
         int readings = 0;
         if (batch.HasGps && Gps(batch.Gps, times, ref readings) is { } badGps)
@@ -38,16 +37,16 @@ internal sealed partial class BatchValidator
             }
         }
 
-        return readings == 0 ? BatchVerdict.Invalid(RefusalReasons.Empty, "the batch holds no readings") : BatchVerdict.Valid(readings);
+        return readings == 0 ? BatchCheckResult.Invalid(BatchProblems.Empty, "the batch holds no readings") : BatchCheckResult.Valid(readings);
     }
 
-    private static BatchVerdict? Gps(in GpsView gps, in ReadingTimes times, ref int readings)
+    private static BatchCheckResult? Gps(in GpsView gps, in ReadingTimes times, ref int readings)
     {
         int n = gps.OffsetMs.Length;
         if (gps.LatitudeDeg.Length != n || gps.LongitudeDeg.Length != n || gps.SpeedKmh.Length != n || gps.HeadingDeg.Length != n)
         {
-            return BatchVerdict.Invalid(
-                RefusalReasons.UnequalColumns,
+            return BatchCheckResult.Invalid(
+                BatchProblems.UnequalColumns,
                 $"gps columns differ in length: offset_ms {n}, latitude_deg {gps.LatitudeDeg.Length}, longitude_deg {gps.LongitudeDeg.Length}, speed_kmh {gps.SpeedKmh.Length}, heading_deg {gps.HeadingDeg.Length}");
         }
 
@@ -77,9 +76,11 @@ internal sealed partial class BatchValidator
             return OutOfRangeAt("gps.speed_kmh", gps.SpeedKmh[bad], bad, 0, 400);
         }
 
-        if ((bad = OutOfRange(gps.HeadingDeg, 0, 360)) >= 0)
+        // [0, 360) as telemetry.proto says: 360 is north, written 0 (see WireHeading).
+        if ((bad = OutOfRange(gps.HeadingDeg, 0, 360)) >= 0 || (bad = gps.HeadingDeg.IndexOf(360f)) >= 0)
         {
-            return OutOfRangeAt("gps.heading_deg", gps.HeadingDeg[bad], bad, 0, 360);
+            return BatchCheckResult.Invalid(float.IsFinite(gps.HeadingDeg[bad]) ? BatchProblems.OutOfRange : BatchProblems.NotFinite,
+                $"gps.heading_deg[{bad}] is {gps.HeadingDeg[bad]}; it must be finite and within [0, 360) (north is 0)");
         }
 
         readings += n;
@@ -87,16 +88,16 @@ internal sealed partial class BatchValidator
     }
 
     /// <summary>One reefer zone; <paramref name="zones"/> has a bit per zone already seen in the batch.</summary>
-    private static BatchVerdict? Temperatures(in TemperatureView column, in ReadingTimes times, ref uint zones, ref int readings)
+    private static BatchCheckResult? Temperatures(in TemperatureView column, in ReadingTimes times, ref uint zones, ref int readings)
     {
         if (column.Zone is < 1 or > 8)
         {
-            return BatchVerdict.Invalid(RefusalReasons.BadZone, $"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
+            return BatchCheckResult.Invalid(BatchProblems.BadZone, $"temperatures[{column.Index}].zone {column.Zone} is not 1..8");
         }
 
         if ((zones & (1u << (int)column.Zone)) != 0)
         {
-            return BatchVerdict.Invalid(RefusalReasons.DuplicateZone, $"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
+            return BatchCheckResult.Invalid(BatchProblems.DuplicateZone, $"temperatures[{column.Index}].zone {column.Zone} appears twice in the batch");
         }
 
         zones |= 1u << (int)column.Zone;
@@ -130,7 +131,7 @@ internal sealed partial class BatchValidator
         return null;
     }
 
-    private static BatchVerdict? Fuel(in FuelView fuel, in ReadingTimes times, ref int readings)
+    private static BatchCheckResult? Fuel(in FuelView fuel, in ReadingTimes times, ref int readings)
     {
         if (fuel.LevelPercent.Length != fuel.OffsetMs.Length)
         {
@@ -155,7 +156,7 @@ internal sealed partial class BatchValidator
 
         if (!(float.IsFinite(fuel.TankCapacityL) && fuel.TankCapacityL >= 0))
         {
-            return BatchVerdict.Invalid(RefusalReasons.OutOfRange, $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
+            return BatchCheckResult.Invalid(BatchProblems.OutOfRange, $"fuel.tank_capacity_l {fuel.TankCapacityL} must be finite and >= 0");
         }
 
         if (HasWindows(fuel.Windows) && Windows(fuel.Windows, "fuel", -1, 0, 100) is { } refused)
@@ -167,17 +168,17 @@ internal sealed partial class BatchValidator
         return null;
     }
 
-    private static BatchVerdict? Scalars(in ScalarView column, in ReadingTimes times, ref int readings)
+    private static BatchCheckResult? Scalars(in ScalarView column, in ReadingTimes times, ref int readings)
     {
         if (column.Kind == ScalarKind.Unspecified || !Enum.IsDefined(column.Kind))
         {
-            return BatchVerdict.Invalid(RefusalReasons.UnknownSensorKind, $"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
+            return BatchCheckResult.Invalid(BatchProblems.UnknownSensorKind, $"scalars[{column.Index}].kind {(int)column.Kind} is not a known ScalarKind");
         }
 
         int nameLength = Encoding.UTF8.GetCharCount(column.Name);
         if ((column.Kind == ScalarKind.Custom) != (nameLength is > 0 and <= 64))
         {
-            return BatchVerdict.Invalid(RefusalReasons.BadSensorName, $"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
+            return BatchCheckResult.Invalid(BatchProblems.BadSensorName, $"scalars[{column.Index}].name must be 1..64 characters for SCALAR_KIND_CUSTOM and empty otherwise");
         }
 
         if (column.Value.Length != column.OffsetMs.Length)
@@ -217,34 +218,34 @@ internal sealed partial class BatchValidator
     /// column's range, min &lt;= mean, last &lt;= max. Null when they hold; the refusal otherwise
     /// (its message names the set, the window and the field; strings are made only then).
     /// </summary>
-    private static BatchVerdict? Windows(in WindowView windows, string set, int index, float min, float max)
+    private static BatchCheckResult? Windows(in WindowView windows, string set, int index, float min, float max)
     {
         int n = windows.StartUnixMs.Length;
         if (windows.LengthMs.Length != n || windows.Count.Length != n || windows.Min.Length != n || windows.Max.Length != n
             || windows.Mean.Length != n || windows.Last.Length != n)
         {
-            return BatchVerdict.Invalid(RefusalReasons.UnequalColumns, $"{Where(set, index)}.windows: every column must have one value per window ({n} start_unix_ms)");
+            return BatchCheckResult.Invalid(BatchProblems.UnequalColumns, $"{Where(set, index)}.windows: every column must have one value per window ({n} start_unix_ms)");
         }
 
         int bad;
         if ((bad = OutOfRange(windows.Min, min, max)) >= 0 || (bad = OutOfRange(windows.Max, min, max)) >= 0
             || (bad = OutOfRange(windows.Mean, min, max)) >= 0 || (bad = OutOfRange(windows.Last, min, max)) >= 0)
         {
-            return BatchVerdict.Invalid(RefusalReasons.OutOfRange, $"{Where(set, index)}.windows[{bad}]: min, max, mean and last must be finite and within [{min}, {max}]");
+            return BatchCheckResult.Invalid(BatchProblems.OutOfRange, $"{Where(set, index)}.windows[{bad}]: min, max, mean and last must be finite and within [{min}, {max}]");
         }
 
         for (int i = 0; i < n; i++)
         {
             if (windows.StartUnixMs[i] <= 0 || windows.LengthMs[i] is < 1000 or > 3_600_000 || windows.Count[i] == 0)
             {
-                return BatchVerdict.Invalid(RefusalReasons.BadWindow, $"{Where(set, index)}.windows[{i}]: start_unix_ms must be > 0 (was {windows.StartUnixMs[i]}), length_ms 1000..3600000 (was {windows.LengthMs[i]}) and count >= 1 (was {windows.Count[i]})");
+                return BatchCheckResult.Invalid(BatchProblems.BadWindow, $"{Where(set, index)}.windows[{i}]: start_unix_ms must be > 0 (was {windows.StartUnixMs[i]}), length_ms 1000..3600000 (was {windows.LengthMs[i]}) and count >= 1 (was {windows.Count[i]})");
             }
 
             // The mean is computed in double and sent as float: allow its rounding.
             float lo = windows.Min[i], hi = windows.Max[i], slack = MathF.Max(MathF.Abs(lo), MathF.Abs(hi)) * 1e-6f;
             if (lo > hi || windows.Mean[i] < lo - slack || windows.Mean[i] > hi + slack || windows.Last[i] < lo || windows.Last[i] > hi)
             {
-                return BatchVerdict.Invalid(RefusalReasons.BadWindow, $"{Where(set, index)}.windows[{i}]: needs min <= mean <= max and min <= last <= max (min {lo}, max {hi}, mean {windows.Mean[i]}, last {windows.Last[i]})");
+                return BatchCheckResult.Invalid(BatchProblems.BadWindow, $"{Where(set, index)}.windows[{i}]: needs min <= mean <= max and min <= last <= max (min {lo}, max {hi}, mean {windows.Mean[i]}, last {windows.Last[i]})");
             }
         }
 
@@ -296,12 +297,12 @@ internal sealed partial class BatchValidator
 
     private static string Where(string set, int index) => index < 0 ? set : $"{set}[{index}]";
 
-    private static BatchVerdict Unequal(string column, string field, int values, int offsets) =>
-        BatchVerdict.Invalid(RefusalReasons.UnequalColumns, $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
+    private static BatchCheckResult Unequal(string column, string field, int values, int offsets) =>
+        BatchCheckResult.Invalid(BatchProblems.UnequalColumns, $"{column}.{field} has {values} values but {column}.offset_ms has {offsets}");
 
-    private static BatchVerdict BackwardsAt(string column, ReadOnlySpan<uint> offsets, int index) =>
-        BatchVerdict.Invalid(RefusalReasons.TimeBackwards, $"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
+    private static BatchCheckResult BackwardsAt(string column, ReadOnlySpan<uint> offsets, int index) =>
+        BatchCheckResult.Invalid(BatchProblems.TimeBackwards, $"{column}.offset_ms goes backwards at index {index} ({offsets[index - 1]} then {offsets[index]})");
 
-    private static BatchVerdict OutOfRangeAt(string field, double value, int index, double min, double max) =>
-        BatchVerdict.Invalid(double.IsFinite(value) ? RefusalReasons.OutOfRange : RefusalReasons.NotFinite, $"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
+    private static BatchCheckResult OutOfRangeAt(string field, double value, int index, double min, double max) =>
+        BatchCheckResult.Invalid(double.IsFinite(value) ? BatchProblems.OutOfRange : BatchProblems.NotFinite, $"{field}[{index}] is {value}; it must be finite and within [{min}, {max}]");
 }
