@@ -213,6 +213,10 @@ public static class CollectorHost
                 return;
             }
 
+            // Above the collector's own metadata limit, so a caller over it is refused with a status
+            // and audited (RequestLimits) rather than dropped with the connection.
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestLimits.KestrelHeaderBytes;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = RequestLimits.KestrelHeaderBytes;
             var address = IPAddress.Parse(options.Address);
             kestrel.Listen(address, options.Port, listen =>
             {
@@ -304,6 +308,7 @@ public static class CollectorHost
             return next(context);
         });
         app.UseMetricsEndpoint(static context => !context.Request.IsHttps);
+        app.UseMiddleware<RequestLimits>();
         app.MapGrpcService<IngestService>();
         app.MapGrpcService<AlertFeedService>();
         app.MapGrpcHealthChecksService();

@@ -18,6 +18,8 @@ internal static class RefusalReasons
     public const string SequenceZero = "sequence-zero";
     public const string SequenceBackwards = "sequence-backwards";
     public const string UploadSequenceOrder = "upload-sequence-order";
+    public const string TooLarge = "too-large";
+    public const string MetadataTooLarge = "metadata-too-large";
     public const string ClockAhead = BatchProblems.ClockAhead;
     public const string ReadingAhead = BatchProblems.ReadingAhead;
     public const string TooOld = BatchProblems.TooOld;
@@ -54,7 +56,7 @@ internal static class RefusalReasons
     public static readonly IReadOnlyList<(string Reason, StatusCode Status)> Batch =
     [
         (Malformed, StatusCode.InvalidArgument), (Empty, StatusCode.InvalidArgument), (SequenceZero, StatusCode.InvalidArgument),
-        (SequenceBackwards, StatusCode.InvalidArgument), (UploadSequenceOrder, StatusCode.InvalidArgument), (ClockAhead, StatusCode.InvalidArgument),
+        (SequenceBackwards, StatusCode.InvalidArgument), (UploadSequenceOrder, StatusCode.InvalidArgument), (TooLarge, StatusCode.InvalidArgument), (ClockAhead, StatusCode.InvalidArgument),
         (ReadingAhead, StatusCode.InvalidArgument), (TooOld, StatusCode.InvalidArgument), (UnequalColumns, StatusCode.InvalidArgument),
         (TimeBackwards, StatusCode.InvalidArgument), (NotFinite, StatusCode.InvalidArgument), (OutOfRange, StatusCode.InvalidArgument),
         (BadWindow, StatusCode.InvalidArgument), (BadZone, StatusCode.InvalidArgument), (DuplicateZone, StatusCode.InvalidArgument),
@@ -73,7 +75,7 @@ internal static class RefusalReasons
     public static readonly IReadOnlyList<string> Access =
     [
         UntrustedCertificate, RevokedCertificate, NoIdentity, CaOfAnotherTenant,
-        NoCredentials, "token-malformed", "token-algorithm", "token-unknown-key", "token-bad-signature", "token-expired", "token-not-yet-valid",
+        MetadataTooLarge, NoCredentials, "token-malformed", "token-algorithm", "token-unknown-key", "token-bad-signature", "token-expired", "token-not-yet-valid",
         "token-no-expiry", "token-wrong-issuer", "token-wrong-audience", "token-no-tenant", "token-invalid", "tokens-not-configured",
         PartnersNotConfigured, MissingRole, DeviceNotAllowed,
         TenantNotRegistered, TenantDisabled, WrongDevice, WrongTenant,

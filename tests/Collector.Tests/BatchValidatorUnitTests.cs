@@ -31,6 +31,8 @@ public sealed class BatchValidatorUnitTests
         { "latitude out of range", StatusCode.InvalidArgument, "gps.latitude_deg[0] is 91" },
         { "heading 360", StatusCode.InvalidArgument, "gps.heading_deg[1] is 360; it must be finite and within [0, 360) (north is 0)" },
         { "NaN speed", StatusCode.InvalidArgument, "gps.speed_kmh[0] is NaN" },
+        { "gateway-timed index past the fixes", StatusCode.InvalidArgument, "gps.gateway_timed[0] is 2; each must index one of the 2 fixes, in strictly ascending order" },
+        { "gateway-timed indexes not ascending", StatusCode.InvalidArgument, "gps.gateway_timed[1] is 1; each must index" },
         { "NaN temperature", StatusCode.InvalidArgument, "temperatures[0].temperature_c[1] is NaN" },
         { "infinite fuel", StatusCode.InvalidArgument, "fuel.level_percent[0] is Infinity" },
         { "zone 9", StatusCode.InvalidArgument, "temperatures[0].zone 9" },
@@ -191,6 +193,8 @@ public sealed class BatchValidatorUnitTests
             case "latitude out of range": batch.Gps.LatitudeDeg[0] = 91; break;
             case "heading 360": batch.Gps.HeadingDeg[1] = 360f; break;
             case "NaN speed": batch.Gps.SpeedKmh[0] = float.NaN; break;
+            case "gateway-timed index past the fixes": batch.Gps.GatewayTimed.Add(2); break;
+            case "gateway-timed indexes not ascending": batch.Gps.GatewayTimed.Add([1, 1]); break;
             case "NaN temperature": batch.Temperatures[0].TemperatureC[1] = float.NaN; break;
             case "infinite fuel": batch.Fuel.LevelPercent[0] = float.PositiveInfinity; break;
             case "zone 9": batch.Temperatures[0].Zone = 9; break;

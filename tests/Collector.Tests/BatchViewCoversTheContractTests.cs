@@ -28,6 +28,7 @@ public sealed class BatchViewCoversTheContractTests
         "GpsColumns.longitude_deg = 3 (repeated Double)",
         "GpsColumns.speed_kmh = 4 (repeated Float)",
         "GpsColumns.heading_deg = 5 (repeated Float)",
+        "GpsColumns.gateway_timed = 6 (repeated Fixed32)",
         "TemperatureColumns.zone = 1 (UInt32)",
         "TemperatureColumns.offset_ms = 2 (repeated Fixed32)",
         "TemperatureColumns.temperature_c = 3 (repeated Float)",

@@ -36,7 +36,7 @@ public sealed class BadInputTests : IAsyncLifetime
         { "window summary mean outside", StatusCode.InvalidArgument, "temperatures[0].windows[0]: needs min <= mean <= max", "bad-window" },
         { "another device", StatusCode.PermissionDenied, "device_id 'truck-2'", "wrong-device" },
         { "another tenant", StatusCode.PermissionDenied, "tenant_id 'someone-else'", "wrong-tenant" },
-        { "oversized", StatusCode.ResourceExhausted, "exceeds the maximum", null }, // refused by gRPC before any handler reads it
+        { "oversized", StatusCode.InvalidArgument, "a batch is larger than this collector's limit of 65536 bytes (Collector:MaxBatchBytes); send smaller batches", "too-large" }, // gRPC's reader refuses it; the collector names the limit
     };
 
     [Theory]
@@ -113,6 +113,35 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.StartsWith("the message is not a valid convoy.telemetry.v1.UploadRequest: its protobuf encoding breaks at byte 1 of 1 ", error.Status.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("SkipLastField", error.Status.Detail, StringComparison.Ordinal);
+        await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task MetadataOver32KB_IsInvalidArgument_NamingTheLimit_AndAudited_NotADroppedConnection()
+    {
+        using var device = Device("truck-1");
+        var padding = new Metadata { { "x-padding", new string('a', 40_000) } };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => device.SendAsync(padding, TestDevice.Batch("truck-1", 1)));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Matches("^the request metadata is [0-9]+ bytes, more than this collector's limit of 32768 bytes; send less metadata", error.Status.Detail);
+        Assert.Contains(_collector.Logs.Entries, static e => e.Event == "AccessRefused" && e.Message.Contains("metadata-too-large", StringComparison.Ordinal));
+        await AnotherDeviceIsStillServedAsync();
+    }
+
+    [Fact]
+    public async Task UploadOverMaxBatchBytes_SaysTheLimitBoundsTheWholeRequest()
+    {
+        using var device = Device("truck-1");
+        byte[] request = new byte[65_537];
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => device.Channel.CreateCallInvoker()
+            .AsyncUnaryCall(IngestWire.Upload, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("the UploadRequest is 65537 bytes, more than this collector's limit of 65536 bytes (Collector:MaxBatchBytes), "
+            + "which bounds the whole request, not each batch in it; send fewer batches per call", error.Status.Detail);
         await AnotherDeviceIsStillServedAsync();
     }
 

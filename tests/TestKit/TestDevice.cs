@@ -39,17 +39,20 @@ public sealed class TestDevice : IDisposable
     public GrpcChannel Channel => _channel;
 
     /// <summary>Opens the stream and waits until the collector accepted the call (as the agent does).</summary>
-    public async Task<AsyncDuplexStreamingCall<TelemetryBatch, IngestAck>> OpenAsync()
+    public async Task<AsyncDuplexStreamingCall<TelemetryBatch, IngestAck>> OpenAsync(Metadata? headers = null)
     {
-        var call = Client.Stream(deadline: DateTime.UtcNow.AddSeconds(60));
+        var call = Client.Stream(headers, deadline: DateTime.UtcNow.AddSeconds(60));
         await call.ResponseHeadersAsync;
         return call;
     }
 
     /// <summary>Sends the batches on one stream, half-closes, and returns every ack until the collector ends the call.</summary>
-    public async Task<List<IngestAck>> SendAsync(params TelemetryBatch[] batches)
+    public Task<List<IngestAck>> SendAsync(params TelemetryBatch[] batches) => SendAsync(null, batches);
+
+    /// <summary>As <see cref="SendAsync(TelemetryBatch[])"/>, with request metadata of the test's choosing.</summary>
+    public async Task<List<IngestAck>> SendAsync(Metadata? headers, params TelemetryBatch[] batches)
     {
-        using var call = await OpenAsync();
+        using var call = await OpenAsync(headers);
         try
         {
             foreach (var batch in batches)

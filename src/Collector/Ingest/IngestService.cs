@@ -136,6 +136,13 @@ internal sealed class IngestService
             // Let in-flight writes finish so their acks go out before the call ends.
             await stream.DrainAsync(context.CancellationToken);
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && !context.CancellationToken.IsCancellationRequested)
+        {
+            // gRPC's own reader refused a message over Collector:MaxBatchBytes, in words that name
+            // no limit. No retry can pass: refuse for good, naming it, and let earlier batches land.
+            stops.Refuse(_intake.Refuse(device, stream.Acked + 1, RequestLimits.BatchTooLarge(_intake.MaxBatchBytes)), TimeSpan.Zero);
+            await stream.DrainAsync(context.CancellationToken);
+        }
         catch (OperationCanceledException) when (stops.Stopped && !context.CancellationToken.IsCancellationRequested)
         {
             // Stop reading, but let what is in flight land and be acknowledged.

@@ -58,6 +58,9 @@ internal sealed class Intake
     /// <summary>Batches a device may have in flight unacknowledged (Collector:Window).</summary>
     public int Window => _options.Window;
 
+    /// <summary>The largest message a call may send (Collector:MaxBatchBytes): a Stream's batch, or a whole Upload request.</summary>
+    public int MaxBatchBytes => _options.MaxBatchBytes;
+
     /// <summary>The sender of batches for <paramref name="device"/> on behalf of <paramref name="caller"/> (the device itself, or a partner).</summary>
     public AuthenticatedDevice Sender(Caller caller, DeviceIdentity device) =>
         new(device, _options.TopicMode == TelemetryTopicMode.Shared ? $"{device.Tenant}/{device.Device}" : null)

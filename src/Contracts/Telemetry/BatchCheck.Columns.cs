@@ -83,6 +83,16 @@ public sealed partial class BatchCheck
                 $"gps.heading_deg[{bad}] is {gps.HeadingDeg[bad]}; it must be finite and within [0, 360) (north is 0)");
         }
 
+        // Indexes of gateway-timed fixes: within the column set, strictly ascending.
+        for (int i = 0; i < gps.GatewayTimed.Length; i++)
+        {
+            if (gps.GatewayTimed[i] >= (uint)n || (i > 0 && gps.GatewayTimed[i] <= gps.GatewayTimed[i - 1]))
+            {
+                return BatchCheckResult.Invalid(BatchProblems.OutOfRange,
+                    $"gps.gateway_timed[{i}] is {gps.GatewayTimed[i]}; each must index one of the {n} fixes, in strictly ascending order");
+            }
+        }
+
         readings += n;
         return null;
     }

@@ -356,6 +356,9 @@ public readonly ref struct GpsView
 
     public ReadOnlySpan<float> HeadingDeg { get; init; }
 
+    /// <summary>Indexes of the fixes timed by the gateway rather than the receiver (usually empty).</summary>
+    public ReadOnlySpan<uint> GatewayTimed { get; init; }
+
     internal static string? TryRead(ReadOnlySpan<byte> data, out GpsView gps)
     {
         gps = default;
@@ -363,7 +366,8 @@ public readonly ref struct GpsView
         ReadOnlySpan<uint> offsets = default;
         ReadOnlySpan<double> latitude = default, longitude = default;
         ReadOnlySpan<float> speed = default, heading = default;
-        bool o = false, la = false, lo = false, s = false, h = false;
+        ReadOnlySpan<uint> gatewayTimed = default;
+        bool o = false, la = false, lo = false, s = false, h = false, g = false;
         while (!reader.AtEnd)
         {
             if (!reader.TryReadTag(out int field, out int wire))
@@ -378,6 +382,7 @@ public readonly ref struct GpsView
                 3 => BatchView.Column(ref reader, wire, ref longitude, ref lo, new FieldName("gps", -1, "longitude_deg")),
                 4 => BatchView.Column(ref reader, wire, ref speed, ref s, new FieldName("gps", -1, "speed_kmh")),
                 5 => BatchView.Column(ref reader, wire, ref heading, ref h, new FieldName("gps", -1, "heading_deg")),
+                6 => BatchView.Column(ref reader, wire, ref gatewayTimed, ref g, new FieldName("gps", -1, "gateway_timed")),
                 _ => reader.TrySkip(wire) ? null : BatchView.Truncated("gps"),
             };
             if (problem is not null)
@@ -386,7 +391,7 @@ public readonly ref struct GpsView
             }
         }
 
-        gps = new GpsView { OffsetMs = offsets, LatitudeDeg = latitude, LongitudeDeg = longitude, SpeedKmh = speed, HeadingDeg = heading };
+        gps = new GpsView { OffsetMs = offsets, LatitudeDeg = latitude, LongitudeDeg = longitude, SpeedKmh = speed, HeadingDeg = heading, GatewayTimed = gatewayTimed };
         return null;
     }
 }

@@ -49,9 +49,12 @@ internal sealed class BatchAggregator
         if (raw.Gps is { } gps)
         {
             _gps ??= new GpsFilter(_options.Gps);
+            int flagged = 0; // the next of gps.GatewayTimed (ascending)
             for (int i = 0; i < gps.OffsetMs.Count; i++)
             {
-                _gps.Push(new Fix(baseMs + gps.OffsetMs[i], gps.LatitudeDeg[i], gps.LongitudeDeg[i], gps.SpeedKmh[i], gps.HeadingDeg[i]), _gpsOut);
+                bool gatewayTimed = flagged < gps.GatewayTimed.Count && gps.GatewayTimed[flagged] == i;
+                flagged += gatewayTimed ? 1 : 0;
+                _gps.Push(new Fix(baseMs + gps.OffsetMs[i], gps.LatitudeDeg[i], gps.LongitudeDeg[i], gps.SpeedKmh[i], gps.HeadingDeg[i], gatewayTimed), _gpsOut);
             }
         }
 
@@ -212,6 +215,11 @@ internal sealed class BatchAggregator
             var gps = new GpsColumns();
             foreach (var fix in _gpsOut)
             {
+                if (fix.GatewayTimed)
+                {
+                    gps.GatewayTimed.Add((uint)gps.OffsetMs.Count);
+                }
+
                 gps.OffsetMs.Add((uint)(fix.TimeMs - baseMs));
                 gps.LatitudeDeg.Add(fix.LatitudeDeg);
                 gps.LongitudeDeg.Add(fix.LongitudeDeg);

@@ -4,7 +4,7 @@ namespace Convoy.EdgeAgent.Aggregation;
 internal readonly record struct Reading(long TimeMs, float Value);
 
 /// <summary>One GPS fix (time in ms since the Unix epoch).</summary>
-internal readonly record struct Fix(long TimeMs, double LatitudeDeg, double LongitudeDeg, float SpeedKmh, float HeadingDeg);
+internal readonly record struct Fix(long TimeMs, double LatitudeDeg, double LongitudeDeg, float SpeedKmh, float HeadingDeg, bool GatewayTimed = false);
 
 /// <summary>A growable FIFO of readings that, once grown to its working size, allocates no more.</summary>
 internal sealed class ReadingRing

@@ -68,7 +68,8 @@ internal sealed class GpsBatcher : BackgroundService
                     continue;
                 }
 
-                var fix = _clock is null ? received : received with { UnixTimeMs = Stamp(received.UnixTimeMs) };
+                var correction = GpsTimeCorrection.None;
+                var fix = _clock is null ? received : received with { UnixTimeMs = Stamp(received.UnixTimeMs, out correction) };
 
                 if (batch is not null && (fix.UnixTimeMs >= batch.BaseTimeUnixMs + spanMs || fix.UnixTimeMs < batch.BaseTimeUnixMs + batch.Gps.OffsetMs[^1]))
                 {
@@ -92,6 +93,11 @@ internal sealed class GpsBatcher : BackgroundService
                 }
 
                 heading = fix.HeadingDeg is { } h ? BatchCheck.WireHeading(h) : heading;
+                if (correction == GpsTimeCorrection.ReceiveTime)
+                {
+                    batch.Gps.GatewayTimed.Add((uint)batch.Gps.OffsetMs.Count); // flagged: its time is the gateway's
+                }
+
                 batch.Gps.OffsetMs.Add((uint)(fix.UnixTimeMs - batch.BaseTimeUnixMs));
                 batch.Gps.LatitudeDeg.Add(fix.Latitude);
                 batch.Gps.LongitudeDeg.Add(fix.Longitude);
@@ -114,9 +120,9 @@ internal sealed class GpsBatcher : BackgroundService
     }
 
     /// <summary>The time a live fix is stamped with: its own, or as <see cref="GpsClock"/> corrects it (counted, logged when the correction changes).</summary>
-    private long Stamp(long fixMs)
+    private long Stamp(long fixMs, out GpsTimeCorrection correction)
     {
-        long stamped = _clock!.Correct(fixMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), out var correction);
+        long stamped = _clock!.Correct(fixMs, _time.GetUtcNow().ToUnixTimeMilliseconds(), out correction);
         if (correction != GpsTimeCorrection.None)
         {
             Interlocked.Increment(ref _corrected[(int)correction]);

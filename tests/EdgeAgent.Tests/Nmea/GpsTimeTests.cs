@@ -58,14 +58,40 @@ public sealed class GpsTimeTests
     [Fact]
     public async Task AReceiverHitByTheWeekRollover_OverTcp_MakesBatchesOfToday_ThatTheCollectorsCheckTakes()
     {
-        // What an old receiver says now: today's time of day, on the date 1,024 weeks back.
         var now = DateTimeOffset.UtcNow;
-        var then = now.AddDays(-7 * 1024);
-        string date = then.ToString("ddMMyy", CultureInfo.InvariantCulture);
+        var run = await ReceiveOverTcpAsync(now.AddDays(-7 * 1024), GpsTimeCorrection.WeekRollover); // the date 1,024 weeks back
+
+        Assert.Equal(0, run.Admission.Refused);
+        Assert.Equal(0, run.Batcher.Corrected(GpsTimeCorrection.ReceiveTime));
+        Assert.InRange(run.Batch.BaseTimeUnixMs, now.AddSeconds(-8).ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds());
+        Assert.Empty(run.Batch.Gps.GatewayTimed); // corrected exactly: still the receiver's time
+        Assert.Contains(run.Logs.Entries, e => e.Event == "GpsTimeCorrection" && e.Message.Contains("corrected by WeekRollover", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AReceiverWithAnyOtherWrongTime_OverTcp_HasItsFixesStampedByTheGateway_AndFlagged()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var run = await ReceiveOverTcpAsync(before.AddDays(400), GpsTimeCorrection.ReceiveTime); // a broken date field: 400 days ahead
+
+        Assert.Equal(0, run.Admission.Refused);
+        Assert.Equal(0, run.Batcher.Corrected(GpsTimeCorrection.WeekRollover));
+        Assert.InRange(run.Batch.BaseTimeUnixMs, before.ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.Equal(Enumerable.Range(0, run.Batch.Gps.OffsetMs.Count).Select(i => (uint)i), run.Batch.Gps.GatewayTimed); // every fix flagged
+    }
+
+    /// <summary>
+    /// A receiver on a TCP port that believes it is <paramref name="receiverNow"/> sends six epochs;
+    /// the agent's GPS batcher reads them until five were corrected as <paramref name="expected"/>.
+    /// </summary>
+    private static async Task<(GpsBatcher Batcher, BatchAdmission Admission, TelemetryBatch Batch, TestLogs Logs)> ReceiveOverTcpAsync(
+        DateTimeOffset receiverNow, GpsTimeCorrection expected)
+    {
+        string date = receiverNow.ToString("ddMMyy", CultureInfo.InvariantCulture);
         var lines = new List<string>();
         for (int i = 0; i < 6; i++)
         {
-            string time = then.AddSeconds(i - 6).ToString("HHmmss.ff", CultureInfo.InvariantCulture);
+            string time = receiverNow.AddSeconds(i - 6).ToString("HHmmss.ff", CultureInfo.InvariantCulture);
             lines.Add(Sentence($"GPRMC,{time},A,5222.20,N,00453.{40 + i:00},E,10.0,90.0,{date},,"));
         }
 
@@ -94,17 +120,13 @@ public sealed class GpsTimeTests
 
             await batcher.StartAsync(CancellationToken.None);
             // The last epoch waits for the next one to begin; the five before it are complete.
-            await Eventually.HoldsAsync(() => batcher.Corrected(GpsTimeCorrection.WeekRollover) >= 5, TimeSpan.FromSeconds(20), "five fixes to be corrected");
+            await Eventually.HoldsAsync(() => batcher.Corrected(expected) >= 5, TimeSpan.FromSeconds(20), $"five fixes to be corrected by {expected}");
             await batcher.StopAsync(CancellationToken.None);
             await timeout.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server);
 
-            Assert.Equal(0, admission.Refused);
-            Assert.Equal(0, batcher.Corrected(GpsTimeCorrection.ReceiveTime));
             Assert.True(buffer.TryGetNext(0, out _, out byte[] bytes));
-            var batch = TelemetryBatch.Parser.ParseFrom(bytes);
-            Assert.InRange(batch.BaseTimeUnixMs, now.AddSeconds(-8).ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds());
-            Assert.Contains(logs.Entries, e => e.Event == "GpsTimeCorrection" && e.Message.Contains("corrected by WeekRollover", StringComparison.Ordinal));
+            return (batcher, admission, TelemetryBatch.Parser.ParseFrom(bytes), logs);
         }
         finally
         {
