@@ -265,6 +265,21 @@ public sealed class BatchViewUnitTests
     }
 
     [Fact]
+    public void TryRead_TraceparentNotUtf8_IsRefused_AsProtobufWouldNotReadIt()
+    {
+        var bytes = new MemoryStream();
+        var output = new CodedOutputStream(bytes);
+        output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+        output.WriteString("truck-1");
+        output.WriteTag(9, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(ByteString.CopyFrom(0xff, 0xfe));
+        output.Flush();
+
+        Assert.False(BatchView.TryRead(bytes.ToArray(), out _, out string? problem));
+        Assert.Equal("traceparent is not valid UTF-8, which a protobuf string must be", problem);
+    }
+
+    [Fact]
     public void TryRead_TraceparentOfAnotherWireType_IsRefusedAsMalformed()
     {
         var bytes = new MemoryStream();

@@ -58,8 +58,8 @@ public readonly ref struct BatchView
     public int ScalarCount { get; }
 
     /// <summary>
-    /// traceparent as sent, UTF-8; empty when absent. Not checked here: a value that is not a valid
-    /// W3C traceparent is ignored by whoever traces the batch (<see cref="TraceParent.TryParse"/>), never refused.
+    /// traceparent as sent, UTF-8; empty when absent. Only checked as a string (UTF-8): a value that
+    /// is not a valid W3C traceparent is ignored by whoever traces the batch (<see cref="TraceParent.TryParse"/>), never refused.
     /// </summary>
     public ReadOnlySpan<byte> Traceparent { get; }
 
@@ -182,9 +182,9 @@ public readonly ref struct BatchView
                     scalars++;
                     break;
                 case 9 when wire == WireReader.LengthDelimited:
-                    if (!reader.TryReadLengthDelimited(out traceparent))
+                    // UTF-8 as every string must be; whether it is a valid traceparent is the tracer's question.
+                    if ((problem = Text(ref reader, "traceparent", out traceparent)) is not null)
                     {
-                        problem = Truncated("traceparent");
                         return false;
                     }
 
