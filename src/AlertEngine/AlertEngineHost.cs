@@ -7,6 +7,7 @@ using Convoy.Kafka;
 using Convoy.OptionsValidation;
 using System.Net;
 using Convoy.Probes;
+using Convoy.Tracing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -19,9 +20,9 @@ namespace Convoy.AlertEngine;
 public static class AlertEngineHost
 {
     /// <summary>The <c>--help</c> text; every default it shows is read from a new options instance.</summary>
-    public static string Help { get; } = CreateHelp(new AlertEngineOptions(), new SpeedRuleOptions(), new FuelTheftRuleOptions(), new GeofenceRuleOptions());
+    public static string Help { get; } = CreateHelp(new AlertEngineOptions(), new SpeedRuleOptions(), new FuelTheftRuleOptions(), new GeofenceRuleOptions(), new OtlpOptions());
 
-    private static string CreateHelp(AlertEngineOptions engine, SpeedRuleOptions speed, FuelTheftRuleOptions fuel, GeofenceRuleOptions fence) => $$"""
+    private static string CreateHelp(AlertEngineOptions engine, SpeedRuleOptions speed, FuelTheftRuleOptions fuel, GeofenceRuleOptions fence, OtlpOptions otlp) => $$"""
         Convoy alert engine: consumes every tenant's telemetry topic, evaluates the rules in event
         time and writes alerts to alerts.<tenant>.
 
@@ -72,6 +73,10 @@ public static class AlertEngineHost
           --Kafka:Properties:<librdkafka key>=V            any librdkafka setting, passed through to every client
           --Kafka:ProducerProperties:<key>=V               librdkafka settings for producers only
           --Kafka:ConsumerProperties:<key>=V               librdkafka settings for consumers only
+          --Otlp:Endpoint=URL                              OTLP receiver of the evaluations' spans (http://host:4317); empty = no
+                                                           tracing, unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+          --Otlp:Protocol=Grpc|HttpProtobuf                how spans are sent {{D(otlp.Protocol)}}
+          --Otlp:SampleRatio=R                             share of records without a traceparent header to trace anyway, 0..1 {{D(otlp.SampleRatio)}}
         """;
 
     private static string D(object? value) => SettingDefault.Of(value);
@@ -99,6 +104,8 @@ public static class AlertEngineHost
         builder.Services.AddHostedService<TelemetryConsumer>();
         // The operations port: /metrics, and /readyz = Kafka reachable and the rules loaded.
         builder.Services.AddMetricsEndpoint("convoy-alert-engine", AlertEngineMetrics.MeterName);
+        // Each record's evaluation as a span of its batch's trace, off unless Otlp:Endpoint is set.
+        builder.Services.AddOtlpTracing(builder.Configuration, "convoy-alert-engine", EvaluationTrace.SourceName);
         builder.Services.AddHealthChecks()
             .AddCheck<KafkaReadinessCheck>(KafkaReadinessCheck.Name, tags: [HealthEndpoints.Ready])
             .AddCheck<RulesReadinessCheck>(RulesReadinessCheck.Name, tags: [HealthEndpoints.Ready]);

@@ -10,6 +10,7 @@ using Convoy.Collector.Validation;
 using Convoy.Kafka;
 using Convoy.OptionsValidation;
 using Convoy.Tokens;
+using Convoy.Tracing;
 using Convoy.Contracts.Alerts.V1;
 using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
@@ -27,9 +28,9 @@ namespace Convoy.Collector;
 public static class CollectorHost
 {
     /// <summary>The <c>--help</c> text; every default it shows is read from new options instances.</summary>
-    public static string Help { get; } = CreateHelp(new CollectorOptions(), new KafkaOptions());
+    public static string Help { get; } = CreateHelp(new CollectorOptions(), new KafkaOptions(), new OtlpOptions());
 
-    private static string CreateHelp(CollectorOptions o, KafkaOptions k) => $$"""
+    private static string CreateHelp(CollectorOptions o, KafkaOptions k, OtlpOptions t) => $$"""
         Convoy collector: receives telemetry batches from trucks over mutual-TLS gRPC and writes
         each into its tenant's Kafka topic, acknowledging a batch only after Kafka has it.
 
@@ -71,6 +72,10 @@ public static class CollectorHost
           --Kafka:TopicReplicationFactor=N       their replication factor, -1 = broker default {{D(k.TopicReplicationFactor)}}
           --Kafka:CreateTopics=false             never create topics (operators do)
           --Kafka:EmbeddedBrokers=N              brokers of the embedded cluster {{D(k.EmbeddedBrokers)}}
+          --Otlp:Endpoint=URL                    OTLP receiver of the batches' spans (http://host:4317); empty = no tracing,
+                                                 unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+          --Otlp:Protocol=Grpc|HttpProtobuf      how spans are sent {{D(t.Protocol)}}
+          --Otlp:SampleRatio=R                   share of batches that come without a trace context to trace anyway, 0..1 {{D(t.SampleRatio)}}
         """;
 
     private static string D(object? value) => SettingDefault.Of(value);
@@ -93,6 +98,7 @@ public static class CollectorHost
         AddCallerAuthentication(builder.Services);
         AddGrpcServices(builder.Services);
         AddOperations(builder.Services);
+        AddTracing(builder.Services, builder.Configuration);
         configureServices?.Invoke(builder.Services);
         ListenForDevicesAndOperators(builder.WebHost);
 
@@ -184,6 +190,10 @@ public static class CollectorHost
     /// <summary>The collector's metrics and the runtime's, for Prometheus, as every program exports them.</summary>
     private static void AddOperations(IServiceCollection services) =>
         services.AddMetricsEndpoint("convoy-collector", CollectorMetrics.MeterName);
+
+    /// <summary>The batches' spans over OTLP, off unless Otlp:Endpoint is set (src/Shared/OtlpTracing.cs).</summary>
+    private static void AddTracing(IServiceCollection services, IConfiguration configuration) =>
+        services.AddOtlpTracing(configuration, "convoy-collector", BatchTrace.SourceName);
 
     /// <summary>
     /// The TLS port of devices and partners (HTTP/2, the certificate chosen per handshake so a

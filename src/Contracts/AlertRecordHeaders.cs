@@ -5,6 +5,9 @@ namespace Convoy.Contracts;
 /// A record without <see cref="Record"/> is a <c>convoy.alerts.v1.Alert</c> that the alert engine
 /// wrote; one with it is another kind of event about an alert, named by the header's value. A
 /// consumer that only wants alerts skips every record that carries the header, whatever its value.
+/// An alert raised while evaluating a traced batch carries the alert engine's span for it in W3C's
+/// <see cref="TraceParent.Header"/> (and <see cref="TraceParent.StateHeader"/>) header, the end of
+/// the batch's trace (docs/operations.md, "Traces").
 /// </summary>
 public static class AlertRecordHeaders
 {

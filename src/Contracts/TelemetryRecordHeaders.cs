@@ -3,7 +3,9 @@ namespace Convoy.Contracts;
 /// <summary>
 /// Headers of a telemetry record in Kafka (topic <c>telemetry.&lt;tenant&gt;</c>, key = device id,
 /// value = the validated <c>convoy.telemetry.v1.TelemetryBatch</c> bytes exactly as the device sent
-/// them). Integers are 8-byte big-endian; strings UTF-8.
+/// them). Integers are 8-byte big-endian; strings UTF-8. A traced batch's record also carries the
+/// collector's span for it in W3C's <see cref="TraceParent.Header"/> (and <see cref="TraceParent.StateHeader"/>)
+/// header; an untraced one carries neither (docs/operations.md, "Traces").
 /// </summary>
 public static class TelemetryRecordHeaders
 {

@@ -6,6 +6,7 @@ using Convoy.EdgeAgent.Inputs.Nmea;
 using Convoy.EdgeAgent.Simulation;
 using Convoy.EdgeAgent.Uplink;
 using Convoy.OptionsValidation;
+using Convoy.Tracing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,9 +22,9 @@ namespace Convoy.EdgeAgent;
 public static class EdgeAgentHost
 {
     /// <summary>The <c>--help</c> text; every default it shows is read from a new options instance.</summary>
-    public static string Help { get; } = CreateHelp(new EdgeAgentOptions(), new NmeaOptions(), new MqttOptions(), new DurableBufferOptions());
+    public static string Help { get; } = CreateHelp(new EdgeAgentOptions(), new NmeaOptions(), new MqttOptions(), new DurableBufferOptions(), new OtlpOptions());
 
-    private static string CreateHelp(EdgeAgentOptions agent, NmeaOptions nmea, MqttOptions mqtt, DurableBufferOptions buffer) => $$"""
+    private static string CreateHelp(EdgeAgentOptions agent, NmeaOptions nmea, MqttOptions mqtt, DurableBufferOptions buffer, OtlpOptions otlp) => $$"""
         Convoy edge agent: reads a truck's sensors, buffers the batches and streams them to a
         collector over mutual-TLS gRPC, deleting a batch only once the collector acknowledged it.
         It runs on one real truck (EdgeAgent:Device, GPS from an NMEA 0183 receiver: serial, gpsd/TCP
@@ -79,6 +80,10 @@ public static class EdgeAgentHost
           --EdgeAgent:Aggregation:Gps:Mode=Raw|DeadBand  {{D(agent.Aggregation.Gps.Mode)}}; per sensor: Gps, Temperature, TemperatureZones:N, Fuel, Scalars
           --EdgeAgent:Aggregation:Temperature:Mode=Raw|Window|DeadBand   {{D(agent.Aggregation.Temperature.Mode)}}; ExcursionAbove=8 keeps raw readings
                                                          around excursions (docs/configuration/edge-agent.md)
+          --Otlp:Endpoint=URL                            OTLP receiver of the batches' spans (http://host:4317); empty = no tracing,
+                                                         unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+          --Otlp:Protocol=Grpc|HttpProtobuf              how spans are sent {{D(otlp.Protocol)}}
+          --Otlp:SampleRatio=R                           share of batches traced (their trace context goes with them), 0..1 {{D(otlp.SampleRatio)}}
         """;
 
     private static string D(object? value) => SettingDefault.Of(value);
@@ -161,6 +166,8 @@ public static class EdgeAgentHost
             AddMetricsPort(builder.Services, options);
         }
 
+        // A sampled batch's journey as one trace, starting here; off unless Otlp:Endpoint is set.
+        builder.Services.AddOtlpTracing(builder.Configuration, "convoy-edge-agent", BatchTraces.SourceName);
         configureServices?.Invoke(builder.Services);
         return builder.BuildChecked(); // every ValidateOnStart section (Nmea, Buffer, Mqtt too), all failures at once
     }

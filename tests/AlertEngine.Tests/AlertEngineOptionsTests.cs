@@ -70,10 +70,12 @@ public sealed class AlertEngineOptionsTests
     [Fact]
     public void Help_ShowsEveryDefaultAsTheOptionsHaveIt()
     {
-        int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(AlertEngineHost.Help, (AlertEngineOptions.SectionName, () => new AlertEngineOptions()));
+        int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(AlertEngineHost.Help, (AlertEngineOptions.SectionName, () => new AlertEngineOptions()),
+            (Tracing.OtlpOptions.SectionName, () => new Tracing.OtlpOptions()));
 
-        // MetricsPort, Address, GroupId, TopicPattern, AllowedLatenessSeconds, MaxClockSkewSeconds, StateTopic, CheckpointRecords, and 4 each of a speed, fuel-theft and geofence rule.
-        Assert.Equal(20, checkedDefaults);
+        // MetricsPort, Address, GroupId, TopicPattern, AllowedLatenessSeconds, MaxClockSkewSeconds, StateTopic, CheckpointRecords, 4 each of a speed, fuel-theft and geofence rule,
+        // and the OTLP protocol and sample ratio.
+        Assert.Equal(22, checkedDefaults);
         Assert.Contains($"(default {new SpeedRuleOptions().For:c})", AlertEngineHost.Help, StringComparison.Ordinal);
     }
 }

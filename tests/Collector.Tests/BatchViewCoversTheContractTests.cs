@@ -22,6 +22,7 @@ public sealed class BatchViewCoversTheContractTests
         "TelemetryBatch.temperatures = 6 (repeated Message TemperatureColumns)",
         "TelemetryBatch.fuel = 7 (Message FuelColumns)",
         "TelemetryBatch.scalars = 8 (repeated Message ScalarColumns)",
+        "TelemetryBatch.traceparent = 9 (String)",
         "GpsColumns.offset_ms = 1 (repeated Fixed32)",
         "GpsColumns.latitude_deg = 2 (repeated Double)",
         "GpsColumns.longitude_deg = 3 (repeated Double)",

@@ -240,6 +240,60 @@ public sealed class BatchViewUnitTests
         return bytes.ToArray();
     }
 
+    [Theory]
+    [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    [InlineData("not a traceparent: ignored by whoever traces, never a reason to refuse the batch")]
+    public void TryRead_Traceparent_IsViewedAsSent(string traceparent)
+    {
+        byte[] payload = new TelemetryBatch { DeviceId = "truck-1", Sequence = 7, Traceparent = traceparent }.ToByteArray();
+
+        Assert.True(BatchView.TryRead(payload, out var view, out string? problem), problem);
+
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(traceparent), view.Traceparent.ToArray());
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(traceparent), BatchView.TraceparentOf(payload).ToArray());
+        Assert.True(payload.AsSpan().Overlaps(BatchView.TraceparentOf(payload)), "the traceparent must be a view of the payload, not a copy");
+    }
+
+    [Fact]
+    public void TraceparentOf_ABatchWithout_IsEmpty()
+    {
+        byte[] payload = new TelemetryBatch { DeviceId = "truck-1", Sequence = 7, Gps = new GpsColumns { OffsetMs = { 0u }, LatitudeDeg = { 1 }, LongitudeDeg = { 2 } } }.ToByteArray();
+
+        Assert.True(BatchView.TryRead(payload, out var view, out _));
+        Assert.True(view.Traceparent.IsEmpty);
+        Assert.True(BatchView.TraceparentOf(payload).IsEmpty);
+    }
+
+    [Fact]
+    public void TryRead_TraceparentNotUtf8_IsRefused_AsProtobufWouldNotReadIt()
+    {
+        var bytes = new MemoryStream();
+        var output = new CodedOutputStream(bytes);
+        output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+        output.WriteString("truck-1");
+        output.WriteTag(9, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(ByteString.CopyFrom(0xff, 0xfe));
+        output.Flush();
+
+        Assert.False(BatchView.TryRead(bytes.ToArray(), out _, out string? problem));
+        Assert.Equal("traceparent is not valid UTF-8, which a protobuf string must be", problem);
+    }
+
+    [Fact]
+    public void TryRead_TraceparentOfAnotherWireType_IsRefusedAsMalformed()
+    {
+        var bytes = new MemoryStream();
+        var output = new CodedOutputStream(bytes);
+        output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+        output.WriteString("truck-1");
+        output.WriteTag(9, WireFormat.WireType.Varint);
+        output.WriteUInt64(1);
+        output.Flush();
+
+        Assert.False(BatchView.TryRead(bytes.ToArray(), out _, out string? problem));
+        Assert.Equal("field 9 of TelemetryBatch has wire type 0, which its type does not allow", problem);
+    }
+
     private static ByteString Nested(Action<CodedOutputStream> write)
     {
         var bytes = new MemoryStream();

@@ -117,13 +117,14 @@ public sealed class CollectorOptionsUnitTests : IDisposable
     public void Help_ShowsEveryDefaultAsTheOptionsHaveIt()
     {
         int checkedDefaults = OptionsChecks.AssertHelpShowsTheDefaults(CollectorHost.Help,
-            (CollectorOptions.SectionName, () => new CollectorOptions()), (KafkaOptions.SectionName, () => new KafkaOptions()));
+            (CollectorOptions.SectionName, () => new CollectorOptions()), (KafkaOptions.SectionName, () => new KafkaOptions()),
+            (Tracing.OtlpOptions.SectionName, () => new Tracing.OtlpOptions()));
 
         // Address, the two ports, the development certificates' folder, the partners' audience and
         // clock skew, the topic mode and shared topic, Window, MaxBatchBytes, MaxTrackedDevices, the
         // handshake timeout, MaxClockSkew, MaxBatchAge; Kafka's partitions, replication factor and
-        // embedded brokers.
-        Assert.Equal(17, checkedDefaults);
+        // embedded brokers; the OTLP protocol and sample ratio.
+        Assert.Equal(19, checkedDefaults);
     }
 
     private (string, string)[] DevCertificates() =>

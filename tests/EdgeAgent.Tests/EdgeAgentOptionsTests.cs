@@ -74,10 +74,11 @@ public sealed class EdgeAgentOptionsTests
             (EdgeAgentOptions.SectionName, () => new EdgeAgentOptions()),
             (NmeaOptions.SectionName, () => new NmeaOptions()),
             (MqttOptions.SectionName, () => new MqttOptions()),
-            (DurableBufferOptions.SectionName, () => new DurableBufferOptions()));
+            (DurableBufferOptions.SectionName, () => new DurableBufferOptions()),
+            (Tracing.OtlpOptions.SectionName, () => new Tracing.OtlpOptions()));
 
-        // 5 agent, 5 NMEA, 3 MQTT, 3 buffer, 11 simulator (with its events) and 2 aggregation settings.
-        Assert.Equal(29, checkedDefaults);
+        // 5 agent, 5 NMEA, 3 MQTT, 3 buffer, 11 simulator (with its events), 2 aggregation and 2 OTLP settings.
+        Assert.Equal(31, checkedDefaults);
         Assert.Contains($"(default {new EdgeAgentOptions().Simulator.ReeferFailureAfter:c})", EdgeAgentHost.Help, StringComparison.Ordinal);
     }
 }

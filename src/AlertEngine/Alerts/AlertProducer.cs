@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text;
 using Confluent.Kafka;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
@@ -21,12 +23,29 @@ internal sealed class AlertProducer : IDisposable
             .Build();
     }
 
-    /// <summary>Writes one alert and returns once Kafka confirmed it (or throws).</summary>
-    public async Task WriteAsync(Alert alert, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one alert and returns once Kafka confirmed it (or throws). With <paramref name="trace"/>
+    /// (the span of the record whose evaluation raised it) the record carries that span's context in
+    /// its <see cref="TraceParent.Header"/> (and <see cref="TraceParent.StateHeader"/>) header: the
+    /// alert is the end of its batch's trace, and whoever reads it can continue it.
+    /// </summary>
+    public async Task WriteAsync(Alert alert, Activity? trace, CancellationToken cancellationToken)
     {
         string topic = TelemetryRecordHeaders.AlertTopic(alert.TenantId);
         await _cluster.EnsureTopicAsync(topic, cancellationToken);
-        await _producer.ProduceAsync(topic, new Message<string, byte[]> { Key = alert.DeviceId, Value = alert.ToByteArray() }, cancellationToken);
+        var message = new Message<string, byte[]> { Key = alert.DeviceId, Value = alert.ToByteArray() };
+        if (trace is not null)
+        {
+            byte[] traceparent = new byte[TraceParent.Length];
+            TraceParent.Write(trace.Context, traceparent);
+            message.Headers = new Headers { { TraceParent.Header, traceparent } };
+            if (trace.TraceStateString is { Length: > 0 } state)
+            {
+                message.Headers.Add(TraceParent.StateHeader, Encoding.UTF8.GetBytes(state));
+            }
+        }
+
+        await _producer.ProduceAsync(topic, message, cancellationToken);
     }
 
     public void Dispose()

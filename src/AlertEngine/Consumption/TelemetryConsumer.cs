@@ -7,6 +7,7 @@ using Convoy.AlertEngine.State;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Kafka;
+using Convoy.Tracing;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.AlertEngine.Consumption;
@@ -54,10 +55,12 @@ internal sealed class TelemetryConsumer : BackgroundService
     private readonly ConsumerLag _lag;
     private long _lastCheckpointMs;
     private bool _idle;
+    private readonly bool _rootSampling;
 
     public TelemetryConsumer(KafkaCluster cluster, AlertProducer alerts, RuleStateStore state, IOptions<AlertEngineOptions> options, RuleCatalog rules,
-        TimeProvider time, AlertEngineMetrics metrics, ConsumerLag lag, ILogger<TelemetryConsumer> logger)
+        TimeProvider time, AlertEngineMetrics metrics, ConsumerLag lag, IOptions<OtlpOptions> tracing, ILogger<TelemetryConsumer> logger)
     {
+        _rootSampling = tracing.Value.IsOn && tracing.Value.SampleRatio > 0;
         _lag = lag;
         _state = state;
         _cluster = cluster;
@@ -182,6 +185,7 @@ internal sealed class TelemetryConsumer : BackgroundService
         }
 
         raised.Clear();
+        using var trace = EvaluationTrace.Start(record, tenant, _rootSampling);
         var position = new RecordPosition(topic, record.Partition.Value, record.Offset.Value);
         // The sender (a partner writing for the device) numbers its batches apart from the device's
         // own; when the collector received it bounds how far ahead its readings may be.
@@ -223,15 +227,17 @@ internal sealed class TelemetryConsumer : BackgroundService
                 break;
         }
 
-        Publish(raised, stoppingToken);
+        EvaluationTrace.Outcome(trace, outcome, raised.Count);
+        Publish(raised, stoppingToken, trace);
         return outcome == BatchOutcome.Held;
     }
 
-    private void Publish(List<Alert> raised, CancellationToken stoppingToken)
+    /// <summary>Writes the alerts; with <paramref name="trace"/> (the span of the record that raised them) each carries its context.</summary>
+    private void Publish(List<Alert> raised, CancellationToken stoppingToken, System.Diagnostics.Activity? trace = null)
     {
         foreach (var alert in raised)
         {
-            Write(alert, stoppingToken);
+            Write(alert, trace, stoppingToken);
             _metrics.Alert(alert.TenantId, alert.State);
             AlertEngineLog.AlertRaised(_logger, alert.AlertId, alert.State, alert.TenantId, alert.DeviceId, alert.RuleId, alert.Message);
         }
@@ -408,14 +414,14 @@ internal sealed class TelemetryConsumer : BackgroundService
         AlertEngineLog.PartitionsHandedOver(_logger, partitions.Count, how, devices);
     }
 
-    private void Write(Alert alert, CancellationToken stoppingToken)
+    private void Write(Alert alert, System.Diagnostics.Activity? trace, CancellationToken stoppingToken)
     {
         while (true)
         {
             try
             {
                 // On the consumer's own thread: blocking here is the backpressure.
-                _alerts.WriteAsync(alert, stoppingToken).GetAwaiter().GetResult();
+                _alerts.WriteAsync(alert, trace, stoppingToken).GetAwaiter().GetResult();
                 return;
             }
             catch (KafkaException e)

@@ -210,10 +210,12 @@ internal sealed class IngestService
     private async ValueTask<(Status Status, TimeSpan RetryAfter)?> AcceptAsync(ReceivedBatch received, AuthenticatedDevice device, TenantGate gate, DeviceStream stream,
         string topic, CancellationToken reading)
     {
+        using var trace = BatchTrace.Start(received.Bytes, device, "Stream", _intake.RootSampling);
         long nowMs = _intake.Time.GetUtcNow().ToUnixTimeMilliseconds();
         var verdict = _intake.Validator.Validate(received.Bytes, device, nowMs, out ulong sequence);
         if (!verdict.IsValid)
         {
+            BatchTrace.Outcome(trace, sequence, "refused", verdict.Reason);
             return (_intake.Refuse(device, sequence, verdict), TimeSpan.Zero);
         }
 
@@ -223,8 +225,10 @@ internal sealed class IngestService
                 // Kafka has it: acknowledged in its turn, after what this stream has in flight before it.
                 await stream.WaitForWindowAsync(reading);
                 stream.Replayed(sequence);
+                BatchTrace.Outcome(trace, sequence, "replay");
                 return null;
             case SequenceCheck.Backwards:
+                BatchTrace.Outcome(trace, sequence, "refused", RefusalReasons.SequenceBackwards);
                 return (_intake.Refuse(device, sequence, BatchVerdict.Invalid(RefusalReasons.SequenceBackwards,
                     $"sequence {sequence} does not follow {stream.LastReceived}, the last this stream sent; a stream's sequences must increase " +
                     "(send unacknowledged batches again in order, on a new stream)")), TimeSpan.Zero);
@@ -232,6 +236,7 @@ internal sealed class IngestService
 
         if (await gate.AdmitAsync(verdict.Readings, received.Length, reading) is { } over)
         {
+            BatchTrace.Outcome(trace, sequence, "refused", over.Reason);
             return (_intake.OverQuota(device, sequence, over), over.RetryAfter);
         }
 
@@ -240,6 +245,7 @@ internal sealed class IngestService
         if (inFlight is null)
         {
             var refusal = gate.InFlightRefusal();
+            BatchTrace.Outcome(trace, sequence, "refused", refusal.Reason);
             return (_intake.OverQuota(device, sequence, refusal), refusal.RetryAfter);
         }
 
@@ -255,18 +261,21 @@ internal sealed class IngestService
 
         if (stream.Accept(sequence, verdict.Readings, received.Length, inFlight) != BatchClaim.Write)
         {
+            BatchTrace.Outcome(trace, sequence, "replay");
             return null; // another call of the device is writing it (or just did): acknowledged when that write is
         }
 
-        var queued = _intake.Producer.Produce(topic, device, sequence, received.Bytes, nowMs, stream.Ledger, (long)sequence);
+        var queued = _intake.Producer.Produce(topic, device, sequence, received.Bytes, nowMs, stream.Ledger, (long)sequence, trace);
         if (queued != ErrorCode.NoError)
         {
             // Refused locally (queue full, producer closing): nothing was written.
             stream.Withdraw(sequence, queued);
             _intake.Metrics.Refused(device.Tenant, StatusCode.Unavailable, RefusalReasons.KafkaQueueFull);
+            BatchTrace.Outcome(trace, sequence, "refused", RefusalReasons.KafkaQueueFull);
             return (new Status(StatusCode.Unavailable, $"Kafka cannot take batch {sequence} now ({queued.GetReason()}); send it again"), TimeSpan.Zero);
         }
 
+        BatchTrace.Outcome(trace, sequence, "written");
         return null;
     }
 

@@ -6,6 +6,7 @@ using Convoy.Collector.Validation;
 using Convoy.Contracts;
 using Convoy.Kafka;
 using Convoy.Pki;
+using Convoy.Tracing;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -26,8 +27,9 @@ internal sealed class Intake
     private readonly ILogger<IngestService> _logger;
 
     public Intake(TelemetryProducer producer, TenantRegistry tenants, AccessAudit audit, BatchValidator validator, CollectorMetrics metrics,
-        IOptions<CollectorOptions> options, TimeProvider time, ILogger<IngestService> logger)
+        IOptions<CollectorOptions> options, IOptions<OtlpOptions> tracing, TimeProvider time, ILogger<IngestService> logger)
     {
+        RootSampling = tracing.Value.IsOn && tracing.Value.SampleRatio > 0;
         Producer = producer;
         _tenants = tenants;
         _audit = audit;
@@ -49,6 +51,9 @@ internal sealed class Intake
     public TimeProvider Time { get; }
 
     public ILogger Logger => _logger;
+
+    /// <summary>Whether a batch that comes without a trace context may start a trace (Otlp:SampleRatio above 0, tracing on).</summary>
+    public bool RootSampling { get; }
 
     /// <summary>Batches a device may have in flight unacknowledged (Collector:Window).</summary>
     public int Window => _options.Window;

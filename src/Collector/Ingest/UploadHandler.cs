@@ -111,20 +111,32 @@ internal sealed class UploadHandler
         {
             var (sender, sequence, payload, _) = batches[i];
             var ledger = ledgers[sender];
+            // Each batch of the upload is its own trace, as its sender's traceparent says (a refused
+            // upload writes nothing and has no batch spans).
+            using var trace = BatchTrace.Start(payload, sender, "Upload", _intake.RootSampling);
             switch (ledger.Claim(sequence, deliveries, i))
             {
                 case BatchClaim.Written:
                     deliveries.OnDelivery(i, ErrorCode.NoError); // a replay of what Kafka has: acknowledged again, not written again
+                    BatchTrace.Outcome(trace, sequence, "replay");
                     break;
                 case BatchClaim.Write:
                     wrote[i] = true;
-                    var queued = _intake.Producer.Produce(topic, sender, sequence, payload, nowMs, ledger, (long)sequence);
+                    var queued = _intake.Producer.Produce(topic, sender, sequence, payload, nowMs, ledger, (long)sequence, trace);
                     if (queued != ErrorCode.NoError)
                     {
                         ledger.Abandon(sequence, queued);
                         deliveries.OnDelivery(i, queued);
+                        BatchTrace.Outcome(trace, sequence, "refused", RefusalReasons.KafkaQueueFull);
+                    }
+                    else
+                    {
+                        BatchTrace.Outcome(trace, sequence, "written");
                     }
 
+                    break;
+                default:
+                    BatchTrace.Outcome(trace, sequence, "replay"); // another call carries it: acknowledged when that write is
                     break;
             }
         }

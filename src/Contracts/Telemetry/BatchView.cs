@@ -19,8 +19,9 @@ public readonly ref struct BatchView
     private readonly ReadOnlySpan<byte> _payload;
 
     private BatchView(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> tenantId, ReadOnlySpan<byte> deviceId, ulong sequence, long baseTimeUnixMs,
-        GpsView gps, bool hasGps, FuelView fuel, bool hasFuel, int temperatureCount, int scalarCount)
+        GpsView gps, bool hasGps, FuelView fuel, bool hasFuel, int temperatureCount, int scalarCount, ReadOnlySpan<byte> traceparent)
     {
+        Traceparent = traceparent;
         _payload = payload;
         TenantId = tenantId;
         DeviceId = deviceId;
@@ -56,6 +57,12 @@ public readonly ref struct BatchView
 
     public int ScalarCount { get; }
 
+    /// <summary>
+    /// traceparent as sent, UTF-8; empty when absent. Only checked as a string (UTF-8): a value that
+    /// is not a valid W3C traceparent is ignored by whoever traces the batch (<see cref="TraceParent.TryParse"/>), never refused.
+    /// </summary>
+    public ReadOnlySpan<byte> Traceparent { get; }
+
     /// <summary>The temperature column sets, in wire order.</summary>
     public TemperatureEnumerator Temperatures => new(_payload);
 
@@ -77,7 +84,7 @@ public readonly ref struct BatchView
         }
 
         var reader = new WireReader(payload);
-        ReadOnlySpan<byte> tenant = default, device = default;
+        ReadOnlySpan<byte> tenant = default, device = default, traceparent = default;
         ulong sequence = 0;
         long baseTime = 0;
         GpsView gps = default;
@@ -174,7 +181,15 @@ public readonly ref struct BatchView
 
                     scalars++;
                     break;
-                case >= 1 and <= 8:
+                case 9 when wire == WireReader.LengthDelimited:
+                    // UTF-8 as every string must be; whether it is a valid traceparent is the tracer's question.
+                    if ((problem = Text(ref reader, "traceparent", out traceparent)) is not null)
+                    {
+                        return false;
+                    }
+
+                    break;
+                case >= 1 and <= 9:
                     problem = $"field {field} of TelemetryBatch has wire type {wire}, which its type does not allow";
                     return false;
                 default:
@@ -188,8 +203,35 @@ public readonly ref struct BatchView
             }
         }
 
-        batch = new BatchView(payload, tenant, device, sequence, baseTime, gps, hasGps, fuel, hasFuel, temperatures, scalars);
+        batch = new BatchView(payload, tenant, device, sequence, baseTime, gps, hasGps, fuel, hasFuel, temperatures, scalars, traceparent);
         return true;
+    }
+
+    /// <summary>
+    /// The traceparent of a batch <see cref="TryRead"/> accepted, without reading its columns again
+    /// (the top-level fields are stepped over); empty when it has none. For a caller that traces,
+    /// which asks only when tracing is on.
+    /// </summary>
+    public static ReadOnlySpan<byte> TraceparentOf(ReadOnlySpan<byte> payload)
+    {
+        var reader = new WireReader(payload);
+        ReadOnlySpan<byte> traceparent = default;
+        while (!reader.AtEnd && reader.TryReadTag(out int field, out int wire))
+        {
+            if (field == 9 && wire == WireReader.LengthDelimited)
+            {
+                if (!reader.TryReadLengthDelimited(out traceparent))
+                {
+                    return default;
+                }
+            }
+            else if (!reader.TrySkip(wire))
+            {
+                return default;
+            }
+        }
+
+        return traceparent;
     }
 
     internal static string Truncated(string field) => $"{field} is truncated or not valid protobuf";

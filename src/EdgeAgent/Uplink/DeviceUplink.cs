@@ -122,7 +122,8 @@ internal sealed class DeviceUplink
         EdgeAgentLog.Connected(_logger, _buffer.Device, address, window, _buffer.Acked);
         using var connected = UplinkOpen.Begin(_metrics, _tenant);
 
-        var receiving = ReceiveAsync(call.ResponseStream, streamEnded, backoff, stopping);
+        var traces = new BatchTraces();
+        var receiving = ReceiveAsync(call.ResponseStream, streamEnded, backoff, traces, stopping);
         ulong sent = _buffer.Acked; // everything after the last ack goes (again)
         try
         {
@@ -130,7 +131,7 @@ internal sealed class DeviceUplink
             {
                 if (sent - Math.Min(sent, _buffer.Acked) < (ulong)window && _buffer.TryGetNext(sent, out ulong sequence, out byte[] bytes))
                 {
-                    await call.RequestStream.WriteAsync(bytes, streamEnded.Token);
+                    await call.RequestStream.WriteAsync(traces.Start(bytes, _tenant, _buffer.Device, sequence, address), streamEnded.Token);
                     sent = sequence;
                     _metrics.Sent(_tenant);
                     continue;
@@ -152,16 +153,22 @@ internal sealed class DeviceUplink
             // Writing failed because the call ended; the response side says why (its status and
             // trailers, such as a retry delay), so that is what the caller sees.
         }
+        finally
+        {
+            traces.Ended(stopping.IsCancellationRequested ? "the agent stopped" : "the stream ended");
+        }
 
         await receiving;
     }
 
-    private async Task ReceiveAsync(IAsyncStreamReader<IngestAck> acks, CancellationTokenSource streamEnded, ReconnectBackoff backoff, CancellationToken stopping)
+    private async Task ReceiveAsync(IAsyncStreamReader<IngestAck> acks, CancellationTokenSource streamEnded, ReconnectBackoff backoff, BatchTraces traces,
+        CancellationToken stopping)
     {
         try
         {
             while (await acks.MoveNext(stopping))
             {
+                traces.Acknowledged(acks.Current.AckedSequence);
                 var (batches, readings) = _buffer.Acknowledge(acks.Current.AckedSequence);
                 if (batches > 0)
                 {

@@ -38,7 +38,7 @@ internal sealed class BatchReaderTarget : IFuzzTarget
             return FuzzOutcome.Breaks("read", $"BatchView read a batch the generated parser refuses: {e.Message}");
         }
 
-        return Disagreement(batch, parsed) is { } disagreement
+        return Disagreement(batch, parsed, input) is { } disagreement
             ? FuzzOutcome.Breaks("read", $"BatchView and the generated parser disagree: {disagreement}")
             : new FuzzOutcome("read", Readings(batch));
     }
@@ -60,7 +60,7 @@ internal sealed class BatchReaderTarget : IFuzzTarget
         return readings;
     }
 
-    private static string? Disagreement(in BatchView batch, TelemetryBatch parsed)
+    private static string? Disagreement(in BatchView batch, TelemetryBatch parsed, ReadOnlySpan<byte> input)
     {
         if (batch.Sequence != parsed.Sequence || batch.BaseTimeUnixMs != parsed.BaseTimeUnixMs)
         {
@@ -70,6 +70,11 @@ internal sealed class BatchReaderTarget : IFuzzTarget
         if (!SameText(batch.TenantId, parsed.TenantId) || !SameText(batch.DeviceId, parsed.DeviceId))
         {
             return $"tenant or device '{Encoding.UTF8.GetString(batch.TenantId)}'/'{Encoding.UTF8.GetString(batch.DeviceId)}', parsed '{parsed.TenantId}'/'{parsed.DeviceId}'";
+        }
+
+        if (!SameText(batch.Traceparent, parsed.Traceparent) || !SameText(BatchView.TraceparentOf(input), parsed.Traceparent))
+        {
+            return $"traceparent '{Encoding.UTF8.GetString(batch.Traceparent)}', parsed '{parsed.Traceparent}'";
         }
 
         if (batch.HasGps != (parsed.Gps is not null) || batch.HasFuel != (parsed.Fuel is not null)
