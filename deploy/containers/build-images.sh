@@ -120,6 +120,7 @@ buildah config \
   --env DOTNET_ROOT=/usr/share/dotnet \
   --env TMPDIR=/tmp \
   --label org.opencontainers.image.title=convoy-base \
+  --label convoy.image=base \
   --label org.opencontainers.image.description="Debian $suite (mmdebstrap) with the .NET $netcore and ASP.NET Core $aspnetcore runtimes" \
   --label org.opencontainers.image.revision="$revision" \
   "$ctr"
@@ -160,6 +161,7 @@ for program in "${programs[@]}"; do
     "${port_flags[@]}" "${volume_flags[@]}" "${env_flags[@]}" \
     --stop-signal SIGTERM \
     --label org.opencontainers.image.title="convoy-$program" \
+    --label convoy.image="$program" \
     --label org.opencontainers.image.revision="$revision" \
     "$ctr"
   buildah commit --quiet --rm "$ctr" "localhost/convoy-$program:latest" >/dev/null
@@ -170,6 +172,10 @@ for program in "${programs[@]}"; do
     podman save --format oci-archive -o "$work/archives/convoy-$program.tar" "localhost/convoy-$program:latest" >/dev/null
   fi
 done
+
+# The previous build's images, now without a name, would pile up run after run (CI builds on the
+# same machine): remove those of this script only (its label).
+podman image prune --force --filter label=convoy.image >/dev/null 2>&1 || true
 
 step "done in $((SECONDS - started)) s"
 podman images --filter reference='localhost/convoy-*' --format '{{.Repository}}:{{.Tag}}  {{.Size}}'
