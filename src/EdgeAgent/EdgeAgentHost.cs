@@ -12,6 +12,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Convoy.EdgeAgent;
 
@@ -124,7 +126,8 @@ public static class EdgeAgentHost
                 new DurableBatchLog(identity.Tenant, identity.Device, sp.GetRequiredService<IOptions<DurableBufferOptions>>().Value, sp.GetRequiredService<ILogger<DurableBatchLog>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EdgeAgentMetrics>()))]));
             if (nmeaSection.GetValue(nameof(NmeaOptions.Source), new NmeaOptions().Source) != NmeaSourceKind.None)
             {
-                builder.Services.AddHostedService<GpsBatcher>();
+                builder.Services.AddSingleton<GpsBatcher>();
+                builder.Services.AddHostedService(static sp => sp.GetRequiredService<GpsBatcher>());
             }
 
             // Other sensors (reefer, fuel, CAN bus) from the gateway's MQTT broker, in batches of their own.
@@ -153,8 +156,34 @@ public static class EdgeAgentHost
         }
 
         builder.Services.AddHostedService<UplinkService>();
+        if (options.MetricsPort != -1)
+        {
+            AddMetricsPort(builder.Services, options);
+        }
+
         configureServices?.Invoke(builder.Services);
         return builder.BuildChecked(); // every ValidateOnStart section (Nmea, Buffer, Mqtt too), all failures at once
+    }
+
+    /// <summary>
+    /// The gateway's own Prometheus endpoint (EdgeAgent:MetricsPort): OpenTelemetry's exporter on
+    /// HttpListener, serving <c>/metrics</c> and nothing else, with the agent's counters and
+    /// <see cref="AgentGauges"/>.
+    /// </summary>
+    private static void AddMetricsPort(IServiceCollection services, EdgeAgentOptions options)
+    {
+        var address = System.Net.IPAddress.Parse(options.MetricsAddress);
+        string host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        services.AddHostedService<AgentGauges>();
+        services.AddOpenTelemetry()
+            .ConfigureResource(static resource => resource.AddService("convoy-edge-agent"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(EdgeAgentMetrics.MeterName)
+                .AddPrometheusHttpListener(listener =>
+                {
+                    listener.Host = host;
+                    listener.Port = options.MetricsPort;
+                }));
     }
 
     /// <summary>

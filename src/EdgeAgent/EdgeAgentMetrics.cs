@@ -21,11 +21,12 @@ internal sealed class EdgeAgentMetrics
     private readonly Counter<long> _mqttReconnects;
     private readonly Counter<long> _sensorDuplicates;
     private readonly Counter<long> _readingsDropped;
+    private readonly UpDownCounter<long> _uplinkConnected;
 
     public EdgeAgentMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        _readingsSampled = meter.CreateCounter<long>("convoy.edge.readings.sampled", "{reading}", "Readings taken from the sensors");
+        _readingsSampled = meter.CreateCounter<long>("convoy.edge.readings.sampled", "{reading}", "Readings taken from the sensors, by input (gps, mqtt, simulator)");
         _batchesSent = meter.CreateCounter<long>("convoy.edge.batches.sent", "{batch}", "Batches written to the uplink, resends included");
         _batchesAcknowledged = meter.CreateCounter<long>("convoy.edge.batches.acknowledged", "{batch}", "Batches the collector acknowledged");
         _readingsAcknowledged = meter.CreateCounter<long>("convoy.edge.readings.acknowledged", "{reading}", "Readings in acknowledged batches");
@@ -38,10 +39,32 @@ internal sealed class EdgeAgentMetrics
         _mqttMessages = meter.CreateCounter<long>("convoy.edge.mqtt.messages", "{message}", "MQTT sensor messages received, by outcome (accepted, ignored, or why refused)");
         _mqttReconnects = meter.CreateCounter<long>("convoy.edge.mqtt.reconnects", "{reconnect}", "Connections to the MQTT broker lost or refused, and retried");
         _sensorDuplicates = meter.CreateCounter<long>("convoy.edge.sensor.readings.duplicate", "{reading}", "Sensor readings dropped because the same sensor already had a reading at that time");
+        _uplinkConnected = meter.CreateUpDownCounter<long>("convoy.edge.uplink.connected", "{stream}", "Devices whose uplink stream to a collector is open now");
         _readingsDropped = meter.CreateCounter<long>("convoy.edge.readings.dropped", "{reading}", "Readings dropped unsent to keep the durable buffer within its disk budget, by data (aggregated, excursion)");
     }
 
-    public void Sampled(string tenant, int readings) => _readingsSampled.Add(readings, new TagList { { "tenant", tenant } });
+    /// <summary>Readings taken from <paramref name="input"/>: <c>gps</c>, <c>mqtt</c> or <c>simulator</c>.</summary>
+    public void Sampled(string tenant, string input, int readings) => _readingsSampled.Add(readings, new TagList { { "tenant", tenant }, { "input", input } });
+
+    /// <summary>
+    /// Makes the series an alert watches exist at 0 for <paramref name="tenant"/> from the start:
+    /// an alert on their increase then sees the first dead-letter or refusal, not a series that
+    /// appears already at 1.
+    /// </summary>
+    public void Announce(string tenant)
+    {
+        var tags = new TagList { { "tenant", tenant } };
+        _batchesDeadLettered.Add(0, tags);
+        _reconnects.Add(0, tags);
+        _uplinkConnected.Add(0, tags);
+        foreach (string reason in Contracts.Telemetry.BatchProblems.All)
+        {
+            _batchesRefused.Add(0, new TagList { { "tenant", tenant }, { "reason", reason } });
+        }
+    }
+
+    /// <summary>A device's uplink stream opened (+1) or ended (-1).</summary>
+    public void UplinkConnected(string tenant, int change) => _uplinkConnected.Add(change, new TagList { { "tenant", tenant } });
 
     public void Sent(string tenant) => _batchesSent.Add(1, new TagList { { "tenant", tenant } });
 

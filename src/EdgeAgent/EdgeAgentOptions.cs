@@ -42,6 +42,15 @@ public sealed class EdgeAgentOptions : IValidatableObject
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Port of the agent's Prometheus <c>/metrics</c>, for the gateway's own monitoring; -1 (the
+    /// default) serves none. On <see cref="MetricsAddress"/>.
+    /// </summary>
+    public int MetricsPort { get; set; } = -1;
+
+    /// <summary>Address the metrics port listens on: this machine only, unless the gateway's monitoring scrapes it from elsewhere.</summary>
+    public string MetricsAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
     /// How far ahead of the gateway's clock a batch's readings may be. Set it as the collector's
     /// <c>Collector:MaxClockSkew</c>: the agent buffers only batches the collector would take.
     /// </summary>
@@ -96,6 +105,16 @@ public sealed class EdgeAgentOptions : IValidatableObject
         if (!DevCertificates && (string.IsNullOrWhiteSpace(TrustRoots) || !File.Exists(TrustRoots)))
         {
             yield return Invalid("EdgeAgent:TrustRoots", $"must name the PEM file of the collector's CA (was '{TrustRoots}'), or run with --EdgeAgent:DevCertificates=true (development only)");
+        }
+
+        if (MetricsPort is not -1 and (< 1 or > 65535))
+        {
+            yield return Invalid("EdgeAgent:MetricsPort", $"must be 1..65535, or -1 for no metrics port, was {MetricsPort}");
+        }
+
+        if (MetricsPort != -1 && !System.Net.IPAddress.TryParse(MetricsAddress, out _))
+        {
+            yield return Invalid("EdgeAgent:MetricsAddress", $"must be an IP address (127.0.0.1 for this machine only), was '{MetricsAddress}'");
         }
 
         if (MaxClockSkew < TimeSpan.Zero)

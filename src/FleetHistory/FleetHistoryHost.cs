@@ -105,7 +105,7 @@ public static class FleetHistoryHost
         AlertEngineHost.AddEngineOptions(builder.Services, builder.Configuration);
         builder.Services.AddSingleton(static sp => new RuleFolder(
             sp.GetRequiredService<RuleCatalog>(), sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value.RulesFolder, "FleetHistory:RulesFolder",
-            refuseInvalidAtStart: false, metrics: null, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.FleetHistory.Rules")));
+            refuseInvalidAtStart: false, metrics: null, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Convoy.FleetHistory.Rules"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RuleFolder>());
         builder.Services.AddSingleton<FleetRules>();
         builder.Services.AddSingleton<AcknowledgementWriter>();

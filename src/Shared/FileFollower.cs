@@ -15,8 +15,9 @@ namespace Convoy.Files;
 /// stops the start-up. Later, a read that fails (a file caught half-written, a key that does not
 /// match) leaves the last good content in use; either outcome is logged once per change of the
 /// files, not on every check, through the owner's own log events given to the constructor.
-/// Reflection-free, so the NativeAOT agent can use it. Compiled into each project that follows
-/// files (a linked file, src/Shared), internal to each.
+/// The files can be a fixed list, or listed again at each check (a folder's files: one added or
+/// removed is a change too). Reflection-free, so the NativeAOT agent can use it. Compiled into
+/// each project that follows files (a linked file, src/Shared), internal to each.
 /// </summary>
 /// <typeparam name="T">What the files hold, read as one immutable value.</typeparam>
 internal sealed class FileFollower<T>
@@ -25,7 +26,7 @@ internal sealed class FileFollower<T>
     /// <summary>How often at most the files are looked at.</summary>
     public static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(1);
 
-    private readonly string[] _paths;
+    private readonly Func<IReadOnlyList<string>> _list;
     private readonly Func<T> _read;
     private readonly Action<ILogger, T> _reloaded;
     private readonly Action<ILogger, string> _rejected;
@@ -33,7 +34,7 @@ internal sealed class FileFollower<T>
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private long _checkedAt;
-    private (DateTime Written, long Length)[] _seen;
+    private (string Path, DateTime Written, long Length)[] _seen;
     private T _current;
 
     /// <param name="paths">The files followed; <paramref name="read"/> is called again when any of them changes.</param>
@@ -43,14 +44,25 @@ internal sealed class FileFollower<T>
     /// <param name="time">The clock that paces the checks.</param>
     /// <param name="logger">Where <paramref name="reloaded"/> and <paramref name="rejected"/> write.</param>
     public FileFollower(IEnumerable<string> paths, Func<T> read, Action<ILogger, T> reloaded, Action<ILogger, string> rejected, TimeProvider time, ILogger logger)
+        : this(Fixed(paths), read, reloaded, rejected, time, logger)
     {
-        ArgumentNullException.ThrowIfNull(paths);
+    }
+
+    /// <param name="list">Lists the files followed, at each check (a folder's files, say); a file added or removed is a change.</param>
+    /// <param name="read">Reads the files into one value; throws when they do not hold a good one.</param>
+    /// <param name="reloaded">Logs that the files were read again and are in use.</param>
+    /// <param name="rejected">Logs why the changed files were not used (the last good content stays).</param>
+    /// <param name="time">The clock that paces the checks.</param>
+    /// <param name="logger">Where <paramref name="reloaded"/> and <paramref name="rejected"/> write.</param>
+    public FileFollower(Func<IReadOnlyList<string>> list, Func<T> read, Action<ILogger, T> reloaded, Action<ILogger, string> rejected, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(list);
         ArgumentNullException.ThrowIfNull(read);
         ArgumentNullException.ThrowIfNull(reloaded);
         ArgumentNullException.ThrowIfNull(rejected);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
-        _paths = [.. paths];
+        _list = list;
         _read = read;
         _reloaded = reloaded;
         _rejected = rejected;
@@ -87,7 +99,17 @@ internal sealed class FileFollower<T>
             }
 
             Volatile.Write(ref _checkedAt, _time.GetTimestamp());
-            var stamps = Stamps();
+            (string, DateTime, long)[] stamps;
+            try
+            {
+                stamps = Stamps();
+            }
+            catch (Exception e) when (IsBadContent(e))
+            {
+                _rejected(_logger, e.Message); // the folder cannot be listed: keep what is in use
+                return false;
+            }
+
             if (stamps.AsSpan().SequenceEqual(_seen))
             {
                 return false;
@@ -115,13 +137,21 @@ internal sealed class FileFollower<T>
         e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException
             or CryptographicException or AsnContentException or OptionsValidationException;
 
-    private (DateTime, long)[] Stamps()
+    private static Func<IReadOnlyList<string>> Fixed(IEnumerable<string> paths)
     {
-        var stamps = new (DateTime, long)[_paths.Length];
-        for (int i = 0; i < _paths.Length; i++)
+        ArgumentNullException.ThrowIfNull(paths);
+        string[] fixedPaths = [.. paths];
+        return () => fixedPaths;
+    }
+
+    private (string, DateTime, long)[] Stamps()
+    {
+        var paths = _list();
+        var stamps = new (string, DateTime, long)[paths.Count];
+        for (int i = 0; i < paths.Count; i++)
         {
-            var file = new FileInfo(_paths[i]);
-            stamps[i] = file.Exists ? (file.LastWriteTimeUtc, file.Length) : default;
+            var file = new FileInfo(paths[i]);
+            stamps[i] = file.Exists ? (paths[i], file.LastWriteTimeUtc, file.Length) : (paths[i], default, 0);
         }
 
         return stamps;

@@ -126,10 +126,10 @@ public sealed class RuleFolderTests : IDisposable
         var catalog = Catalog();
         using var rejections = new MetricCollector<long>(_services.GetRequiredService<IMeterFactory>(), AlertEngineMetrics.MeterName, "convoy.alertengine.rules.reloads");
         using var folder = new RuleFolder(catalog, _folder, "AlertEngine:RulesFolder", refuseInvalidAtStart: false,
-            new AlertEngineMetrics(_services.GetRequiredService<IMeterFactory>(), new ConsumerLag(), catalog), _logger);
+            new AlertEngineMetrics(_services.GetRequiredService<IMeterFactory>(), new ConsumerLag(), catalog), _logger, TimeProvider.System);
         Assert.Equal(1, _logger.Collector.GetSnapshot().Count(r => r.Id.Name == "RulesRejected"));
 
-        // The folder's 5-second rescans read the same broken file again.
+        // Reads of the folder that find the same broken file again (another file of the folder changed, say).
         folder.Reload([]);
         folder.Reload([]);
 

@@ -81,6 +81,53 @@ public sealed class BatchViewUnitTests
         Assert.Equal(7UL, view.Sequence);
     }
 
+    /// <summary>
+    /// Found by fuzzing (tests/fuzz/corpus/batch-reader/crash-*): the reader accepted strings that
+    /// protobuf refuses, so the collector could write to Kafka a batch a consumer cannot decode.
+    /// </summary>
+    [Theory]
+    [InlineData("device id not UTF-8")]
+    [InlineData("scalar name not UTF-8")]
+    [InlineData("an earlier device id not UTF-8")]
+    public void TryRead_StringThatIsNotUtf8_IsRefusedAsProtobufRefusesIt(string defect)
+    {
+        byte[] payload = Encode(defect);
+
+        Assert.False(BatchView.TryRead(payload, out _, out _));
+        Assert.Throws<InvalidProtocolBufferException>(() => TelemetryBatch.Parser.ParseFrom(payload));
+    }
+
+    /// <summary>
+    /// Found by fuzzing: a zone sent as a varint longer than 32 bits read as uint.MaxValue here and
+    /// as its low 32 bits in protobuf; the collector must check the zone the consumers will see.
+    /// </summary>
+    [Fact]
+    public void TryRead_ZoneBeyond32Bits_ReadsAsProtobufReadsIt()
+    {
+        var bytes = new MemoryStream();
+        var output = new CodedOutputStream(bytes);
+        output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+        output.WriteString("truck-1");
+        output.WriteTag(6, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(Nested(o =>
+        {
+            o.WriteTag(1, WireFormat.WireType.Varint);
+            o.WriteUInt64((1UL << 32) + 2);
+        }));
+        output.Flush();
+        byte[] payload = bytes.ToArray();
+
+        Assert.True(BatchView.TryRead(payload, out var view, out string? problem), problem);
+        uint zone = 0;
+        foreach (var temperatures in view.Temperatures)
+        {
+            zone = temperatures.Zone;
+        }
+
+        Assert.Equal(TelemetryBatch.Parser.ParseFrom(payload).Temperatures[0].Zone, zone);
+        Assert.Equal(2u, zone);
+    }
+
     public static TheoryData<string, string> Malformed => new()
     {
         { "unpacked offsets", "gps.offset_ms is not packed" },
@@ -90,6 +137,9 @@ public sealed class BatchViewUnitTests
         { "sequence as string", "field 3 of TelemetryBatch has wire type 2" },
         { "ragged doubles", "gps.latitude_deg holds 12 bytes, not a whole number of 8-byte values" },
         { "garbage", "not valid protobuf" },
+        { "device id not UTF-8", "device_id is not valid UTF-8" },
+        { "scalar name not UTF-8", "scalars[0].name is not valid UTF-8" },
+        { "an earlier device id not UTF-8", "device_id is not valid UTF-8" },
     };
 
     [Theory]
@@ -119,6 +169,13 @@ public sealed class BatchViewUnitTests
 
         var bytes = new MemoryStream();
         var output = new CodedOutputStream(bytes);
+        if (defect == "an earlier device id not UTF-8")
+        {
+            // protobuf decodes every occurrence of a string, though only the last one counts
+            output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(ByteString.CopyFrom(0x74, 0x72, 0xFF));
+        }
+
         output.WriteTag(2, WireFormat.WireType.LengthDelimited);
         output.WriteString("truck-1");
         switch (defect)
@@ -160,6 +217,20 @@ public sealed class BatchViewUnitTests
                     o.WriteTag(2, WireFormat.WireType.LengthDelimited);
                     o.WriteBytes(ByteString.CopyFrom(new byte[12]));
                 }));
+                break;
+            case "device id not UTF-8":
+                output.WriteTag(2, WireFormat.WireType.LengthDelimited); // the last device_id counts
+                output.WriteBytes(ByteString.CopyFrom(0x74, 0x72, 0xFF));
+                break;
+            case "scalar name not UTF-8":
+                output.WriteTag(8, WireFormat.WireType.LengthDelimited);
+                output.WriteBytes(Nested(o =>
+                {
+                    o.WriteTag(2, WireFormat.WireType.LengthDelimited);
+                    o.WriteBytes(ByteString.CopyFrom(0x61, 0xC3)); // a two-byte sequence cut short
+                }));
+                break;
+            case "an earlier device id not UTF-8":
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(defect), defect, null);

@@ -19,6 +19,8 @@ public sealed class EdgeAgentOptionsTests
     [Theory]
     [InlineData("--EdgeAgent:ReconnectDelay=00:01:00", "Configuration 'EdgeAgent:ReconnectDelay' must be positive and at most EdgeAgent:ReconnectMaxDelay.")]
     [InlineData("--EdgeAgent:BufferCapacity=0", "Configuration 'EdgeAgent:BufferCapacity' must be 1..10000000, was 0.")]
+    [InlineData("--EdgeAgent:MetricsPort=0", "Configuration 'EdgeAgent:MetricsPort' must be 1..65535, or -1 for no metrics port, was 0.")]
+    [InlineData("--EdgeAgent:MaxBatchAge=00:00:00", "Configuration 'EdgeAgent:MaxBatchAge' must be positive, was 00:00:00.")]
     [InlineData("--EdgeAgent:Collectors:0=http://collector:5443", "Configuration 'EdgeAgent:Collectors:0' must be an https:// address, was 'http://collector:5443'.")]
     [InlineData("--EdgeAgent:Simulator:TimeScale=0", "Configuration 'EdgeAgent:Simulator:TimeScale' must be 1..3600, was 0.")]
     [InlineData("--EdgeAgent:Simulator:Events:GpsLossFor=00:00:00", "Configuration 'EdgeAgent:Simulator:Events:GpsLossFor' must be 00:00:01..02:00:00, was 00:00:00.")]

@@ -3,7 +3,7 @@ using Convoy.Collector;
 namespace Convoy.EndToEnd.Tests;
 
 /// <summary>
-/// Every cloud program's /metrics passes Prometheus' own linter (<c>promtool check metrics</c>):
+/// Every program's /metrics (the cloud programs', and an edge agent's optional one) passes Prometheus' own linter (<c>promtool check metrics</c>):
 /// base units (seconds, bytes), <c>_total</c> on counters only, no doubled units, gauges as gauges,
 /// and the program named in <c>target_info</c>. The collector, the alert engine and the read side
 /// are scraped after a batch went through, a batch was refused and an alert fired, so the
@@ -43,8 +43,24 @@ public sealed class MetricsNamingTests
             static text => text.Contains("convoy_fleethistory_records_total{", StringComparison.Ordinal), Eventually.DefaultTimeout, "projected records in the read side's /metrics");
         string collectorMetrics = await http.GetStringAsync(CollectorHost.MetricsAddress(collector.App)!);
 
+        // A simulated truck's agent with its metrics port (off by default), once its uplink carried a batch.
+        int agentPort = LoopbackPorts.Free();
+        string agentMetrics;
+        using (var agent = EdgeAgent.EdgeAgentHost.Build(
+        [
+            $"--EdgeAgent:Collectors:0={collector.Address}", "--EdgeAgent:DevCertificates=true", $"--EdgeAgent:CertificatesFolder={collector.Folder}",
+            "--EdgeAgent:Simulator:Trucks=1", "--EdgeAgent:Simulator:Tenant=acme", "--EdgeAgent:Simulator:StartInPast=00:10:00", "--EdgeAgent:Simulator:TimeScale=60",
+            $"--EdgeAgent:MetricsPort={agentPort}",
+        ]))
+        {
+            await agent.StartAsync();
+            agentMetrics = await Eventually.ReturnsAsync(() => http.GetStringAsync(new Uri($"http://127.0.0.1:{agentPort}/metrics")),
+                static text => text.Contains("convoy_edge_batches_acknowledged_total{", StringComparison.Ordinal), Eventually.DefaultTimeout, "an acknowledged batch in the agent's /metrics");
+            await agent.StopAsync();
+        }
+
         var problems = new List<string>();
-        foreach (var (program, text) in new[] { ("collector", collectorMetrics), ("alert engine", engineMetrics), ("read side", historyMetrics) })
+        foreach (var (program, text) in new[] { ("collector", collectorMetrics), ("alert engine", engineMetrics), ("read side", historyMetrics), ("edge agent", agentMetrics) })
         {
             string found = await Promtool.CheckMetricsAsync(promtool, text);
             if (found.Length > 0)
@@ -58,7 +74,7 @@ public sealed class MetricsNamingTests
         // The alerting rules and the dashboard an operator loads (deploy/) use only series these programs export.
         string rules = File.ReadAllText(Repository.PathOf("deploy", "prometheus", "convoy-alerts.yml"))
             + File.ReadAllText(Repository.PathOf("deploy", "grafana", "convoy-overview.json"));
-        string exported = collectorMetrics + engineMetrics + historyMetrics;
+        string exported = collectorMetrics + engineMetrics + historyMetrics + agentMetrics;
         foreach (string metric in System.Text.RegularExpressions.Regex.Matches(rules, @"\bconvoy_\w+").Select(static m => m.Value).Distinct(StringComparer.Ordinal))
         {
             Assert.True(exported.Contains($"\n{metric}{{", StringComparison.Ordinal) || exported.Contains($"\n{metric} ", StringComparison.Ordinal),

@@ -96,17 +96,15 @@ public readonly ref struct BatchView
             switch (field)
             {
                 case 1 when wire == WireReader.LengthDelimited:
-                    if (!reader.TryReadLengthDelimited(out tenant))
+                    if ((problem = Text(ref reader, "tenant_id", out tenant)) is not null)
                     {
-                        problem = Truncated("tenant_id");
                         return false;
                     }
 
                     break;
                 case 2 when wire == WireReader.LengthDelimited:
-                    if (!reader.TryReadLengthDelimited(out device))
+                    if ((problem = Text(ref reader, "device_id", out device)) is not null)
                     {
-                        problem = Truncated("device_id");
                         return false;
                     }
 
@@ -195,6 +193,24 @@ public readonly ref struct BatchView
     }
 
     internal static string Truncated(string field) => $"{field} is truncated or not valid protobuf";
+
+    /// <summary>
+    /// A string field. proto3 strings are UTF-8 and protobuf refuses a message with one that is
+    /// not, every occurrence counted (the last one wins, but each is decoded): the collector writes
+    /// the bytes to Kafka as they came, so it must not accept what a consumer decoding them with
+    /// protobuf cannot read.
+    /// </summary>
+    internal static string? Text(scoped ref WireReader reader, string field, out ReadOnlySpan<byte> text)
+    {
+        if (!reader.TryReadLengthDelimited(out text))
+        {
+            return Truncated(field);
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(text) ? null : NotText(field);
+    }
+
+    internal static string NotText(string field) => $"{field} is not valid UTF-8, which a protobuf string must be";
 
     internal static string Truncated(FieldName field) => Truncated(field.ToString());
 
@@ -399,7 +415,9 @@ public readonly ref struct TemperatureView
             }
         }
 
-        view = new TemperatureView { Index = index, Zone = (uint)Math.Min(zone, uint.MaxValue), OffsetMs = offsets, TemperatureC = values, Windows = windows };
+        // A uint32 sent as a longer varint keeps its low 32 bits, as protobuf reads it: the zone checked
+        // here is the zone every consumer of the batch sees.
+        view = new TemperatureView { Index = index, Zone = unchecked((uint)zone), OffsetMs = offsets, TemperatureC = values, Windows = windows };
         return null;
     }
 }
@@ -490,7 +508,8 @@ public readonly ref struct ScalarView
             string? problem = field switch
             {
                 1 when wire == WireReader.Varint => reader.TryReadVarint(out kind) ? null : BatchView.Truncated(new FieldName("scalars", index, "kind")),
-                2 when wire == WireReader.LengthDelimited => reader.TryReadLengthDelimited(out name) ? null : BatchView.Truncated(new FieldName("scalars", index, "name")),
+                2 when wire == WireReader.LengthDelimited => !reader.TryReadLengthDelimited(out name) ? BatchView.Truncated(new FieldName("scalars", index, "name"))
+                    : System.Text.Unicode.Utf8.IsValid(name) ? null : BatchView.NotText(new FieldName("scalars", index, "name").ToString()),
                 3 => BatchView.Column(ref reader, wire, ref offsets, ref o, new FieldName("scalars", index, "offset_ms")),
                 4 => BatchView.Column(ref reader, wire, ref values, ref v, new FieldName("scalars", index, "value")),
                 5 => WindowView.TryRead(ref reader, wire, ref windows, ref w, "scalars", index),

@@ -48,6 +48,9 @@ internal sealed class GpsBatcher : BackgroundService
         _maxSpeedKmh = nmea.Value.MaxSpeedKmh;
     }
 
+    /// <summary>The receiver's lines so far, by outcome.</summary>
+    public NmeaStatistics Statistics => _source.Statistics;
+
     /// <summary>GPS values dropped as implausible so far.</summary>
     public long Implausible { get; private set; }
 
@@ -141,7 +144,7 @@ internal sealed class GpsBatcher : BackgroundService
     private void Flush(TelemetryBatch batch)
     {
         int readings = batch.Gps.OffsetMs.Count;
-        _metrics.Sampled(_device.Tenant, readings);
+        _metrics.Sampled(_device.Tenant, "gps", readings);
         Append(_aggregator.Reduce(batch));
     }
 

@@ -164,7 +164,7 @@ internal sealed class SensorBatcher : BackgroundService
         CountDuplicates(duplicates);
         if (batch is not null && readings > 0)
         {
-            _metrics.Sampled(_device.Tenant, readings);
+            _metrics.Sampled(_device.Tenant, "mqtt", readings);
             Append(_aggregator.Reduce(batch));
         }
 

@@ -57,6 +57,24 @@ internal sealed class BatchBuffer : IBatchBuffer
     /// <summary>Batches dropped because the buffer was full.</summary>
     public long Dropped { get; private set; }
 
+    /// <summary>Bytes of the kept batches' encodings.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                long bytes = 0;
+                foreach (var entry in _pending)
+                {
+                    bytes += entry.Bytes.Length;
+                }
+
+                return bytes;
+            }
+        }
+    }
+
     public int Count
     {
         get

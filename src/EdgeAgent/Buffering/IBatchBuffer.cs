@@ -25,6 +25,9 @@ internal interface IBatchBuffer
     /// <summary>Batches kept and not yet acknowledged.</summary>
     int Count { get; }
 
+    /// <summary>Bytes those batches take (on disk for the durable buffer, in memory otherwise).</summary>
+    long Bytes { get; }
+
     /// <summary>
     /// Stamps the next sequence on the batch, encodes and keeps it. Returns the sequence.
     /// <paramref name="excursion"/> marks a batch holding readings kept raw around an excursion:

@@ -59,7 +59,7 @@ internal sealed class SimulatorService : BackgroundService
                     var (identity, truck, buffer) = _fleet.Trucks[i];
                     var batch = new TelemetryBatch();
                     int readings = truck.Fill(batch, nextBatchMs, spanMs, stepMs);
-                    _metrics.Sampled(identity.Tenant, readings);
+                    _metrics.Sampled(identity.Tenant, "simulator", readings);
                     var reduced = aggregators[i].Reduce(batch);
                     if (reduced.Batch is not null)
                     {

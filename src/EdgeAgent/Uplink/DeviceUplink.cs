@@ -120,6 +120,7 @@ internal sealed class DeviceUplink
         var headers = await call.ResponseHeadersAsync;
         int window = int.TryParse(headers.GetValue("convoy-window"), NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w : DefaultWindow;
         EdgeAgentLog.Connected(_logger, _buffer.Device, address, window, _buffer.Acked);
+        using var connected = UplinkOpen.Begin(_metrics, _tenant);
 
         var receiving = ReceiveAsync(call.ResponseStream, streamEnded, backoff, stopping);
         ulong sent = _buffer.Acked; // everything after the last ack goes (again)
@@ -190,4 +191,21 @@ internal sealed class DeviceUplink
         string? value = trailers.GetValue("grpc-retry-pushback-ms");
         return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long ms) && ms >= 0 ? TimeSpan.FromMilliseconds(ms) : null;
     }
+}
+
+/// <summary>Counts a device's stream as open from <see cref="Begin"/> until disposed, however the stream ends.</summary>
+internal readonly struct UplinkOpen : IDisposable
+{
+    private readonly EdgeAgentMetrics _metrics;
+    private readonly string _tenant;
+
+    private UplinkOpen(EdgeAgentMetrics metrics, string tenant) => (_metrics, _tenant) = (metrics, tenant);
+
+    public static UplinkOpen Begin(EdgeAgentMetrics metrics, string tenant)
+    {
+        metrics.UplinkConnected(tenant, +1);
+        return new UplinkOpen(metrics, tenant);
+    }
+
+    public void Dispose() => _metrics.UplinkConnected(_tenant, -1);
 }

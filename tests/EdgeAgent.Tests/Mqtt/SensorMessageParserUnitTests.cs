@@ -89,6 +89,22 @@ public sealed class SensorMessageParserUnitTests
         Assert.Equal(expected, _parser.Parse(Payload(json), Now, out _).ToString());
     }
 
+    /// <summary>
+    /// Found by fuzzing (tests/fuzz/corpus/mqtt/crash-*): a sensor name that is not text, as raw
+    /// bytes that are not UTF-8 or as an escaped lone surrogate, threw out of the parser instead of
+    /// being refused and counted.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0x65, 0x65, 0x2e, 0x72, 0x70, 0x6d, 0x83 })] // "ee.rpm" and a lone continuation byte
+    [InlineData(new byte[] { 0x66, 0x75, 0x65, 0x6c, 0xf3, 0x2e })] // a 4-byte sequence cut short
+    [InlineData(new byte[] { 0x66, 0x75, 0x65, 0x6c, 0x5c, 0x75, 0x64, 0x38, 0x30, 0x30 })] // "fuel\ud800"
+    public void Parse_SensorNameThatIsNotText_IsABadField(byte[] name)
+    {
+        byte[] payload = [.. "{\"sensor\":\""u8, .. name, .. "\",\"value\":1500,\"timestamp\":1795435198000}"u8];
+
+        Assert.Equal(MqttOutcome.BadField, _parser.Parse(new ReadOnlySequence<byte>(payload), Now, out _));
+    }
+
     [Fact]
     public void Parse_PayloadOverTheLimit_IsRefusedUnread()
     {

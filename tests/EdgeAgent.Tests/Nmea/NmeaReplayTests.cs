@@ -174,6 +174,32 @@ public sealed class NmeaReplayTests
         Assert.Equal(545.5, fixes[1].AltitudeM);
     }
 
+    /// <summary>
+    /// Found by fuzzing (tests/fuzz/corpus/nmea/crash-*): a line one byte over the limit was
+    /// overlong when it arrived in pieces but decoded when it arrived whole.
+    /// </summary>
+    [Theory]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public async Task StreamDecoder_LineOneByteOverTheLimit_IsOverlongHoweverItArrives(int chunk)
+    {
+        // Two sentences run together (a lost line end), 257 bytes in all.
+        string first = Sentence("GPGGA,115959.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,");
+        string overlong = first + "$GPTXT,01,01,01," + new string('X', NmeaParser.MaxLineLength + 1 - first.Length - "$GPTXT,01,01,01,".Length);
+        string text = overlong + "\r\n" + Sentence("GPGGA,120000.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,") + "\r\n";
+        var decoder = new NmeaStreamDecoder();
+        using var stream = new TrickleStream(Encoding.ASCII.GetBytes(text), chunk);
+
+        await foreach (var _ in decoder.ReadAsync(stream, 0, null, Timeout.InfiniteTimeSpan, CancellationToken.None))
+        {
+        }
+
+        Assert.Equal(NmeaParser.MaxLineLength + 1, overlong.Length);
+        Assert.Equal(1, decoder.Statistics[NmeaOutcome.Overlong]);
+        Assert.Equal(1, decoder.Statistics[NmeaOutcome.Decoded]);
+        Assert.Equal(1, decoder.Statistics.Errors);
+    }
+
     /// <summary>Hands out its bytes a few at a time, as a slow serial line does.</summary>
     private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
     {

@@ -1,15 +1,15 @@
-using System.Threading.Channels;
-using Microsoft.Extensions.FileProviders;
+using Convoy.Files;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Convoy.AlertEngine.Rules.Files;
 
 /// <summary>
 /// Loads the rules folder (<c>AlertEngine:RulesFolder</c>) into the <see cref="RuleCatalog"/> at
 /// start, then follows it: a changed, added or removed file takes effect without a restart,
-/// a quarter of a second after the last change (an editor's save is several writes), and
-/// at the latest at the next 5-second rescan should a file system event be missed. A file that
+/// within a second or two. The folder is followed as every file Convoy follows on disk
+/// (certificates, keys, the tenants file): a <see cref="FileFollower{T}"/> lists it and compares
+/// each file's write time and length once a second, and reads it again only when one changed (an
+/// editor's save that takes several writes is read again at the next check). A file that
 /// no longer validates is rejected with its errors logged, and that tenant keeps its previous
 /// rules; a removed file returns its tenant to the default rules. At start an invalid file is a
 /// configuration error (the engine does not start), so a typo is caught before it silently drops
@@ -22,21 +22,23 @@ namespace Convoy.AlertEngine.Rules.Files;
 /// </remarks>
 internal sealed class RuleFolder : BackgroundService
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan Rescan = TimeSpan.FromSeconds(5);
     private readonly RuleCatalog _catalog;
     private readonly string _folder;
     private readonly AlertEngineMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Dictionary<string, (string Text, TenantRules Rules)> _loaded = new(StringComparer.Ordinal);
-    // A file that did not load, as it was read, and why: read again unchanged at the next rescan, it
+    // A file that did not load, as it was read, and why: read again unchanged (another file of the folder changed), it
     // is neither logged nor counted again (its errors stay in the catalog).
     private readonly Dictionary<string, (string Text, string[] Errors)> _failed = new(StringComparer.Ordinal);
-    private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly FileFollower<RuleCatalog>? _files;
+    private readonly TimeProvider _time;
+    // Errors of the latest read; a read at start that has any is the start-up refusal.
+    private List<string> _errors = [];
+    private bool _logRejections;
 
     /// <summary>The engine's: <c>AlertEngine:RulesFolder</c>, an invalid file at start stops the start.</summary>
     public RuleFolder(RuleCatalog catalog, IOptions<AlertEngineOptions> options, AlertEngineMetrics metrics, ILogger<RuleFolder> logger)
-        : this(catalog, options.Value.RulesFolder, "AlertEngine:RulesFolder", refuseInvalidAtStart: true, metrics, logger)
+        : this(catalog, options.Value.RulesFolder, "AlertEngine:RulesFolder", refuseInvalidAtStart: true, metrics, logger, TimeProvider.System)
     {
     }
 
@@ -46,68 +48,68 @@ internal sealed class RuleFolder : BackgroundService
     /// <param name="refuseInvalidAtStart">throw an <see cref="OptionsValidationException"/> when a file is invalid at start; otherwise keep its errors in the catalog.</param>
     /// <param name="metrics">the engine's reload counters; null where the engine does not run (the read side).</param>
     /// <param name="logger">where loaded, rejected and removed rule files are logged.</param>
-    internal RuleFolder(RuleCatalog catalog, string folder, string setting, bool refuseInvalidAtStart, AlertEngineMetrics? metrics, ILogger logger)
+    /// <param name="time">the clock that paces the checks of the folder.</param>
+    internal RuleFolder(RuleCatalog catalog, string folder, string setting, bool refuseInvalidAtStart, AlertEngineMetrics? metrics, ILogger logger, TimeProvider time)
     {
         _catalog = catalog;
         _folder = folder;
         _metrics = metrics;
         _logger = logger;
+        _time = time;
         if (_folder.Length == 0)
         {
             return;
         }
 
-        var errors = new List<string>();
         // Refused at start, the errors are the refusal's own lines: not logged besides.
-        Reload(errors, logRejections: !refuseInvalidAtStart);
-        if (errors.Count > 0 && refuseInvalidAtStart)
+        _logRejections = !refuseInvalidAtStart;
+        _files = new FileFollower<RuleCatalog>(ListFiles, ReadFolder, static (_, _) => { }, LogUnlisted, time, logger);
+        _logRejections = true;
+        if (_errors.Count > 0 && refuseInvalidAtStart)
         {
             throw new OptionsValidationException(setting, typeof(AlertEngineOptions),
-                [$"Configuration '{setting}' has invalid rule files:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}"]);
+                [$"Configuration '{setting}' has invalid rule files:{Environment.NewLine}{string.Join(Environment.NewLine, _errors)}"]);
         }
     }
 
+    /// <summary>The errors of the latest read of the folder (none when every file loaded).</summary>
+    internal IReadOnlyList<string> Errors => _errors;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_folder.Length == 0)
+        if (_files is null)
         {
             return;
         }
 
-        using var files = new PhysicalFileProvider(Path.GetFullPath(_folder));
-        using var following = ChangeToken.OnChange(() => files.Watch("*"), () => _changed.Writer.TryWrite(true));
         while (!stoppingToken.IsCancellationRequested)
         {
-            // A change event, or the rescan interval: file system events can be missed (a watch
-            // set up just after a write, network file systems, inotify limits), and a rescan that
-            // finds nothing changed costs a read of each file and nothing else.
-            using var rescan = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            rescan.CancelAfter(Rescan);
             try
             {
-                await _changed.Reader.WaitToReadAsync(rescan.Token);
-                await Task.Delay(Settle, stoppingToken);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Rescan.
+                await Task.Delay(FileFollower<RuleCatalog>.CheckEvery, _time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
 
-            _changed.Reader.TryRead(out _);
-            try
-            {
-                Reload([]);
-            }
-            catch (IOException e)
-            {
-                AlertEngineLog.RulesRejected(_logger, $"{_folder}: cannot be listed: {e.Message}");
-            }
+            _files.Refresh();
         }
     }
+
+    /// <summary>The folder's files (rule files and any other: one added or removed is looked at).</summary>
+    private string[] ListFiles() => Directory.GetFiles(_folder);
+
+    /// <summary>The follower's read: the folder again, per tenant (a bad file keeps its tenant's last good rules).</summary>
+    private RuleCatalog ReadFolder()
+    {
+        var errors = new List<string>();
+        Reload(errors, _logRejections);
+        _errors = errors;
+        return _catalog;
+    }
+
+    private void LogUnlisted(ILogger logger, string reason) => AlertEngineLog.RulesRejected(logger, $"{_folder}: cannot be listed: {reason}");
 
     /// <summary>Reads the folder again and swaps in what changed; errors go to the log and to <paramref name="errors"/>.</summary>
     internal void Reload(List<string> errors, bool logRejections = true)

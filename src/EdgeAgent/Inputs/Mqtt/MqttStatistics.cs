@@ -18,7 +18,7 @@ internal enum MqttOutcome
     /// <summary>No <c>sensor</c>, <c>value</c> or <c>timestamp</c> field.</summary>
     MissingField,
 
-    /// <summary>A field of the wrong type: <c>sensor</c> not a string, <c>value</c> not a number, <c>timestamp</c> neither a string nor a number.</summary>
+    /// <summary>A field of the wrong type: <c>sensor</c> not a string (or not text: not UTF-8, a lone surrogate), <c>value</c> not a number, <c>timestamp</c> neither a string nor a number.</summary>
     BadField,
 
     /// <summary>A <c>sensor</c> name that is not in <see cref="MqttOptions.Sensors"/>.</summary>

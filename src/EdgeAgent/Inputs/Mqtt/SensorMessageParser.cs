@@ -171,7 +171,19 @@ internal sealed class SensorMessageParser
 
         // UTF-16 never needs more code units than UTF-8 has bytes; CopyString also undoes escapes.
         Span<char> name = stackalloc char[MaxSensorBytes];
-        int written = json.CopyString(name);
+        int written;
+        try
+        {
+            written = json.CopyString(name);
+        }
+        catch (InvalidOperationException)
+        {
+            // The reader checks a string's UTF-8 only when it transcodes it, and says so only by
+            // throwing (as for malformed JSON, on the refusal path): bytes that are not UTF-8, or an
+            // escaped lone surrogate, make a name that is not text.
+            return MqttOutcome.BadField;
+        }
+
         if (!_catalog.TryFind(name[..written], out column))
         {
             return MqttOutcome.UnknownSensor;

@@ -130,13 +130,15 @@ internal sealed class NmeaStreamDecoder
             return; // an empty line (the LF of a CR LF), or a comment whatever its length
         }
 
-        if (line.Length > NmeaParser.MaxLineLength + 1)
+        // The same limit as Frame's for a line still without its end: a line of 257 bytes must be
+        // overlong whether it arrived whole or in pieces (the delimiter is never part of the line).
+        if (line.Length > NmeaParser.MaxLineLength)
         {
             Statistics.Count(NmeaOutcome.Overlong);
             return;
         }
 
-        Span<byte> copy = stackalloc byte[NmeaParser.MaxLineLength + 1];
+        Span<byte> copy = stackalloc byte[NmeaParser.MaxLineLength];
         scoped ReadOnlySpan<byte> span;
         if (line.IsSingleSegment)
         {
