@@ -88,6 +88,10 @@ public static class TenantConsoleHost
 
         var app = builder.Build();
         app.Services.GetRequiredService<IStartupValidator>().Validate();
+        // IOptions<T> keeps a value of its own, apart from the one the startup check validated: make
+        // it now, while the port is free. Made on the first request (the read side's client, built by
+        // the first /readyz), its check found the console's own port taken and every probe answered 500.
+        _ = app.Services.GetRequiredService<IOptions<TenantConsoleOptions>>().Value;
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);

@@ -40,6 +40,20 @@ public sealed class HealthEndpointTests : IDisposable
         Assert.Contains($"fleet-history: the read side at {readSide} cannot be reached", report, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task OnAFixedPort_AsDeployed_ReadyzAsksTheReadSide_NotFindingItsOwnPortTaken()
+    {
+        // Port 0 (every other test) skips the check that a port is free; a deployment names its port.
+        int port = LoopbackPorts.Free();
+        var readSide = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}");
+        await using var console = await TestConsole.StartAsync(readSide, "Development", [.. TestConsole.DevSignIn(_issuer, _folder.File("dev.key"), "acme"), $"--TenantConsole:Port={port}"]);
+        console.Logs.ExpectErrors("HealthCheckEnd");
+
+        Assert.Equal(port, console.Address.Port);
+        string report = await AssertAnswersAsync(console, "/readyz", HttpStatusCode.ServiceUnavailable, "Unhealthy");
+        Assert.Contains($"fleet-history: the read side at {readSide} cannot be reached", report, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _http.Dispose();
