@@ -40,7 +40,8 @@ public sealed class MetricsNamingTests
             static text => text.Contains("convoy_alertengine_alerts_total{", StringComparison.Ordinal) && text.Contains("convoy_alertengine_consumer_lag{", StringComparison.Ordinal),
             Eventually.DefaultTimeout, "the alert and the lag in the engine's /metrics");
         string historyMetrics = await Eventually.ReturnsAsync(() => http.GetStringAsync(new Uri(history.HttpAddress, "/metrics")),
-            static text => text.Contains("convoy_fleethistory_records_total{", StringComparison.Ordinal), Eventually.DefaultTimeout, "projected records in the read side's /metrics");
+            static text => text.Contains("convoy_fleethistory_records_total{", StringComparison.Ordinal) && text.Contains("convoy_fleethistory_consumer_lag{", StringComparison.Ordinal),
+            Eventually.DefaultTimeout, "projected records and the lag in the read side's /metrics");
         string collectorMetrics = await http.GetStringAsync(CollectorHost.MetricsAddress(collector.App)!);
 
         // A simulated truck's agent with its metrics port (off by default), once its uplink carried a batch.
