@@ -28,6 +28,8 @@ public static class AlertEngineHost
 
         Usage: Convoy.AlertEngine [--Key=Value ...]
                Convoy.AlertEngine rules check FOLDER    validate a rules folder; exit 0 valid, 1 invalid, 2 usage
+               Convoy.AlertEngine replay --tenant T --rules FILE --from TIME [--to TIME] [--run NAME]
+                                                        run changed rules over past telemetry into alerts-replay.T.NAME
         Every setting can also come from appsettings.json or an environment variable
         (AlertEngine__GroupId=..., Kafka__BootstrapServers=...).
 

@@ -6,6 +6,11 @@ if (args.Length > 0 && args[0] == "rules")
     return RulesCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
+if (Convoy.AlertEngine.Replay.ReplayCommand.Matches(args))
+{
+    return await Convoy.AlertEngine.Replay.ReplayCommand.RunAsync(args, Console.Out);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(AlertEngineHost.Help);

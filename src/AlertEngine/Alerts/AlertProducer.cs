@@ -29,9 +29,12 @@ internal sealed class AlertProducer : IDisposable
     /// its <see cref="TraceParent.Header"/> (and <see cref="TraceParent.StateHeader"/>) header: the
     /// alert is the end of its batch's trace, and whoever reads it can continue it.
     /// </summary>
-    public async Task WriteAsync(Alert alert, Activity? trace, CancellationToken cancellationToken)
+    public Task WriteAsync(Alert alert, Activity? trace, CancellationToken cancellationToken) =>
+        WriteAsync(TelemetryRecordHeaders.AlertTopic(alert.TenantId), alert, trace, cancellationToken);
+
+    /// <summary>Writes one alert to <paramref name="topic"/> (a rule replay's own topic), as <see cref="WriteAsync(Alert, Activity?, CancellationToken)"/> does.</summary>
+    public async Task WriteAsync(string topic, Alert alert, Activity? trace, CancellationToken cancellationToken)
     {
-        string topic = TelemetryRecordHeaders.AlertTopic(alert.TenantId);
         await _cluster.EnsureTopicAsync(topic, cancellationToken);
         var message = new Message<string, byte[]> { Key = alert.DeviceId, Value = alert.ToByteArray() };
         if (trace is not null)

@@ -167,34 +167,20 @@ internal sealed class TelemetryConsumer : BackgroundService
     /// <summary>Evaluates one record and writes the alerts it caused; true when the evaluator holds it for later.</summary>
     private bool Process(ConsumeResult<Ignore, byte[]> record, BatchEvaluator evaluator, List<Alert> raised, List<RecordPosition> released, CancellationToken stoppingToken)
     {
-        // The tenant is the one the collector authenticated, in the record's header. In a
-        // per-tenant topic it must also match the topic: if it did not, something other than the
-        // collector wrote there, and nothing is done on its word.
+        // The tenant is the one the collector authenticated, in the record's header; in a
+        // per-tenant topic it must also match the topic.
         string topic = record.Topic;
-        if (!record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Tenant, out byte[] header))
+        if (!TelemetryRecords.TryRead(record, out string tenant, out var source, out string? refused))
         {
-            AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, "it has no convoy-tenant header");
-            return false;
-        }
-
-        string tenant = Encoding.UTF8.GetString(header);
-        if (topic.StartsWith("telemetry.", StringComparison.Ordinal) && topic != TelemetryRecordHeaders.TelemetryTopic(tenant))
-        {
-            AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, "its tenant header does not match the topic");
+            AlertEngineLog.UnreadableRecord(_logger, topic, record.Partition.Value, record.Offset.Value, refused!);
             return false;
         }
 
         raised.Clear();
         using var trace = EvaluationTrace.Start(record, tenant, _rootSampling);
         var position = new RecordPosition(topic, record.Partition.Value, record.Offset.Value);
-        // The sender (a partner writing for the device) numbers its batches apart from the device's
-        // own; when the collector received it bounds how far ahead its readings may be.
-        string? sender = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.Sender, out byte[] s) && s.Length > 0 ? Encoding.UTF8.GetString(s) : null;
-        long receivedAt = record.Message.Headers.TryGetLastBytes(TelemetryRecordHeaders.ReceivedAt, out byte[] r) && r.Length == 8
-            ? (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(r)
-            : record.Message.Timestamp.Type == TimestampType.CreateTime ? record.Message.Timestamp.UnixTimestampMs : 0;
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem, new RecordSource(sender, receivedAt));
+        var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem, source);
         _metrics.EvaluationTook(tenant, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         switch (outcome)
         {
