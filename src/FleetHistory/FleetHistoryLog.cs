@@ -35,6 +35,10 @@ internal static partial class FleetHistoryLog
         Message = "Retention of tenant {Tenant}: deleted {Positions} fix(es), {Rollups} rollup(s) and {Alerts} resolved alert(s) older than {PositionsDays}, {RollupsDays} and {AlertsDays} days")]
     public static partial void RetentionApplied(ILogger logger, string tenant, long positions, long rollups, long alerts, int positionsDays, int rollupsDays, int alertsDays);
 
+    [LoggerMessage(EventId = 41, EventName = "TrackCompacted", Level = LogLevel.Information,
+        Message = "Track of tenant {Tenant}: {Moved} fix(es) of closed hours sorted by device and time, {Settled} fix(es) of closed days sorted again")]
+    public static partial void TrackCompacted(ILogger logger, string tenant, long moved, long settled);
+
     [LoggerMessage(EventId = 50, EventName = "AlertAcknowledged", Level = LogLevel.Information,
         Message = "Alert {AlertId} of {Tenant}/{Device} acknowledged by {By}")]
     public static partial void AlertAcknowledged(ILogger logger, string alertId, string tenant, string device, string by);

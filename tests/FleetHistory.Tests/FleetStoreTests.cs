@@ -218,6 +218,89 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public void TrackCompaction_AnswersTheSameTrack_LateFixesIncluded_AndRetentionReachesIt(string kind)
+    {
+        using var test = TestStores.Create(kind, clickHouse);
+        var store = test.Store;
+        // Two trucks reporting at once over three days (as a live projector writes them: interleaved), one fix a minute.
+        long day = 86_400_000L;
+        long start = Noon - (2 * day);
+        var written = new Dictionary<string, List<PositionRow>>();
+        for (long t = start; t < Noon + 3_600_000; t += 60 * 60_000)
+        {
+            var changes = new TenantChanges("acme");
+            foreach (string device in new[] { "truck-1", "truck-2" })
+            {
+                for (int m = 0; m < 60; m++)
+                {
+                    long time = t + (m * 60_000L);
+                    var fix = new PositionRow(device, time, 52.1234567 + (m * 1e-5), 4.9876543 - (m * 1e-5), 40.27f + m, (m * 6.13f) % 360f);
+                    changes.Positions.Add(fix);
+                    (written.TryGetValue(device, out var list) ? list : written[device] = []).Add(fix);
+                }
+            }
+
+            store.Write(changes);
+        }
+
+        long now = Noon + (90 * 60_000); // 13:30: the hours before 12:00 are closed, and the days before the last
+        var compaction = store.CompactTrack("acme", now);
+        if (kind == "duckdb")
+        {
+            Assert.Equal(2 * 60 * ((2 * 24) + 0), compaction.Moved); // from 12:00 two days ago to 12:00 today, sorted by device and time
+            Assert.True(compaction.Settled > 0, "the closed days were sorted again");
+        }
+
+        // A late fix in a compacted hour, and a second pass with nothing new to move.
+        var late = new PositionRow("truck-1", start + 30_000, 52.5, 4.5, 12.5f, 359.96f);
+        var lateChanges = new TenantChanges("acme");
+        lateChanges.Positions.Add(late);
+        store.Write(lateChanges);
+        written["truck-1"].Add(late); // 359.96 is 360.0 in tenths: north, read back as 0 where compacted
+        store.CompactTrack("acme", now);
+
+        foreach (var (device, fixes) in written)
+        {
+            var track = store.Track("acme", device, 0, long.MaxValue, long.MinValue, 10_000);
+            Assert.Equal(fixes.Select(static f => f.TimeMs).Order(), track.Select(static p => p.TimeUnixMs));
+            var expected = fixes.ToDictionary(static f => f.TimeMs);
+            foreach (var point in track)
+            {
+                var fix = expected[point.TimeUnixMs];
+                // Compacted fixes keep 1e-7 degrees and tenths of km/h and degrees.
+                Assert.Equal(fix.LatitudeDeg, point.LatitudeDeg, 1e-7);
+                Assert.Equal(fix.LongitudeDeg, point.LongitudeDeg, 1e-7);
+                Assert.Equal(fix.SpeedKmh, point.SpeedKmh, 0.051f);
+                float turn = Math.Abs(fix.HeadingDeg - point.HeadingDeg);
+                Assert.True(Math.Min(turn, 360f - turn) <= 0.051f && point.HeadingDeg is >= 0f and < 360f, $"heading {fix.HeadingDeg} read as {point.HeadingDeg}");
+            }
+
+            // A page across both tables follows its cursor: the first hour of yesterday, 30 at a time.
+            long from = Noon - day, to = from + 3_600_000;
+            var pages = new List<long>();
+            for (long after = long.MinValue; ;)
+            {
+                var page = store.Track("acme", device, from, to, after, 30);
+                pages.AddRange(page.Select(static p => p.TimeUnixMs));
+                if (page.Count < 30)
+                {
+                    break;
+                }
+
+                after = page[^1].TimeUnixMs;
+            }
+
+            Assert.Equal(fixes.Where(f => f.TimeMs >= from && f.TimeMs < to).Select(static f => f.TimeMs).Order(), pages);
+        }
+
+        // Retention reaches the compacted fixes as well as the recent ones.
+        var deleted = store.ApplyRetention("acme", Noon - day, 0, 0);
+        Assert.Equal(written.Values.Sum(f => f.Count(x => x.TimeMs < Noon - day)), deleted.Positions);
+        Assert.All(store.Track("acme", "truck-1", 0, long.MaxValue, long.MinValue, 10_000), p => Assert.True(p.TimeUnixMs >= Noon - day));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public void Retention_DeletesADispatchersNote_WithItsAlert_AndOldNotesWhoseAlertIsGone(string kind)
     {
         using var test = TestStores.Create(kind, clickHouse);

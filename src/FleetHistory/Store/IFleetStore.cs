@@ -62,9 +62,18 @@ internal interface IFleetStore : IDisposable
     /// <summary>Deletes the tenant's fixes, rollups and resolved alerts older than the cutoffs (epoch ms); counts the rows deleted.</summary>
     RowCounts ApplyRetention(string tenant, long positionsBeforeMs, long rollupsBeforeMs, long alertsBeforeMs);
 
+    /// <summary>
+    /// Rewrites the tenant's closed periods of fixes in the order a track query reads them (by
+    /// device and time), where the store does not keep that order itself; at most a pass an hour.
+    /// </summary>
+    TrackCompaction CompactTrack(string tenant, long nowMs);
+
     /// <summary>Removes everything of the tenant (its offsets too); counts what there was.</summary>
     RowCounts DeleteTenant(string tenant);
 }
+
+/// <summary>What a <see cref="IFleetStore.CompactTrack"/> pass did: fixes moved out of arrival order, and fixes of closed days sorted again.</summary>
+internal readonly record struct TrackCompaction(long Moved, long Settled);
 
 /// <summary>Days of history kept per kind; 0 = the platform default.</summary>
 internal readonly record struct RetentionDays(int Positions, int Rollups, int Alerts);

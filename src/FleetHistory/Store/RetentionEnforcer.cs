@@ -5,7 +5,8 @@ namespace Convoy.FleetHistory.Store;
 /// <summary>
 /// Deletes each tenant's history older than its retention from the store, at start and then every
 /// <see cref="FleetHistoryOptions.RetentionCheckMinutes"/>. A tenant's own retention (set by its
-/// admin) wins over the platform's default, kind by kind.
+/// admin) wins over the platform's default, kind by kind. The same pass has the store put the
+/// closed hours' fixes in track order (<see cref="IFleetStore.CompactTrack"/>).
 /// </summary>
 internal sealed class RetentionEnforcer : BackgroundService
 {
@@ -44,6 +45,13 @@ internal sealed class RetentionEnforcer : BackgroundService
             }
 
             total += deleted.Total;
+
+            // The same hourly pass puts the closed hours' fixes in track order (where the store needs it).
+            var compaction = _store.CompactTrack(tenant, now);
+            if (compaction.Moved + compaction.Settled > 0)
+            {
+                FleetHistoryLog.TrackCompacted(_logger, tenant, compaction.Moved, compaction.Settled);
+            }
         }
 
         return total;

@@ -375,6 +375,9 @@ internal sealed class ClickHouseFleetStore : IFleetStore
         return counts;
     }
 
+    /// <summary>Nothing to do: the positions table is a MergeTree ordered by (device, time_ms), whose merges keep each part in a track query's order.</summary>
+    public TrackCompaction CompactTrack(string tenant, long nowMs) => default;
+
     public RowCounts DeleteTenant(string tenant)
     {
         var scope = Scope(tenant);

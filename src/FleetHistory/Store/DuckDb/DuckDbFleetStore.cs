@@ -17,6 +17,8 @@ internal sealed class DuckDbFleetStore : IFleetStore
     private readonly string _folder;
     private readonly ConcurrentDictionary<string, TenantDatabase> _tenants = new(StringComparer.Ordinal);
     private readonly Lock _opening = new();
+    private const long HourMs = 3_600_000;
+    private const long DayMs = 86_400_000;
 
     public DuckDbFleetStore(string folder)
     {
@@ -146,7 +148,11 @@ internal sealed class DuckDbFleetStore : IFleetStore
     public IReadOnlyList<TrackPoint> Track(string tenant, string device, long fromMs, long toMs, long afterMs, int limit)
     {
         var points = new List<TrackPoint>(PageCapacity(limit));
+        // Both position tables (DuckDbSchema): each side filtered on its own, so the sorted one's zone maps skip other trucks.
         Read(tenant, """
+            SELECT time_ms, latitude_e7 / 1e7, longitude_e7 / 1e7, CAST(speed_dkmh / 10 AS REAL), CAST(heading_ddeg / 10 AS REAL) FROM track
+            WHERE device = $device AND time_ms >= $from AND time_ms < $to AND time_ms > $after
+            UNION ALL
             SELECT time_ms, latitude_deg, longitude_deg, speed_kmh, heading_deg FROM positions
             WHERE device = $device AND time_ms >= $from AND time_ms < $to AND time_ms > $after
             ORDER BY time_ms LIMIT $limit
@@ -267,7 +273,8 @@ internal sealed class DuckDbFleetStore : IFleetStore
         RowCounts deleted = default;
         Change(tenant, database =>
         {
-            long positions = database.Execute("DELETE FROM positions WHERE time_ms < $cut", ("cut", positionsBeforeMs));
+            long positions = database.Execute("DELETE FROM positions WHERE time_ms < $cut", ("cut", positionsBeforeMs))
+                + database.Execute("DELETE FROM track WHERE time_ms < $cut", ("cut", positionsBeforeMs));
             long rollups = database.Execute("DELETE FROM rollups_minute WHERE start_ms < $cut", ("cut", rollupsBeforeMs))
                 + database.Execute("DELETE FROM rollups_hour WHERE start_ms < $cut", ("cut", rollupsBeforeMs));
             // A dispatcher's note goes with its alert: acknowledgements of the alerts deleted below,
@@ -280,6 +287,22 @@ internal sealed class DuckDbFleetStore : IFleetStore
             deleted = new RowCounts(positions, rollups, alerts, 0);
         });
         return deleted;
+    }
+
+    public TrackCompaction CompactTrack(string tenant, long nowMs)
+    {
+        if (Open(tenant, create: false) is null)
+        {
+            return default;
+        }
+
+        // The hours before the last whole one are closed (a late fix still lands in positions and
+        // moves at the next pass); a day is settled once it has been over for an hour.
+        long hourCut = ((nowMs / HourMs) - 1) * HourMs;
+        long dayCut = (nowMs - HourMs) / DayMs * DayMs;
+        var compaction = default(TrackCompaction);
+        Change(tenant, database => compaction = database.CompactTrack(hourCut, dayCut));
+        return compaction;
     }
 
     public RowCounts DeleteTenant(string tenant)
@@ -308,7 +331,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
             if (Open(tenant, create: false) is { } database)
             {
                 database.Read(
-                    "SELECT (SELECT count(*) FROM positions), (SELECT count(*) FROM rollups_minute) + (SELECT count(*) FROM rollups_hour), " +
+                    "SELECT (SELECT count(*) FROM positions) + (SELECT count(*) FROM track), (SELECT count(*) FROM rollups_minute) + (SELECT count(*) FROM rollups_hour), " +
                     "(SELECT count(*) FROM alerts), (SELECT count(*) FROM devices)",
                     null, r => held = new RowCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)));
                 _tenants.TryRemove(tenant, out _);
@@ -493,6 +516,27 @@ internal sealed class DuckDbFleetStore : IFleetStore
             }
         }
 
+        /// <summary>Moves the fixes before <paramref name="hourCut"/> into the sorted track, and sorts again the days not settled before <paramref name="dayCut"/>; one transaction.</summary>
+        public TrackCompaction CompactTrack(long hourCut, long dayCut)
+        {
+            lock (_writing)
+            {
+                using var transaction = _writer.BeginTransaction();
+                long moved = Execute(_writer, DuckDbSchema.MoveClosedHours, ("cut", hourCut));
+                Execute(_writer, DuckDbSchema.DeleteMovedPositions, ("cut", hourCut));
+                long settled = 0;
+                long through = Scalar(DuckDbSchema.SettledThrough);
+                if (dayCut > through)
+                {
+                    settled = Scalar("SELECT count(*) FROM track WHERE time_ms >= $from AND time_ms < $to", ("from", through), ("to", dayCut));
+                    Execute(_writer, DuckDbSchema.SettleDays, ("from", through), ("to", dayCut));
+                }
+
+                transaction.Commit();
+                return new TrackCompaction(moved, settled);
+            }
+        }
+
         public void Read(string sql, Action<DuckDBCommand>? parameters, Action<DuckDBDataReader> row)
         {
             using var connection = new DuckDBConnection($"Data Source={Path}");
@@ -618,6 +662,14 @@ internal sealed class DuckDbFleetStore : IFleetStore
                 ("start", alert.StartTimeUnixMs), ("end", alert.EndTimeUnixMs), ("value", alert.TriggerValue), ("unit", alert.TriggerUnit), ("message", alert.Message),
                 ("pms", position?.TimeUnixMs ?? 0L), ("lat", position?.LatitudeDeg ?? 0d), ("lon", position?.LongitudeDeg ?? 0d), ("speed", position?.SpeedKmh ?? 0f),
                 ("seq", alert.SourceSequence));
+        }
+
+        private long Scalar(string sql, params (string Name, object Value)[] parameters)
+        {
+            using var command = _writer.CreateCommand();
+            command.CommandText = sql;
+            Parameters(command, parameters);
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         private static int Execute(DuckDBConnection connection, string sql, params (string Name, object Value)[] parameters)

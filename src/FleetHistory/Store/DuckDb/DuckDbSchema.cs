@@ -10,6 +10,10 @@ internal static class DuckDbSchema
         CREATE TABLE IF NOT EXISTS positions(
             device VARCHAR NOT NULL, time_ms BIGINT NOT NULL,
             latitude_deg DOUBLE NOT NULL, longitude_deg DOUBLE NOT NULL, speed_kmh REAL NOT NULL, heading_deg REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS track(
+            device VARCHAR NOT NULL, time_ms BIGINT NOT NULL,
+            latitude_e7 INTEGER NOT NULL, longitude_e7 INTEGER NOT NULL, speed_dkmh SMALLINT NOT NULL, heading_ddeg SMALLINT NOT NULL);
+        CREATE TABLE IF NOT EXISTS track_settled(through_ms BIGINT NOT NULL);
         CREATE TABLE IF NOT EXISTS rollups_minute(
             device VARCHAR NOT NULL, sensor VARCHAR NOT NULL, zone INTEGER NOT NULL, start_ms BIGINT NOT NULL,
             min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL,
@@ -40,6 +44,40 @@ internal static class DuckDbSchema
         CREATE TABLE IF NOT EXISTS offsets(
             topic VARCHAR NOT NULL, kafka_partition INTEGER NOT NULL, next_offset BIGINT NOT NULL,
             PRIMARY KEY (topic, kafka_partition));
+        """;
+
+    // Positions live in two tables. A flush appends to `positions` in arrival order (every truck's
+    // fixes interleaved). Once an hour is over, its fixes move to `track` sorted by (device, time),
+    // in compact columns: 1e-7 degrees, tenths of km/h and of degrees (far finer than a receiver's
+    // accuracy). Once a day is over it is sorted again as a whole, so each truck's day lies in one
+    // or two of DuckDB's row groups, whose zone maps on device and time let a track query skip all
+    // the others, and the sorted columns compress to small deltas (docs/benchmarks.md, read side).
+    private const string TrackColumns = """
+        device, time_ms, CAST(round(latitude_deg * 1e7) AS INTEGER), CAST(round(longitude_deg * 1e7) AS INTEGER),
+        CAST(round(speed_kmh * 10) AS SMALLINT), CAST(round(heading_deg * 10) % 3600 AS SMALLINT)
+        """;
+
+    /// <summary>Both position tables as one, in the positions table's columns.</summary>
+    public const string AllPositions = """
+        (SELECT device, time_ms, latitude_e7 / 1e7 AS latitude_deg, longitude_e7 / 1e7 AS longitude_deg,
+                CAST(speed_dkmh / 10 AS REAL) AS speed_kmh, CAST(heading_ddeg / 10 AS REAL) AS heading_deg FROM track
+         UNION ALL
+         SELECT device, time_ms, latitude_deg, longitude_deg, speed_kmh, heading_deg FROM positions)
+        """;
+
+    public const string MoveClosedHours = $"INSERT INTO track SELECT {TrackColumns} FROM positions WHERE time_ms < $cut ORDER BY device, time_ms";
+
+    public const string DeleteMovedPositions = "DELETE FROM positions WHERE time_ms < $cut";
+
+    public const string SettledThrough = "SELECT coalesce(max(through_ms), 0) FROM track_settled";
+
+    public const string SettleDays = """
+        CREATE TEMP TABLE settling AS SELECT * FROM track WHERE time_ms >= $from AND time_ms < $to ORDER BY device, time_ms;
+        DELETE FROM track WHERE time_ms >= $from AND time_ms < $to;
+        INSERT INTO track SELECT * FROM settling ORDER BY device, time_ms;
+        DROP TABLE settling;
+        DELETE FROM track_settled;
+        INSERT INTO track_settled VALUES ($to);
         """;
 
     /// <summary>Per-connection staging tables: a flush appends here, then merges into the tables above in one statement each.</summary>
