@@ -76,12 +76,12 @@ internal static class Queries
     }
 
     /// <summary>A day's track of one device, at 1 fix/s, from a store holding the whole fleet's day (built by <see cref="Storage"/>).</summary>
-    public static void Track(Settings settings, IFleetStore store, int trucks, long fixesPerDevice)
+    public static void Track(Settings settings, IFleetStore store, int trucks, long fixesPerDevice, string layout)
     {
         string device = FleetData.Device(0);
         long from = FleetData.StartMs, to = FleetData.StartMs + (long)TimeSpan.FromHours(settings.StorageHours).TotalMilliseconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"== Track: {settings.StorageHours} h of {device} among {trucks:N0} trucks ({trucks * fixesPerDevice:N0} fixes in the table); {settings.Queries} queries each"));
+            $"== Track: {settings.StorageHours} h of {device} among {trucks:N0} trucks ({trucks * fixesPerDevice:N0} fixes in the store), {layout}; {settings.Queries} queries each"));
         int points = store.Track(Tenant, device, from, to, long.MinValue, int.MaxValue).Count;
         if (points != fixesPerDevice)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.DuckDb;
 using DuckDB.NET.Data;
 
@@ -8,8 +9,9 @@ namespace Convoy.FleetHistory.Benchmarks;
 /// Target 3: stored bytes per reading. Writes <see cref="Settings.StorageHours"/> of a fleet
 /// through the store, a flush per 10-second span (one batch of every truck, the row layout a live
 /// projector makes), checkpoints, and divides the file by every reading projected (GPS fixes,
-/// temperatures, fuel, scalars). Then measures each table, each positions column and a few
-/// alternative layouts by copying them, in insertion order, into files of their own.
+/// temperatures, fuel, scalars), after the store's hourly pass has sorted the closed day's fixes
+/// into its track table (the track query is timed before and after that pass). Then measures each
+/// table and each track column by copying them, in insertion order, into files of their own.
 /// </summary>
 internal static class Storage
 {
@@ -42,7 +44,23 @@ internal static class Storage
         if (settings.Track)
         {
             using var store = new DuckDbFleetStore(folder.Path);
-            Queries.Track(settings, store, trucks, fixesPerDevice);
+            Queries.Track(settings, store, trucks, fixesPerDevice, "as a live projector appends them (every truck's fixes interleaved)");
+        }
+
+        // The store's hourly pass, once the period is over: the fixes sorted by (device, time) into the track table.
+        TrackCompaction compaction = default;
+        long closedAt = FleetData.StartMs + (long)duration.TotalMilliseconds + (long)TimeSpan.FromDays(1).TotalMilliseconds;
+        var compacting = Cost.Of(() =>
+        {
+            using var store = new DuckDbFleetStore(folder.Path);
+            compaction = store.CompactTrack(Queries.Tenant, closedAt);
+        });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"   compaction: {compaction.Moved:N0} fixes moved, {compaction.Settled:N0} sorted again, in {compacting.Wall.TotalSeconds:N1} s ({compacting.Cpu.TotalSeconds:N1} CPU-s); {Machine.Load()}"));
+        if (settings.Track)
+        {
+            using var store = new DuckDbFleetStore(folder.Path);
+            Queries.Track(settings, store, trucks, fixesPerDevice, "after the hourly pass (sorted by device and time)");
         }
 
         using var connection = new DuckDBConnection($"Data Source={file}");
@@ -51,7 +69,7 @@ internal static class Storage
         var size = Rows(connection, "SELECT block_size, total_blocks, used_blocks, free_blocks, wal_size FROM pragma_database_size() WHERE database_name = current_database()")[0];
         long fileBytes = new FileInfo(file).Length;
         long usedBytes = Convert.ToInt64(size[0], CultureInfo.InvariantCulture) * Convert.ToInt64(size[2], CultureInfo.InvariantCulture);
-        long fixes = Scalar(connection, "SELECT count(*) FROM positions");
+        long fixes = Scalar(connection, "SELECT (SELECT count(*) FROM positions) + (SELECT count(*) FROM track)");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"   after CHECKPOINT: file {fileBytes:N0} B = {(double)fileBytes / readings:N3} B/reading; used blocks {usedBytes:N0} B = {(double)usedBytes / readings:N3} B/reading ({size[2]} used, {size[3]} free of {size[1]} blocks, WAL {size[4]}); {Machine.Load()}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {fixes:N0} fixes = {(double)fixes / readings:P1} of the readings"));
@@ -63,7 +81,7 @@ internal static class Storage
 
         Console.WriteLine("   per table (a copy in insertion order, without its primary key; the key's index separately):");
         long tables = 0;
-        foreach (string table in new[] { "positions", "rollups_minute", "rollups_hour", "devices", "zone_temperatures", "sequences", "offsets", "alerts" })
+        foreach (string table in new[] { "positions", "track", "rollups_minute", "rollups_hour", "devices", "zone_temperatures", "sequences", "offsets", "alerts" })
         {
             long rows = Scalar(connection, $"SELECT count(*) FROM {table}");
             long bytes = Copy($"CREATE TABLE x.t AS SELECT * FROM main.{table}");
@@ -82,31 +100,13 @@ internal static class Storage
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"     sum of the parts {tables:N0} B = {(double)tables / readings:N3} B/reading; the rest of the file is headers, free blocks and the smaller tables' keys"));
 
-        Console.WriteLine("   positions, per column (bytes per fix; DuckDB's compression of its segments):");
-        var compression = Rows(connection, "SELECT column_name, string_agg(DISTINCT compression, '/') FROM pragma_storage_info('positions') WHERE segment_type <> 'VALIDITY' GROUP BY column_name")
+        Console.WriteLine("   track, per column (bytes per fix; DuckDB's compression of its segments):");
+        var compression = Rows(connection, "SELECT column_name, string_agg(DISTINCT compression, '/') FROM pragma_storage_info('track') WHERE segment_type <> 'VALIDITY' GROUP BY column_name")
             .ToDictionary(r => (string)r[0], r => (string)r[1]);
-        foreach (string column in new[] { "device", "time_ms", "latitude_deg", "longitude_deg", "speed_kmh", "heading_deg" })
+        foreach (string column in new[] { "device", "time_ms", "latitude_e7", "longitude_e7", "speed_dkmh", "heading_ddeg" })
         {
-            long bytes = Copy($"CREATE TABLE x.t AS SELECT {column} FROM main.positions");
+            long bytes = Copy($"CREATE TABLE x.t AS SELECT {column} FROM main.track");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"     {column,-14} {bytes,13:N0} B {(double)bytes / fixes,7:N2} B/fix  {compression.GetValueOrDefault(column, "?")}"));
-        }
-
-        Console.WriteLine("   positions, other layouts (what each would store per reading of this data set):");
-        Console.WriteLine("     (the simulator's lat/lon have 7 decimals, its speed and heading are unrounded floats, as km/h converted from knots would be)");
-        const string Micro = "CAST(round(latitude_deg * 1e7) AS INTEGER) AS latitude_e7, CAST(round(longitude_deg * 1e7) AS INTEGER) AS longitude_e7";
-        foreach (var (name, sql) in new[]
-        {
-            ("as stored (arrival order)", "SELECT * FROM main.positions"),
-            ("ordered by (device, time)", "SELECT * FROM main.positions ORDER BY device, time_ms"),
-            ("lat/lon as INTEGER 1e-7 degrees", $"SELECT device, time_ms, {Micro}, speed_kmh, heading_deg FROM main.positions"),
-            ("speed and heading rounded to tenths (REAL)", "SELECT device, time_ms, latitude_deg, longitude_deg, CAST(round(speed_kmh, 1) AS REAL), CAST(round(heading_deg, 1) AS REAL) FROM main.positions"),
-            ("speed and heading as SMALLINT tenths", "SELECT device, time_ms, latitude_deg, longitude_deg, CAST(round(speed_kmh * 10) AS SMALLINT), CAST(round(heading_deg * 10) AS SMALLINT) FROM main.positions"),
-            ("ordered, lat/lon INTEGER", $"SELECT device, time_ms, {Micro}, speed_kmh, heading_deg FROM main.positions ORDER BY device, time_ms"),
-            ("ordered, lat/lon INTEGER, speed/heading SMALLINT", $"SELECT device, time_ms, {Micro}, CAST(round(speed_kmh * 10) AS SMALLINT), CAST(round(heading_deg * 10) AS SMALLINT) FROM main.positions ORDER BY device, time_ms"),
-        })
-        {
-            long bytes = Copy($"CREATE TABLE x.t AS {sql}");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"     {name,-44} {bytes,13:N0} B {(double)bytes / fixes,7:N2} B/fix {(double)bytes / readings,7:N3} B/reading"));
         }
     }
 
