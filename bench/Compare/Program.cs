@@ -138,12 +138,14 @@ namespace Convoy.BenchCompare
               and prints each metric's head/base ratio with its spread as a Markdown table; the table
               and a JSON record are kept in --out for the trend.
               Exit code 1 when a gated metric regressed, 0 when none did, 2 on a usage or build error.
-              --rounds N            load rounds, each running both sides (3)
-              --seconds N           measured seconds per load run (8)
+              --rounds N            load rounds, each running both sides (5; a load metric needs at least
+                                    4 to be gated: fewer runs cannot tell a change from noise)
+              --seconds N           measured seconds per load run (5)
               --devices N           fleet devices per load run (200)
               --micro FILTER        BenchmarkDotNet filter (*BatchIngestBenchmarks.ValidateInPlace*); none to skip
               --micro-rounds N      rounds that also run the micro-benchmarks (1)
-              --cpu-threshold R     fail when CPU per batch rises by more than this ratio (1.15)
+              --cpu-threshold R     fail when CPU per batch rises by more than this ratio (1.15) and the
+                                    rounds show it beyond noise (one-sided Mann-Whitney, p < 0.025)
               --alloc-tolerance R   fail when the load's bytes per batch rise by more than this ratio and
                                     --alloc-bytes together (1.10)
               --alloc-bytes N       ... and more than this many bytes per batch (32)
@@ -156,9 +158,9 @@ namespace Convoy.BenchCompare
 
         public string Head { get; private set; } = "";
 
-        public int Rounds { get; private set; } = 3;
+        public int Rounds { get; private set; } = 5;
 
-        public int Seconds { get; private set; } = 8;
+        public int Seconds { get; private set; } = 5;
 
         public int Devices { get; private set; } = 200;
 
@@ -318,17 +320,21 @@ namespace Convoy.BenchCompare
                 var ratios = b.Keys.Where(h.ContainsKey).Select(r => b[r] == 0 ? (h[r] == 0 ? 1 : double.PositiveInfinity) : h[r] / b[r]).Order().ToList();
                 double baseMedian = Median([.. b.Values]), headMedian = Median([.. h.Values]);
                 double ratio = Median(ratios);
+                // A load metric regresses when it rose beyond its limit and the rounds say it is no
+                // accident of the machine: head above base in nearly every pair of runs (Mann-Whitney).
+                double p = Statistics.HeadHigherP([.. b.Values], [.. h.Values]);
+                bool beyondNoise = p < Statistics.Alpha;
                 bool regressed = rule switch
                 {
-                    Rule.Cpu => ratio > options.CpuThreshold,
-                    Rule.LoadAllocation => headMedian > baseMedian * options.AllocationTolerance && headMedian - baseMedian > options.AllocationBytes,
+                    Rule.Cpu => ratio > options.CpuThreshold && beyondNoise,
+                    Rule.LoadAllocation => headMedian > baseMedian * options.AllocationTolerance && headMedian - baseMedian > options.AllocationBytes && beyondNoise,
                     Rule.MicroAllocation => headMedian > baseMedian,
                     _ => false,
                 };
                 string limit = rule switch
                 {
-                    Rule.Cpu => string.Create(CultureInfo.InvariantCulture, $"ratio ≤ {options.CpuThreshold:0.00}"),
-                    Rule.LoadAllocation => string.Create(CultureInfo.InvariantCulture, $"≤ base × {options.AllocationTolerance:0.00} or + {options.AllocationBytes:0} B"),
+                    Rule.Cpu => string.Create(CultureInfo.InvariantCulture, $"ratio ≤ {options.CpuThreshold:0.00}, or p ≥ {Statistics.Alpha} (p = {p:0.000})"),
+                    Rule.LoadAllocation => string.Create(CultureInfo.InvariantCulture, $"≤ base × {options.AllocationTolerance:0.00} or + {options.AllocationBytes:0} B, or p ≥ {Statistics.Alpha} (p = {p:0.000})"),
                     Rule.MicroAllocation => "no increase",
                     _ => "shown only",
                 };
@@ -348,6 +354,63 @@ namespace Convoy.BenchCompare
             values.Sort();
             int mid = values.Count / 2;
             return values.Count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+        }
+    }
+
+    /// <summary>Whether one side's runs are higher than the other's beyond what the machine's noise explains.</summary>
+    internal static class Statistics
+    {
+        /// <summary>One-sided: a regression must be that unlikely to arise from noise alone.</summary>
+        public const double Alpha = 0.025;
+
+        /// <summary>
+        /// The exact one-sided Mann-Whitney p-value that <paramref name="head"/>'s values are not higher
+        /// than <paramref name="base"/>'s: the share of all orderings of the pooled runs in which head
+        /// is below base in at most as many pairs as observed. Needs no assumption about the noise's
+        /// shape; with 5 rounds each, p &lt; 0.025 means head was higher in at least 23 of 25 pairs.
+        /// </summary>
+        public static double HeadHigherP(double[] @base, double[] head)
+        {
+            int m = @base.Length, n = head.Length;
+            if (m == 0 || n == 0)
+            {
+                return 1;
+            }
+
+            double below = 0; // pairs in which head is below base; ties count half
+            foreach (double b in @base)
+            {
+                foreach (double h in head)
+                {
+                    below += h < b ? 1 : h == b ? 0.5 : 0;
+                }
+            }
+
+            // count[i, j, u]: orderings of i base and j head values with u head-below-base pairs.
+            int most = m * n;
+            var count = new double[m + 1, n + 1, most + 1];
+            for (int i = 0; i <= m; i++)
+            {
+                for (int j = 0; j <= n; j++)
+                {
+                    for (int u = 0; u <= most; u++)
+                    {
+                        count[i, j, u] = i == 0 || j == 0
+                            ? (u == 0 ? 1 : 0)
+                            // The largest value is a base (every head value is below it) or a head (below no base).
+                            : (u >= j ? count[i - 1, j, u - j] : 0) + count[i, j - 1, u];
+                    }
+                }
+            }
+
+            double total = 0, atMost = 0;
+            for (int u = 0; u <= most; u++)
+            {
+                total += count[m, n, u];
+                atMost += u <= Math.Floor(below) ? count[m, n, u] : 0;
+            }
+
+            return atMost / total;
         }
     }
 
