@@ -141,7 +141,7 @@ namespace Convoy.BenchCompare
               --rounds N            load rounds, each running both sides (5; a load metric needs at least
                                     4 to be gated: fewer runs cannot tell a change from noise)
               --seconds N           measured seconds per load run (5)
-              --devices N           fleet devices per load run (200)
+              --devices N           fleet devices per load run (1000)
               --micro FILTER        BenchmarkDotNet filter (*BatchIngestBenchmarks.ValidateInPlace*); none to skip
               --micro-rounds N      rounds that also run the micro-benchmarks (1)
               --cpu-threshold R     fail when CPU per batch rises by more than this ratio (1.15) and the
@@ -162,7 +162,7 @@ namespace Convoy.BenchCompare
 
         public int Seconds { get; private set; } = 5;
 
-        public int Devices { get; private set; } = 200;
+        public int Devices { get; private set; } = 1000;
 
         public string? Micro { get; private set; } = "*BatchIngestBenchmarks.ValidateInPlace*";
 
@@ -466,7 +466,7 @@ namespace Convoy.BenchCompare
             }),
         }, Indented);
 
-        private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+        private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
     }
 
     internal static class Machine
