@@ -99,7 +99,16 @@ internal sealed class RuleReplay
                 throw new ReplayException($"reading {topic} failed: {e.Error.Reason}");
             }
 
-            if (record?.Message is not null)
+            if (record?.Message is null)
+            {
+                // Nothing came: a partition whose last offsets hold no record for a consumer (a
+                // transaction's markers, say) is done once its position has reached the end.
+                foreach (var partition in open.Where(p => consumer.Position(p).Value >= range[p].End).ToList())
+                {
+                    Close(consumer, open, partition);
+                }
+            }
+            else
             {
                 var partition = record.TopicPartition;
                 long taken = record.Message.Timestamp.UnixTimestampMs;
