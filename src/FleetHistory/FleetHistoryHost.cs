@@ -109,7 +109,9 @@ public static class FleetHistoryHost
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RuleFolder>());
         builder.Services.AddSingleton<FleetRules>();
         builder.Services.AddSingleton<AcknowledgementWriter>();
-        builder.Services.AddHostedService<Projector>();
+        builder.Services.AddSingleton<Projector>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<Projector>());
+        builder.Services.AddSingleton<ProjectionRebuilds>();
         builder.Services.AddSingleton<RetentionEnforcer>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RetentionEnforcer>());
         builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false).AddJsonTranscoding();

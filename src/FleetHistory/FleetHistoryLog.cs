@@ -62,4 +62,20 @@ internal static partial class FleetHistoryLog
     [LoggerMessage(EventId = 31, EventName = "StoreReadFailed", Level = LogLevel.Error,
         Message = "A query of tenant {Tenant} failed in the store: {Reason}")]
     public static partial void StoreReadFailed(ILogger logger, string tenant, string reason);
+
+    [LoggerMessage(EventId = 70, EventName = "RebuildStarted", Level = LogLevel.Information,
+        Message = "Rebuilding tenant {Tenant}'s projections from {From}: {Records} record(s) to read beside the live version")]
+    public static partial void RebuildStarted(ILogger logger, string tenant, string from, long records);
+
+    [LoggerMessage(EventId = 71, EventName = "RebuildProgress", Level = LogLevel.Information,
+        Message = "Rebuild of tenant {Tenant}: {Records} record(s) read, {Remaining} to go")]
+    public static partial void RebuildProgress(ILogger logger, string tenant, long records, long remaining);
+
+    [LoggerMessage(EventId = 72, EventName = "RebuildSwitched", Level = LogLevel.Information,
+        Message = "Tenant {Tenant}'s rebuilt projections are live ({Records} record(s) read in {Seconds:F1} s); the old version is dropped")]
+    public static partial void RebuildSwitched(ILogger logger, string tenant, long records, double seconds);
+
+    [LoggerMessage(EventId = 73, EventName = "RebuildFailed", Level = LogLevel.Error,
+        Message = "Rebuild of tenant {Tenant} failed, the live version stays: {Reason}")]
+    public static partial void RebuildFailed(ILogger logger, string tenant, string reason);
 }

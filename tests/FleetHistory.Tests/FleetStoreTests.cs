@@ -420,6 +420,59 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
         Assert.Equal("seen", Assert.Single(store.Alerts("acme", any, null, 10)).Acknowledgement.Note);
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void ARebuiltVersion_IsInvisibleUntilPromoted_ThenReplacesTheLiveOneWhole_AndOtherTenantsAreUntouched(string kind)
+    {
+        using var test = TestStores.Create(kind, clickHouse);
+        var store = test.Store;
+        store.Write(Changes("acme", ("telemetry.acme", 0, 5), BatchBuilder.For("ghost-truck", 4).StartingAt(Noon).Gps(2, _ => 5f).Temperatures(1, 30f)));
+        var wrong = Alert("wrong-alert", AlertState.Firing, Noon, 0);
+        wrong.DeviceId = "ghost-truck";
+        store.Write(AlertChanges("acme", 3, wrong));
+        store.Write(Changes("globex", ("telemetry.globex", 0, 1), BatchBuilder.For("van-1", 1).StartingAt(Noon).Gps(1, _ => 5f)));
+        store.SetRetention("acme", new RetentionDays(30, 0, 0));
+
+        var space = store.RebuildSpace(out string whyNot);
+        if (kind == TestStores.ClickHouseShared)
+        {
+            Assert.Null(space);
+            Assert.Contains("DatabasePerTenant", whyNot, StringComparison.Ordinal);
+            return;
+        }
+
+        using (space)
+        {
+            Assert.NotNull(space);
+            space.Write(Changes("acme", ("telemetry.acme", 0, 7), BatchBuilder.For("truck-1", 2).StartingAt(Noon).Gps(3, _ => 50f).Temperatures(1, 4f)));
+            space.Write(AlertChanges("acme", 2, Alert("a1", AlertState.Resolved, Noon, Noon + 60_000)));
+            space.SetRetention("acme", new RetentionDays(30, 0, 0));
+
+            // Built beside the live version: queries still read the live one, and the space is no tenant of the store.
+            Assert.Equal("ghost-truck", Assert.Single(store.FleetState("acme", [], "", 10)).DeviceId);
+            Assert.Equal(["acme", "globex"], store.Tenants());
+
+            store.Promote("acme", space);
+        }
+
+        var state = Assert.Single(store.FleetState("acme", [], "", 10));
+        Assert.Equal(("truck-1", 4f), (state.DeviceId, state.Temperatures.Single().TemperatureC));
+        Assert.False(store.HasDevice("acme", "ghost-truck"));
+        Assert.Equal(3, store.Track("acme", "truck-1", Noon, Noon + 60_000, long.MinValue, 100).Count);
+        Assert.Equal("a1", Assert.Single(store.Alerts("acme", new AlertFilter("", "", AlertState.Unspecified, 0, 0), null, 10)).AlertId);
+        Assert.Equal(new Dictionary<PartitionKey, long> { [new("telemetry.acme", 0)] = 7, [new("alerts.acme", 0)] = 2 }, store.Offsets("acme"));
+        Assert.Equal(2ul, store.Sequences("acme")[new SenderKey("truck-1", "")]);
+        Assert.Equal(new RetentionDays(30, 0, 0), store.Retention("acme"));
+        Assert.Equal("van-1", Assert.Single(store.FleetState("globex", [], "", 10)).DeviceId);
+
+        // Written to after the switch as before it, and a second rebuild finds an empty space.
+        store.Write(Changes("acme", ("telemetry.acme", 0, 8), BatchBuilder.For("truck-2", 1).StartingAt(Noon).Gps(1, _ => 5f)));
+        Assert.Equal(["truck-1", "truck-2"], store.FleetState("acme", [], "", 10).Select(d => d.DeviceId));
+        using var again = store.RebuildSpace(out _)!;
+        Assert.Empty(again.FleetState("acme", [], "", 10));
+        Assert.Empty(again.Offsets("acme"));
+    }
+
     internal static TenantChanges AcknowledgementChanges(string tenant, long next, AlertAcknowledgement acknowledgement)
     {
         var changes = new TenantChanges(tenant);

@@ -170,46 +170,18 @@ internal sealed class RuleReplay
         await WriteAsync(request, raised, report, cancellationToken);
     }
 
-    /// <summary>Per partition, the first offset at or after <paramref name="fromMs"/> and the end as it is now; partitions with nothing to read are left out.</summary>
+    /// <summary>Per partition, the first offset at or after <paramref name="fromMs"/> and the end as it is now (<see cref="TopicRange"/>).</summary>
     private Dictionary<TopicPartition, (Offset Start, long End)> Plan(IConsumer<Ignore, byte[]> consumer, string topic, long fromMs)
     {
-        using var admin = new AdminClientBuilder(_cluster.CreateAdminConfig()).Build();
-        Metadata metadata;
         try
         {
-            // Every topic's metadata, not the one topic's: asking for one by name lets a cluster that
-            // creates topics on demand (the embedded one does) make an empty topic for a misspelt tenant.
-            metadata = admin.GetMetadata(KafkaTimeout);
+            return TopicRange.Plan(TopicRange.Topics(_cluster, KafkaTimeout), consumer, topic, fromMs, KafkaTimeout)
+                ?? throw new ReplayException($"there is no topic {topic} at {_cluster.BootstrapServers}: is the tenant's name right, and has it sent anything?");
         }
         catch (KafkaException e)
         {
             throw new ReplayException($"Kafka at {_cluster.BootstrapServers} did not answer: {e.Error.Reason}");
         }
-
-        var found = metadata.Topics.SingleOrDefault(t => t.Topic == topic);
-        if (found is null || found.Error.Code != ErrorCode.NoError || found.Partitions.Count == 0)
-        {
-            throw new ReplayException($"there is no topic {topic} at {_cluster.BootstrapServers}: is the tenant's name right, and has it sent anything?");
-        }
-
-        var partitions = found.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
-        var starts = consumer.OffsetsForTimes(partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(fromMs, TimestampType.CreateTime))), KafkaTimeout);
-        var plan = new Dictionary<TopicPartition, (Offset, long)>();
-        foreach (var start in starts)
-        {
-            var marks = consumer.QueryWatermarkOffsets(start.TopicPartition, KafkaTimeout);
-            long end = marks.High.Value;
-            // No offset for the time: either no record is that recent, or the cluster cannot look up
-            // by time (the embedded one cannot). Read from the partition's start then; the records
-            // before the range are passed over as they are read.
-            long first = start.Offset.Value >= 0 ? start.Offset.Value : marks.Low.Value;
-            if (first < end)
-            {
-                plan[start.TopicPartition] = (new Offset(first), end);
-            }
-        }
-
-        return plan;
     }
 
     private async Task WriteAsync(ReplayRequest request, List<Alert> raised, ReplayReport report, CancellationToken cancellationToken)

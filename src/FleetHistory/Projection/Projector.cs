@@ -1,13 +1,8 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Text;
 using Confluent.Kafka;
-using Convoy.Contracts;
-using Convoy.Contracts.Alerts.V1;
 using Convoy.FleetHistory.Store;
 using Convoy.Kafka;
 using Convoy.Pki;
-using Google.Protobuf;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Projection;
@@ -29,7 +24,6 @@ namespace Convoy.FleetHistory.Projection;
 internal sealed class Projector : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
-    private static readonly byte[] AcknowledgedKind = Encoding.UTF8.GetBytes(AlertRecordHeaders.AlertAcknowledged);
     private readonly KafkaCluster _cluster;
     private readonly IFleetStore _store;
     private readonly FleetHistoryOptions _options;
@@ -37,10 +31,9 @@ internal sealed class Projector : BackgroundService
     private readonly FleetHistoryMetrics _metrics;
     private readonly ILogger<Projector> _logger;
     private readonly FleetWatchers _watchers;
-    private readonly Dictionary<string, TenantChanges> _pending = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<SenderKey, ulong>> _marks = new(StringComparer.Ordinal);
-    private int _pendingRecords;
+    private readonly RecordProjection _fold;
     private bool _rewindNeeded;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<TenantSwitch> _switches = new();
 
     public Projector(KafkaCluster cluster, IFleetStore store, IOptions<FleetHistoryOptions> options, ConsumerLag progress, FleetHistoryMetrics metrics,
         FleetWatchers watchers, ILogger<Projector> logger)
@@ -52,6 +45,18 @@ internal sealed class Projector : BackgroundService
         _progress = progress;
         _metrics = metrics;
         _logger = logger;
+        _fold = new RecordProjection(store, metrics, logger);
+    }
+
+    /// <summary>
+    /// Has the projector's thread run <paramref name="request"/> between two flushes, with every
+    /// pending change written and the tenant's positions in the store; completes when it ran (or
+    /// faults with why not).
+    /// </summary>
+    public Task SwitchAsync(TenantSwitch request)
+    {
+        _switches.Enqueue(request);
+        return request.Done.Task;
     }
 
     // Consume blocks, so the loop gets a thread of its own rather than a pool thread.
@@ -76,6 +81,13 @@ internal sealed class Projector : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (!_rewindNeeded && _switches.TryDequeue(out var request))
+                {
+                    Switch(consumer, request, stoppingToken);
+                    flushDue = Environment.TickCount64 + _options.FlushMilliseconds;
+                    continue;
+                }
+
                 if (_rewindNeeded)
                 {
                     _rewindNeeded = !Rewind(consumer);
@@ -88,7 +100,7 @@ internal sealed class Projector : BackgroundService
                 }
 
                 long wait = flushDue - Environment.TickCount64;
-                if (wait <= 0 || _pendingRecords >= _options.FlushRecords)
+                if (wait <= 0 || _fold.PendingRecords >= _options.FlushRecords)
                 {
                     Flush(consumer, stoppingToken);
                     flushDue = Environment.TickCount64 + _options.FlushMilliseconds;
@@ -117,7 +129,7 @@ internal sealed class Projector : BackgroundService
 
                 try
                 {
-                    Project(record);
+                    _fold.Project(record);
                 }
                 catch (StoreUnavailableException e)
                 {
@@ -125,9 +137,7 @@ internal sealed class Projector : BackgroundService
                     // is pending and project again from the store's positions once it answers.
                     _metrics.WriteFailed(_store.Kind);
                     FleetHistoryLog.StoreWriteFailed(_logger, e.Message, (int)RetryDelay.TotalMilliseconds);
-                    _pending.Clear();
-                    _pendingRecords = 0;
-                    _marks.Clear();
+                    _fold.Forget();
                     _rewindNeeded = true;
                     stoppingToken.WaitHandle.WaitOne(RetryDelay);
                 }
@@ -143,158 +153,6 @@ internal sealed class Projector : BackgroundService
             TryFlush(consumer);
             consumer.Close();
         }
-    }
-
-    /// <summary>Folds one record into its tenant's pending changes; an unreadable one is logged and passed over.</summary>
-    private void Project(ConsumeResult<Ignore, byte[]> record)
-    {
-        string topic = record.Topic;
-        string? tenant = TenantTopics.TenantOf(topic);
-        var partition = new PartitionKey(topic, record.Partition.Value);
-        if (tenant is null || !DeviceIdentity.IsValidTenant(tenant))
-        {
-            FleetHistoryLog.UnreadableRecord(_logger, topic, partition.Partition, record.Offset.Value, "the topic is not a tenant's telemetry or alert topic");
-            return;
-        }
-
-        var changes = Pending(tenant);
-        changes.Offsets[partition] = record.Offset.Value + 1;
-        changes.Records++;
-        _pendingRecords++;
-        string? problem = TenantTopics.IsAlerts(topic) ? ProjectAlert(changes, record) : ProjectBatch(changes, record);
-        if (problem is not null)
-        {
-            FleetHistoryLog.UnreadableRecord(_logger, topic, partition.Partition, record.Offset.Value, problem);
-        }
-    }
-
-    private string? ProjectBatch(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
-    {
-        var headers = record.Message.Headers;
-        // Tenant and device are the ones the collector authenticated, in the record's headers.
-        if (!headers.TryGetLastBytes(TelemetryRecordHeaders.Tenant, out byte[] tenantBytes) || Encoding.UTF8.GetString(tenantBytes) != changes.Tenant)
-        {
-            return "its convoy-tenant header is missing or does not match the topic";
-        }
-
-        if (!headers.TryGetLastBytes(TelemetryRecordHeaders.Device, out byte[] deviceBytes) || deviceBytes.Length == 0)
-        {
-            return "it has no convoy-device header";
-        }
-
-        if (!headers.TryGetLastBytes(TelemetryRecordHeaders.Sequence, out byte[] sequenceBytes) || sequenceBytes.Length != 8)
-        {
-            return "it has no 8-byte convoy-sequence header";
-        }
-
-        string device = Encoding.UTF8.GetString(deviceBytes);
-        string sender = headers.TryGetLastBytes(TelemetryRecordHeaders.Sender, out byte[] senderBytes) ? Encoding.UTF8.GetString(senderBytes) : "";
-        ulong sequence = BinaryPrimitives.ReadUInt64BigEndian(sequenceBytes);
-        var key = new SenderKey(device, sender);
-        var marks = Marks(changes.Tenant);
-        if (marks.TryGetValue(key, out ulong mark) && sequence <= mark)
-        {
-            _metrics.Replayed(changes.Tenant);
-            return null;
-        }
-
-        if (!TelemetryFold.TryApply(changes, device, record.Message.Value, out int readings, out string? problem))
-        {
-            return problem;
-        }
-
-        marks[key] = sequence;
-        changes.Sequences[key] = sequence;
-        _metrics.Projected(changes.Tenant, "telemetry", readings);
-        return null;
-    }
-
-    private string? ProjectAlert(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
-    {
-        if (record.Message.Headers is { } headers && headers.TryGetLastBytes(AlertRecordHeaders.Record, out byte[] kind))
-        {
-            return kind.AsSpan().SequenceEqual(AcknowledgedKind)
-                ? ProjectAcknowledgement(changes, record)
-                : $"its {AlertRecordHeaders.Record} header names a record kind this version does not know ('{Encoding.UTF8.GetString(kind)}')";
-        }
-
-        Alert alert;
-        try
-        {
-            alert = Alert.Parser.ParseFrom(record.Message.Value);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            return "not a convoy.alerts.v1.Alert: " + e.Message;
-        }
-
-        if (alert.TenantId != changes.Tenant)
-        {
-            return "its tenant_id does not match the topic";
-        }
-
-        if (string.IsNullOrEmpty(alert.AlertId) || string.IsNullOrEmpty(alert.DeviceId))
-        {
-            return "it has no alert_id or device_id";
-        }
-
-        changes.AddAlert(alert);
-
-        _metrics.Projected(changes.Tenant, "alerts", 0);
-        return null;
-    }
-
-    /// <summary>
-    /// Folds an AlertAcknowledged record into the alert history. It is kept by alert id whether or
-    /// not the alert is known yet (see <see cref="AlertAcknowledgement"/>), and a replay writes the
-    /// same acknowledgement again.
-    /// </summary>
-    private string? ProjectAcknowledgement(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
-    {
-        AlertAcknowledged acknowledged;
-        try
-        {
-            acknowledged = AlertAcknowledged.Parser.ParseFrom(record.Message.Value);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            return "not a convoy.alerts.v1.AlertAcknowledged: " + e.Message;
-        }
-
-        if (acknowledged.TenantId != changes.Tenant)
-        {
-            return "its tenant_id does not match the topic";
-        }
-
-        if (string.IsNullOrEmpty(acknowledged.AlertId) || string.IsNullOrEmpty(acknowledged.DeviceId) || acknowledged.Acknowledgement is not { } ack)
-        {
-            return "it has no alert_id, device_id or acknowledgement";
-        }
-
-        changes.AddAcknowledgement(new AlertAcknowledgement(acknowledged.AlertId, acknowledged.DeviceId, ack.By, ack.Note, ack.TimeUnixMs));
-        _metrics.Projected(changes.Tenant, "acknowledgements", 0);
-        return null;
-    }
-
-    private TenantChanges Pending(string tenant)
-    {
-        if (!_pending.TryGetValue(tenant, out var changes))
-        {
-            _pending[tenant] = changes = new TenantChanges(tenant);
-        }
-
-        return changes;
-    }
-
-    /// <summary>The tenant's (device, sender) sequence marks, read from the store the first time the tenant is seen.</summary>
-    private Dictionary<SenderKey, ulong> Marks(string tenant)
-    {
-        if (!_marks.TryGetValue(tenant, out var marks))
-        {
-            _marks[tenant] = marks = new Dictionary<SenderKey, ulong>(_store.Sequences(tenant));
-        }
-
-        return marks;
     }
 
     /// <summary>Writes every tenant's pending changes; on a store failure waits and projects again from the store's positions.</summary>
@@ -322,7 +180,7 @@ internal sealed class Projector : BackgroundService
 
     private void WritePending(IConsumer<Ignore, byte[]> consumer)
     {
-        foreach (var (tenant, changes) in _pending)
+        foreach (var (tenant, changes) in _fold.Pending)
         {
             if (changes.IsEmpty)
             {
@@ -353,10 +211,78 @@ internal sealed class Projector : BackgroundService
                 }
             }
 
-            _pending.Remove(tenant);
+            _fold.Pending.Remove(tenant);
         }
 
-        _pendingRecords = 0;
+        _fold.PendingRecords = 0;
+    }
+
+    /// <summary>
+    /// Writes what is pending, then runs the switch with the tenant's live positions, and moves the
+    /// tenant's partitions to the positions of the version now live. Waits (a turn of the loop at a
+    /// time, up to <see cref="TenantSwitch.OwnershipWait"/>) until this projector owns every partition
+    /// of the tenant's topics: another instance's projector would go on writing the old positions.
+    /// </summary>
+    private void Switch(IConsumer<Ignore, byte[]> consumer, TenantSwitch request, CancellationToken stoppingToken)
+    {
+        var owned = consumer.Assignment.Where(request.Partitions.Contains).ToList();
+        if (owned.Count < request.Partitions.Count)
+        {
+            if (request.Waited < TenantSwitch.OwnershipWait)
+            {
+                _switches.Enqueue(request);
+                stoppingToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
+                return;
+            }
+
+            request.Done.TrySetException(new RebuildFailedException(
+                $"this instance projects {owned.Count} of the {request.Partitions.Count} partitions of tenant {request.Tenant}'s topics; the others belong to other instances of group {_options.GroupId}, " +
+                "which would go on writing into the new version from the old one's positions. Scale the fleet history to one instance for the rebuild and start it again"));
+            return;
+        }
+
+        Flush(consumer, stoppingToken);
+        if (_rewindNeeded)
+        {
+            _switches.Enqueue(request); // the store failed: once it answers again
+            return;
+        }
+
+        if (!request.TryStart())
+        {
+            return; // its rebuild stopped meanwhile
+        }
+
+        try
+        {
+            request.Run(_store.Offsets(request.Tenant));
+            _fold.ForgetMarks(request.Tenant);
+            foreach (var partition in owned)
+            {
+                consumer.Seek(new TopicPartitionOffset(partition, StoredOffset(partition)));
+            }
+
+            request.Done.TrySetResult();
+        }
+        catch (Exception e) when (e is StoreUnavailableException or KafkaException or RebuildFailedException)
+        {
+            request.Done.TrySetException(e);
+            return;
+        }
+
+        if (_watchers.IsWatched(request.Tenant))
+        {
+            // Every device may have changed: the watchers read them all again.
+            try
+            {
+                var devices = _store.FleetState(request.Tenant, [], "", 10_000).Select(d => d.DeviceId).ToList();
+                _watchers.Publish(request.Tenant, new FlushNotice(devices, []));
+            }
+            catch (StoreUnavailableException e)
+            {
+                FleetHistoryLog.StoreWriteFailed(_logger, e.Message, 0);
+            }
+        }
     }
 
     /// <summary>The devices and alerts a flush wrote: fired, resolved or acknowledged alerts, and their devices.</summary>
@@ -396,9 +322,7 @@ internal sealed class Projector : BackgroundService
         {
             var owned = consumer.Assignment;
             var positions = owned.Select(p => new TopicPartitionOffset(p, StoredOffset(p))).ToList();
-            _pending.Clear();
-            _pendingRecords = 0;
-            _marks.Clear();
+            _fold.Forget();
             foreach (var position in positions)
             {
                 consumer.Seek(position);
@@ -469,13 +393,11 @@ internal sealed class Projector : BackgroundService
             TryFlush(consumer);
         }
 
-        if (_pending.Count > 0)
+        if (_fold.Pending.Count > 0)
         {
             // Not written (lost, or the store failed): read it all again, from the store's
             // positions, once this callback is over (seeking is not allowed inside it).
-            _pending.Clear();
-            _pendingRecords = 0;
-            _marks.Clear();
+            _fold.Forget();
             _rewindNeeded = true;
         }
 
@@ -484,10 +406,38 @@ internal sealed class Projector : BackgroundService
             _progress.Remove(partition.Topic, partition.Partition.Value);
             if (TenantTopics.TenantOf(partition.Topic) is { } tenant)
             {
-                _marks.Remove(tenant);
+                _fold.ForgetMarks(tenant);
             }
         }
 
         FleetHistoryLog.PartitionsHandedOver(_logger, list.Count, how);
     }
+}
+
+/// <summary>A rebuilt tenant's switch, run by the projector between two flushes (<see cref="Projector.SwitchAsync"/>).</summary>
+internal sealed class TenantSwitch(string tenant, IReadOnlySet<TopicPartition> partitions, Action<IReadOnlyDictionary<PartitionKey, long>> run)
+{
+    /// <summary>How long the projector waits to own every partition of the tenant's topics before the switch fails.</summary>
+    public static readonly TimeSpan OwnershipWait = TimeSpan.FromSeconds(30);
+
+    private readonly long _asked = Environment.TickCount64;
+    private int _state; // 0 waiting, 1 running, 2 called off
+
+    public string Tenant => tenant;
+
+    /// <summary>Every partition of the tenant's topics.</summary>
+    public IReadOnlySet<TopicPartition> Partitions => partitions;
+
+    public TimeSpan Waited => TimeSpan.FromMilliseconds(Environment.TickCount64 - _asked);
+
+    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>True when the switch may run now (it was not called off); from then on it can no longer be called off.</summary>
+    public bool TryStart() => Interlocked.CompareExchange(ref _state, 1, 0) != 2;
+
+    /// <summary>Calls the switch off unless it is running or has run; false when it has started.</summary>
+    public bool TryCallOff() => Interlocked.CompareExchange(ref _state, 2, 0) != 1;
+
+    /// <summary>Runs the switch, given the tenant's live positions.</summary>
+    public void Run(IReadOnlyDictionary<PartitionKey, long> live) => run(live);
 }

@@ -38,12 +38,14 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
     private readonly AcknowledgementWriter _acknowledgements;
     private readonly TimeProvider _time;
     private readonly FleetWatchers _watchers;
+    private readonly ProjectionRebuilds _rebuilds;
     private readonly CancellationToken _stopping;
 
     public FleetHistoryService(IFleetStore store, QueryGate gate, ConsumerLag progress, FleetHistoryMetrics metrics, FleetRules rules,
-        AcknowledgementWriter acknowledgements, FleetWatchers watchers, TimeProvider time, IHostApplicationLifetime lifetime,
+        AcknowledgementWriter acknowledgements, FleetWatchers watchers, ProjectionRebuilds rebuilds, TimeProvider time, IHostApplicationLifetime lifetime,
         IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
     {
+        _rebuilds = rebuilds;
         _watchers = watchers;
         _stopping = lifetime.ApplicationStopping;
         _options = options.Value;
@@ -375,7 +377,25 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
                 });
             }
 
+            response.Rebuild = _rebuilds.Status(caller.Tenant);
             return response;
+        });
+
+    public override Task<RebuildStatus> StartRebuild(StartRebuildRequest request, ServerCallContext context) =>
+        Run(nameof(StartRebuild), context, QueryRole.Admin, caller =>
+        {
+            if ((request.FromUnixMs != 0) == request.FromBeginning)
+            {
+                throw Invalid("give exactly one of from_unix_ms (rebuild from the records taken at or after that time) and from_beginning (from every record the topics still hold)");
+            }
+
+            long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (request.FromUnixMs < 0 || request.FromUnixMs > now)
+            {
+                throw Invalid($"from_unix_ms {request.FromUnixMs} is not a time in the past (now is {now})");
+            }
+
+            return _rebuilds.Start(caller.Tenant, request.FromUnixMs);
         });
 
     /// <summary>Admits the caller, runs the query on a pool thread (the stores block) and maps a store failure to UNAVAILABLE.</summary>

@@ -70,6 +70,20 @@ internal interface IFleetStore : IDisposable
 
     /// <summary>Removes everything of the tenant (its offsets too); counts what there was.</summary>
     RowCounts DeleteTenant(string tenant);
+
+    /// <summary>
+    /// A store of the same kind beside this one, where a rebuild writes a tenant's new projections:
+    /// nothing in it is seen by a query of this store until <see cref="Promote"/>. Null, with the
+    /// reason in <paramref name="whyNot"/>, when this store cannot keep a second version of a tenant.
+    /// </summary>
+    IFleetStore? RebuildSpace(out string whyNot);
+
+    /// <summary>
+    /// Makes the tenant's projections in <paramref name="space"/> (from <see cref="RebuildSpace"/>)
+    /// the live ones and drops the old version. A query runs on the old version or on the new one.
+    /// The caller keeps writes of the tenant away meanwhile (the projector runs it between flushes).
+    /// </summary>
+    void Promote(string tenant, IFleetStore space);
 }
 
 /// <summary>What a <see cref="IFleetStore.CompactTrack"/> pass did: fixes moved out of arrival order, and fixes of closed days sorted again.</summary>

@@ -30,6 +30,13 @@ internal sealed class RetentionEnforcer : BackgroundService
         own is { Rollups: > 0 } o2 ? o2.Rollups : defaults.RollupsDays,
         own is { Alerts: > 0 } o3 ? o3.Alerts : defaults.AlertsDays);
 
+    /// <summary>Deletes what is older than the tenant's retention in effect (its own, or <paramref name="defaults"/>) from <paramref name="store"/>.</summary>
+    public static RowCounts Apply(IFleetStore store, string tenant, RetentionOptions defaults, long nowMs)
+    {
+        var days = Effective(store.Retention(tenant), defaults);
+        return store.ApplyRetention(tenant, nowMs - (days.Positions * DayMs), nowMs - (days.Rollups * DayMs), nowMs - (days.Alerts * DayMs));
+    }
+
     /// <summary>Enforces every tenant's retention once; the rows deleted in all.</summary>
     public long EnforceOnce()
     {
@@ -38,7 +45,7 @@ internal sealed class RetentionEnforcer : BackgroundService
         foreach (string tenant in _store.Tenants())
         {
             var days = Effective(_store.Retention(tenant), _options.Retention);
-            var deleted = _store.ApplyRetention(tenant, now - (days.Positions * DayMs), now - (days.Rollups * DayMs), now - (days.Alerts * DayMs));
+            var deleted = Apply(_store, tenant, _options.Retention, now);
             if (deleted.Total > 0)
             {
                 FleetHistoryLog.RetentionApplied(_logger, tenant, deleted.Positions, deleted.Rollups, deleted.Alerts, days.Positions, days.Rollups, days.Alerts);

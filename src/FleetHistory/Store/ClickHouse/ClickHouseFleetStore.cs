@@ -72,6 +72,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     private const string AlertColumns = "alert_id, a_device, a_rule, a_severity, a_state, a_start, a_end, a_value, a_unit, a_message, a_pms, a_lat, a_lon, a_speed, a_seq";
 
     private readonly ClickHouseConnection _connection;
+    private readonly bool _ownsConnection = true;
     private readonly ClickHouseIsolation _isolation;
     private readonly string _database;
 
@@ -87,6 +88,15 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     {
         _connection = new ClickHouseConnection(url, handler);
         _isolation = isolation;
+        _database = database;
+    }
+
+    // A rebuild space: the same server and connection, databases of another prefix.
+    private ClickHouseFleetStore(ClickHouseConnection connection, string database)
+    {
+        _connection = connection;
+        _ownsConnection = false;
+        _isolation = ClickHouseIsolation.DatabasePerTenant;
         _database = database;
     }
 
@@ -475,7 +485,63 @@ internal sealed class ClickHouseFleetStore : IFleetStore
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        if (_ownsConnection)
+        {
+            _connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Databases named <c>&lt;Database&gt;__rebuild_&lt;tenant&gt;</c>: no tenant's own database, since
+    /// a tenant id never starts with <c>-</c>. Shared tables have no second version of one tenant.
+    /// </summary>
+    public IFleetStore? RebuildSpace(out string whyNot)
+    {
+        if (_isolation == ClickHouseIsolation.SharedTables)
+        {
+            whyNot = "the ClickHouse store keeps tenants in shared tables (FleetHistory:ClickHouse:Isolation is SharedTables), where a second version of one tenant cannot be built beside the live one; rebuilds need DatabasePerTenant";
+            return null;
+        }
+
+        whyNot = "";
+        return new ClickHouseFleetStore(_connection, _database + "__rebuild");
+    }
+
+    /// <summary>
+    /// One <c>RENAME TABLE</c> statement moves every live table of the tenant aside and the rebuilt
+    /// one in its place, then the old tables are dropped. ClickHouse runs the renames of one statement
+    /// one after another under its lock: a query that reaches a table in the instant between its two
+    /// renames finds it missing and reads it as empty, once.
+    /// </summary>
+    public void Promote(string tenant, IFleetStore space)
+    {
+        if (space is not ClickHouseFleetStore rebuilt || _isolation != ClickHouseIsolation.DatabasePerTenant)
+        {
+            throw new ArgumentException("not a ClickHouse rebuild space of a database-per-tenant store", nameof(space));
+        }
+
+        var live = Scope(tenant);
+        var next = rebuilt.Scope(tenant);
+        string replaced = $"{_database}__replaced_{tenant.Replace('-', '_')}";
+        try
+        {
+            EnsureTables(live);
+            rebuilt.EnsureTables(next);
+            _connection.Execute($"DROP DATABASE IF EXISTS {replaced}");
+            _connection.Execute($"CREATE DATABASE {replaced}");
+            _connection.Execute("RENAME TABLE " + string.Join(", ", ClickHouseSchema.Tables.Select(t =>
+                $"{live.Database}.{t.Name} TO {replaced}.{t.Name}, {next.Database}.{t.Name} TO {live.Database}.{t.Name}")));
+            _connection.Execute($"DROP DATABASE {replaced}");
+            _connection.Execute($"DROP DATABASE IF EXISTS {next.Database}");
+            rebuilt._created.TryRemove(next.Database, out _);
+        }
+        catch (ClickHouseRefusedException e)
+        {
+            throw new StoreUnavailableException($"switching tenant {tenant} to its rebuilt projections failed: {e.Message}", e);
+        }
+    }
 
     /// <summary>Ids that sort by the time they were made (for ties between flushes) and never repeat.</summary>
     private static string NewFlushId() =>

@@ -17,6 +17,11 @@ internal sealed class DuckDbFleetStore : IFleetStore
     private readonly string _folder;
     private readonly ConcurrentDictionary<string, TenantDatabase> _tenants = new(StringComparer.Ordinal);
     private readonly Lock _opening = new();
+
+    // Held shared by everything that uses a tenant's file, and exclusively by Promote and
+    // DeleteTenant while they close and replace one: no connection is open on a file being
+    // replaced, and a query reads one version of a tenant from its first statement to its last.
+    private readonly ReaderWriterLockSlim _versions = new(LockRecursionPolicy.SupportsRecursion);
     private const long HourMs = 3_600_000;
     private const long DayMs = 86_400_000;
 
@@ -44,6 +49,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     public void Write(TenantChanges changes)
     {
+        using var shared = Shared();
         try
         {
             Open(changes.Tenant, create: true)!.Write(changes);
@@ -64,6 +70,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     public IReadOnlyList<DeviceState> FleetState(string tenant, IReadOnlyCollection<string> devices, string afterDevice, int limit)
     {
+        using var shared = Shared();
         var states = new List<DeviceState>(PageCapacity(limit));
         string only = devices.Count == 0 ? "" : " AND list_contains($only, device)";
         Read(tenant, $"""
@@ -265,6 +272,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     public RowCounts ApplyRetention(string tenant, long positionsBeforeMs, long rollupsBeforeMs, long alertsBeforeMs)
     {
+        using var shared = Shared();
         if (Open(tenant, create: false) is null)
         {
             return default;
@@ -291,6 +299,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     public TrackCompaction CompactTrack(string tenant, long nowMs)
     {
+        using var shared = Shared();
         if (Open(tenant, create: false) is null)
         {
             return default;
@@ -312,7 +321,8 @@ internal sealed class DuckDbFleetStore : IFleetStore
             throw new ArgumentException($"'{tenant}' is not a tenant id", nameof(tenant));
         }
 
-        string path = Path.Combine(_folder, tenant + ".duckdb");
+        string path = PathOf(tenant);
+        _versions.EnterWriteLock();
         try
         {
             return Delete(tenant, path);
@@ -321,6 +331,93 @@ internal sealed class DuckDbFleetStore : IFleetStore
         {
             throw new StoreUnavailableException($"deleting tenant {tenant}'s store {path} failed: {e.Message}", e);
         }
+        finally
+        {
+            _versions.ExitWriteLock();
+        }
+    }
+
+    /// <summary>A folder of its own under this one (<c>rebuild/</c>): its files are not tenants of this store.</summary>
+    public IFleetStore? RebuildSpace(out string whyNot)
+    {
+        whyNot = "";
+        return new DuckDbFleetStore(Path.Combine(_folder, "rebuild"));
+    }
+
+    /// <summary>
+    /// Closes the rebuilt file and renames it over the tenant's live file, while no query or write
+    /// has a connection open on either (a rename within one folder: the new version is whole or absent).
+    /// </summary>
+    public void Promote(string tenant, IFleetStore space)
+    {
+        if (space is not DuckDbFleetStore rebuilt)
+        {
+            throw new ArgumentException("not a DuckDB rebuild space", nameof(space));
+        }
+
+        string to = PathOf(tenant);
+        _versions.EnterWriteLock();
+        try
+        {
+            string from = rebuilt.Release(tenant);
+            lock (_opening)
+            {
+                if (_tenants.TryRemove(tenant, out var live))
+                {
+                    live.Dispose();
+                }
+            }
+
+            File.Delete(to + ".wal");
+            File.Move(from, to, overwrite: true);
+            if (File.Exists(from + ".wal"))
+            {
+                File.Move(from + ".wal", to + ".wal");
+            }
+        }
+        catch (Exception e) when (e is DuckDBException or IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"switching tenant {tenant} to its rebuilt projections ({to}) failed: {e.Message}", e);
+        }
+        finally
+        {
+            _versions.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Closes the tenant's file, checkpointed, if it is open; its path.</summary>
+    private string Release(string tenant)
+    {
+        _versions.EnterWriteLock();
+        try
+        {
+            lock (_opening)
+            {
+                if (_tenants.TryRemove(tenant, out var database))
+                {
+                    database.Dispose();
+                }
+            }
+
+            return PathOf(tenant);
+        }
+        finally
+        {
+            _versions.ExitWriteLock();
+        }
+    }
+
+    private string PathOf(string tenant) => Path.Combine(_folder, tenant + ".duckdb");
+
+    private SharedUse Shared()
+    {
+        _versions.EnterReadLock();
+        return new SharedUse(_versions);
+    }
+
+    private readonly struct SharedUse(ReaderWriterLockSlim versions) : IDisposable
+    {
+        public void Dispose() => versions.ExitReadLock();
     }
 
     private RowCounts Delete(string tenant, string path)
@@ -348,6 +445,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
 
     private void Change(string tenant, Action<TenantDatabase> change)
     {
+        using var shared = Shared();
         try
         {
             change(Open(tenant, create: true)!);
@@ -366,6 +464,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
         }
 
         _tenants.Clear();
+        _versions.Dispose();
     }
 
     /// <summary>
@@ -422,6 +521,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
     /// <summary>Runs a query on a connection of its own; a tenant without a database reads as empty (and gets none made).</summary>
     private void Read(string tenant, string sql, Action<DuckDBCommand>? parameters, Action<DuckDBDataReader> row)
     {
+        using var shared = Shared();
         try
         {
             Open(tenant, create: false)?.Read(sql, parameters, row);
@@ -445,7 +545,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
             return database;
         }
 
-        string path = Path.Combine(_folder, tenant + ".duckdb");
+        string path = PathOf(tenant);
         if (!create && !File.Exists(path))
         {
             return null;
