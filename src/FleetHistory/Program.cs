@@ -1,4 +1,5 @@
 using Convoy.FleetHistory;
+using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Tenancy;
 using Convoy.OptionsValidation;
 
@@ -6,7 +7,13 @@ if (args.Any(static a => a is "--help" or "-h" or "-?"))
 {
     Console.WriteLine(FleetHistoryHost.Help);
     Console.WriteLine(TenantsCommand.Usage);
+    Console.WriteLine(RebuildCommand.Usage);
     return 0;
+}
+
+if (RebuildCommand.Matches(args))
+{
+    return await RebuildCommand.RunAsync(args, Console.Out);
 }
 
 if (TenantsCommand.Matches(args))
