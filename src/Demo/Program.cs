@@ -126,6 +126,8 @@ try
     Console.WriteLine($"  curl -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/fleet/state");
     Console.WriteLine($"  curl -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/rules");
     Console.WriteLine($"  curl -N -H \"Authorization: Bearer $(cat {tokens.TokenFiles["acme"]})\" {queries}v1/fleet/watch");
+    Console.WriteLine($"As acme's admin, rebuild its projections from its topics while the live ones keep answering:");
+    Console.WriteLine($"  dotnet run --project src/FleetHistory -- rebuild --tenant acme --from-beginning --token-file {Path.GetFullPath(tokens.AdminTokenFiles["acme"])} --url {FleetHistoryHost.GrpcAddress(history)}");
 
     console = TenantConsoleHost.Build(
     [

@@ -112,6 +112,7 @@ public static class FleetHistoryHost
         builder.Services.AddSingleton<Projector>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<Projector>());
         builder.Services.AddSingleton<ProjectionRebuilds>();
+        builder.Services.AddSingleton<TopicRetention>();
         builder.Services.AddSingleton<RetentionEnforcer>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<RetentionEnforcer>());
         builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = false).AddJsonTranscoding();

@@ -78,4 +78,12 @@ internal static partial class FleetHistoryLog
     [LoggerMessage(EventId = 73, EventName = "RebuildFailed", Level = LogLevel.Error,
         Message = "Rebuild of tenant {Tenant} failed, the live version stays: {Reason}")]
     public static partial void RebuildFailed(ILogger logger, string tenant, string reason);
+
+    [LoggerMessage(EventId = 42, EventName = "TopicRetentionSet", Level = LogLevel.Information,
+        Message = "Tenant {Tenant}'s topic retention: {Change}")]
+    public static partial void TopicRetentionSet(ILogger logger, string tenant, string change);
+
+    [LoggerMessage(EventId = 43, EventName = "TopicRetentionNotSet", Level = LogLevel.Warning,
+        Message = "Tenant {Tenant}'s topic retention could not be set ({Reason}); trying again in {Minutes} min")]
+    public static partial void TopicRetentionNotSet(ILogger logger, string tenant, string reason, int minutes);
 }

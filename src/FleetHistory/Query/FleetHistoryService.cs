@@ -39,13 +39,15 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
     private readonly TimeProvider _time;
     private readonly FleetWatchers _watchers;
     private readonly ProjectionRebuilds _rebuilds;
+    private readonly RetentionEnforcer _retention;
     private readonly CancellationToken _stopping;
 
     public FleetHistoryService(IFleetStore store, QueryGate gate, ConsumerLag progress, FleetHistoryMetrics metrics, FleetRules rules,
-        AcknowledgementWriter acknowledgements, FleetWatchers watchers, ProjectionRebuilds rebuilds, TimeProvider time, IHostApplicationLifetime lifetime,
+        AcknowledgementWriter acknowledgements, FleetWatchers watchers, ProjectionRebuilds rebuilds, RetentionEnforcer retention, TimeProvider time, IHostApplicationLifetime lifetime,
         IOptions<FleetHistoryOptions> options, ILogger<FleetHistoryService> logger)
     {
         _rebuilds = rebuilds;
+        _retention = retention;
         _watchers = watchers;
         _stopping = lifetime.ApplicationStopping;
         _options = options.Value;
@@ -337,7 +339,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         Run(nameof(GetRetention), context, QueryRole.Viewer, caller => InEffect(caller.Tenant));
 
     public override Task<Contracts.Fleet.V1.Retention> SetRetention(Contracts.Fleet.V1.Retention request, ServerCallContext context) =>
-        Run(nameof(SetRetention), context, QueryRole.Admin, caller =>
+        RunAsync(nameof(SetRetention), context, QueryRole.Admin, async caller =>
         {
             foreach (var (name, days) in new[] { ("positions_days", request.PositionsDays), ("rollups_days", request.RollupsDays), ("alerts_days", request.AlertsDays) })
             {
@@ -347,8 +349,10 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
                 }
             }
 
-            _store.SetRetention(caller.Tenant, new RetentionDays(request.PositionsDays, request.RollupsDays, request.AlertsDays));
-            return InEffect(caller.Tenant);
+            await Task.Run(() => _store.SetRetention(caller.Tenant, new RetentionDays(request.PositionsDays, request.RollupsDays, request.AlertsDays)), context.CancellationToken);
+            // The topics keep what the store keeps: set now rather than at the next retention pass.
+            await _retention.SetTopicsAsync(caller.Tenant);
+            return await Task.Run(() => InEffect(caller.Tenant), context.CancellationToken);
         });
 
     private Contracts.Fleet.V1.Retention InEffect(string tenant)

@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Store;
@@ -6,7 +7,8 @@ namespace Convoy.FleetHistory.Store;
 /// Deletes each tenant's history older than its retention from the store, at start and then every
 /// <see cref="FleetHistoryOptions.RetentionCheckMinutes"/>. A tenant's own retention (set by its
 /// admin) wins over the platform's default, kind by kind. The same pass has the store put the
-/// closed hours' fixes in track order (<see cref="IFleetStore.CompactTrack"/>).
+/// closed hours' fixes in track order (<see cref="IFleetStore.CompactTrack"/>), and sets each
+/// tenant's topics' retention to match (<see cref="TopicRetention"/>).
 /// </summary>
 internal sealed class RetentionEnforcer : BackgroundService
 {
@@ -15,9 +17,11 @@ internal sealed class RetentionEnforcer : BackgroundService
     private readonly FleetHistoryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RetentionEnforcer> _logger;
+    private readonly TopicRetention _topics;
 
-    public RetentionEnforcer(IFleetStore store, IOptions<FleetHistoryOptions> options, TimeProvider time, ILogger<RetentionEnforcer> logger)
+    public RetentionEnforcer(IFleetStore store, TopicRetention topics, IOptions<FleetHistoryOptions> options, TimeProvider time, ILogger<RetentionEnforcer> logger)
     {
+        _topics = topics;
         _store = store;
         _options = options.Value;
         _time = time;
@@ -64,6 +68,23 @@ internal sealed class RetentionEnforcer : BackgroundService
         return total;
     }
 
+    /// <summary>Sets the tenant's topics' retention to its days in effect now; a Kafka that refuses is logged and tried again at the next pass.</summary>
+    public async Task SetTopicsAsync(string tenant)
+    {
+        var days = Effective(_store.Retention(tenant), _options.Retention);
+        try
+        {
+            foreach (string change in await _topics.ApplyAsync(tenant, days))
+            {
+                FleetHistoryLog.TopicRetentionSet(_logger, tenant, change);
+            }
+        }
+        catch (KafkaException e)
+        {
+            FleetHistoryLog.TopicRetentionNotSet(_logger, tenant, e.Error.Reason, _options.RetentionCheckMinutes);
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(_options.RetentionCheckMinutes), _time);
@@ -76,6 +97,18 @@ internal sealed class RetentionEnforcer : BackgroundService
             catch (StoreUnavailableException e)
             {
                 FleetHistoryLog.StoreWriteFailed(_logger, "enforcing retention: " + e.Message, _options.RetentionCheckMinutes * 60_000);
+            }
+
+            try
+            {
+                foreach (string tenant in _store.Tenants())
+                {
+                    await SetTopicsAsync(tenant);
+                }
+            }
+            catch (StoreUnavailableException e)
+            {
+                FleetHistoryLog.StoreWriteFailed(_logger, "reading the tenants' retention: " + e.Message, _options.RetentionCheckMinutes * 60_000);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
