@@ -4,7 +4,6 @@ using Convoy.Contracts.Fleet.V1;
 using Convoy.Kafka.Embedded;
 using Confluent.Kafka;
 using Grpc.Core;
-using Metadata = Grpc.Core.Metadata;
 
 namespace Convoy.FleetHistory.Tests;
 
@@ -15,27 +14,8 @@ namespace Convoy.FleetHistory.Tests;
 /// tenant's alert is the same NOT_FOUND as a missing one; bad requests and a Kafka that does not
 /// take the event are refused precisely.
 /// </summary>
-public sealed class AcknowledgeAlertTests : IAsyncLifetime
+public sealed class AcknowledgeAlertTests() : ReadSideTest("fleet-ack")
 {
-    private readonly TempFolder _folder = new("fleet-ack");
-    private EmbeddedKafkaCluster _kafka = null!;
-    private TestPartner _issuer = null!;
-    private TestFleetHistory _history = null!;
-
-    public async Task InitializeAsync()
-    {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _issuer = new TestPartner(_folder.File("issuer"));
-        _history = await TestFleetHistory.StartAsync(_kafka, _issuer);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _history.DisposeAsync();
-        _issuer.Dispose();
-        _kafka.Dispose();
-        _folder.Dispose();
-    }
 
     [Theory]
     [InlineData("viewer")]
@@ -43,43 +23,43 @@ public sealed class AcknowledgeAlertTests : IAsyncLifetime
     public async Task AnyRole_AcknowledgesAnAlert_AsAnEventOnTheTenantsTopic_ThatTheHistoryFoldsIn(string role)
     {
         var alert = await ProjectedAlertAsync("acme", "truck-1");
-        var client = _history.Client();
+        var client = History.Client();
         long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         var answer = await client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = alert.AlertId, Note = "driver called, door was open" },
-            TestPartner.Bearer(TestFleetHistory.Token(_issuer, "acme", roles: role)));
+            Caller("acme", role));
 
         Assert.Equal((alert.AlertId, "truck-1", AlertState.Firing), (answer.AlertId, answer.DeviceId, answer.State));
         Assert.Equal(("dispatch-app", "driver called, door was open"), (answer.Acknowledgement.By, answer.Acknowledgement.Note));
         Assert.InRange(answer.Acknowledgement.TimeUnixMs, before, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        var record = KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic("acme"))[^1];
+        var record = KafkaTopics.ReadAll(Kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic("acme"))[^1];
         Assert.Equal("truck-1", record.Message.Key);
         Assert.Equal(AlertRecordHeaders.AlertAcknowledged, KafkaTopics.Header(record, AlertRecordHeaders.Record));
         var written = AlertAcknowledged.Parser.ParseFrom(record.Message.Value);
         Assert.Equal((alert.AlertId, "acme", "truck-1"), (written.AlertId, written.TenantId, written.DeviceId));
         Assert.Equal(answer.Acknowledgement, written.Acknowledgement);
 
-        var listed = await Eventually.ReturnsAsync(() => client.ListAlertsAsync(new ListAlertsRequest(), Viewer("acme")).ResponseAsync,
+        var listed = await Eventually.ReturnsAsync(() => client.ListAlertsAsync(new ListAlertsRequest(), Caller("acme")).ResponseAsync,
             r => r.Alerts.Count == 1 && r.Alerts[0].Acknowledgement is not null, Eventually.DefaultTimeout, "the acknowledgement projected");
         Assert.Equal(answer.Acknowledgement, listed.Alerts[0].Acknowledgement);
-        var state = await client.GetFleetStateAsync(new GetFleetStateRequest(), Viewer("acme"));
+        var state = await client.GetFleetStateAsync(new GetFleetStateRequest(), Caller("acme"));
         Assert.Equal(answer.Acknowledgement, Assert.Single(Assert.Single(state.Devices).FiringAlerts).Acknowledgement);
-        Assert.Equal(0, _history.Logs.Count("UnreadableRecord"));
+        Assert.Equal(0, History.Logs.Count("UnreadableRecord"));
     }
 
     [Fact]
     public async Task AnotherTenantsAlert_IsNotFound_ExactlyAsAMissingOne()
     {
         var alert = await ProjectedAlertAsync("acme", "truck-1");
-        var client = _history.Client();
+        var client = History.Client();
         string missing = Guid.NewGuid().ToString("N");
 
-        var theirs = await Assert.ThrowsAsync<RpcException>(() => client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = alert.AlertId, Note = "mine now" }, Viewer("globex")).ResponseAsync);
-        var nobodys = await Assert.ThrowsAsync<RpcException>(() => client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = missing, Note = "mine now" }, Viewer("globex")).ResponseAsync);
+        var theirs = await Assert.ThrowsAsync<RpcException>(() => client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = alert.AlertId, Note = "mine now" }, Caller("globex")).ResponseAsync);
+        var nobodys = await Assert.ThrowsAsync<RpcException>(() => client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = missing, Note = "mine now" }, Caller("globex")).ResponseAsync);
 
         Assert.Equal((StatusCode.NotFound, StatusCode.NotFound), (theirs.StatusCode, nobodys.StatusCode));
         Assert.Equal(nobodys.Status.Detail.Replace(missing, alert.AlertId, StringComparison.Ordinal), theirs.Status.Detail);
-        Assert.Single(KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic("acme")));
+        Assert.Single(KafkaTopics.ReadAll(Kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic("acme")));
     }
 
     [Theory]
@@ -90,8 +70,8 @@ public sealed class AcknowledgeAlertTests : IAsyncLifetime
     [InlineData("0123456789abcdef0123456789abcdef", null, "note has 501 characters; keep it to 500")]
     public async Task ABadRequest_IsRefused_SayingWhatToChange(string alertId, string? note, string says)
     {
-        var refused = await Assert.ThrowsAsync<RpcException>(() => _history.Client().AcknowledgeAlertAsync(
-            new AcknowledgeAlertRequest { AlertId = alertId, Note = note ?? new string('x', 501) }, Viewer("acme")).ResponseAsync);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => History.Client().AcknowledgeAlertAsync(
+            new AcknowledgeAlertRequest { AlertId = alertId, Note = note ?? new string('x', 501) }, Caller("acme")).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Contains(says, refused.Status.Detail, StringComparison.Ordinal);
@@ -101,19 +81,18 @@ public sealed class AcknowledgeAlertTests : IAsyncLifetime
     public async Task WhenKafkaDoesNotTakeTheEvent_TheCallIsUnavailable_AndAcknowledgingAgainWorks()
     {
         var alert = await ProjectedAlertAsync("acme", "truck-2");
-        var client = _history.Client();
-        _kafka.PushRequestErrors(Kafka.Embedded.KafkaApiKey.Produce, ErrorCode.MsgSizeTooLarge);
+        var client = History.Client();
+        Kafka.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.MsgSizeTooLarge);
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = alert.AlertId, Note = "on it" }, Viewer("acme")).ResponseAsync);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = alert.AlertId, Note = "on it" }, Caller("acme")).ResponseAsync);
 
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Contains("acknowledge again", refused.Status.Detail, StringComparison.Ordinal);
-        var again = await client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = alert.AlertId, Note = "on it" }, Viewer("acme"));
+        var again = await client.AcknowledgeAlertAsync(new AcknowledgeAlertRequest { AlertId = alert.AlertId, Note = "on it" }, Caller("acme"));
         Assert.Equal("on it", again.Acknowledgement.Note);
-        Assert.Equal(2, KafkaTopics.ReadAll(_kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic("acme")).Count);
+        Assert.Equal(2, KafkaTopics.ReadAll(Kafka.BootstrapServers, TelemetryRecordHeaders.AlertTopic("acme")).Count);
     }
 
-    private Metadata Viewer(string tenant) => TestPartner.Bearer(TestFleetHistory.Token(_issuer, tenant));
 
     /// <summary>A firing alert as the engine writes it, once the history has projected it.</summary>
     private async Task<Alert> ProjectedAlertAsync(string tenant, string device)
@@ -123,8 +102,8 @@ public sealed class AcknowledgeAlertTests : IAsyncLifetime
             AlertId = Guid.NewGuid().ToString("N"), TenantId = tenant, DeviceId = device, RuleId = "reefer-too-warm", Severity = Severity.Critical, State = AlertState.Firing,
             StartTimeUnixMs = DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeMilliseconds(), TriggerValue = 9.5, TriggerUnit = "degC", Message = "zone 1 at 9.5 degC, above 8 degC for 5 min",
         };
-        KafkaTopics.WriteAlerts(_kafka.BootstrapServers, tenant, [alert]);
-        await Eventually.ReturnsAsync(() => _history.Client().ListAlertsAsync(new ListAlertsRequest(), Viewer(tenant)).ResponseAsync,
+        KafkaTopics.WriteAlerts(Kafka.BootstrapServers, tenant, [alert]);
+        await Eventually.ReturnsAsync(() => History.Client().ListAlertsAsync(new ListAlertsRequest(), Caller(tenant)).ResponseAsync,
             r => r.Alerts.Any(a => a.AlertId == alert.AlertId), Eventually.DefaultTimeout, "the alert projected");
         return alert;
     }

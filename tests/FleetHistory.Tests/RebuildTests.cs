@@ -1,11 +1,9 @@
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Store;
-using Convoy.Kafka.Embedded;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Metadata = Grpc.Core.Metadata;
 
 namespace Convoy.FleetHistory.Tests;
 
@@ -14,40 +12,21 @@ namespace Convoy.FleetHistory.Tests;
 /// its topics beside the live one, which keeps answering and taking records, and replaces it whole;
 /// no record is lost or counted twice across the switch, and only an admin of the tenant may ask.
 /// </summary>
-public sealed class RebuildTests : IAsyncLifetime
+public sealed class RebuildTests() : ReadSideTest("fleet-rebuild")
 {
     private static readonly long Start = DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeMilliseconds() / 3_600_000 * 3_600_000;
-    private readonly TempFolder _folder = new("fleet-rebuild");
-    private EmbeddedKafkaCluster _kafka = null!;
-    private TestPartner _issuer = null!;
-    private TestFleetHistory _history = null!;
-
-    public async Task InitializeAsync()
-    {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _issuer = new TestPartner(_folder.File("issuer"));
-        _history = await TestFleetHistory.StartAsync(_kafka, _issuer);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _history.DisposeAsync();
-        _issuer.Dispose();
-        _kafka.Dispose();
-        _folder.Dispose();
-    }
 
     [Fact]
     public async Task ARebuildFromTheBeginning_ReplacesAWrongProjection_WhileRecordsKeepComing_AndCountsEveryReadingOnce()
     {
-        var client = _history.Client();
+        var client = History.Client();
         Write(1, 5);
-        KafkaTopics.WriteTelemetry(_kafka.BootstrapServers, "globex", [BatchBuilder.For("van-1", 1).StartingAt(Start).Temperatures(1, 3f).Build()]);
+        KafkaTopics.WriteTelemetry(Kafka.BootstrapServers, "globex", [BatchBuilder.For("van-1", 1).StartingAt(Start).Temperatures(1, 3f).Build()]);
         await ProjectedAsync(5);
         await Eventually.ReturnsAsync(() => client.GetFleetStateAsync(new GetFleetStateRequest(), Caller("globex")).ResponseAsync,
             static s => s.Devices.Count == 1, Eventually.DefaultTimeout, "globex's van projected");
         // What a projection bug would have left: a truck that never sent anything, and readings counted twice.
-        var store = _history.App.Services.GetRequiredService<IFleetStore>();
+        var store = History.App.Services.GetRequiredService<IFleetStore>();
         var wrong = new TenantChanges("acme");
         Assert.True(TelemetryFold.TryApply(wrong, "ghost-truck", BatchBuilder.For("ghost-truck", 1).StartingAt(Start).Temperatures(1, 40f).Build().ToByteArray(), out _, out _));
         Assert.True(TelemetryFold.TryApply(wrong, "truck-1", Batch(1).ToByteArray(), out _, out _));
@@ -80,13 +59,13 @@ public sealed class RebuildTests : IAsyncLifetime
         Assert.Equal(90ul, await ReadingsAsync(client));
         Assert.Equal("van-1", Assert.Single((await client.GetFleetStateAsync(new GetFleetStateRequest(), Caller("globex"))).Devices).DeviceId);
         Assert.Null((await client.GetProjectionStatusAsync(new GetProjectionStatusRequest(), Caller("globex"))).Rebuild);
-        Assert.Equal(1, _history.Logs.Count("RebuildSwitched"));
+        Assert.Equal(1, History.Logs.Count("RebuildSwitched"));
     }
 
     [Fact]
     public async Task ARebuildFromATime_HoldsOnlyWhatTheCollectorTookFromThen()
     {
-        var client = _history.Client();
+        var client = History.Client();
         Write(1, 3);
         await ProjectedAsync(3);
         await Task.Delay(50);
@@ -111,7 +90,7 @@ public sealed class RebuildTests : IAsyncLifetime
     [Fact]
     public async Task OnlyATenantsAdmin_MayRebuild_BadRangesAreRefused_AndATenantWithNothingToRebuildIsToldSo()
     {
-        var client = _history.Client();
+        var client = History.Client();
         Write(1, 1);
         await ProjectedAsync(1);
 
@@ -148,11 +127,11 @@ public sealed class RebuildTests : IAsyncLifetime
     {
         Write(1, 2);
         await ProjectedAsync(2);
-        string admin = _folder.File("acme-admin.jwt");
-        await File.WriteAllTextAsync(admin, TestFleetHistory.Token(_issuer, "acme", "admin"));
-        string globex = _folder.File("globex-admin.jwt");
-        await File.WriteAllTextAsync(globex, TestFleetHistory.Token(_issuer, "globex", "admin"));
-        string url = _history.GrpcAddress.ToString();
+        string admin = Folder.File("acme-admin.jwt");
+        await File.WriteAllTextAsync(admin, TestFleetHistory.Token(Issuer, "acme", "admin"));
+        string globex = Folder.File("globex-admin.jwt");
+        await File.WriteAllTextAsync(globex, TestFleetHistory.Token(Issuer, "globex", "admin"));
+        string url = History.GrpcAddress.ToString();
 
         using var output = new StringWriter();
         int exit = await RebuildCommand.RunAsync(["rebuild", "--tenant", "acme", "--from-beginning", "--token-file", admin, "--url", url], output, pollEvery: TimeSpan.FromMilliseconds(100));
@@ -160,7 +139,7 @@ public sealed class RebuildTests : IAsyncLifetime
         Assert.True(exit == 0, output.ToString());
         Assert.Contains("Rebuilding acme's projections from the beginning: 2 record(s) to read", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("done: the new version is live (2 record(s) read", output.ToString(), StringComparison.Ordinal);
-        Assert.Equal(20ul, await ReadingsAsync(_history.Client()));
+        Assert.Equal(20ul, await ReadingsAsync(History.Client()));
 
         using var refused = new StringWriter();
         Assert.Equal(2, await RebuildCommand.RunAsync(["rebuild", "--tenant", "acme", "--from-beginning", "--token-file", globex, "--url", url], refused));
@@ -169,8 +148,8 @@ public sealed class RebuildTests : IAsyncLifetime
         Assert.Equal(2, await RebuildCommand.RunAsync(["rebuild", "--tenant", "acme", "--from", "2026-12-01T00:00:00Z", "--from-beginning", "--token-file", admin], both));
         Assert.Contains("exactly one of --from TIME and --from-beginning", both.ToString(), StringComparison.Ordinal);
         using var viewer = new StringWriter();
-        string viewerToken = _folder.File("acme-viewer.jwt");
-        await File.WriteAllTextAsync(viewerToken, TestFleetHistory.Token(_issuer, "acme", "viewer"));
+        string viewerToken = Folder.File("acme-viewer.jwt");
+        await File.WriteAllTextAsync(viewerToken, TestFleetHistory.Token(Issuer, "acme", "viewer"));
         Assert.Equal(1, await RebuildCommand.RunAsync(["rebuild", "--tenant", "acme", "--from-beginning", "--token-file", viewerToken, "--url", url], viewer));
         Assert.Contains("refused the rebuild: PermissionDenied", viewer.ToString(), StringComparison.Ordinal);
     }
@@ -182,12 +161,12 @@ public sealed class RebuildTests : IAsyncLifetime
     {
         for (ulong sequence = first; sequence <= last; sequence++)
         {
-            KafkaTopics.WriteTelemetry(_kafka.BootstrapServers, "acme", [Batch(sequence)]);
+            KafkaTopics.WriteTelemetry(Kafka.BootstrapServers, "acme", [Batch(sequence)]);
         }
     }
 
     private Task<GetProjectionStatusResponse> ProjectedAsync(long records) =>
-        Eventually.ReturnsAsync(() => _history.Client().GetProjectionStatusAsync(new GetProjectionStatusRequest(), Caller("acme")).ResponseAsync,
+        Eventually.ReturnsAsync(() => History.Client().GetProjectionStatusAsync(new GetProjectionStatusRequest(), Caller("acme")).ResponseAsync,
             s => s.Partitions.Where(p => p.Topic == "telemetry.acme").Sum(p => p.NextOffset) == records, Eventually.DefaultTimeout, $"acme's {records} record(s) projected");
 
     /// <summary>truck-1's zone-1 readings in the minute rollups.</summary>
@@ -199,6 +178,4 @@ public sealed class RebuildTests : IAsyncLifetime
         }, Caller("acme"));
         return (ulong)rollups.Rollups.Sum(r => (long)r.Count);
     }
-
-    private Metadata Caller(string tenant, string roles = "viewer") => TestPartner.Bearer(TestFleetHistory.Token(_issuer, tenant, roles));
 }

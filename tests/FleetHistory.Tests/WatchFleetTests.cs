@@ -1,10 +1,8 @@
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Projection;
-using Convoy.Kafka.Embedded;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Metadata = Grpc.Core.Metadata;
 
 namespace Convoy.FleetHistory.Tests;
 
@@ -13,41 +11,28 @@ namespace Convoy.FleetHistory.Tests;
 /// changes of the caller's tenant only (filtered by devices and tags); a watcher that falls behind
 /// is cut off, and a watch ends when its token expires.
 /// </summary>
-public sealed class WatchFleetTests : IAsyncLifetime
+public sealed class WatchFleetTests() : ReadSideTest("fleet-watch")
 {
     private static readonly long Start = DateTimeOffset.UtcNow.AddMinutes(-30).ToUnixTimeMilliseconds() / 60_000 * 60_000;
     private static readonly TimeSpan FewSeconds = TimeSpan.FromSeconds(15);
-    private readonly TempFolder _folder = new("fleet-watch");
-    private readonly TempFolder _rules = new("rules");
-    private EmbeddedKafkaCluster _kafka = null!;
-    private TestPartner _issuer = null!;
-    private TestFleetHistory _history = null!;
+    private readonly TempFolder _rules = AcmeRules();
 
-    public async Task InitializeAsync()
+    public override async Task DisposeAsync()
     {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _issuer = new TestPartner(_folder.File("issuer"));
-        File.Copy(Repository.PathOf("rules", "acme.yaml"), _rules.File("acme.yaml"));
-        _history = await TestFleetHistory.StartAsync(_kafka, _issuer, null, $"--FleetHistory:RulesFolder={_rules.Path}", "--FleetHistory:WatchBacklog=2");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _history.DisposeAsync();
-        _issuer.Dispose();
-        _kafka.Dispose();
+        await base.DisposeAsync();
         _rules.Dispose();
-        _folder.Dispose();
     }
+
+    protected override string[] Switches() => [$"--FleetHistory:RulesFolder={_rules.Path}", "--FleetHistory:WatchBacklog=2"];
 
     [Fact]
     public async Task ABatchWrittenToKafka_AppearsOnAnOpenWatch_AndAnotherTenantsWatchNeverSeesIt()
     {
         await ProjectedAsync("acme", "truck-1", 1);
         await ProjectedAsync("globex", "van-1", 1);
-        using var acme = _history.Client().WatchFleet(new WatchFleetRequest(), Viewer("acme"));
-        using var globex = _history.Client().WatchFleet(new WatchFleetRequest(), Viewer("globex"));
-        using var north = _history.Client().WatchFleet(new WatchFleetRequest { Tags = { "north" } }, Viewer("acme"));
+        using var acme = History.Client().WatchFleet(new WatchFleetRequest(), Caller("acme"));
+        using var globex = History.Client().WatchFleet(new WatchFleetRequest(), Caller("globex"));
+        using var north = History.Client().WatchFleet(new WatchFleetRequest { Tags = { "north" } }, Caller("acme"));
 
         var snapshot = await NextAsync(acme);
         Assert.True(snapshot.Snapshot);
@@ -68,7 +53,7 @@ public sealed class WatchFleetTests : IAsyncLifetime
             AlertId = Guid.NewGuid().ToString("N"), TenantId = "acme", DeviceId = "truck-1", RuleId = "reefer-warm", Severity = Severity.Critical,
             State = AlertState.Firing, StartTimeUnixMs = Start, TriggerValue = 9.1, TriggerUnit = "degC", Message = "zone 1 at 9.1 degC",
         };
-        KafkaTopics.WriteAlerts(_kafka.BootstrapServers, "acme", [alert]);
+        KafkaTopics.WriteAlerts(Kafka.BootstrapServers, "acme", [alert]);
         var fired = await NextAsync(acme);
         Assert.Equal((alert.AlertId, AlertState.Firing), (Assert.Single(fired.Alerts).AlertId, fired.Alerts[0].State));
         Assert.Equal(alert.AlertId, Assert.Single(Assert.Single(fired.Devices).FiringAlerts).AlertId);
@@ -86,8 +71,8 @@ public sealed class WatchFleetTests : IAsyncLifetime
     public async Task AWatcherThatFallsBehind_IsCutOff_AndToldToWatchAgain()
     {
         await ProjectedAsync("acme", "truck-1", 1);
-        var watchers = _history.App.Services.GetRequiredService<FleetWatchers>();
-        using var watch = _history.Client().WatchFleet(new WatchFleetRequest(), Viewer("acme"));
+        var watchers = History.App.Services.GetRequiredService<FleetWatchers>();
+        using var watch = History.Client().WatchFleet(new WatchFleetRequest(), Caller("acme"));
         Assert.True((await NextAsync(watch)).Snapshot);
 
         // Flushes come faster than the watch can send their changes (it reads the store for each,
@@ -114,8 +99,8 @@ public sealed class WatchFleetTests : IAsyncLifetime
     [Fact]
     public async Task AWatch_EndsWhenItsTokenExpires()
     {
-        string shortLived = TestPartner.Mint(_issuer.EcSigning, "acme", "viewer", audience: TestFleetHistory.Audience, expires: DateTime.UtcNow.AddSeconds(3));
-        using var watch = _history.Client().WatchFleet(new WatchFleetRequest(), TestPartner.Bearer(shortLived));
+        string shortLived = TestPartner.Mint(Issuer.EcSigning, "acme", "viewer", audience: TestFleetHistory.Audience, expires: DateTime.UtcNow.AddSeconds(3));
+        using var watch = History.Client().WatchFleet(new WatchFleetRequest(), TestPartner.Bearer(shortLived));
         Assert.True((await NextAsync(watch)).Snapshot);
 
         var ended = await Assert.ThrowsAsync<RpcException>(async () =>
@@ -133,23 +118,22 @@ public sealed class WatchFleetTests : IAsyncLifetime
     [Fact]
     public async Task AWatch_IsRefusedLikeAnyQuery()
     {
-        using var anonymous = _history.Client().WatchFleet(new WatchFleetRequest());
+        using var anonymous = History.Client().WatchFleet(new WatchFleetRequest());
         var refused = await Assert.ThrowsAsync<RpcException>(() => anonymous.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
 
-        using var badTag = _history.Client().WatchFleet(new WatchFleetRequest { Tags = { "no such tag!" } }, Viewer("acme"));
+        using var badTag = History.Client().WatchFleet(new WatchFleetRequest { Tags = { "no such tag!" } }, Caller("acme"));
         refused = await Assert.ThrowsAsync<RpcException>(() => badTag.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
     }
 
-    private Metadata Viewer(string tenant) => TestPartner.Bearer(TestFleetHistory.Token(_issuer, tenant));
 
-    private void Write(string tenant, Contracts.Telemetry.V1.TelemetryBatch batch) => KafkaTopics.WriteTelemetry(_kafka.BootstrapServers, tenant, [batch]);
+    private void Write(string tenant, Contracts.Telemetry.V1.TelemetryBatch batch) => KafkaTopics.WriteTelemetry(Kafka.BootstrapServers, tenant, [batch]);
 
     private async Task ProjectedAsync(string tenant, string device, ulong sequence)
     {
         Write(tenant, BatchBuilder.For(device, sequence).StartingAt(Start).Gps(1, _ => 40f).Build());
-        await Eventually.ReturnsAsync(() => _history.Client().GetFleetStateAsync(new GetFleetStateRequest { DeviceIds = { device } }, Viewer(tenant)).ResponseAsync,
+        await Eventually.ReturnsAsync(() => History.Client().GetFleetStateAsync(new GetFleetStateRequest { DeviceIds = { device } }, Caller(tenant)).ResponseAsync,
             s => s.Devices.Count == 1, Eventually.DefaultTimeout, $"{tenant}/{device} projected");
     }
 
@@ -159,5 +143,12 @@ public sealed class WatchFleetTests : IAsyncLifetime
         using var patience = new CancellationTokenSource(FewSeconds);
         Assert.True(await watch.ResponseStream.MoveNext(patience.Token), "the watch ended");
         return watch.ResponseStream.Current;
+    }
+
+    private static TempFolder AcmeRules()
+    {
+        var rules = new TempFolder("rules");
+        File.Copy(Repository.PathOf("rules", "acme.yaml"), rules.File("acme.yaml"));
+        return rules;
     }
 }
