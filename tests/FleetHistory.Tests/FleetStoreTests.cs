@@ -473,6 +473,30 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
         Assert.Empty(again.Offsets("acme"));
     }
 
+    [Fact]
+    public void ADuckDbFileMadeWhenRollupsHadAPrimaryKey_StillMergesThem()
+    {
+        using var folder = new TempFolder("fleet-history-old");
+        using (var old = new DuckDB.NET.Data.DuckDBConnection($"Data Source={folder.File("acme.duckdb")}"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE rollups_minute(device VARCHAR NOT NULL, sensor VARCHAR NOT NULL, zone INTEGER NOT NULL, start_ms BIGINT NOT NULL,
+                    min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL,
+                    PRIMARY KEY (device, sensor, zone, start_ms));
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        using var store = new Store.DuckDb.DuckDbFleetStore(folder.Path);
+        store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Temperatures(1, 2f, 4f)));
+        store.Write(Changes("acme", ("telemetry.acme", 0, 2), BatchBuilder.For("truck-1", 2).StartingAt(Noon + 5_000).Temperatures(1, 9f)));
+
+        var minute = Assert.Single(store.Rollups("acme", "truck-1", "temperature", 1, Resolution.Minute, Noon, Noon + 60_000, long.MinValue, 10));
+        Assert.Equal((2f, 9f, 5.0, 3ul, 9f), (minute.Min, minute.Max, minute.Mean, minute.Count, minute.Last));
+    }
+
     internal static TenantChanges AcknowledgementChanges(string tenant, long next, AlertAcknowledgement acknowledgement)
     {
         var changes = new TenantChanges(tenant);

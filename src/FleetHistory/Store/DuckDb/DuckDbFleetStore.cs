@@ -669,16 +669,19 @@ internal sealed class DuckDbFleetStore : IFleetStore
                 return;
             }
 
+            long from = long.MaxValue, to = long.MinValue;
             using (var appender = _writer.CreateAppender(stage))
             {
                 foreach (var (key, cell) in cells)
                 {
                     appender.CreateRow().AppendValue(key.Device).AppendValue(key.Sensor).AppendValue((int)key.Zone).AppendValue(key.StartMs)
                         .AppendValue(cell.Min).AppendValue(cell.Max).AppendValue(cell.Sum).AppendValue(cell.Count).AppendValue(cell.Last).AppendValue(cell.LastMs).EndRow();
+                    from = Math.Min(from, key.StartMs);
+                    to = Math.Max(to, key.StartMs);
                 }
             }
 
-            Execute(_writer, DuckDbSchema.MergeRollups(table, stage));
+            Execute(_writer, DuckDbSchema.MergeRollups(table, stage), ("from", from), ("to", to));
         }
 
         private void MergeDevices(Dictionary<string, DeviceLatest> devices)

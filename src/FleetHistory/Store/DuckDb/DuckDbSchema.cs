@@ -16,12 +16,10 @@ internal static class DuckDbSchema
         CREATE TABLE IF NOT EXISTS track_settled(through_ms BIGINT NOT NULL);
         CREATE TABLE IF NOT EXISTS rollups_minute(
             device VARCHAR NOT NULL, sensor VARCHAR NOT NULL, zone INTEGER NOT NULL, start_ms BIGINT NOT NULL,
-            min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL,
-            PRIMARY KEY (device, sensor, zone, start_ms));
+            min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL);
         CREATE TABLE IF NOT EXISTS rollups_hour(
             device VARCHAR NOT NULL, sensor VARCHAR NOT NULL, zone INTEGER NOT NULL, start_ms BIGINT NOT NULL,
-            min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL,
-            PRIMARY KEY (device, sensor, zone, start_ms));
+            min REAL NOT NULL, max REAL NOT NULL, sum DOUBLE NOT NULL, count BIGINT NOT NULL, last REAL NOT NULL, last_ms BIGINT NOT NULL);
         CREATE TABLE IF NOT EXISTS devices(
             device VARCHAR PRIMARY KEY, last_seen_ms BIGINT NOT NULL,
             position_ms BIGINT NOT NULL, latitude_deg DOUBLE NOT NULL, longitude_deg DOUBLE NOT NULL, speed_kmh REAL NOT NULL, heading_deg REAL NOT NULL,
@@ -90,15 +88,26 @@ internal static class DuckDbSchema
         CREATE TEMP TABLE IF NOT EXISTS stage_offsets AS SELECT * FROM offsets LIMIT 0;
         """;
 
+    // Rollups have no primary key: its index cost 0.59 B per reading stored, a third of the fixes
+    // themselves (docs/benchmarks.md, read side). A flush's buckets ($from..$to, the staged keys'
+    // range, which the table's zone maps on start_ms narrow to a few row groups) are merged into
+    // the rows that have them, and the others inserted. The stage never holds a key twice (the
+    // flush keys its buckets by a dictionary), so neither statement can match a row twice.
     public static string MergeRollups(string table, string stage) => $"""
-        INSERT INTO {table} SELECT * FROM {stage}
-        ON CONFLICT (device, sensor, zone, start_ms) DO UPDATE SET
-            min = least({table}.min, excluded.min),
-            max = greatest({table}.max, excluded.max),
-            sum = {table}.sum + excluded.sum,
-            count = {table}.count + excluded.count,
-            last = CASE WHEN excluded.last_ms >= {table}.last_ms THEN excluded.last ELSE {table}.last END,
-            last_ms = greatest({table}.last_ms, excluded.last_ms);
+        UPDATE {table} SET
+            min = least({table}.min, s.min),
+            max = greatest({table}.max, s.max),
+            sum = {table}.sum + s.sum,
+            count = {table}.count + s.count,
+            last = CASE WHEN s.last_ms >= {table}.last_ms THEN s.last ELSE {table}.last END,
+            last_ms = greatest({table}.last_ms, s.last_ms)
+        FROM {stage} s
+        WHERE {table}.start_ms >= $from AND {table}.start_ms <= $to
+          AND {table}.device = s.device AND {table}.sensor = s.sensor AND {table}.zone = s.zone AND {table}.start_ms = s.start_ms;
+        INSERT INTO {table} SELECT s.* FROM {stage} s
+        WHERE NOT EXISTS (SELECT 1 FROM {table} t
+            WHERE t.start_ms >= $from AND t.start_ms <= $to
+              AND t.device = s.device AND t.sensor = s.sensor AND t.zone = s.zone AND t.start_ms = s.start_ms);
         DELETE FROM {stage};
         """;
 
