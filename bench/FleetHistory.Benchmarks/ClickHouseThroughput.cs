@@ -14,6 +14,9 @@ namespace Convoy.FleetHistory.Benchmarks;
 /// the TabSeparated rows, HTTP) and the server's (parsing the rows, sorting and writing parts), read
 /// from /proc/&lt;pid&gt;/stat while the feed runs. The server's merges run in the background after
 /// the inserts; the CPU it spends until it is idle again is reported beside the figure, not in it.
+/// The server's data is under the temporary folder (TMPDIR): on this machine's ext4 most of the
+/// server's CPU was the kernel making the files of parts, so TMPDIR=/dev/shm (tmpfs) tells that
+/// apart from ClickHouse's own work.
 /// </summary>
 internal static class ClickHouseThroughput
 {
@@ -87,7 +90,6 @@ internal static class ClickHouseThroughput
                     }
                 });
                 written.Print($"fold + ClickHouse write, {flush} records/flush", readings, read);
-                DropTenant(connection, tenant);
             }
 
             Live(records, store, connection, serverCpu, run);
@@ -115,11 +117,12 @@ internal static class ClickHouseThroughput
         double cpuMs = (cost.Client.Cpu + cost.Server).TotalMilliseconds / Flushes;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"       {cost.Client.Wall.TotalMilliseconds / Flushes:N1} ms wall, {cpuMs:N1} ms CPU per flush ({cost.Client.Cpu.TotalMilliseconds / Flushes:N1} bench, {cost.Server.TotalMilliseconds / Flushes:N1} server): keeping up with 1,000 trucks takes {cpuMs * 4 / 1000:P0} of a core"));
-        DropTenant(connection, tenant);
     }
 
     /// <summary>
-    /// Feeds a new tenant (its database and tables made first, outside the measurement) with flushes
+    /// Feeds a new tenant (its database and tables made first, outside the measurement; they stay
+    /// until the server goes with its folder: dropping a database of thousands of parts outlasted the
+    /// store's 30-s timeout here) with flushes
     /// of <paramref name="flushRecords"/>; the bench's and the server's CPU while it runs, and the
     /// server's until it is idle again afterwards (its merges of the new parts).
     /// </summary>
@@ -129,7 +132,7 @@ internal static class ClickHouseThroughput
         store.Write(new TenantChanges(tenant));
         serverCpu.WaitUntilIdle(connection);
         var before = ServerEvents.Read(connection);
-        TimeSpan serverStart = default, serverEnd = default;
+        ServerTimes serverStart = default, serverEnd = default;
         int flushes = 0;
         var client = Cost.Of(() =>
         {
@@ -142,19 +145,18 @@ internal static class ClickHouseThroughput
         });
         var settled = serverCpu.WaitUntilIdle(connection);
         var events = ServerEvents.Read(connection) - before;
-        return new TwoProcessCost(client, serverEnd - serverStart, settled - serverEnd, flushes, records, events);
+        return new TwoProcessCost(client, serverEnd - serverStart, (settled - serverEnd).Total, flushes, records, events);
     }
-
-    private static void DropTenant(ClickHouseConnection connection, string tenant) =>
-        connection.Execute($"DROP DATABASE IF EXISTS {new TenantScope(ClickHouseIsolation.DatabasePerTenant, Database, tenant).Database}");
 }
 
 /// <summary>
 /// One measured feed into ClickHouse: the bench process's <see cref="Cost"/>, the server's CPU over
 /// the same stretch, the server's CPU afterwards until idle (merges), and what the server counted.
 /// </summary>
-internal readonly record struct TwoProcessCost(Cost Client, TimeSpan Server, TimeSpan ServerAfter, int Flushes, int Records, ServerEvents Events)
+internal readonly record struct TwoProcessCost(Cost Client, ServerTimes ServerTimes, TimeSpan ServerAfter, int Flushes, int Records, ServerEvents Events)
 {
+    public TimeSpan Server => ServerTimes.Total;
+
     public TimeSpan Cpu => Client.Cpu + Server;
 
     public void Print(string what, long readings, Cost? reference = null)
@@ -164,12 +166,20 @@ internal readonly record struct TwoProcessCost(Cost Client, TimeSpan Server, Tim
         Console.WriteLine(Invariant(
             $"   {what,-62} {readings / Client.Wall.TotalSeconds,12:N0} readings/s wall {readings / Cpu.TotalSeconds,12:N0} per CPU-s (bench + server) {Cpu.TotalNanoseconds / readings,7:N0} ns CPU/reading{ratio}"));
         Console.WriteLine(Invariant(
-            $"       bench {Client.Cpu.TotalSeconds:N2} s CPU ({share:P0}, {readings / Client.Cpu.TotalSeconds:N0} per CPU-s, {Client.Cpu.TotalNanoseconds / readings:N0} ns/reading, {(double)Client.Allocated / readings:N1} B alloc/reading, GC {Client.Gen0}/{Client.Gen1}/{Client.Gen2}), server {Server.TotalSeconds:N2} s ({1 - share:P0}, {readings / Server.TotalSeconds:N0} per CPU-s, {Server.TotalNanoseconds / readings:N0} ns/reading); wall {Client.Wall.TotalSeconds:N2} s"));
+            $"       bench {Client.Cpu.TotalSeconds:N2} s CPU ({share:P0}, {readings / Client.Cpu.TotalSeconds:N0} per CPU-s, {Client.Cpu.TotalNanoseconds / readings:N0} ns/reading, {(double)Client.Allocated / readings:N1} B alloc/reading, GC {Client.Gen0}/{Client.Gen1}/{Client.Gen2}), server {Server.TotalSeconds:N2} s ({1 - share:P0}, {readings / Server.TotalSeconds:N0} per CPU-s, {Server.TotalNanoseconds / readings:N0} ns/reading; user {ServerTimes.User.TotalSeconds:N2} s, system {ServerTimes.System.TotalSeconds:N2} s); wall {Client.Wall.TotalSeconds:N2} s"));
         Console.WriteLine(Invariant(
             $"       {Flushes:N0} flushes, {Client.Wall.TotalMilliseconds / Flushes:N1} ms wall per flush; server: {Events.InsertQueries:N0} inserts, {Events.InsertedRows:N0} rows, {Events.InsertedBytes / 1e6:N0} MB as stored uncompressed; afterwards until idle {ServerAfter.TotalSeconds:N2} s CPU ({Events.MergedRows:N0} rows merged; with it {readings / (Cpu + ServerAfter).TotalSeconds:N0} per CPU-s)"));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A process's CPU time in user space and in the kernel (for ClickHouse: mostly making and removing the files of parts).</summary>
+internal readonly record struct ServerTimes(TimeSpan User, TimeSpan System)
+{
+    public TimeSpan Total => User + System;
+
+    public static ServerTimes operator -(ServerTimes a, ServerTimes b) => new(a.User - b.User, a.System - b.System);
 }
 
 /// <summary>Counters of the server's <c>system.events</c> (since it started), to tell what a measurement made it do.</summary>
@@ -227,13 +237,14 @@ internal sealed class ServerCpu
             : throw new InvalidOperationException($"expected one clickhouse child process of this process, found {servers.Count}");
     }
 
-    /// <summary>utime + stime of the server process (fields 14 and 15), summed over its threads by the kernel.</summary>
-    public TimeSpan Read()
+    /// <summary>utime and stime of the server process (fields 14 and 15), summed over its threads by the kernel.</summary>
+    public ServerTimes Read()
     {
         string stat = Stat(ProcessId) ?? throw new InvalidOperationException($"the ClickHouse server (process {ProcessId}) has gone");
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+        return new ServerTimes(
+            TimeSpan.FromSeconds(long.Parse(fields[11], CultureInfo.InvariantCulture) / TicksPerSecond),
+            TimeSpan.FromSeconds(long.Parse(fields[12], CultureInfo.InvariantCulture) / TicksPerSecond));
     }
 
     /// <summary>The server's share of a core over 3 s of doing nothing: what it costs alone.</summary>
@@ -242,14 +253,14 @@ internal sealed class ServerCpu
         var start = Read();
         long started = Stopwatch.GetTimestamp();
         Thread.Sleep(TimeSpan.FromSeconds(3));
-        return (Read() - start) / Stopwatch.GetElapsedTime(started);
+        return (Read() - start).Total / Stopwatch.GetElapsedTime(started);
     }
 
     /// <summary>
     /// Waits until no merge runs and the server used under 5 % of a core over the last 500 ms (at
-    /// most a minute); its CPU time then.
+    /// most a minute); its CPU times then.
     /// </summary>
-    public TimeSpan WaitUntilIdle(ClickHouseConnection connection)
+    public ServerTimes WaitUntilIdle(ClickHouseConnection connection)
     {
         var waited = Stopwatch.StartNew();
         var last = Read();
@@ -259,7 +270,7 @@ internal sealed class ServerCpu
             long merges = 0;
             connection.Select("SELECT count() FROM system.merges", r => merges = r.Int64(0));
             var now = Read();
-            if ((merges == 0 && now - last < Poll * 0.05) || waited.Elapsed > IdleWithin)
+            if ((merges == 0 && (now - last).Total < Poll * 0.05) || waited.Elapsed > IdleWithin)
             {
                 return now;
             }

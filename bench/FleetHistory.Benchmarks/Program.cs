@@ -15,7 +15,8 @@ const string Help = """
             (the first three unless told)
       --quick              small sizes, about a minute: 1,000 trucks x 3 min, 1 run, 50 queries, 4 trucks x 24 h flushed every 5 min
       --store S            the store throughput writes to: duckdb, or clickhouse (a private clickhouse-server
-                           on loopback, a database per tenant; CPU per reading counts the server's too) (duckdb)
+                           on loopback, a database per tenant, its data under TMPDIR; CPU per reading counts
+                           the server's too) (duckdb)
       --trucks N           trucks for throughput (1000)
       --minutes N          minutes of batches for throughput (30)
       --flush N[,N...]     records per flush (the projector's FlushRecords), first one also for fold only (5000,1000,20000)
