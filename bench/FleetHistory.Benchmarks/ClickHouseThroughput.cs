@@ -14,9 +14,10 @@ namespace Convoy.FleetHistory.Benchmarks;
 /// the TabSeparated rows, HTTP) and the server's (parsing the rows, sorting and writing parts), read
 /// from /proc/&lt;pid&gt;/stat while the feed runs. The server's merges run in the background after
 /// the inserts; the CPU it spends until it is idle again is reported beside the figure, not in it.
-/// The server's data is under the temporary folder (TMPDIR): on this machine's ext4 most of the
-/// server's CPU was the kernel making the files of parts, so TMPDIR=/dev/shm (tmpfs) tells that
-/// apart from ClickHouse's own work.
+/// The server's data is under the temporary folder (TMPDIR): while databases were being dropped on
+/// this machine's ext4, most of the server's CPU was the kernel making the files of parts
+/// (docs/benchmarks.md, "Into ClickHouse"), so TMPDIR=/dev/shm (tmpfs) tells the file system apart
+/// from ClickHouse's own work.
 /// </summary>
 internal static class ClickHouseThroughput
 {
