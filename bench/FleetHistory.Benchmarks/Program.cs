@@ -7,13 +7,16 @@ const string Help = """
     the demo's simulated trucks (GPS at 1 Hz, two reefer zones and fuel, a batch per 10 s).
 
     Usage: dotnet run -c Release --project bench/FleetHistory.Benchmarks -- [what ...] [options]
-      what: throughput   fold + DuckDB write, single-threaded, readings/s and CPU per reading
+      what: throughput   fold + store write, single-threaded, readings/s and CPU per reading
             fleet-state  fleet state of 10,000 devices, p50/p99
             storage      stored bytes per reading after a day of a fleet, then a day's track p50/p99
             freshness    from the collector's ack of a batch to the read side's live watch carrying it, p50/p99
                          (the real collector, embedded Kafka and read side; FleetHistory:FlushMilliseconds 200)
             (the first three unless told)
       --quick              small sizes, about a minute: 1,000 trucks x 3 min, 1 run, 50 queries, 4 trucks x 24 h flushed every 5 min
+      --store S            the store throughput writes to: duckdb, or clickhouse (a private clickhouse-server
+                           on loopback, a database per tenant, its data under TMPDIR; CPU per reading counts
+                           the server's too) (duckdb)
       --trucks N           trucks for throughput (1000)
       --minutes N          minutes of batches for throughput (30)
       --flush N[,N...]     records per flush (the projector's FlushRecords), first one also for fold only (5000,1000,20000)
@@ -70,6 +73,7 @@ for (int i = 0; i < args.Length; i++)
     int n = int.TryParse(value, CultureInfo.InvariantCulture, out int parsed) ? parsed : -1;
     Settings? next = arg switch
     {
+        "--store" when value is "duckdb" or "clickhouse" => settings with { Store = value },
         "--trucks" when n > 0 => settings with { ThroughputTrucks = n },
         "--minutes" when n > 0 => settings with { ThroughputMinutes = n },
         "--flush" when ParseList(value) is { } sizes => settings with { FlushSizes = sizes },
@@ -100,7 +104,17 @@ Console.WriteLine($"Convoy fleet history benchmarks, {DateTime.UtcNow:yyyy-MM-dd
 Console.WriteLine($"   {settings}");
 if (what.Contains("throughput"))
 {
-    Throughput.Run(settings);
+    if (settings.Store == "clickhouse")
+    {
+        if (!await ClickHouseThroughput.RunAsync(settings))
+        {
+            return 2;
+        }
+    }
+    else
+    {
+        Throughput.Run(settings);
+    }
 }
 
 if (what.Contains("fleet-state"))
@@ -141,6 +155,7 @@ namespace Convoy.FleetHistory.Benchmarks
     /// <summary>The sizes of one run; the defaults are the full measurement.</summary>
     internal sealed record Settings
     {
+        public string Store { get; init; } = "duckdb";
         public int ThroughputTrucks { get; init; } = 1_000;
         public int ThroughputMinutes { get; init; } = 30;
         public int[] FlushSizes { get; init; } = [5_000, 1_000, 20_000];
@@ -154,6 +169,6 @@ namespace Convoy.FleetHistory.Benchmarks
         public bool Track { get; init; } = true;
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"throughput {ThroughputTrucks} trucks x {ThroughputMinutes} min, flushes of {string.Join("/", FlushSizes)}; {Repeat} run(s) of each; {Queries} queries; fleet state {FleetStateDevices}; stored bytes and track {StorageTrucks} trucks x {StorageHours} h, {StorageFlushSpans * 10} s per flush; {Scalars} extra scalars");
+            $"throughput into {Store} {ThroughputTrucks} trucks x {ThroughputMinutes} min, flushes of {string.Join("/", FlushSizes)}; {Repeat} run(s) of each; {Queries} queries; fleet state {FleetStateDevices}; stored bytes and track {StorageTrucks} trucks x {StorageHours} h, {StorageFlushSpans * 10} s per flush; {Scalars} extra scalars");
     }
 }

@@ -121,11 +121,11 @@ internal static class Throughput
             $"       {cost.Wall.TotalMilliseconds / Flushes:N1} ms wall, {cost.Cpu.TotalMilliseconds / Flushes:N1} ms CPU per flush: keeping up with 1,000 trucks takes {cost.Cpu.TotalMilliseconds / Flushes * 4 / 1000:P0} of a core"));
     }
 
-    private static void Print(string what, Cost cost, long readings, Cost? reference = null) =>
+    public static void Print(string what, Cost cost, long readings, Cost? reference = null) =>
         Console.WriteLine($"   {what,-62} {cost.Describe(readings)}{(reference is { } r ? string.Create(CultureInfo.InvariantCulture, $"  [{cost.Cpu / r.Cpu:N1}x the read's CPU]") : "")}");
 
     /// <summary>Reads every value of every column in place: what any fold must at least do.</summary>
-    private static double ReadEverything(List<FleetRecord> records)
+    public static double ReadEverything(List<FleetRecord> records)
     {
         double sum = 0;
         foreach (var record in records)
