@@ -94,20 +94,17 @@ internal static class DuckDbSchema
     // the rows that have them, and the others inserted. The stage never holds a key twice (the
     // flush keys its buckets by a dictionary), so neither statement can match a row twice.
     public static string MergeRollups(string table, string stage) => $"""
-        UPDATE {table} SET
-            min = least({table}.min, s.min),
-            max = greatest({table}.max, s.max),
-            sum = {table}.sum + s.sum,
-            count = {table}.count + s.count,
-            last = CASE WHEN s.last_ms >= {table}.last_ms THEN s.last ELSE {table}.last END,
-            last_ms = greatest({table}.last_ms, s.last_ms)
-        FROM {stage} s
-        WHERE {table}.start_ms >= $from AND {table}.start_ms <= $to
-          AND {table}.device = s.device AND {table}.sensor = s.sensor AND {table}.zone = s.zone AND {table}.start_ms = s.start_ms;
-        INSERT INTO {table} SELECT s.* FROM {stage} s
-        WHERE NOT EXISTS (SELECT 1 FROM {table} t
-            WHERE t.start_ms >= $from AND t.start_ms <= $to
-              AND t.device = s.device AND t.sensor = s.sensor AND t.zone = s.zone AND t.start_ms = s.start_ms);
+        MERGE INTO {table} t USING {stage} s
+        ON t.start_ms >= $from AND t.start_ms <= $to
+           AND t.device = s.device AND t.sensor = s.sensor AND t.zone = s.zone AND t.start_ms = s.start_ms
+        WHEN MATCHED THEN UPDATE SET
+            min = least(t.min, s.min),
+            max = greatest(t.max, s.max),
+            sum = t.sum + s.sum,
+            count = t.count + s.count,
+            last = CASE WHEN s.last_ms >= t.last_ms THEN s.last ELSE t.last END,
+            last_ms = greatest(t.last_ms, s.last_ms)
+        WHEN NOT MATCHED THEN INSERT VALUES (s.device, s.sensor, s.zone, s.start_ms, s.min, s.max, s.sum, s.count, s.last, s.last_ms);
         DELETE FROM {stage};
         """;
 
