@@ -136,7 +136,7 @@ public sealed class ConsoleBrowserTests(ConsolePlatform stack) : IClassFixture<C
             ("/alerts", "alerts", "alert-history"),
             ("/reports", "reports", "report-row"),
             ("/rules", "rules", "rules-table"),
-            ("/status", "status", "projection-status"),
+            ("/status", "status", "lag"), // a partition's row: the page has its data, not only its frame
         ];
         foreach (var (path, name, ready) in pages)
         {

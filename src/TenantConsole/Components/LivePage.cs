@@ -9,7 +9,7 @@ namespace Convoy.TenantConsole.Components;
 /// second (the first snapshot, a single alert), else at the end of that quarter second, so a busy
 /// fleet costs the browser a few renders a second rather than one per truck.
 /// </summary>
-public abstract class LivePage : TenantPage, IDisposable
+public abstract class LivePage : TenantPage
 {
     private static readonly TimeSpan RenderEvery = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan PrerenderWait = TimeSpan.FromSeconds(1);
@@ -68,10 +68,9 @@ public abstract class LivePage : TenantPage, IDisposable
         });
     }
 
-    public void Dispose()
+    protected override void OnDisposing()
     {
         Volatile.Write(ref _disposed, true);
         Live.Changed -= OnChanged;
-        GC.SuppressFinalize(this);
     }
 }
