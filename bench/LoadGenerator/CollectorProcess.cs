@@ -23,6 +23,8 @@ internal sealed partial class CollectorProcess : IDisposable
 
     public Uri Metrics { get; }
 
+    public int ProcessId => _process.Id;
+
     public static async Task<CollectorProcess> StartAsync(string name, string repository, string bootstrapServers, string certificates, IReadOnlyDictionary<string, string> environment)
     {
         int port = FreePort();
