@@ -4,20 +4,21 @@ using Microsoft.Diagnostics.Runtime;
 namespace Convoy.LoadGenerator;
 
 /// <summary>
-/// The collector's managed heap counted by type (ClrMD, the process suspended while it is read):
+/// The collector's managed heap counted by type (ClrMD, from a snapshot of the process):
 /// the objects reachable from a root, so garbage not yet collected is counted apart. Two censuses
 /// at different numbers of connected devices tell what each device holds (<see cref="PerDevice"/>).
 /// Byte arrays of 1 KB and more are counted by length, since buffers are what a connection holds.
 /// </summary>
 internal sealed class HeapCensus
 {
-    private HeapCensus(int devices, Dictionary<string, (long Count, long Bytes)> live, long deadBytes, long committedBytes, int heaps)
+    private HeapCensus(int devices, Dictionary<string, (long Count, long Bytes)> live, long deadBytes, long committedBytes, int heaps, bool isServer)
     {
         Devices = devices;
         Live = live;
         DeadBytes = deadBytes;
         CommittedBytes = committedBytes;
         Heaps = heaps;
+        IsServer = isServer;
     }
 
     public int Devices { get; }
@@ -36,14 +37,37 @@ internal sealed class HeapCensus
     /// <summary>GC heaps: 1 with the workstation GC, one per core (or as DATAS decides) with the server GC.</summary>
     public int Heaps { get; }
 
+    /// <summary>Whether the collector runs the server GC.</summary>
+    public bool IsServer { get; }
+
     public static HeapCensus Take(int processId, int devices)
     {
-        using var target = DataTarget.AttachToProcess(processId, suspend: true);
+        // A process suspended in the middle of a GC has a heap that cannot be walked: let it go and try again.
+        for (int attempt = 1; ; attempt++)
+        {
+            if (TryCount(processId, devices, force: attempt == 20) is { } census)
+            {
+                return census;
+            }
+
+            Thread.Sleep(200);
+        }
+    }
+
+    private static HeapCensus? TryCount(int processId, int devices, bool force)
+    {
+        // A snapshot (the runtime's createdump), not a live attach: a live attach to the suspended
+        // collector sometimes never returned.
+        using var target = DataTarget.CreateSnapshotAndAttach(processId);
         // The DAC that reads the heap ships beside the runtime the collector runs on, so it is that
         // runtime's own; ClrMD reads the attached runtime's version as 0.0 and would refuse it.
         var clr = target.ClrVersions[0];
         using var runtime = clr.CreateRuntime(Path.Combine(Path.GetDirectoryName(clr.ModuleInfo.FileName)!, "libmscordaccore.so"), ignoreMismatch: true);
-        var heap = runtime.Heap;
+        return runtime.Heap.CanWalkHeap || force ? Count(runtime.Heap, devices) : null;
+    }
+
+    private static HeapCensus Count(ClrHeap heap, int devices)
+    {
         var reached = new HashSet<ulong>();
         var pending = new Stack<ClrObject>();
         foreach (var root in heap.EnumerateRoots())
@@ -56,7 +80,7 @@ internal sealed class HeapCensus
 
         while (pending.Count > 0)
         {
-            foreach (var reference in pending.Pop().EnumerateReferences(carefully: false, considerDependantHandles: true))
+            foreach (var reference in pending.Pop().EnumerateReferences(carefully: true, considerDependantHandles: true))
             {
                 if (reference.IsValid && reached.Add(reference.Address))
                 {
@@ -92,7 +116,7 @@ internal sealed class HeapCensus
         }
 
         long committed = heap.Segments.Sum(static s => (long)s.CommittedMemory.Length);
-        return new HeapCensus(devices, live, dead, committed, heap.SubHeaps.Length);
+        return new HeapCensus(devices, live, dead, committed, heap.SubHeaps.Length, heap.IsServer);
     }
 
     /// <summary>What each device added between <paramref name="baseline"/> and this census, largest first.</summary>

@@ -25,8 +25,9 @@ internal sealed class LoadOptions
                                 memory per device is (memory at all devices - memory at N) / (devices - N)
                                 (a tenth of the devices, at most 200; bulk 0)
           --heap                also count the collector's managed heap by type at the baseline and at all
-                                devices (ClrMD; suspends the collector while it reads) and print what each
-                                device holds
+                                devices, each after a full GC (ClrMD, from a snapshot: it pages the
+                                collector's files in, so take RSS figures from a run without it), and
+                                print what each device holds
           --collector-env K=V   an environment variable for the collectors under test only, e.g.
                                 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (repeatable)
           --check FILE          after a run of both, exit 1 if Convoy's allocation per reading exceeds the

@@ -60,9 +60,9 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     var connecting = Stopwatch.StartNew();
     var baseline = await ConnectAsync(loads[..options.BaselineDevices]);
     var baselineHeap = options.HeapCensus ? HeapCensus.Take(collector.ProcessId, options.BaselineDevices) : null;
-    await ConnectAsync(loads[options.BaselineDevices..]);
+    var connected = await ConnectAsync(loads[options.BaselineDevices..]);
+    var connectedHeap = options.HeapCensus ? HeapCensus.Take(collector.ProcessId, loads.Count(l => l.Started)) : null;
     Console.WriteLine($"{target}: {loads.Count(l => l.Started)} of {loads.Count} devices streaming after {connecting.Elapsed.TotalSeconds:0.0} s ({loads.Sum(l => l.FailedConnects)} failed connection attempts retried)");
-    var connected = MemorySample.Read(collector.ProcessId, loads.Count(l => l.Started));
 
     var before = await collector.RuntimeAsync();
     var cpuBefore = collector.CpuTime;
@@ -82,9 +82,9 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     var cpu = collector.CpuTime - cpuBefore;
     var after = await collector.RuntimeAsync();
     PrintMemory(target, baseline, connected, MemorySample.Read(collector.ProcessId, loads.Count(l => l.Started)));
-    if (baselineHeap is not null)
+    if (baselineHeap is not null && connectedHeap is not null)
     {
-        PrintHeap(target, baselineHeap, HeapCensus.Take(collector.ProcessId, loads.Count(l => l.Started)));
+        PrintHeap(target, baselineHeap, connectedHeap);
     }
 
     await stop.CancelAsync();
@@ -120,8 +120,9 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     }
 
     // Starts these devices at the connect rate, waits until each is acknowledged once (TLS
-    // handshake done, stream up) and 3 s more, and samples the collector's memory then.
-    async Task<MemorySample> ConnectAsync(List<DeviceLoad> group)
+    // handshake done, stream up) and 3 s more, and samples the collector's memory then, as it
+    // runs and again 2 s after a full GC (what the connections hold, without waiting garbage).
+    async Task<(MemorySample Running, MemorySample Collected)> ConnectAsync(List<DeviceLoad> group)
     {
         var ramp = TimeSpan.FromSeconds(group.Count / (double)options.ConnectRate);
         running.AddRange(group.Select((l, i) => Task.Run(async () =>
@@ -136,7 +137,11 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
         }
 
         await Task.Delay(TimeSpan.FromSeconds(3));
-        return MemorySample.Read(collector.ProcessId, loads.Count(l => l.Started));
+        int started = loads.Count(l => l.Started);
+        var asItRuns = MemorySample.Read(collector.ProcessId, started);
+        await collector.CollectGarbageAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        return (asItRuns, MemorySample.Read(collector.ProcessId, started));
     }
 }
 
@@ -181,14 +186,15 @@ static double WorkingSet(List<double> samples, bool first)
 }
 
 // The collector's memory per connected device: what the devices beyond the baseline added, once
-// all were connected and again at the end of the measured seconds (the second tells whether it grows).
-static void PrintMemory(string target, MemorySample baseline, MemorySample connected, MemorySample end)
+// all were connected (as it ran, and after a full GC) and at the end of the measured seconds
+// (which tells whether it grows).
+static void PrintMemory(string target, (MemorySample Running, MemorySample Collected) baseline, (MemorySample Running, MemorySample Collected) connected, MemorySample end)
 {
     var c = CultureInfo.InvariantCulture;
-    Console.WriteLine(string.Create(c, $"{target}: RSS {baseline.RssBytes / 1048576.0:0.0} MB at {baseline.Devices} devices, {connected.RssBytes / 1048576.0:0.0} MB at {connected.Devices}, {end.RssBytes / 1048576.0:0.0} MB after the measured seconds"));
-    foreach (var (when, sample) in new[] { ("connected", connected), ("end", end) })
+    Console.WriteLine(string.Create(c, $"{target}: RSS {baseline.Collected.RssBytes / 1048576.0:0.0} MB at {baseline.Collected.Devices} devices, {connected.Collected.RssBytes / 1048576.0:0.0} MB at {connected.Collected.Devices} (both after a full GC), {end.RssBytes / 1048576.0:0.0} MB after the measured seconds"));
+    foreach (var (when, sample, since) in new[] { ("connected", connected.Running, baseline.Running), ("after a full GC", connected.Collected, baseline.Collected), ("end", end, baseline.Running) })
     {
-        var (rss, anonymous, file) = sample.PerDeviceSince(baseline);
+        var (rss, anonymous, file) = sample.PerDeviceSince(since);
         Console.WriteLine(string.Create(c, $"{target}: memory per connected device ({when}): RSS {rss / 1024:0.0} KB (anonymous {anonymous / 1024:0.0} KB, file {file / 1024:0.0} KB)"));
     }
 }
@@ -198,7 +204,7 @@ static void PrintHeap(string target, HeapCensus baseline, HeapCensus end)
 {
     var c = CultureInfo.InvariantCulture;
     double devices = end.Devices - baseline.Devices;
-    Console.WriteLine(string.Create(c, $"{target}: managed heap per connected device: {(end.LiveBytes - baseline.LiveBytes) / devices / 1024:0.0} KB reachable, {(end.DeadBytes - baseline.DeadBytes) / devices / 1024:0.0} KB garbage, {(end.CommittedBytes - baseline.CommittedBytes) / devices / 1024:0.0} KB GC-committed ({end.Heaps} GC heap(s); {end.LiveBytes / 1048576.0:0.0} MB reachable in all)"));
+    Console.WriteLine(string.Create(c, $"{target}: managed heap per connected device: {(end.LiveBytes - baseline.LiveBytes) / devices / 1024:0.0} KB reachable, {(end.DeadBytes - baseline.DeadBytes) / devices / 1024:0.0} KB garbage, {(end.CommittedBytes - baseline.CommittedBytes) / devices / 1024:0.0} KB GC-committed ({end.Heaps} {(end.IsServer ? "server" : "workstation")} GC heap(s); {end.LiveBytes / 1048576.0:0.0} MB reachable in all)"));
     Console.WriteLine($"{"  per device: bytes",21} {"objects",8}  type");
     foreach (var (type, count, bytes) in end.PerDevice(baseline).Take(40))
     {
