@@ -42,7 +42,7 @@ internal sealed class HeapCensus
 
     public static HeapCensus Take(int processId, int devices)
     {
-        // A process suspended in the middle of a GC has a heap that cannot be walked: let it go and try again.
+        // A snapshot taken in the middle of a GC has a heap that cannot be walked: take another.
         for (int attempt = 1; ; attempt++)
         {
             if (TryCount(processId, devices, force: attempt == 20) is { } census)
