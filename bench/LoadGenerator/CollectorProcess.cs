@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Diagnostics.Tracing;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Microsoft.Diagnostics.NETCore.Client;
 
 namespace Convoy.LoadGenerator;
 
@@ -22,6 +24,8 @@ internal sealed partial class CollectorProcess : IDisposable
     public Uri Address { get; }
 
     public Uri Metrics { get; }
+
+    public int ProcessId => _process.Id;
 
     public static async Task<CollectorProcess> StartAsync(string name, string repository, string bootstrapServers, string certificates, IReadOnlyDictionary<string, string> environment)
     {
@@ -99,6 +103,28 @@ internal sealed partial class CollectorProcess : IDisposable
             _process.Refresh();
             return _process.WorkingSet64;
         }
+    }
+
+    /// <summary>
+    /// Has the collector run a full blocking GC now, as dotnet-gcdump does (an EventPipe session
+    /// asking for the runtime's GCHeapCollect keyword), and waits until its gen2 count says it ran:
+    /// memory sampled after it is what the connections hold, not garbage waiting for a collection.
+    /// </summary>
+    public async Task CollectGarbageAsync()
+    {
+        const long GcHeapCollect = 0x800000;
+        double gen2 = (await RuntimeAsync()).Gen2;
+        var client = new DiagnosticsClient(_process.Id);
+        using var session = client.StartEventPipeSession(new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcHeapCollect), requestRundown: false);
+        var draining = session.EventStream.CopyToAsync(Stream.Null);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await RuntimeAsync()).Gen2 <= gen2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await session.StopAsync(CancellationToken.None);
+        await draining;
     }
 
     /// <summary>Bytes allocated and collections by generation so far, from the runtime instruments on /metrics.</summary>

@@ -21,6 +21,13 @@ internal sealed class LoadOptions
           --window N            batches in flight per device (32)
           --interval N          fleet: seconds between one device's batches (1)
           --connect-rate N      new device connections per second while starting up (400)
+          --baseline N          fleet: devices connected first, for the memory baseline; the collector's
+                                memory per device is (memory at all devices - memory at N) / (devices - N)
+                                (a tenth of the devices, at most 200; bulk 0)
+          --heap                also count the collector's managed heap by type at the baseline and at all
+                                devices, each after a full GC (ClrMD, from a snapshot: it pages the
+                                collector's files in, so take RSS figures from a run without it), and
+                                print what each device holds
           --collector-env K=V   an environment variable for the collectors under test only, e.g.
                                 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (repeatable)
           --check FILE          after a run of both, exit 1 if Convoy's allocation per reading exceeds the
@@ -48,6 +55,12 @@ internal sealed class LoadOptions
 
     public bool ShowHelp { get; private set; }
 
+    /// <summary>Devices connected before the memory baseline is sampled; -1 until parsed.</summary>
+    public int BaselineDevices { get; private set; } = -1;
+
+    /// <summary>Whether to take a census of the collector's managed heap at the baseline and at all devices.</summary>
+    public bool HeapCensus { get; private set; }
+
     /// <summary>Environment variables for the collector processes (not the generator).</summary>
     public Dictionary<string, string> CollectorEnvironment { get; } = new(StringComparer.Ordinal);
 
@@ -68,6 +81,12 @@ internal sealed class LoadOptions
                 continue;
             }
 
+            if (name == "--heap")
+            {
+                options.HeapCensus = true;
+                continue;
+            }
+
             string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
             switch (name)
             {
@@ -79,6 +98,7 @@ internal sealed class LoadOptions
                 case "--window": options.Window = Positive(name, value); break;
                 case "--interval": options.IntervalSeconds = Positive(name, value); break;
                 case "--connect-rate": options.ConnectRate = Positive(name, value); break;
+                case "--baseline": options.BaselineDevices = Positive(name, value); break;
                 case "--target" when value is "both" or "convoy" or "reference": options.Target = value; break;
                 case "--check": options.CheckFile = value; break;
                 case "--collector-env" when value.IndexOf('=', StringComparison.Ordinal) > 0:
@@ -96,6 +116,16 @@ internal sealed class LoadOptions
         if (options.ReadingsPerSensor == 0)
         {
             options.ReadingsPerSensor = options.IsFleet ? 10 : 1000;
+        }
+
+        if (options.BaselineDevices < 0)
+        {
+            options.BaselineDevices = options.IsFleet ? Math.Min(200, options.Devices / 10) : 0;
+        }
+
+        if (options.BaselineDevices >= options.Devices)
+        {
+            throw new ArgumentException($"--baseline must be under --devices ({options.Devices}), was {options.BaselineDevices}");
         }
 
         return options;

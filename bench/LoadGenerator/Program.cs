@@ -55,21 +55,14 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     using var stop = new CancellationTokenSource();
     // Devices connect spread over time, as a real fleet does (agents reconnect with jitter):
     // 10,000 simultaneous TLS handshakes would measure a thundering herd, not the steady state.
-    var ramp = TimeSpan.FromSeconds(options.Devices / (double)options.ConnectRate);
-    var running = loads.Select((l, i) => Task.Run(async () =>
-    {
-        await Task.Delay(ramp * i / loads.Count);
-        await l.RunAsync(latencies, () => Volatile.Read(ref measuring), stop.Token);
-    })).ToList();
-    // Measure the steady state: every device connected (TLS handshakes done) and acknowledged once, then 3 s more.
+    // First the baseline's devices, whose memory is subtracted from the whole fleet's; then the rest.
+    var running = new List<Task>(loads.Count);
     var connecting = Stopwatch.StartNew();
-    while (!loads.TrueForAll(l => l.Started) && connecting.Elapsed < ramp + TimeSpan.FromMinutes(1))
-    {
-        await Task.Delay(250);
-    }
-
+    var baseline = await ConnectAsync(loads[..options.BaselineDevices]);
+    var baselineHeap = options.HeapCensus ? HeapCensus.Take(collector.ProcessId, options.BaselineDevices) : null;
+    var connected = await ConnectAsync(loads[options.BaselineDevices..]);
+    var connectedHeap = options.HeapCensus ? HeapCensus.Take(collector.ProcessId, loads.Count(l => l.Started)) : null;
     Console.WriteLine($"{target}: {loads.Count(l => l.Started)} of {loads.Count} devices streaming after {connecting.Elapsed.TotalSeconds:0.0} s ({loads.Sum(l => l.FailedConnects)} failed connection attempts retried)");
-    await Task.Delay(TimeSpan.FromSeconds(3));
 
     var before = await collector.RuntimeAsync();
     var cpuBefore = collector.CpuTime;
@@ -88,6 +81,12 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     var elapsed = clock.Elapsed;
     var cpu = collector.CpuTime - cpuBefore;
     var after = await collector.RuntimeAsync();
+    PrintMemory(target, baseline, connected, MemorySample.Read(collector.ProcessId, loads.Count(l => l.Started)));
+    if (baselineHeap is not null && connectedHeap is not null)
+    {
+        PrintHeap(target, baselineHeap, connectedHeap);
+    }
+
     await stop.CancelAsync();
     await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(static _ => { }, TaskScheduler.Default);
     var failed = running.FirstOrDefault(t => t.IsFaulted);
@@ -118,6 +117,31 @@ foreach (string target in options.Target == "both" ? new[] { "reference", "convo
     foreach (var load in loads)
     {
         load.Dispose();
+    }
+
+    // Starts these devices at the connect rate, waits until each is acknowledged once (TLS
+    // handshake done, stream up) and 3 s more, and samples the collector's memory then, as it
+    // runs and again 2 s after a full GC (what the connections hold, without waiting garbage).
+    async Task<(MemorySample Running, MemorySample Collected)> ConnectAsync(List<DeviceLoad> group)
+    {
+        var ramp = TimeSpan.FromSeconds(group.Count / (double)options.ConnectRate);
+        running.AddRange(group.Select((l, i) => Task.Run(async () =>
+        {
+            await Task.Delay(ramp * i / group.Count);
+            await l.RunAsync(latencies, () => Volatile.Read(ref measuring), stop.Token);
+        })));
+        var waiting = Stopwatch.StartNew();
+        while (!group.TrueForAll(l => l.Started) && waiting.Elapsed < ramp + TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(250);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        int started = loads.Count(l => l.Started);
+        var asItRuns = MemorySample.Read(collector.ProcessId, started);
+        await collector.CollectGarbageAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        return (asItRuns, MemorySample.Read(collector.ProcessId, started));
     }
 }
 
@@ -159,6 +183,33 @@ static double WorkingSet(List<double> samples, bool first)
 
     int n = Math.Max(1, samples.Count / 5);
     return (first ? samples.Take(n) : samples.Skip(samples.Count - n)).Average();
+}
+
+// The collector's memory per connected device: what the devices beyond the baseline added, once
+// all were connected (as it ran, and after a full GC) and at the end of the measured seconds
+// (which tells whether it grows).
+static void PrintMemory(string target, (MemorySample Running, MemorySample Collected) baseline, (MemorySample Running, MemorySample Collected) connected, MemorySample end)
+{
+    var c = CultureInfo.InvariantCulture;
+    Console.WriteLine(string.Create(c, $"{target}: RSS {baseline.Collected.RssBytes / 1048576.0:0.0} MB at {baseline.Collected.Devices} devices, {connected.Collected.RssBytes / 1048576.0:0.0} MB at {connected.Collected.Devices} (both after a full GC), {end.RssBytes / 1048576.0:0.0} MB after the measured seconds"));
+    foreach (var (when, sample, since) in new[] { ("connected", connected.Running, baseline.Running), ("after a full GC", connected.Collected, baseline.Collected), ("end", end, baseline.Running) })
+    {
+        var (rss, anonymous, file) = sample.PerDeviceSince(since);
+        Console.WriteLine(string.Create(c, $"{target}: memory per connected device ({when}): RSS {rss / 1024:0.0} KB (anonymous {anonymous / 1024:0.0} KB, file {file / 1024:0.0} KB)"));
+    }
+}
+
+// The managed part of it by type, the largest 40, and what is not reachable (garbage not yet collected).
+static void PrintHeap(string target, HeapCensus baseline, HeapCensus end)
+{
+    var c = CultureInfo.InvariantCulture;
+    double devices = end.Devices - baseline.Devices;
+    Console.WriteLine(string.Create(c, $"{target}: managed heap per connected device: {(end.LiveBytes - baseline.LiveBytes) / devices / 1024:0.0} KB reachable, {(end.DeadBytes - baseline.DeadBytes) / devices / 1024:0.0} KB garbage, {(end.CommittedBytes - baseline.CommittedBytes) / devices / 1024:0.0} KB GC-committed ({end.Heaps} {(end.IsServer ? "server" : "workstation")} GC heap(s); {end.LiveBytes / 1048576.0:0.0} MB reachable in all)"));
+    Console.WriteLine($"{"  per device: bytes",21} {"objects",8}  type");
+    foreach (var (type, count, bytes) in end.PerDevice(baseline).Take(40))
+    {
+        Console.WriteLine(string.Create(c, $"{bytes,21:N0} {count,8:0.00}  {type}"));
+    }
 }
 
 static double Percentile(LongHistogram latencies, double percentile) =>

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Convoy.Collector.Alerts;
 using Convoy.Collector.Authentication;
 using Convoy.Collector.Ingest;
@@ -227,7 +229,7 @@ public static class CollectorHost
                     DeviceCertificateValidator.Remote.Value = connection.RemoteEndPoint?.ToString();
                     return next(connection);
                 });
-                listen.UseHttps(https => UseDeviceTls(https, kestrel.ApplicationServices, options.HandshakeTimeout));
+                listen.UseHttps(DeviceTls(kestrel.ApplicationServices, options.HandshakeTimeout));
             });
             if (options.MetricsPort >= 0)
             {
@@ -237,19 +239,36 @@ public static class CollectorHost
         });
     }
 
-    private static void UseDeviceTls(HttpsConnectionAdapterOptions https, IServiceProvider services, TimeSpan handshakeTimeout)
+    /// <summary>
+    /// TLS of the device port, decided per handshake: the server certificate in use now (followed on
+    /// disk, so a rotated one is used without a restart) as the one <see cref="SslStreamCertificateContext"/>
+    /// made when its file was read. Kestrel's certificate selector would have TLS make a context, and
+    /// with it an OpenSSL context and a chain, for every connection and keep them while it is open.
+    /// </summary>
+    private static TlsHandshakeCallbackOptions DeviceTls(IServiceProvider services, TimeSpan handshakeTimeout)
     {
         var certificates = services.GetRequiredService<CertificateFiles>();
-        // Asked per handshake, so a rotated certificate is used without a restart.
-        https.ServerCertificateSelector = (_, _) => certificates.ServerCertificate;
-        https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-        https.HandshakeTimeout = handshakeTimeout;
         // Devices present a certificate, partners a token instead: a certificate is asked for but
-        // not required, and one that is presented must pass the device checks below. Each call then
+        // not required, and one that is presented must pass the device checks. Each call then
         // requires one credential or the other (CallerAuthenticator).
-        https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
-        https.ClientCertificateValidation = (certificate, chain, errors) =>
-            services.GetRequiredService<DeviceCertificateValidator>().Validate(certificate, chain, errors);
+        RemoteCertificateValidationCallback deviceCheck = (_, certificate, chain, errors) => certificate is null
+            || services.GetRequiredService<DeviceCertificateValidator>().Validate(certificate as X509Certificate2 ?? new X509Certificate2(certificate), chain, errors);
+        return new TlsHandshakeCallbackOptions
+        {
+            HandshakeTimeout = handshakeTimeout,
+            OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = certificates.ServerCertificateContext,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ApplicationProtocols = [SslApplicationProtocol.Http2],
+                // HTTP/2 forbids renegotiation (RFC 9113, 9.2.1).
+                AllowRenegotiation = false,
+                ClientCertificateRequired = true,
+                // As Kestrel's certificate options checked it (CheckCertificateRevocation, on by default).
+                CertificateRevocationCheckMode = X509RevocationMode.Online,
+                RemoteCertificateValidationCallback = deviceCheck,
+            }),
+        };
     }
 
     /// <summary>

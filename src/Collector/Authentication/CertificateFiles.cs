@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Convoy.Files;
 using Convoy.Pki;
@@ -14,7 +15,7 @@ namespace Convoy.Collector.Authentication;
 /// </summary>
 internal sealed class CertificateFiles
 {
-    private readonly FileFollower<X509Certificate2> _server;
+    private readonly FileFollower<SslStreamCertificateContext> _server;
     private readonly FileFollower<X509Certificate2Collection> _roots;
     private readonly FileFollower<RevocationList>? _revoked;
 
@@ -30,7 +31,7 @@ internal sealed class CertificateFiles
             ? new FileFollower<RevocationList>([revocations], () => RevocationList.Load(revocations),
                 (log, _) => CollectorLog.CertificatesReloaded(log, "revocation list", revocations), CollectorLog.CertificatesReloadFailed, time, logger)
             : null;
-        _server = new FileFollower<X509Certificate2>([paths.Certificate, paths.Key], () => CertificateIssuer.LoadPem(paths.Certificate, paths.Key),
+        _server = new FileFollower<SslStreamCertificateContext>([paths.Certificate, paths.Key], () => SslStreamCertificateContext.Create(CertificateIssuer.LoadPem(paths.Certificate, paths.Key), additionalCertificates: null),
             (log, _) => CollectorLog.CertificatesReloaded(log, "server certificate", paths.Certificate), CollectorLog.CertificatesReloadFailed, time, logger);
         _roots = new FileFollower<X509Certificate2Collection>([paths.TrustRoots], () => LoadRoots(paths.TrustRoots),
             (log, _) => CollectorLog.CertificatesReloaded(log, "device trust roots", paths.TrustRoots), CollectorLog.CertificatesReloadFailed, time, logger);
@@ -39,7 +40,15 @@ internal sealed class CertificateFiles
     /// <summary>Where the files are.</summary>
     public CertificatePaths Paths { get; }
 
-    public X509Certificate2 ServerCertificate => _server.Current;
+    public X509Certificate2 ServerCertificate => _server.Current.TargetCertificate;
+
+    /// <summary>
+    /// The server certificate as TLS uses it, made once per certificate file read rather than once
+    /// per handshake: every connection then shares one OpenSSL context (SSL_CTX) and one built
+    /// chain, instead of each keeping its own for as long as it is open (docs/benchmarks.md,
+    /// memory per connected device).
+    /// </summary>
+    public SslStreamCertificateContext ServerCertificateContext => _server.Current;
 
     /// <summary>The revoked device certificates (empty without Collector:RevocationList).</summary>
     public RevocationList Revoked => _revoked?.Current ?? RevocationList.Empty;
