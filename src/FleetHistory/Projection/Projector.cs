@@ -81,10 +81,10 @@ internal sealed class Projector : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (!_rewindNeeded && _switches.TryDequeue(out var request))
+                if (!_rewindNeeded && _switches.TryPeek(out var due) && due.IsDue && _switches.TryDequeue(out var request))
                 {
+                    // The flush clock runs on: a switch still waiting for its partitions must not hold back the flushes.
                     Switch(consumer, request, stoppingToken);
-                    flushDue = Environment.TickCount64 + _options.FlushMilliseconds;
                     continue;
                 }
 
@@ -230,8 +230,9 @@ internal sealed class Projector : BackgroundService
         {
             if (request.Waited < TenantSwitch.OwnershipWait)
             {
+                // Asked again in a tenth of a second; the projector goes on projecting meanwhile.
+                request.Later(TimeSpan.FromMilliseconds(100));
                 _switches.Enqueue(request);
-                stoppingToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
                 return;
             }
 
@@ -421,6 +422,7 @@ internal sealed class TenantSwitch(string tenant, IReadOnlySet<TopicPartition> p
     public static readonly TimeSpan OwnershipWait = TimeSpan.FromSeconds(30);
 
     private readonly long _asked = Environment.TickCount64;
+    private long _dueAt;
     private int _state; // 0 waiting, 1 running, 2 called off
 
     public string Tenant => tenant;
@@ -429,6 +431,12 @@ internal sealed class TenantSwitch(string tenant, IReadOnlySet<TopicPartition> p
     public IReadOnlySet<TopicPartition> Partitions => partitions;
 
     public TimeSpan Waited => TimeSpan.FromMilliseconds(Environment.TickCount64 - _asked);
+
+    /// <summary>Whether the projector should look at it now (it is not waiting for a later turn).</summary>
+    public bool IsDue => Environment.TickCount64 >= Volatile.Read(ref _dueAt);
+
+    /// <summary>Puts it off by <paramref name="delay"/>.</summary>
+    public void Later(TimeSpan delay) => Volatile.Write(ref _dueAt, Environment.TickCount64 + (long)delay.TotalMilliseconds);
 
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
