@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.ClickHouse;
+using Convoy.Tenancy;
 using Convoy.TestKit;
 
 namespace Convoy.FleetHistory.Benchmarks;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Convoy.Collector.Tenancy;
+using Convoy.Tenancy;
 
 namespace Convoy.Collector;
 

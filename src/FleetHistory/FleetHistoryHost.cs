@@ -7,6 +7,7 @@ using Convoy.FleetHistory.Query;
 using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.ClickHouse;
 using Convoy.FleetHistory.Store.DuckDb;
+using Convoy.FleetHistory.Tenancy;
 using Convoy.Probes;
 using Convoy.Kafka;
 using Convoy.OptionsValidation;
@@ -47,7 +48,9 @@ public static class FleetHistoryHost
           --FleetHistory:QueriesPerSecond=N        each tenant's query quota {{D(o.QueriesPerSecond)}}
           --FleetHistory:QueryBurst=N              ...and its burst {{D(o.QueryBurst)}}
           --FleetHistory:WatchBacklog=N            flushes a fleet watch may fall behind before it is cut off {{D(o.WatchBacklog)}}
-          --FleetHistory:Retention:PositionsDays=N days of GPS fixes kept, unless a tenant's admin sets its own {{D(o.Retention.PositionsDays)}}
+          --FleetHistory:TenantsFile=JSON          the tenant registry (the collector's Collector:TenantsFile), followed:
+                                                   each tenant's retention and isolation, who may query (none: all, defaults)
+          --FleetHistory:Retention:PositionsDays=N days of GPS fixes kept, unless the registry or the tenant's admin says otherwise {{D(o.Retention.PositionsDays)}}
           --FleetHistory:Retention:RollupsDays=N   days of rollups kept {{D(o.Retention.RollupsDays)}}
           --FleetHistory:Retention:AlertsDays=N    days of resolved alerts kept {{D(o.Retention.AlertsDays)}}
           --FleetHistory:RetentionCheckMinutes=N   how often retention is enforced {{D(o.RetentionCheckMinutes)}}
@@ -83,7 +86,8 @@ public static class FleetHistoryHost
         builder.Services.AddSingleton<FleetHistoryMetrics>();
         builder.Services.AddSingleton<ConsumerLag>();
         builder.Services.AddSingleton<FleetWatchers>();
-        builder.Services.AddSingleton(static sp => CreateStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value));
+        builder.Services.AddSingleton<TenantSettings>();
+        builder.Services.AddSingleton(static sp => CreateStore(sp.GetRequiredService<IOptions<FleetHistoryOptions>>().Value, sp.GetRequiredService<TenantSettings>()));
         builder.Services.AddOptions<TokenOptions>()
             .Configure(static tokens => tokens.Audience = FleetHistoryOptions.TokenAudience)
             .Bind(builder.Configuration.GetSection(FleetHistoryOptions.TokensSection))
@@ -159,10 +163,10 @@ public static class FleetHistoryHost
         return app;
     }
 
-    /// <summary>The store the settings choose; their checks (a ClickHouse URL is absolute http or https) ran before.</summary>
-    private static IFleetStore CreateStore(FleetHistoryOptions options) => options.Store switch
+    /// <summary>The store the settings choose, each tenant's layout from the registry; the settings' checks (a ClickHouse URL is absolute http or https) ran before.</summary>
+    private static IFleetStore CreateStore(FleetHistoryOptions options, TenantSettings tenants) => options.Store switch
     {
-        FleetStoreKind.ClickHouse => new ClickHouseFleetStore(new Uri(options.ClickHouse.Url), options.ClickHouse.Isolation, options.ClickHouse.Database),
+        FleetStoreKind.ClickHouse => new ClickHouseFleetStore(new Uri(options.ClickHouse.Url), options.ClickHouse.Isolation, options.ClickHouse.Database, registry: tenants.IsolationOf),
         _ => new DuckDbFleetStore(options.DataFolder),
     };
 

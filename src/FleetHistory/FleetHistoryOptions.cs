@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using Convoy.FleetHistory.Store.ClickHouse;
 using Convoy.OptionsValidation;
+using Convoy.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory;
@@ -79,7 +79,15 @@ public sealed class FleetHistoryOptions : IValidatableObject
     [SettingRange("FleetHistory:WatchBacklog", 1, 10_000)]
     public int WatchBacklog { get; set; } = 64;
 
-    /// <summary>How long each tenant's history is kept unless its admin set otherwise (SetRetention).</summary>
+    /// <summary>
+    /// The tenant registry, the JSON file the collector follows too (its <c>Collector:TenantsFile</c>),
+    /// followed on disk: each tenant's retention and ClickHouse isolation, and who may query (a
+    /// disabled tenant, or one a closed registry does not list, is refused). Empty = none: every
+    /// tenant has the platform's settings.
+    /// </summary>
+    public string TenantsFile { get; set; } = "";
+
+    /// <summary>How long each tenant's history is kept unless the registry or its admin (SetRetention) says otherwise.</summary>
     [ValidateObjectMembers]
     public RetentionOptions Retention { get; set; } = new();
 
@@ -113,6 +121,12 @@ public sealed class FleetHistoryOptions : IValidatableObject
             yield return new ValidationResult($"Configuration 'FleetHistory:Store' must be DuckDb or ClickHouse, was {Store}.");
         }
 
+        if (TenantsFile.Length > 0 && !File.Exists(TenantsFile))
+        {
+            yield return new ValidationResult(
+                $"Configuration 'FleetHistory:TenantsFile' names no file: '{Path.GetFullPath(TenantsFile)}' does not exist; give the collector's Collector:TenantsFile, or leave it empty.");
+        }
+
         if (RulesFolder.Length > 0 && !Directory.Exists(RulesFolder))
         {
             yield return new ValidationResult(
@@ -137,7 +151,7 @@ public sealed class ClickHouseStoreOptions : IValidatableObject
     /// <summary>ClickHouse's HTTP interface (not the native protocol's port 9000).</summary>
     public string Url { get; set; } = "http://127.0.0.1:8123/";
 
-    /// <summary>A database per tenant, or tables every tenant shares keyed by a tenant column.</summary>
+    /// <summary>A database per tenant, or tables every tenant shares keyed by a tenant column, for each tenant whose registry entry does not choose (<c>Store:Isolation</c>).</summary>
     public ClickHouseIsolation Isolation { get; set; } = ClickHouseIsolation.DatabasePerTenant;
 
     /// <summary>
@@ -167,7 +181,7 @@ public sealed class ClickHouseStoreOptions : IValidatableObject
 /// <summary>Section <c>FleetHistory:Retention</c>: the platform's default days of history, per kind.</summary>
 public sealed class RetentionOptions
 {
-    public const int MaxDays = 3660;
+    public const int MaxDays = TenantRetention.MaxDays;
 
     /// <summary>GPS fixes (tracks).</summary>
     [SettingRange("FleetHistory:Retention:PositionsDays", 1, MaxDays)]

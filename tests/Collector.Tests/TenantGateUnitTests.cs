@@ -1,4 +1,5 @@
 using Convoy.Collector.Tenancy;
+using Convoy.Tenancy;
 using Grpc.Core;
 using Microsoft.Extensions.Time.Testing;
 

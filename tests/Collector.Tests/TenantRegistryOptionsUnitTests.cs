@@ -1,4 +1,5 @@
 using Convoy.Collector.Tenancy;
+using Convoy.Tenancy;
 using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
@@ -22,13 +23,19 @@ public sealed class TenantRegistryOptionsUnitTests : IDisposable
     [InlineData("Partitions", "Tenants:acme:Topic:Partitions")]
     [InlineData("ReplicationFactor", "Tenants:acme:Topic:ReplicationFactor")]
     [InlineData("MaxInFlightBytes", "Tenants:acme:Quota:MaxInFlightBytes")]
+    [InlineData("PositionsDays", "Tenants:acme:Retention:PositionsDays")]
+    [InlineData("AlertsDays", "Tenants:acme:Retention:AlertsDays")]
+    [InlineData("Isolation", "Tenants:acme:Store:Isolation")]
     public void Validate_ABadTenantSetting_NamesItsKey(string setting, string key)
     {
-        var tenant = new TenantOptions { Quota = new TenantQuota(), Topic = new TenantTopic() };
+        var tenant = new TenantOptions { Quota = new TenantQuota(), Topic = new TenantTopic(), Retention = new TenantRetention(), Store = new TenantStore() };
         switch (setting)
         {
             case "Partitions": tenant.Topic.Partitions = 0; break;
             case "ReplicationFactor": tenant.Topic.ReplicationFactor = 0; break;
+            case "PositionsDays": tenant.Retention.PositionsDays = -1; break;
+            case "AlertsDays": tenant.Retention.AlertsDays = TenantRetention.MaxDays + 1; break;
+            case "Isolation": tenant.Store.Isolation = (ClickHouseIsolation)7; break;
             default: tenant.Quota.MaxInFlightBytes = 1000; break;
         }
 
@@ -47,6 +54,18 @@ public sealed class TenantRegistryOptionsUnitTests : IDisposable
         var error = Assert.Throws<OptionsValidationException>(() => Registry(file));
 
         Assert.Equal("Tenant registry 'Tenants:acme:Quota:ReadingsPerSecond' must be at least 1, was -5.", Assert.Single(error.Failures));
+    }
+
+    [Fact]
+    public void AFileOfRetentionAndIsolation_IsReadAsTheFleetHistoryUsesIt()
+    {
+        string file = Write("""{ "Tenants": { "acme": { "Retention": { "PositionsDays": 30 }, "Store": { "Isolation": "SharedTables" } }, "globex": { } } }""");
+
+        var registry = TenantRegistryFile.Read(file);
+
+        Assert.Equal((30, 0, 0), (registry.Tenants["acme"].Retention!.PositionsDays, registry.Tenants["acme"].Retention!.RollupsDays, registry.Tenants["acme"].Retention!.AlertsDays));
+        Assert.Equal(ClickHouseIsolation.SharedTables, registry.Tenants["acme"].Store!.Isolation);
+        Assert.Null(registry.Tenants["globex"].Store);
     }
 
     [Fact]

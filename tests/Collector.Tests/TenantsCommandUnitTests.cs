@@ -1,4 +1,5 @@
 using Convoy.Collector.Tenancy;
+using Convoy.Tenancy;
 
 namespace Convoy.Collector.Tests;
 
@@ -25,10 +26,10 @@ public sealed class TenantsCommandUnitTests : IDisposable
     public void AddDisableEnable_ChangeTheFileIntoOneTheCollectorReads_AndListShowsIt()
     {
         Assert.Equal(0, Run("add", File, "acme", "--name", "ACME Cold Chain", "--readings-per-second", "50000", "--max-streams", "500"));
-        Assert.Equal(0, Run("add", File, "globex"));
+        Assert.Equal(0, Run("add", File, "globex", "--positions-days", "30", "--alerts-days", "400", "--isolation", "SharedTables"));
         Assert.Equal(0, Run("disable", File, "globex"));
 
-        var registry = TenantRegistry.Read(File);
+        var registry = TenantRegistryFile.Read(File);
         Assert.False(registry.Open);
         Assert.Equal("ACME Cold Chain", registry.Tenants["acme"].DisplayName);
         Assert.Equal(50000, registry.Tenants["acme"].Quota!.ReadingsPerSecond);
@@ -36,13 +37,15 @@ public sealed class TenantsCommandUnitTests : IDisposable
         Assert.True(registry.Tenants["acme"].Enabled);
         Assert.False(registry.Tenants["globex"].Enabled);
         Assert.Null(registry.Tenants["globex"].Quota);
+        Assert.Equal((30, 0, 400), (registry.Tenants["globex"].Retention!.PositionsDays, registry.Tenants["globex"].Retention!.RollupsDays, registry.Tenants["globex"].Retention!.AlertsDays));
+        Assert.Equal(ClickHouseIsolation.SharedTables, registry.Tenants["globex"].Store!.Isolation);
 
         Assert.Equal(0, Run("list", File));
-        Assert.Contains("acme\tenabled\t50000 readings/s, 500 streams\tACME Cold Chain", _output.ToString(), StringComparison.Ordinal);
-        Assert.Contains("globex\tDISABLED\tdefault quota", _output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("acme\tenabled\t50000 readings/s, 500 streams\tdefault retention\tdefault isolation\tACME Cold Chain", _output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("globex\tDISABLED\tdefault quota\tdays kept 30/default/400\tSharedTables\t", _output.ToString(), StringComparison.Ordinal);
 
         Assert.Equal(0, Run("enable", File, "globex"));
-        Assert.True(TenantRegistry.Read(File).Tenants["globex"].Enabled);
+        Assert.True(TenantRegistryFile.Read(File).Tenants["globex"].Enabled);
         Assert.Equal(0, Run("check", File));
         Assert.Contains("valid, 2 tenant(s) (0 disabled), registry closed", _output.ToString(), StringComparison.Ordinal);
         // Nothing is left beside the file.
@@ -60,7 +63,7 @@ public sealed class TenantsCommandUnitTests : IDisposable
 
         Assert.Equal(0, Run("add", File, "globex"));
 
-        var registry = TenantRegistry.Read(File);
+        var registry = TenantRegistryFile.Read(File);
         Assert.Equal(1000, registry.Default.ReadingsPerSecond);
         Assert.Equal(12, registry.Tenants["acme"].Topic!.Partitions);
         Assert.Equal(["acme", "globex"], registry.Tenants.Keys.Order(StringComparer.Ordinal));
@@ -75,6 +78,8 @@ public sealed class TenantsCommandUnitTests : IDisposable
         Assert.Equal(1, Run("add", File, "acme"));
         Assert.Equal(1, Run("add", File, "ACME!"));
         Assert.Equal(1, Run("add", File, "initech", "--readings-per-second", "-5"));
+        Assert.Equal(1, Run("add", File, "initech", "--positions-days", "-1"));
+        Assert.Equal(2, Run("add", File, "initech", "--isolation", "Sideways"));
         Assert.Equal(1, Run("disable", File, "umbrella"));
 
         Assert.Equal(before, System.IO.File.ReadAllText(File));

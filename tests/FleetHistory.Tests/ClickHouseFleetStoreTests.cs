@@ -2,6 +2,7 @@ using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.ClickHouse;
+using Convoy.Tenancy;
 using static Convoy.FleetHistory.Tests.FleetStoreTests;
 
 namespace Convoy.FleetHistory.Tests;
@@ -126,6 +127,72 @@ public sealed class ClickHouseFleetStoreTests(ClickHouseFixture clickHouse) : IC
 
         Assert.Equal(1, store.Offsets("acme")[Telemetry]);
         AssertFirstOnly(store);
+    }
+
+    public static IEnumerable<object[]> Servers => ClickHouseTestServer.WhereInstalled;
+
+    [Theory]
+    [MemberData(nameof(Servers), DisableDiscoveryEnumeration = true)]
+    public void TheRegistryChoosesEachTenantsLayout_ATenantStaysWhereItsProjectionsAre_AndARebuildMovesItIntoADatabaseOfItsOwn(string server)
+    {
+        Assert.NotEmpty(server);
+        string database = ClickHouseFixture.NewDatabase();
+        var registry = new Dictionary<string, ClickHouseIsolation> { ["acme"] = ClickHouseIsolation.SharedTables };
+        using var sql = new ClickHouseConnection(clickHouse.Endpoint);
+        using (var store = clickHouse.Store(ClickHouseIsolation.DatabasePerTenant, database, registry: t => registry.TryGetValue(t, out var i) ? i : null))
+        {
+            store.Write(Changes("acme", ("telemetry.acme", 0, 1), BatchBuilder.For("truck-1", 1).StartingAt(Noon).Gps(2, _ => 10f).Temperatures(1, 4f)));
+            store.Write(Changes("globex", ("telemetry.globex", 0, 1), BatchBuilder.For("van-1", 1).StartingAt(Noon).Gps(1, _ => 20f)));
+            Assert.Equal(["acme", "globex"], store.Tenants());
+            Assert.Equal("truck-1", Assert.Single(store.FleetState("acme", [], "", 10)).DeviceId);
+            Assert.Equal("van-1", Assert.Single(store.FleetState("globex", [], "", 10)).DeviceId);
+        }
+
+        // acme in the tables every shared tenant uses, globex in a database of its own (the default).
+        Assert.Equal([$"{database}_globex"], Databases(sql, database));
+        Assert.Equal(["acme"], Strings(sql, $"SELECT DISTINCT tenant FROM {database}.{ClickHouseSchema.Positions}"));
+
+        // The registry changes its mind: after a restart each tenant is still read where its projections are.
+        registry["acme"] = ClickHouseIsolation.DatabasePerTenant;
+        registry["globex"] = ClickHouseIsolation.SharedTables;
+        using var restarted = clickHouse.Store(ClickHouseIsolation.DatabasePerTenant, database, registry: t => registry.TryGetValue(t, out var i) ? i : null);
+        Assert.Equal(2, restarted.Track("acme", "truck-1", Noon, Noon + 60_000, long.MinValue, 10).Count);
+        Assert.Equal("van-1", Assert.Single(restarted.FleetState("globex", [], "", 10)).DeviceId);
+        restarted.Write(Changes("acme", ("telemetry.acme", 0, 2), BatchBuilder.For("truck-1", 2).StartingAt(Noon + 60_000).Gps(1, _ => 30f)));
+        Assert.Equal(3, restarted.Track("acme", "truck-1", Noon, Noon + 120_000, long.MinValue, 10).Count);
+        Assert.Equal([$"{database}_globex"], Databases(sql, database));
+
+        // A rebuild of acme, now that the registry gives it a database, moves it there whole.
+        using (var space = restarted.RebuildSpace("acme", out string whyNot))
+        {
+            Assert.True(space is not null, whyNot);
+            space.Write(Changes("acme", ("telemetry.acme", 0, 2), BatchBuilder.For("truck-1", 2).StartingAt(Noon).Gps(3, _ => 10f).Temperatures(1, 5f)));
+            restarted.Promote("acme", space);
+        }
+
+        Assert.Equal([$"{database}_acme", $"{database}_globex"], Databases(sql, database));
+        Assert.Empty(Strings(sql, $"SELECT DISTINCT tenant FROM {database}.{ClickHouseSchema.Positions}"));
+        Assert.Equal(5f, Assert.Single(Assert.Single(restarted.FleetState("acme", [], "", 10)).Temperatures).TemperatureC);
+        Assert.Equal(3, restarted.Track("acme", "truck-1", Noon, Noon + 120_000, long.MinValue, 10).Count);
+        Assert.Equal(2, restarted.Offsets("acme")[new PartitionKey("telemetry.acme", 0)]);
+        Assert.Equal("van-1", Assert.Single(restarted.FleetState("globex", [], "", 10)).DeviceId);
+        Assert.Equal(["acme", "globex"], restarted.Tenants());
+
+        // A tenant that would stay in the shared tables cannot be rebuilt, and says what would let it.
+        using var sharedOnly = clickHouse.Store(ClickHouseIsolation.SharedTables, ClickHouseFixture.NewDatabase());
+        sharedOnly.Write(Changes("initech", ("telemetry.initech", 0, 1), BatchBuilder.For("truck-9", 1).StartingAt(Noon).Gps(1, _ => 10f)));
+        Assert.Null(sharedOnly.RebuildSpace("initech", out string refusal));
+        Assert.Contains("Tenants:initech:Store:Isolation = DatabasePerTenant", refusal, StringComparison.Ordinal);
+    }
+
+    private static List<string> Databases(ClickHouseConnection sql, string database) =>
+        Strings(sql, $"SELECT name FROM system.databases WHERE startsWith(name, '{database}_') ORDER BY name");
+
+    private static List<string> Strings(ClickHouseConnection sql, string query)
+    {
+        var values = new List<string>();
+        sql.Select(query, r => values.Add(r.String(0)));
+        return values;
     }
 
     private static TenantChanges First() =>

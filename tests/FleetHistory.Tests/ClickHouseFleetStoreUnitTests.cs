@@ -5,6 +5,7 @@ using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.ClickHouse;
+using Convoy.Tenancy;
 using static Convoy.FleetHistory.Tests.FleetStoreTests;
 
 namespace Convoy.FleetHistory.Tests;

@@ -1,4 +1,4 @@
-using Convoy.FleetHistory.Store.ClickHouse;
+using Convoy.Tenancy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -43,6 +43,16 @@ public sealed class FleetHistoryOptionsUnitTests
         var refused = Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new FleetHistoryOptionsValidator(), options));
 
         Assert.Contains(message, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATenantsFileThatDoesNotExist_IsRefused_NamingItsKey()
+    {
+        var options = Bind(("TenantsFile", Path.Combine(Path.GetTempPath(), "convoy-no-such-registry-" + Guid.NewGuid().ToString("N") + ".json")));
+
+        var refused = Assert.Throws<OptionsValidationException>(() => OptionsChecks.Validate(new FleetHistoryOptionsValidator(), options));
+
+        Assert.Contains("Configuration 'FleetHistory:TenantsFile' names no file", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -342,7 +342,7 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
 
         Assert.Equal(new RetentionDays(31, 0, 400), store.Retention("acme"));
         Assert.Null(store.Retention("globex"));
-        Assert.Equal(new RetentionDays(31, 730, 400), RetentionEnforcer.Effective(store.Retention("acme"), new RetentionOptions()));
+        Assert.Equal(new RetentionDays(31, 730, 400), RetentionEnforcer.Effective(store.Retention("acme"), new RetentionDays(90, 730, 365)));
     }
 
     [Theory]
@@ -433,7 +433,7 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
         store.Write(Changes("globex", ("telemetry.globex", 0, 1), BatchBuilder.For("van-1", 1).StartingAt(Noon).Gps(1, _ => 5f)));
         store.SetRetention("acme", new RetentionDays(30, 0, 0));
 
-        var space = store.RebuildSpace(out string whyNot);
+        var space = store.RebuildSpace("acme", out string whyNot);
         if (kind == TestStores.ClickHouseShared)
         {
             Assert.Null(space);
@@ -468,7 +468,7 @@ public sealed class FleetStoreTests(ClickHouseFixture clickHouse) : IClassFixtur
         // Written to after the switch as before it, and a second rebuild finds an empty space.
         store.Write(Changes("acme", ("telemetry.acme", 0, 8), BatchBuilder.For("truck-2", 1).StartingAt(Noon).Gps(1, _ => 5f)));
         Assert.Equal(["truck-1", "truck-2"], store.FleetState("acme", [], "", 10).Select(d => d.DeviceId));
-        using var again = store.RebuildSpace(out _)!;
+        using var again = store.RebuildSpace("acme", out _)!;
         Assert.Empty(again.FleetState("acme", [], "", 10));
         Assert.Empty(again.Offsets("acme"));
     }

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Convoy.FleetHistory.Store.ClickHouse;
+using Convoy.Tenancy;
 
 namespace Convoy.FleetHistory.Tests;
 
@@ -7,15 +7,18 @@ namespace Convoy.FleetHistory.Tests;
 internal static partial class TenantStatements
 {
     /// <summary>
-    /// Every statement is a CREATE, a SELECT or an INSERT (the store never alters or deletes). With
-    /// shared tables every table a SELECT names, in a subquery too, is followed by the tenant filter,
-    /// and every inserted row starts with the tenant; with a database per tenant every table named is
-    /// in the tenant's database. No other tenant's name appears.
+    /// Every statement is a CREATE, a SELECT or an INSERT (the store never alters or deletes). Tables
+    /// are created and rows inserted in the tenant's database only (the shared one, or its own), and
+    /// with shared tables every inserted row starts with the tenant. A SELECT names the tenant's
+    /// tables only: of its own database, or of the shared tables each followed by the tenant filter,
+    /// in a subquery too (the store looks in both to find where a tenant's projections are); one that
+    /// names no table asks about the tenant's own database by name. No other tenant's name appears.
     /// </summary>
     public static void AssertScoped(IReadOnlyList<SentStatement> sent, ClickHouseIsolation isolation, string database, string tenant)
     {
         Assert.NotEmpty(sent);
-        string tenantDatabase = isolation == ClickHouseIsolation.SharedTables ? database : $"{database}_{tenant.Replace('-', '_')}";
+        string own = $"{database}_{tenant.Replace('-', '_')}";
+        string tenantDatabase = isolation == ClickHouseIsolation.SharedTables ? database : own;
         foreach (var statement in sent)
         {
             string text = statement.Statement;
@@ -24,11 +27,12 @@ internal static partial class TenantStatements
                 Assert.DoesNotContain(other, text + statement.Rows, StringComparison.Ordinal);
             }
 
-            // Every table is named with its database; all of them the tenant's (the shared one, or its own).
+            // Every table is named with its database: the tenant's own or the shared one.
             var tables = TableName().Matches(text).Select(m => m.Groups["database"].Value).Where(d => d != "system").ToList();
-            Assert.All(tables, d => Assert.Equal(tenantDatabase, d));
+            Assert.All(tables, d => Assert.True(d == own || d == database, $"a table of database {d} in: {text}"));
             if (text.StartsWith("CREATE ", StringComparison.Ordinal))
             {
+                Assert.All(tables, d => Assert.Equal(tenantDatabase, d));
                 continue;
             }
 
@@ -44,12 +48,14 @@ internal static partial class TenantStatements
             }
 
             Assert.StartsWith("SELECT ", text, StringComparison.Ordinal);
-            Assert.NotEmpty(tables);
-            if (isolation == ClickHouseIsolation.SharedTables)
+            if (tables.Count == 0)
             {
-                string filtered = $@"FROM {Regex.Escape(database)}\.\w+ WHERE tenant = '{tenant}' AND ";
-                Assert.True(tables.Count == Regex.Count(text, filtered), $"a table without the filter tenant = '{tenant}' in: {text}");
+                Assert.Contains($"name = '{own}'", text, StringComparison.Ordinal);
+                continue;
             }
+
+            string filtered = $@"FROM {Regex.Escape(database)}\.\w+ WHERE tenant = '{tenant}' AND ";
+            Assert.True(tables.Count(d => d == database) == Regex.Count(text, filtered), $"a shared table without the filter tenant = '{tenant}' in: {text}");
         }
     }
 

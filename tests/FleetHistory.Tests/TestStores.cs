@@ -1,6 +1,7 @@
 using Convoy.FleetHistory.Store;
 using Convoy.FleetHistory.Store.ClickHouse;
 using Convoy.FleetHistory.Store.DuckDb;
+using Convoy.Tenancy;
 
 namespace Convoy.FleetHistory.Tests;
 
@@ -86,8 +87,9 @@ public sealed class ClickHouseFixture : IAsyncLifetime
         }
     }
 
-    internal ClickHouseFleetStore Store(ClickHouseIsolation isolation, string database, HttpMessageHandler? requests = null) =>
-        new(Endpoint, isolation, database, requests);
+    /// <summary>A store on this server, looking up where each tenant is as the program's does; <paramref name="registry"/> as the tenant registry chooses (none: every tenant <paramref name="isolation"/>).</summary>
+    internal ClickHouseFleetStore Store(ClickHouseIsolation isolation, string database, HttpMessageHandler? requests = null, Func<string, ClickHouseIsolation?>? registry = null) =>
+        new(Endpoint, isolation, database, requests, registry ?? (static _ => null));
 }
 
 internal sealed class TestStore(IFleetStore store, IDisposable? resources) : IDisposable

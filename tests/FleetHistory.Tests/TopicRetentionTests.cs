@@ -15,7 +15,7 @@ public sealed class TopicRetentionTests
     [Fact]
     public void TheTelemetryTopic_KeepsTheLongerOfFixesAndRollups_AndTheAlertTopicTheAlertsDays()
     {
-        var wanted = TopicRetention.Wanted("acme", RetentionEnforcer.Effective(new RetentionDays(30, 0, 400), new RetentionOptions()));
+        var wanted = TopicRetention.Wanted("acme", RetentionEnforcer.Effective(new RetentionDays(30, 0, 400), new RetentionDays(90, 730, 365)));
 
         Assert.Equal(730L * 86_400_000, wanted["telemetry.acme"]); // rollups by default: 730 days
         Assert.Equal(400L * 86_400_000, wanted["alerts.acme"]);

@@ -3,10 +3,10 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Convoy.Collector.Authentication;
-using Convoy.Collector.Tenancy;
 using Convoy.Contracts;
 using Convoy.Kafka;
 using Convoy.Kafka.Native;
+using Convoy.Tenancy;
 
 namespace Convoy.Collector.Kafka;
 

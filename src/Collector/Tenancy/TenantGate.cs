@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Convoy.Tenancy;
 using Grpc.Core;
 
 namespace Convoy.Collector.Tenancy;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
-using Convoy.Files;
+using Convoy.Tenancy;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +7,7 @@ namespace Convoy.Collector.Tenancy;
 
 /// <summary>
 /// Decides whether a tenant may send and hands out its <see cref="TenantGate"/>. Follows the
-/// registry file (<c>Collector:TenantsFile</c>, through the shared <see cref="FileFollower{T}"/>): a
+/// registry file (<c>Collector:TenantsFile</c>, through the shared <see cref="TenantRegistryFile"/>): a
 /// change takes effect for the next stream (a refused or disabled tenant's open streams end at
 /// their next batch); a file that fails validation is ignored, keeping the last good one. Without
 /// a file the registry is open, every tenant with the default quota.
@@ -18,7 +17,7 @@ internal sealed class TenantRegistry : IDisposable
     private static readonly TenantRegistryOptions OpenToAll = new() { Open = true };
     private readonly ConcurrentDictionary<string, TenantGate> _gates = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
-    private readonly FileFollower<TenantRegistryOptions>? _file;
+    private readonly TenantRegistryFile? _file;
 
     /// <summary>Reads the file now: one that cannot be read or does not validate stops the start-up, naming it.</summary>
     public TenantRegistry(IOptions<CollectorOptions> options, TimeProvider time, ILogger<TenantRegistry> logger)
@@ -29,15 +28,7 @@ internal sealed class TenantRegistry : IDisposable
             return;
         }
 
-        path = Path.GetFullPath(path);
-        try
-        {
-            _file = new FileFollower<TenantRegistryOptions>([path], () => Read(path), OnReloaded, CollectorLog.TenantRegistryRejected, time, logger);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new OptionsValidationException("Collector:TenantsFile", typeof(CollectorOptions), [$"Configuration 'Collector:TenantsFile' names '{path}', which {e.Message}."]);
-        }
+        _file = new TenantRegistryFile("Collector:TenantsFile", path, OnReloaded, CollectorLog.TenantRegistryRejected, time, logger);
     }
 
     /// <summary>Raised with the registry read from the changed file once it is in use (not for the one read at start: see <see cref="Current"/>).</summary>
@@ -94,29 +85,6 @@ internal sealed class TenantRegistry : IDisposable
     {
         CollectorLog.TenantRegistryReloaded(logger, registry.Tenants.Count);
         Reloaded?.Invoke(registry);
-    }
-
-    /// <summary>
-    /// The registry the file holds, checked (<see cref="TenantRegistryOptionsValidator"/>): throws
-    /// <see cref="OptionsValidationException"/> naming each bad key, or <see cref="InvalidDataException"/>
-    /// when the file is no registry at all (not JSON, a value of the wrong type).
-    /// </summary>
-    internal static TenantRegistryOptions Read(string path)
-    {
-        var registry = new TenantRegistryOptions();
-        try
-        {
-            // Its own configuration root, read once per change: the file's keys must not mix with the collector's.
-            using var json = new MemoryStream(File.ReadAllBytes(path));
-            new ConfigurationBuilder().AddJsonStream(json).Build().Bind(registry);
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException)
-        {
-            throw new InvalidDataException($"is not a tenant registry: {e.Message}", e);
-        }
-
-        var result = new TenantRegistryOptionsValidator().Validate(Options.DefaultName, registry);
-        return result.Failed ? throw new OptionsValidationException(path, typeof(TenantRegistryOptions), result.Failures) : registry;
     }
 
     public void Dispose()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Convoy.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.Collector.Tenancy;
@@ -20,7 +21,10 @@ internal static class TenantsCommand
           tenants list FILE                      every tenant: id, enabled, display name, quota
           tenants check FILE                     validate as the collector would; exit 0 valid, 1 invalid
           tenants add FILE TENANT [--name TEXT] [--readings-per-second N] [--max-streams N]
-                                                 register a tenant (the file is created if missing)
+                                  [--positions-days N] [--rollups-days N] [--alerts-days N]
+                                  [--isolation DatabasePerTenant|SharedTables]
+                                                 register a tenant (the file is created if missing); the days
+                                                 and isolation are the fleet history's (FleetHistory:TenantsFile)
           tenants disable FILE TENANT            refuse the tenant's devices (PERMISSION_DENIED) until enabled
           tenants enable FILE TENANT
         Changes are written atomically; a running collector applies them at its next stream or batch.
@@ -80,11 +84,15 @@ internal static class TenantsCommand
         {
             var quota = tenant.Quota;
             string limits = quota is null ? "default quota" : string.Create(CultureInfo.InvariantCulture, $"{quota.ReadingsPerSecond:0} readings/s, {quota.MaxStreams} streams");
-            output.WriteLine($"{id}\t{(tenant.Enabled ? "enabled" : "DISABLED")}\t{limits}\t{tenant.DisplayName}");
+            string kept = tenant.Retention is { } r ? $"days kept {Days(r.PositionsDays)}/{Days(r.RollupsDays)}/{Days(r.AlertsDays)}" : "default retention";
+            string isolation = tenant.Store?.Isolation?.ToString() ?? "default isolation";
+            output.WriteLine($"{id}\t{(tenant.Enabled ? "enabled" : "DISABLED")}\t{limits}\t{kept}\t{isolation}\t{tenant.DisplayName}");
         }
 
         return 0;
     }
+
+    private static string Days(int days) => days > 0 ? days.ToString(CultureInfo.InvariantCulture) : "default";
 
     private static int Check(string file, TextWriter output, TextWriter errors)
     {
@@ -107,6 +115,8 @@ internal static class TenantsCommand
 
         var entry = new JsonObject();
         var quota = new JsonObject();
+        var retention = new JsonObject();
+        var store = new JsonObject();
         for (int i = 0; i < options.Length; i += 2)
         {
             if (i + 1 >= options.Length)
@@ -126,8 +136,14 @@ internal static class TenantsCommand
                 case "--max-streams" when int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int streams):
                     quota["MaxStreams"] = streams;
                     break;
+                case "--positions-days" or "--rollups-days" or "--alerts-days" when int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int days):
+                    retention[options[i] switch { "--positions-days" => "PositionsDays", "--rollups-days" => "RollupsDays", _ => "AlertsDays" }] = days;
+                    break;
+                case "--isolation" when Enum.TryParse<ClickHouseIsolation>(value, ignoreCase: false, out var isolation) && Enum.IsDefined(isolation):
+                    store["Isolation"] = isolation.ToString();
+                    break;
                 default:
-                    errors.WriteLine($"'{options[i]} {value}' is not understood: --name TEXT, --readings-per-second N or --max-streams N");
+                    errors.WriteLine($"'{options[i]} {value}' is not understood: --name TEXT, --readings-per-second N, --max-streams N, --positions-days N, --rollups-days N, --alerts-days N or --isolation DatabasePerTenant|SharedTables");
                     return 2;
             }
         }
@@ -135,6 +151,16 @@ internal static class TenantsCommand
         if (quota.Count > 0)
         {
             entry["Quota"] = quota;
+        }
+
+        if (retention.Count > 0)
+        {
+            entry["Retention"] = retention;
+        }
+
+        if (store.Count > 0)
+        {
+            entry["Store"] = store;
         }
 
         var document = File.Exists(file) ? Document(file, errors) : new JsonObject { ["Open"] = false };
@@ -190,7 +216,7 @@ internal static class TenantsCommand
 
         try
         {
-            return TenantRegistry.Read(file);
+            return TenantRegistryFile.Read(file);
         }
         catch (OptionsValidationException e)
         {

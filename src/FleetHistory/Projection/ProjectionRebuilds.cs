@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using Convoy.Contracts;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Store;
+using Convoy.FleetHistory.Tenancy;
 using Convoy.Kafka;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -32,15 +33,17 @@ internal sealed class ProjectionRebuilds : IDisposable
     private readonly IFleetStore _store;
     private readonly Projector _projector;
     private readonly FleetHistoryOptions _options;
+    private readonly TenantSettings _tenants;
     private readonly FleetHistoryMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ProjectionRebuilds> _logger;
     private readonly ConcurrentDictionary<string, RebuildProgress> _latest = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
-    public ProjectionRebuilds(KafkaCluster cluster, IFleetStore store, Projector projector, IOptions<FleetHistoryOptions> options, FleetHistoryMetrics metrics,
+    public ProjectionRebuilds(KafkaCluster cluster, IFleetStore store, Projector projector, TenantSettings tenants, IOptions<FleetHistoryOptions> options, FleetHistoryMetrics metrics,
         TimeProvider time, ILogger<ProjectionRebuilds> logger)
     {
+        _tenants = tenants;
         _cluster = cluster;
         _store = store;
         _projector = projector;
@@ -72,7 +75,7 @@ internal sealed class ProjectionRebuilds : IDisposable
 
         try
         {
-            var space = _store.RebuildSpace(out string whyNot) ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "this fleet history cannot rebuild: " + whyNot));
+            var space = _store.RebuildSpace(tenant, out string whyNot) ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "your projections cannot be rebuilt: " + whyNot));
             var consumer = new ConsumerBuilder<Ignore, byte[]>(_cluster.CreateReaderConfig("convoy-fleet-history-rebuild-" + tenant)).SetLogHandler((_, _) => { }).Build();
             try
             {
@@ -299,7 +302,7 @@ internal sealed class ProjectionRebuilds : IDisposable
                 space.SetRetention(tenant, own);
             }
 
-            RetentionEnforcer.Apply(space, tenant, owner._options.Retention, owner._time.GetUtcNow().ToUnixTimeMilliseconds());
+            RetentionEnforcer.Apply(space, tenant, owner._tenants.DefaultRetention(tenant), owner._time.GetUtcNow().ToUnixTimeMilliseconds());
             owner._store.Promote(tenant, space);
         }
 

@@ -357,7 +357,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
 
     private Contracts.Fleet.V1.Retention InEffect(string tenant)
     {
-        var days = RetentionEnforcer.Effective(_store.Retention(tenant), _options.Retention);
+        var days = _retention.InEffect(tenant);
         return new Contracts.Fleet.V1.Retention { PositionsDays = days.Positions, RollupsDays = days.Rollups, AlertsDays = days.Alerts };
     }
 

@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Grpc.Core;
+using Convoy.FleetHistory.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Query;
 
 /// <summary>
-/// The door of every query: a bearer token that names the tenant and a role high enough for the
-/// method, then the tenant's query quota (a token bucket per tenant, as the collector's quotas).
+/// The door of every query: a bearer token that names the tenant, a tenant the registry lets query,
+/// a role high enough for the method, then the tenant's query quota (a token bucket per tenant, as the collector's quotas).
 /// Every refusal says what to do about it.
 /// </summary>
 internal sealed class QueryGate : IDisposable
@@ -16,8 +17,11 @@ internal sealed class QueryGate : IDisposable
     private readonly FleetHistoryOptions _options;
     private readonly PartitionedRateLimiter<string> _quota;
 
-    public QueryGate(ICallerTokens tokens, IOptions<FleetHistoryOptions> options)
+    private readonly TenantSettings _tenants;
+
+    public QueryGate(ICallerTokens tokens, TenantSettings tenants, IOptions<FleetHistoryOptions> options)
     {
+        _tenants = tenants;
         _tokens = tokens;
         _options = options.Value;
         _quota = PartitionedRateLimiter.Create<string, string>(tenant => RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
@@ -44,6 +48,11 @@ internal sealed class QueryGate : IDisposable
         if (verdict.Caller is not { } caller)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, verdict.Problem ?? "the bearer token was refused"));
+        }
+
+        if (_tenants.Refusal(caller.Tenant) is { } refusal)
+        {
+            throw new RpcException(refusal);
         }
 
         if (caller.Role < needed)

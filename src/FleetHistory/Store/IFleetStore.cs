@@ -72,11 +72,11 @@ internal interface IFleetStore : IDisposable
     RowCounts DeleteTenant(string tenant);
 
     /// <summary>
-    /// A store of the same kind beside this one, where a rebuild writes a tenant's new projections:
+    /// A store of the same kind beside this one, where a rebuild writes <paramref name="tenant"/>'s new projections:
     /// nothing in it is seen by a query of this store until <see cref="Promote"/>. Null, with the
-    /// reason in <paramref name="whyNot"/>, when this store cannot keep a second version of a tenant.
+    /// reason in <paramref name="whyNot"/>, when this store cannot keep a second version of that tenant.
     /// </summary>
-    IFleetStore? RebuildSpace(out string whyNot);
+    IFleetStore? RebuildSpace(string tenant, out string whyNot);
 
     /// <summary>
     /// Makes the tenant's projections in <paramref name="space"/> (from <see cref="RebuildSpace"/>)

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Convoy.FleetHistory.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Store;
@@ -6,7 +7,7 @@ namespace Convoy.FleetHistory.Store;
 /// <summary>
 /// Deletes each tenant's history older than its retention from the store, at start and then every
 /// <see cref="FleetHistoryOptions.RetentionCheckMinutes"/>. A tenant's own retention (set by its
-/// admin) wins over the platform's default, kind by kind. The same pass has the store put the
+/// admin) wins over the registry's days for it, which win over the platform's default, kind by kind. The same pass has the store put the
 /// closed hours' fixes in track order (<see cref="IFleetStore.CompactTrack"/>), and sets each
 /// tenant's topics' retention to match (<see cref="TopicRetention"/>).
 /// </summary>
@@ -19,8 +20,11 @@ internal sealed class RetentionEnforcer : BackgroundService
     private readonly ILogger<RetentionEnforcer> _logger;
     private readonly TopicRetention _topics;
 
-    public RetentionEnforcer(IFleetStore store, TopicRetention topics, IOptions<FleetHistoryOptions> options, TimeProvider time, ILogger<RetentionEnforcer> logger)
+    private readonly TenantSettings _tenants;
+
+    public RetentionEnforcer(IFleetStore store, TopicRetention topics, TenantSettings tenants, IOptions<FleetHistoryOptions> options, TimeProvider time, ILogger<RetentionEnforcer> logger)
     {
+        _tenants = tenants;
         _topics = topics;
         _store = store;
         _options = options.Value;
@@ -28,14 +32,17 @@ internal sealed class RetentionEnforcer : BackgroundService
         _logger = logger;
     }
 
-    /// <summary>The days in effect for a tenant: its own where it set them, the default otherwise.</summary>
-    public static RetentionDays Effective(RetentionDays? own, RetentionOptions defaults) => new(
-        own is { Positions: > 0 } o1 ? o1.Positions : defaults.PositionsDays,
-        own is { Rollups: > 0 } o2 ? o2.Rollups : defaults.RollupsDays,
-        own is { Alerts: > 0 } o3 ? o3.Alerts : defaults.AlertsDays);
+    /// <summary>The days in effect for a tenant: its own where it set them, <paramref name="defaults"/> (the registry's or the platform's) otherwise.</summary>
+    public static RetentionDays Effective(RetentionDays? own, RetentionDays defaults) => new(
+        own is { Positions: > 0 } o1 ? o1.Positions : defaults.Positions,
+        own is { Rollups: > 0 } o2 ? o2.Rollups : defaults.Rollups,
+        own is { Alerts: > 0 } o3 ? o3.Alerts : defaults.Alerts);
+
+    /// <summary>The days in effect for the tenant now.</summary>
+    public RetentionDays InEffect(string tenant) => Effective(_store.Retention(tenant), _tenants.DefaultRetention(tenant));
 
     /// <summary>Deletes what is older than the tenant's retention in effect (its own, or <paramref name="defaults"/>) from <paramref name="store"/>.</summary>
-    public static RowCounts Apply(IFleetStore store, string tenant, RetentionOptions defaults, long nowMs)
+    public static RowCounts Apply(IFleetStore store, string tenant, RetentionDays defaults, long nowMs)
     {
         var days = Effective(store.Retention(tenant), defaults);
         return store.ApplyRetention(tenant, nowMs - (days.Positions * DayMs), nowMs - (days.Rollups * DayMs), nowMs - (days.Alerts * DayMs));
@@ -48,8 +55,8 @@ internal sealed class RetentionEnforcer : BackgroundService
         long total = 0;
         foreach (string tenant in _store.Tenants())
         {
-            var days = Effective(_store.Retention(tenant), _options.Retention);
-            var deleted = Apply(_store, tenant, _options.Retention, now);
+            var days = InEffect(tenant);
+            var deleted = Apply(_store, tenant, _tenants.DefaultRetention(tenant), now);
             if (deleted.Total > 0)
             {
                 FleetHistoryLog.RetentionApplied(_logger, tenant, deleted.Positions, deleted.Rollups, deleted.Alerts, days.Positions, days.Rollups, days.Alerts);
@@ -71,7 +78,7 @@ internal sealed class RetentionEnforcer : BackgroundService
     /// <summary>Sets the tenant's topics' retention to its days in effect now; a Kafka that refuses is logged and tried again at the next pass.</summary>
     public async Task SetTopicsAsync(string tenant)
     {
-        var days = Effective(_store.Retention(tenant), _options.Retention);
+        var days = InEffect(tenant);
         try
         {
             foreach (string change in await _topics.ApplyAsync(tenant, days))

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Convoy.Tenancy;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Fleet.V1;
 
@@ -10,7 +11,8 @@ namespace Convoy.FleetHistory.Store.ClickHouse;
 /// The store for a deployment that outgrows one machine's DuckDB files: a ClickHouse server (or
 /// cluster front) shared by every fleet history instance, reached over HTTP. Tenants are kept apart
 /// by a database each or by a tenant column in shared tables (<see cref="ClickHouseIsolation"/>),
-/// and every statement is built by that tenant's <see cref="TenantScope"/>.
+/// chosen per tenant by the tenant registry, and every statement is built by that tenant's
+/// <see cref="TenantScope"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -49,6 +51,9 @@ namespace Convoy.FleetHistory.Store.ClickHouse;
 internal sealed class ClickHouseFleetStore : IFleetStore
 {
     private const string AlertVersion = "(state, flush)";
+
+    // How long a tenant found in the shared tables is read there before it is looked for again.
+    private const long SharedRecheckMs = 5_000;
     private static readonly TimeSpan MutationTimeout = TimeSpan.FromSeconds(120);
 
     // One aggregate per alert field, named a_* so that no alias shadows the column it aggregates (18.16
@@ -74,20 +79,28 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     private readonly ClickHouseConnection _connection;
     private readonly bool _ownsConnection = true;
     private readonly ClickHouseIsolation _isolation;
+    private readonly Func<string, ClickHouseIsolation?>? _registry;
     private readonly string _database;
+
+    // Where each tenant's projections are, once found or first written, and when that was seen: a
+    // tenant stays in the layout its projections were written in, whatever the registry says later,
+    // until a rebuild moves it out of the shared tables (the only move there is).
+    private readonly ConcurrentDictionary<string, (ClickHouseIsolation Isolation, long SeenMs)> _placed = new(StringComparer.Ordinal);
 
     // The databases whose tables this process has created (or found): made once, on a tenant's first write.
     private readonly ConcurrentDictionary<string, byte> _created = new(StringComparer.Ordinal);
     private readonly Lock _creating = new();
 
     /// <param name="url">ClickHouse's HTTP interface, e.g. <c>http://127.0.0.1:8123/</c>.</param>
-    /// <param name="isolation">how tenants are kept apart: a database each, or shared tables with a tenant column.</param>
-    /// <param name="database">the shared database, or the prefix of each tenant's.</param>
+    /// <param name="isolation">how tenants are kept apart: a database each, or shared tables with a tenant column; for every tenant the registry says nothing of.</param>
+    /// <param name="database">the shared database, and the prefix of each tenant's.</param>
     /// <param name="handler">for tests: what sends the requests.</param>
-    public ClickHouseFleetStore(Uri url, ClickHouseIsolation isolation, string database, HttpMessageHandler? handler = null)
+    /// <param name="registry">the registry's choice for a tenant (its <c>Store:Isolation</c>), null where it has none; without it every tenant has <paramref name="isolation"/>.</param>
+    public ClickHouseFleetStore(Uri url, ClickHouseIsolation isolation, string database, HttpMessageHandler? handler = null, Func<string, ClickHouseIsolation?>? registry = null)
     {
         _connection = new ClickHouseConnection(url, handler);
         _isolation = isolation;
+        _registry = registry;
         _database = database;
     }
 
@@ -122,7 +135,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
 
     public void Write(TenantChanges changes)
     {
-        var scope = Scope(changes.Tenant);
+        var scope = Scope(changes.Tenant, writing: true);
         try
         {
             EnsureTables(scope);
@@ -130,6 +143,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             Insert(scope, ClickHouseSchema.Flushes, rows => scope.Row(rows).Text(flush).Number(1).EndRow());
             InsertFlush(scope, changes, flush);
             Insert(scope, ClickHouseSchema.Flushes, rows => scope.Row(rows).Text(flush).Number(-1).EndRow());
+            _placed[changes.Tenant] = (scope.Isolation, Environment.TickCount64);
         }
         catch (ClickHouseRefusedException e)
         {
@@ -306,36 +320,22 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     public IReadOnlyList<string> Tenants()
     {
         var tenants = new SortedSet<string>(StringComparer.Ordinal);
-        try
-        {
-            if (_isolation == ClickHouseIsolation.DatabasePerTenant)
-            {
-                // Tenant ids hold no '_', so the database name maps back to exactly one tenant.
-                string prefix = _database + "_";
-                _connection.Select($"SELECT name FROM system.databases WHERE startsWith(name, {ClickHouseSql.Quote(prefix)})", r =>
-                {
-                    string tenant = r.String(0)[prefix.Length..].Replace('_', '-');
-                    if (Pki.DeviceIdentity.IsValidTenant(tenant))
-                    {
-                        tenants.Add(tenant);
-                    }
-                });
-            }
-            else
-            {
-                // Across tenants on purpose: the operator's view (retention, deletion), never a caller's.
-                _connection.Select($"SELECT DISTINCT tenant FROM {_database}.{ClickHouseSchema.Offsets}", r => tenants.Add(r.String(0)));
-            }
-        }
-        catch (ClickHouseRefusedException e) when (e.Code is ClickHouseRefusedException.UnknownDatabase or ClickHouseRefusedException.UnknownTable)
-        {
-            // No tenant was ever written.
-        }
-        catch (ClickHouseRefusedException e)
-        {
-            throw new StoreUnavailableException($"listing the tenants failed: {e.Message}", e);
-        }
 
+        // Both layouts, whatever the settings say now: a tenant is where its projections were written.
+        // Tenant ids hold no '_', so a database name maps back to exactly one tenant.
+        string prefix = _database + "_";
+        Select("listing the tenants", $"SELECT name FROM system.databases WHERE startsWith(name, {ClickHouseSql.Quote(prefix)})", r =>
+        {
+            string tenant = r.String(0)[prefix.Length..].Replace('_', '-');
+            if (Pki.DeviceIdentity.IsValidTenant(tenant))
+            {
+                tenants.Add(tenant);
+            }
+        });
+
+        // Across tenants on purpose: the operator's view (retention, deletion), never a caller's.
+        Select("listing the tenants", $"SELECT DISTINCT tenant FROM {_database}.{ClickHouseSchema.Offsets}", r => tenants.Add(r.String(0)));
+        Select("listing the tenants", $"SELECT DISTINCT tenant FROM {_database}.{ClickHouseSchema.Retention}", r => tenants.Add(r.String(0)));
         return [.. tenants];
     }
 
@@ -351,7 +351,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     public void SetRetention(string tenant, RetentionDays days)
     {
         // A flush of its own, so it is all or nothing like every other write; the newest one wins.
-        var scope = Scope(tenant);
+        var scope = Scope(tenant, writing: true);
         Committed(scope, $"setting tenant {tenant}'s retention", flush =>
             Insert(scope, ClickHouseSchema.Retention, rows => scope.Row(rows).Number(days.Positions).Number(days.Rollups).Number(days.Alerts).Text(flush).EndRow()));
     }
@@ -398,7 +398,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             CountDistinct(scope, ClickHouseSchema.Devices, "device", "1"));
         try
         {
-            if (_isolation == ClickHouseIsolation.DatabasePerTenant)
+            if (scope.Isolation == ClickHouseIsolation.DatabasePerTenant)
             {
                 _connection.Execute($"DROP DATABASE IF EXISTS {scope.Database}");
                 _created.TryRemove(scope.Database, out _);
@@ -407,6 +407,8 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             {
                 Mutate(scope, $"deleting tenant {tenant}", [.. ClickHouseSchema.Tables.Select(t => (t.Name, "1"))]);
             }
+
+            _placed.TryRemove(tenant, out _);
         }
         catch (ClickHouseRefusedException e)
         {
@@ -426,6 +428,7 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             Insert(scope, ClickHouseSchema.Flushes, rows => scope.Row(rows).Text(flush).Number(1).EndRow());
             write(flush);
             Insert(scope, ClickHouseSchema.Flushes, rows => scope.Row(rows).Text(flush).Number(-1).EndRow());
+            _placed[scope.Tenant] = (scope.Isolation, Environment.TickCount64);
         }
         catch (ClickHouseRefusedException e)
         {
@@ -495,13 +498,17 @@ internal sealed class ClickHouseFleetStore : IFleetStore
 
     /// <summary>
     /// Databases named <c>&lt;Database&gt;__rebuild_&lt;tenant&gt;</c>: no tenant's own database, since
-    /// a tenant id never starts with <c>-</c>. Shared tables have no second version of one tenant.
+    /// a tenant id never starts with <c>-</c>. A rebuild always builds a database of the tenant's own;
+    /// a tenant in shared tables can be rebuilt when the registry now gives it a database of its own
+    /// (the rebuild moves it), not while it stays in the shared tables, which hold no second version
+    /// of one tenant.
     /// </summary>
-    public IFleetStore? RebuildSpace(out string whyNot)
+    public IFleetStore? RebuildSpace(string tenant, out string whyNot)
     {
-        if (_isolation == ClickHouseIsolation.SharedTables)
+        if (IsolationOf(tenant, writing: false) == ClickHouseIsolation.SharedTables && Chosen(tenant) == ClickHouseIsolation.SharedTables)
         {
-            whyNot = "the ClickHouse store keeps tenants in shared tables (FleetHistory:ClickHouse:Isolation is SharedTables), where a second version of one tenant cannot be built beside the live one; rebuilds need DatabasePerTenant";
+            whyNot = $"they are in ClickHouse tables shared with other tenants, where a second version of one tenant cannot be built beside the live one; "
+                + $"the platform operator can give tenant {tenant} a database of its own (the tenant registry's Tenants:{tenant}:Store:Isolation = DatabasePerTenant), and a rebuild then moves it there";
             return null;
         }
 
@@ -513,27 +520,42 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     /// One <c>RENAME TABLE</c> statement moves every live table of the tenant aside and the rebuilt
     /// one in its place, then the old tables are dropped. ClickHouse runs the renames of one statement
     /// one after another under its lock: a query that reaches a table in the instant between its two
-    /// renames finds it missing and reads it as empty, once.
+    /// renames finds it missing and reads it as empty, once. A tenant moving out of the shared tables
+    /// gets its database (the rebuilt tables renamed into it), from which it is read at once, and then
+    /// its rows are deleted from the shared tables.
     /// </summary>
     public void Promote(string tenant, IFleetStore space)
     {
-        if (space is not ClickHouseFleetStore rebuilt || _isolation != ClickHouseIsolation.DatabasePerTenant)
+        if (space is not ClickHouseFleetStore rebuilt || rebuilt._isolation != ClickHouseIsolation.DatabasePerTenant)
         {
-            throw new ArgumentException("not a ClickHouse rebuild space of a database-per-tenant store", nameof(space));
+            throw new ArgumentException("not a ClickHouse rebuild space", nameof(space));
         }
 
         var live = Scope(tenant);
         var next = rebuilt.Scope(tenant);
+        var own = new TenantScope(ClickHouseIsolation.DatabasePerTenant, _database, tenant);
         string replaced = $"{_database}__replaced_{tenant.Replace('-', '_')}";
         try
         {
-            EnsureTables(live);
             rebuilt.EnsureTables(next);
-            _connection.Execute($"DROP DATABASE IF EXISTS {replaced}");
-            _connection.Execute($"CREATE DATABASE {replaced}");
-            _connection.Execute("RENAME TABLE " + string.Join(", ", ClickHouseSchema.Tables.Select(t =>
-                $"{live.Database}.{t.Name} TO {replaced}.{t.Name}, {next.Database}.{t.Name} TO {live.Database}.{t.Name}")));
-            _connection.Execute($"DROP DATABASE {replaced}");
+            if (live.Isolation == ClickHouseIsolation.SharedTables)
+            {
+                _connection.Execute($"CREATE DATABASE IF NOT EXISTS {own.Database}");
+                _connection.Execute("RENAME TABLE " + string.Join(", ", ClickHouseSchema.Tables.Select(t => $"{next.Database}.{t.Name} TO {own.Database}.{t.Name}")));
+                _created[own.Database] = 0;
+                _placed[tenant] = (ClickHouseIsolation.DatabasePerTenant, Environment.TickCount64);
+                Mutate(live, $"removing tenant {tenant} from the shared tables", [.. ClickHouseSchema.Tables.Select(t => (t.Name, "1"))]);
+            }
+            else
+            {
+                EnsureTables(live);
+                _connection.Execute($"DROP DATABASE IF EXISTS {replaced}");
+                _connection.Execute($"CREATE DATABASE {replaced}");
+                _connection.Execute("RENAME TABLE " + string.Join(", ", ClickHouseSchema.Tables.Select(t =>
+                    $"{live.Database}.{t.Name} TO {replaced}.{t.Name}, {next.Database}.{t.Name} TO {live.Database}.{t.Name}")));
+                _connection.Execute($"DROP DATABASE {replaced}");
+            }
+
             _connection.Execute($"DROP DATABASE IF EXISTS {next.Database}");
             rebuilt._created.TryRemove(next.Database, out _);
         }
@@ -574,7 +596,75 @@ internal sealed class ClickHouseFleetStore : IFleetStore
         return alert;
     }
 
-    private TenantScope Scope(string tenant) => new(_isolation, _database, tenant);
+    private TenantScope Scope(string tenant, bool writing = false) => new(IsolationOf(tenant, writing), _database, tenant);
+
+    /// <summary>What the registry chooses for the tenant, or the store's default.</summary>
+    private ClickHouseIsolation Chosen(string tenant) => _registry?.Invoke(tenant) ?? _isolation;
+
+    /// <summary>
+    /// Where the tenant's projections are: in a database of its own when it exists, in the shared
+    /// tables when they hold its offsets or retention, and otherwise (nothing written yet) where the
+    /// registry chooses. With one layout for every tenant (no registry) nothing is looked up. A
+    /// tenant found in a database of its own stays there; one found in the shared tables is looked
+    /// for again after <see cref="SharedRecheckMs"/>, and before every write, so that when another
+    /// instance's rebuild has moved it into its own database, this one reads and writes it there.
+    /// </summary>
+    private ClickHouseIsolation IsolationOf(string tenant, bool writing)
+    {
+        if (_registry is null)
+        {
+            return _isolation;
+        }
+
+        if (_placed.TryGetValue(tenant, out var seen)
+            && (seen.Isolation == ClickHouseIsolation.DatabasePerTenant || (!writing && Environment.TickCount64 - seen.SeenMs < SharedRecheckMs)))
+        {
+            return seen.Isolation;
+        }
+
+        var own = new TenantScope(ClickHouseIsolation.DatabasePerTenant, _database, tenant);
+        var shared = new TenantScope(ClickHouseIsolation.SharedTables, _database, tenant);
+        long databases = 0, sharedRows = 0;
+        Select($"finding tenant {tenant}'s projections", $"SELECT count() FROM system.databases WHERE name = {ClickHouseSql.Quote(own.Database)}", r => databases = r.Int64(0));
+        if (databases == 0)
+        {
+            Select($"finding tenant {tenant}'s projections", $"""
+                SELECT count() FROM (
+                    SELECT 1 {shared.From(ClickHouseSchema.Offsets)} LIMIT 1
+                    UNION ALL
+                    SELECT 1 {shared.From(ClickHouseSchema.Retention)} LIMIT 1)
+                """, r => sharedRows = r.Int64(0));
+        }
+
+        if (databases > 0 || sharedRows > 0)
+        {
+            var placed = databases > 0 ? ClickHouseIsolation.DatabasePerTenant : ClickHouseIsolation.SharedTables;
+            _placed[tenant] = (placed, Environment.TickCount64);
+            return placed;
+        }
+
+        return Chosen(tenant);
+    }
+
+    /// <summary>
+    /// Runs a query (<paramref name="what"/> it does, for the refusal's message): a database or table
+    /// that does not exist reads as nothing and gets nothing created; any other refusal is the store's.
+    /// </summary>
+    private void Select(string what, string sql, Action<ResultRow> row)
+    {
+        try
+        {
+            _connection.Select(sql, row);
+        }
+        catch (ClickHouseRefusedException e) when (e.Code is ClickHouseRefusedException.UnknownDatabase or ClickHouseRefusedException.UnknownTable)
+        {
+            // Nothing written there yet.
+        }
+        catch (ClickHouseRefusedException e)
+        {
+            throw new StoreUnavailableException($"{what} failed: {e.Message}", e);
+        }
+    }
 
     /// <summary>
     /// Attaches each alert's acknowledgement (the later of several), read in one query for them all
@@ -716,19 +806,5 @@ internal sealed class ClickHouseFleetStore : IFleetStore
     /// that has never been written, which reads as empty (as the interface promises) and gets
     /// nothing created; any other refusal is the store's.
     /// </summary>
-    private void Read(TenantScope scope, string sql, Action<ResultRow> row)
-    {
-        try
-        {
-            _connection.Select(sql, row);
-        }
-        catch (ClickHouseRefusedException e) when (e.Code is ClickHouseRefusedException.UnknownDatabase or ClickHouseRefusedException.UnknownTable)
-        {
-            // Nothing to read yet.
-        }
-        catch (ClickHouseRefusedException e)
-        {
-            throw new StoreUnavailableException($"reading tenant {scope.Tenant}'s projections failed: {e.Message}", e);
-        }
-    }
+    private void Read(TenantScope scope, string sql, Action<ResultRow> row) => Select($"reading tenant {scope.Tenant}'s projections", sql, row);
 }

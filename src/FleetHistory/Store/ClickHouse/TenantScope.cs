@@ -1,4 +1,5 @@
 using Convoy.Pki;
+using Convoy.Tenancy;
 
 namespace Convoy.FleetHistory.Store.ClickHouse;
 

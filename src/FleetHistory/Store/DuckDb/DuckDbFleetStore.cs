@@ -338,7 +338,7 @@ internal sealed class DuckDbFleetStore : IFleetStore
     }
 
     /// <summary>A folder of its own under this one (<c>rebuild/</c>): its files are not tenants of this store.</summary>
-    public IFleetStore? RebuildSpace(out string whyNot)
+    public IFleetStore? RebuildSpace(string tenant, out string whyNot)
     {
         whyNot = "";
         return new DuckDbFleetStore(Path.Combine(_folder, "rebuild"));

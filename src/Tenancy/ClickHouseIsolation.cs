@@ -1,6 +1,9 @@
-namespace Convoy.FleetHistory.Store.ClickHouse;
+namespace Convoy.Tenancy;
 
-/// <summary>How the ClickHouse store keeps tenants apart (<c>FleetHistory:ClickHouse:Isolation</c>).</summary>
+/// <summary>
+/// How the ClickHouse store keeps a tenant apart from the others: the registry's <c>Store:Isolation</c>
+/// of the tenant, or <c>FleetHistory:ClickHouse:Isolation</c> for a tenant the registry does not set.
+/// </summary>
 public enum ClickHouseIsolation
 {
     /// <summary>

@@ -1,16 +1,20 @@
 using Microsoft.Extensions.Options;
 
-namespace Convoy.Collector.Tenancy;
+namespace Convoy.Tenancy;
 
 /// <summary>
-/// The tenant registry: which companies may send, and how much. Read from the JSON file named
-/// by <c>Collector:TenantsFile</c> (followed on disk, checked by <see cref="TenantRegistryOptionsValidator"/>);
-/// without a file every authenticated tenant is admitted with the <see cref="Default"/> quota.
+/// The tenant registry: which companies are on the platform, how much each may send, how long its
+/// history is kept and how its projections are stored. Read from one JSON file
+/// (<see cref="TenantRegistryFile"/>, checked by <see cref="TenantRegistryOptionsValidator"/>) that
+/// the collector (<c>Collector:TenantsFile</c>) and the fleet history program
+/// (<c>FleetHistory:TenantsFile</c>) both follow; without a file every authenticated tenant is
+/// admitted with the <see cref="Default"/> quota and the platform's retention and isolation.
 /// </summary>
 /// <example>
 /// { "Open": false,
 ///   "Default": { "ReadingsPerSecond": 100000 },
-///   "Tenants": { "acme": { "DisplayName": "ACME Cold Chain", "Quota": { "ReadingsPerSecond": 50000, "MaxStreams": 500 } } } }
+///   "Tenants": { "acme": { "DisplayName": "ACME Cold Chain", "Quota": { "ReadingsPerSecond": 50000, "MaxStreams": 500 },
+///                          "Retention": { "PositionsDays": 30 }, "Store": { "Isolation": "SharedTables" } } } }
 /// </example>
 public sealed class TenantRegistryOptions
 {
@@ -28,7 +32,7 @@ public sealed class TenantRegistryOptions
 /// (<c>Tenant registry 'Tenants:acme:Quota:ReadingsPerSecond' must be at least 1, was -5.</c>).
 /// Hand-written rather than generated: the keys hold the tenant ids, which no attribute can name.
 /// </summary>
-internal sealed class TenantRegistryOptionsValidator : IValidateOptions<TenantRegistryOptions>
+public sealed class TenantRegistryOptionsValidator : IValidateOptions<TenantRegistryOptions>
 {
     public ValidateOptionsResult Validate(string? name, TenantRegistryOptions options)
     {
@@ -44,6 +48,8 @@ internal sealed class TenantRegistryOptionsValidator : IValidateOptions<TenantRe
 
             tenant.Quota?.Check($"Tenants:{id}:Quota", failures);
             tenant.Topic?.Check($"Tenants:{id}:Topic", failures);
+            tenant.Retention?.Check($"Tenants:{id}:Retention", failures);
+            tenant.Store?.Check($"Tenants:{id}:Store", failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -64,6 +70,63 @@ public sealed class TenantOptions
 
     /// <summary>How the tenant's topic <c>telemetry.&lt;tenant&gt;</c> is created on first use; Kafka:TopicPartitions and Kafka:TopicReplicationFactor when absent.</summary>
     public TenantTopic? Topic { get; set; }
+
+    /// <summary>How long the tenant's history is kept; the platform's <c>FleetHistory:Retention</c> for each kind not set.</summary>
+    public TenantRetention? Retention { get; set; }
+
+    /// <summary>How the tenant's projections are stored; the platform's settings when absent.</summary>
+    public TenantStore? Store { get; set; }
+}
+
+/// <summary>
+/// Days of a tenant's history kept, per kind, in the fleet history store and on its topics. A kind
+/// not set (or 0) keeps the platform's default (<c>FleetHistory:Retention</c>); the tenant's admin
+/// may set its own over both (SetRetention).
+/// </summary>
+public sealed class TenantRetention
+{
+    /// <summary>The longest retention a registry or an admin may set, in days (ten years).</summary>
+    public const int MaxDays = 3660;
+
+    /// <summary>GPS fixes (tracks).</summary>
+    public int PositionsDays { get; set; }
+
+    /// <summary>1-minute and 1-hour rollups, and so the daily report.</summary>
+    public int RollupsDays { get; set; }
+
+    /// <summary>Resolved alerts, by start time.</summary>
+    public int AlertsDays { get; set; }
+
+    internal void Check(string key, List<string> failures)
+    {
+        foreach (var (name, days) in new[] { ("PositionsDays", PositionsDays), ("RollupsDays", RollupsDays), ("AlertsDays", AlertsDays) })
+        {
+            if (days is < 0 or > MaxDays)
+            {
+                failures.Add(TenantRegistryOptionsValidator.Invalid($"{key}:{name}", $"must be 1..{MaxDays} days, or 0 for the platform's default, was {days}"));
+            }
+        }
+    }
+}
+
+/// <summary>How a tenant's projections are kept in the fleet history store.</summary>
+public sealed class TenantStore
+{
+    /// <summary>
+    /// On ClickHouse: a database of the tenant's own, or the tables every such tenant shares;
+    /// <c>FleetHistory:ClickHouse:Isolation</c> when absent. Chosen when the tenant's first
+    /// projection is written: a tenant whose projections exist stays where they are until they are
+    /// rebuilt (<c>rebuild</c>). The embedded store always keeps a file per tenant.
+    /// </summary>
+    public ClickHouseIsolation? Isolation { get; set; }
+
+    internal void Check(string key, List<string> failures)
+    {
+        if (Isolation is { } isolation && !Enum.IsDefined(isolation))
+        {
+            failures.Add(TenantRegistryOptionsValidator.Invalid(key + ":Isolation", $"must be DatabasePerTenant or SharedTables, was {isolation}"));
+        }
+    }
 }
 
 /// <summary>

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Convoy.Files;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Convoy.Tenancy;
+
+/// <summary>
+/// The tenant registry file, followed on disk (through the shared file follower: looked at once a
+/// second, read again when it changed). A changed file that does not validate is ignored and the
+/// last good registry stays in use; each program logs both outcomes with its own events.
+/// </summary>
+public sealed class TenantRegistryFile
+{
+    private readonly FileFollower<TenantRegistryOptions> _file;
+
+    /// <summary>Reads the file now: one that cannot be read or does not validate throws <see cref="OptionsValidationException"/> naming <paramref name="setting"/>, the file and each bad key.</summary>
+    /// <param name="setting">the setting that named the file (<c>Collector:TenantsFile</c>), for the start-up's message.</param>
+    /// <param name="path">the registry's JSON file.</param>
+    /// <param name="reloaded">logs that a changed file is in use.</param>
+    /// <param name="rejected">logs why a changed file was not used.</param>
+    /// <param name="time">the clock that paces the checks.</param>
+    /// <param name="logger">where <paramref name="reloaded"/> and <paramref name="rejected"/> write.</param>
+    public TenantRegistryFile(string setting, string path, Action<ILogger, TenantRegistryOptions> reloaded, Action<ILogger, string> rejected, TimeProvider time, ILogger logger)
+    {
+        path = Path.GetFullPath(path);
+        try
+        {
+            _file = new FileFollower<TenantRegistryOptions>([path], () => Read(path), reloaded, rejected, time, logger);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new OptionsValidationException(setting, typeof(TenantRegistryOptions), [$"Configuration '{setting}' names '{path}', which {e.Message}."]);
+        }
+    }
+
+    /// <summary>The registry in use now (read again first when the file changed).</summary>
+    public TenantRegistryOptions Current => _file.Current;
+
+    /// <summary>
+    /// The registry the file holds, checked (<see cref="TenantRegistryOptionsValidator"/>): throws
+    /// <see cref="OptionsValidationException"/> naming each bad key, or <see cref="InvalidDataException"/>
+    /// when the file is no registry at all (not JSON, a value of the wrong type).
+    /// </summary>
+    public static TenantRegistryOptions Read(string path)
+    {
+        var registry = new TenantRegistryOptions();
+        try
+        {
+            // Its own configuration root, read once per change: the file's keys must not mix with the program's.
+            using var json = new MemoryStream(File.ReadAllBytes(path));
+            new ConfigurationBuilder().AddJsonStream(json).Build().Bind(registry);
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException)
+        {
+            throw new InvalidDataException($"is not a tenant registry: {e.Message}", e);
+        }
+
+        var result = new TenantRegistryOptionsValidator().Validate(Options.DefaultName, registry);
+        return result.Failed ? throw new OptionsValidationException(path, typeof(TenantRegistryOptions), result.Failures) : registry;
+    }
+}
