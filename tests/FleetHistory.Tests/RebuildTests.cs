@@ -88,6 +88,48 @@ public sealed class RebuildTests() : ReadSideTest("fleet-rebuild")
     }
 
     [Fact]
+    public async Task ARebuildOnOneOfTwoInstances_FailsSayingToScaleToOne_AndSwitchesOnceTheOtherInstanceHasGone()
+    {
+        Kafka.CreateTopic("telemetry.acme", 2);
+        string group = "--FleetHistory:GroupId=fleet-history-pair-" + Guid.NewGuid().ToString("N");
+        await using var first = await TestFleetHistory.StartAsync(Kafka, Issuer, null, group);
+        var second = await TestFleetHistory.StartAsync(Kafka, Issuer, null, group);
+        await using (second)
+        {
+            for (ulong truck = 1; truck <= 8; truck++)
+            {
+                KafkaTopics.WriteTelemetry(Kafka.BootstrapServers, "acme", [BatchBuilder.For($"truck-{truck}", 1).StartingAt(Start).Temperatures(1, 4f).Build()]);
+            }
+
+            await Eventually.HoldsAsync(async () => await OwnedAsync(first) == 1 && await OwnedAsync(second) == 1, "the two instances splitting acme's two partitions");
+
+            // The other instance keeps its partition: the switch waits for it, then gives up, and the live version stays.
+            first.Logs.ExpectErrors("RebuildFailed");
+            await first.Client().StartRebuildAsync(new StartRebuildRequest { FromBeginning = true }, Caller("acme", "admin"));
+            var failed = await RebuildEndedAsync(first);
+            Assert.Equal(RebuildStatus.Types.State.Failed, failed.State);
+            Assert.Contains("this instance projects 1 of the 2 partitions of tenant acme's topics", failed.Error, StringComparison.Ordinal);
+            Assert.Contains("Scale the fleet history to one instance for the rebuild and start it again", failed.Error, StringComparison.Ordinal);
+            Assert.Equal(1, await OwnedAsync(first));
+        }
+
+        // With the other instance gone its partition comes here, and the rebuild started again switches.
+        await Eventually.HoldsAsync(async () => await OwnedAsync(first) == 2, "the remaining instance owning both partitions");
+        await first.Client().StartRebuildAsync(new StartRebuildRequest { FromBeginning = true }, Caller("acme", "admin"));
+        var done = await RebuildEndedAsync(first);
+        Assert.True(done.State == RebuildStatus.Types.State.Done, done.Error);
+        Assert.Equal(8, (await first.Client().GetFleetStateAsync(new GetFleetStateRequest(), Caller("acme"))).Devices.Count);
+    }
+
+    /// <summary>How many of acme's telemetry partitions the instance projects now (those another instance owns have no end).</summary>
+    private async Task<int> OwnedAsync(TestFleetHistory instance) =>
+        (await instance.Client().GetProjectionStatusAsync(new GetProjectionStatusRequest(), Caller("acme"))).Partitions.Count(p => p.Topic == "telemetry.acme" && p.EndOffset >= 0);
+
+    private async Task<RebuildStatus> RebuildEndedAsync(TestFleetHistory instance) =>
+        (await Eventually.ReturnsAsync(() => instance.Client().GetProjectionStatusAsync(new GetProjectionStatusRequest(), Caller("acme")).ResponseAsync,
+            static s => s.Rebuild?.State is RebuildStatus.Types.State.Done or RebuildStatus.Types.State.Failed, TimeSpan.FromSeconds(90), "the rebuild ended")).Rebuild;
+
+    [Fact]
     public async Task OnlyATenantsAdmin_MayRebuild_BadRangesAreRefused_AndATenantWithNothingToRebuildIsToldSo()
     {
         var client = History.Client();
