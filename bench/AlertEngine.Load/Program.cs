@@ -84,6 +84,9 @@ Console.WriteLine($"{devices} trucks over {tenants} tenants, {FleetTelemetry.Rea
 string group = "convoy-engine-load-" + Guid.NewGuid().ToString("N")[..8];
 // Commit stored offsets every 100 ms instead of 5 s, so the engine's progress can be read from its group.
 engineArgs.Add("--Kafka:ConsumerProperties:auto.commit.interval.ms=100");
+// The engine's compacted rule-state topic (AlertEngine:StateTopic's default), as an operator creates it.
+kafka.CreateTopic("convoy.alert-state", Partitions);
+
 // The topics exist (created above, as operators create them). The embedded broker does not answer
 // CreateTopics; an engine that asks waits out the admin timeout for each tenant's alert topic.
 engineArgs.Add("--Kafka:CreateTopics=false");
