@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using Convoy.Contracts.Fleet;
 using Convoy.TenantConsole.SignIn;
 using Microsoft.Extensions.Options;
 
@@ -75,12 +76,12 @@ public sealed class ConsoleOptionsUnitTests
 
         var user = TenantUser.From(With(("tid", "acme"), ("sub", "ann"), ("role", "viewer"), ("role", "analyst"), ("convoy:read-side-token", "t")));
         Assert.NotNull(user);
-        Assert.Equal(("acme", ConsoleRole.Analyst, true), (user!.Tenant, user.Role, user.CanRunReports));
+        Assert.Equal(("acme", FleetRole.Analyst, true), (user!.Tenant, user.Role, user.CanRunReports));
 
         Assert.Null(TenantUser.From(With(("sub", "ann"), ("role", "viewer"), ("convoy:read-side-token", "t"))));
         Assert.Null(TenantUser.From(With(("tid", "ACME!"), ("sub", "ann"), ("role", "viewer"), ("convoy:read-side-token", "t"))));
         Assert.Null(TenantUser.From(With(("tid", "acme"), ("sub", "ann"), ("role", "driver"), ("convoy:read-side-token", "t"))));
         Assert.Null(TenantUser.From(With(("tid", "acme"), ("sub", "ann"), ("role", "viewer"))));
-        Assert.Equal(ConsoleRole.Admin, TenantUser.RoleOf(["viewer admin", "analyst"]));
+        Assert.Equal(FleetRole.Admin, FleetRoles.Highest(["viewer admin", "analyst"]));
     }
 }

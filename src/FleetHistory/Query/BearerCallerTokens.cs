@@ -1,3 +1,4 @@
+using Convoy.Contracts.Fleet;
 using Convoy.Tokens;
 
 namespace Convoy.FleetHistory.Query;
@@ -13,7 +14,7 @@ internal sealed class BearerCallerTokens : ICallerTokens
     {
         var verdict = await _verifier.VerifyAsync(token);
         return verdict.Bearer is { } bearer
-            ? new CallerVerdict(new QueryCaller(bearer.Tenant, bearer.Subject, QueryCaller.RoleOf(bearer.Roles), bearer.ExpiresAt), null)
+            ? new CallerVerdict(new QueryCaller(bearer.Tenant, bearer.Subject, FleetRoles.Highest(bearer.Roles), bearer.ExpiresAt), null)
             : new CallerVerdict(null, verdict.Problem);
     }
 }

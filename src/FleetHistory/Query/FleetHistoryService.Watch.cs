@@ -1,4 +1,5 @@
 using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Fleet;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Store;
@@ -17,7 +18,7 @@ internal sealed partial class FleetHistoryService
         List<string>? selection;
         try
         {
-            caller = await _gate.AdmitAsync(context, QueryRole.Viewer);
+            caller = await _gate.AdmitAsync(context, FleetRole.Viewer);
             selection = Selection(caller, request.DeviceIds, request.Tags);
         }
         catch (RpcException e)

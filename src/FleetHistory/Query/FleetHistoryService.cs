@@ -1,15 +1,16 @@
 using System.Globalization;
+using Confluent.Kafka;
 using Convoy.Contracts.Alerts.V1;
+using Convoy.Contracts.Fleet;
 using Convoy.Contracts.Fleet.V1;
 using Convoy.FleetHistory.Projection;
 using Convoy.FleetHistory.Reports;
-using Google.Api;
-using Google.Protobuf;
-using Google.Protobuf.Collections;
 using Convoy.FleetHistory.Store;
 using Convoy.Kafka;
 using Convoy.Pki;
-using Confluent.Kafka;
+using Google.Api;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -62,7 +63,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
     }
 
     public override Task<GetFleetStateResponse> GetFleetState(GetFleetStateRequest request, ServerCallContext context) =>
-        Run(nameof(GetFleetState), context, QueryRole.Viewer, caller =>
+        Run(nameof(GetFleetState), context, FleetRole.Viewer, caller =>
         {
             int size = PageSize(request.PageSize, 1000, MaxPageSize);
             var selected = Selection(caller, request.DeviceIds, request.Tags);
@@ -85,7 +86,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<GetTrackResponse> GetTrack(GetTrackRequest request, ServerCallContext context) =>
-        Run(nameof(GetTrack), context, QueryRole.Viewer, caller =>
+        Run(nameof(GetTrack), context, FleetRole.Viewer, caller =>
         {
             Range(request.FromUnixMs, request.ToUnixMs, MaxTrackSpanMs, "31 days");
             if (request.Zoom is < 0 or > 22)
@@ -109,7 +110,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<GetRollupsResponse> GetRollups(GetRollupsRequest request, ServerCallContext context) =>
-        Run(nameof(GetRollups), context, QueryRole.Viewer, caller =>
+        Run(nameof(GetRollups), context, FleetRole.Viewer, caller =>
         {
             if (request.Resolution is not (Resolution.Minute or Resolution.Hour))
             {
@@ -134,7 +135,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<ListAlertsResponse> ListAlerts(ListAlertsRequest request, ServerCallContext context) =>
-        Run(nameof(ListAlerts), context, QueryRole.Viewer, caller =>
+        Run(nameof(ListAlerts), context, FleetRole.Viewer, caller =>
         {
             if (request.FromUnixMs != 0 || request.ToUnixMs != 0)
             {
@@ -174,7 +175,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<GetDailyReportResponse> GetDailyReport(GetDailyReportRequest request, ServerCallContext context) =>
-        Run(nameof(GetDailyReport), context, QueryRole.Analyst, caller =>
+        Run(nameof(GetDailyReport), context, FleetRole.Analyst, caller =>
         {
             var (devices, next) = ReportDevices(caller, request, PageSize(request.PageSize, 100, 1000));
             var response = new GetDailyReportResponse { NextPageToken = next };
@@ -187,7 +188,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<HttpBody> ExportDailyReport(GetDailyReportRequest request, ServerCallContext context) =>
-        Run(nameof(ExportDailyReport), context, QueryRole.Analyst, caller =>
+        Run(nameof(ExportDailyReport), context, FleetRole.Analyst, caller =>
         {
             var (devices, next) = ReportDevices(caller, request, PageSize(request.PageSize, 1000, 1000));
             if (next.Length > 0)
@@ -201,7 +202,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<Alert> AcknowledgeAlert(AcknowledgeAlertRequest request, ServerCallContext context) =>
-        RunAsync(nameof(AcknowledgeAlert), context, QueryRole.Viewer, async caller =>
+        RunAsync(nameof(AcknowledgeAlert), context, FleetRole.Viewer, async caller =>
         {
             if (!IsAlertId(request.AlertId))
             {
@@ -243,7 +244,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<GetRulesResponse> GetRules(GetRulesRequest request, ServerCallContext context) =>
-        Run(nameof(GetRules), context, QueryRole.Viewer, caller => _rules.Rules(caller.Tenant));
+        Run(nameof(GetRules), context, FleetRole.Viewer, caller => _rules.Rules(caller.Tenant));
 
     /// <summary>
     /// The devices a fleet state or watch request selects: those named (at most 1000), narrowed to
@@ -336,10 +337,10 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
     }
 
     public override Task<Contracts.Fleet.V1.Retention> GetRetention(GetRetentionRequest request, ServerCallContext context) =>
-        Run(nameof(GetRetention), context, QueryRole.Viewer, caller => InEffect(caller.Tenant));
+        Run(nameof(GetRetention), context, FleetRole.Viewer, caller => InEffect(caller.Tenant));
 
     public override Task<Contracts.Fleet.V1.Retention> SetRetention(Contracts.Fleet.V1.Retention request, ServerCallContext context) =>
-        RunAsync(nameof(SetRetention), context, QueryRole.Admin, async caller =>
+        RunAsync(nameof(SetRetention), context, FleetRole.Admin, async caller =>
         {
             foreach (var (name, days) in new[] { ("positions_days", request.PositionsDays), ("rollups_days", request.RollupsDays), ("alerts_days", request.AlertsDays) })
             {
@@ -362,7 +363,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
     }
 
     public override Task<GetProjectionStatusResponse> GetProjectionStatus(GetProjectionStatusRequest request, ServerCallContext context) =>
-        Run(nameof(GetProjectionStatus), context, QueryRole.Viewer, caller =>
+        Run(nameof(GetProjectionStatus), context, FleetRole.Viewer, caller =>
         {
             var response = new GetProjectionStatusResponse();
             var owned = _progress.Partitions.Where(p => TenantTopics.TenantOf(p.Topic) == caller.Tenant)
@@ -386,7 +387,7 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     public override Task<RebuildStatus> StartRebuild(StartRebuildRequest request, ServerCallContext context) =>
-        Run(nameof(StartRebuild), context, QueryRole.Admin, caller =>
+        Run(nameof(StartRebuild), context, FleetRole.Admin, caller =>
         {
             if ((request.FromUnixMs != 0) == request.FromBeginning)
             {
@@ -403,11 +404,11 @@ internal sealed partial class FleetHistoryService : Contracts.Fleet.V1.FleetHist
         });
 
     /// <summary>Admits the caller, runs the query on a pool thread (the stores block) and maps a store failure to UNAVAILABLE.</summary>
-    private Task<T> Run<T>(string method, ServerCallContext context, QueryRole role, Func<QueryCaller, T> query) =>
+    private Task<T> Run<T>(string method, ServerCallContext context, FleetRole role, Func<QueryCaller, T> query) =>
         RunAsync(method, context, role, caller => Task.Run(() => query(caller), context.CancellationToken));
 
     /// <summary>As <see cref="Run{T}"/>, for a method that awaits (its store calls go to a pool thread themselves).</summary>
-    private async Task<T> RunAsync<T>(string method, ServerCallContext context, QueryRole role, Func<QueryCaller, Task<T>> query)
+    private async Task<T> RunAsync<T>(string method, ServerCallContext context, FleetRole role, Func<QueryCaller, Task<T>> query)
     {
         QueryCaller? caller = null;
         try

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Grpc.Core;
+using Convoy.Contracts.Fleet;
 using Convoy.FleetHistory.Tenancy;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 
 namespace Convoy.FleetHistory.Query;
@@ -35,7 +36,7 @@ internal sealed class QueryGate : IDisposable
     }
 
     /// <summary>The caller, once its token, role and quota allow the call; otherwise an <see cref="RpcException"/>.</summary>
-    public async Task<QueryCaller> AdmitAsync(ServerCallContext context, QueryRole needed)
+    public async Task<QueryCaller> AdmitAsync(ServerCallContext context, FleetRole needed)
     {
         string? authorization = context.RequestHeaders.GetValue("authorization");
         if (string.IsNullOrEmpty(authorization) || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -58,7 +59,7 @@ internal sealed class QueryGate : IDisposable
         if (caller.Role < needed)
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied,
-                $"this call needs the role '{QueryCaller.Name(needed)}'{(needed < QueryRole.Admin ? " or higher" : "")}; the token's roles do not include it"));
+                $"this call needs the role '{FleetRoles.Name(needed)}'{(needed < FleetRole.Admin ? " or higher" : "")}; the token's roles do not include it"));
         }
 
         using var lease = _quota.AttemptAcquire(caller.Tenant);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using Convoy.Contracts.Fleet;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
@@ -110,7 +111,7 @@ internal static class ConsoleSignIn
             var minter = new DevTokenMinter(options.DevSignIn);
             app.MapPost(DevSignInPath, async (HttpContext http, [FromForm] string tenant, [FromForm] string role, [FromForm] string? returnUrl) =>
             {
-                if (!options.DevSignIn.Tenants.Contains(tenant, StringComparer.Ordinal) || TenantUser.RoleOf([role]) == ConsoleRole.None)
+                if (!options.DevSignIn.Tenants.Contains(tenant, StringComparer.Ordinal) || FleetRoles.Highest([role]) == FleetRole.None)
                 {
                     return Results.Redirect($"{RefusedPath}?why={Uri.EscapeDataString("pick one of the demo tenants and a role (viewer, analyst or admin)")}");
                 }
@@ -168,7 +169,7 @@ internal static class ConsoleSignIn
         string? problem =
             tenant is null ? $"your identity provider gave no '{options.TenantClaim}' claim: ask your administrator to map your company's tenant id to it"
             : !Pki.DeviceIdentity.IsValidTenant(tenant) ? $"the '{options.TenantClaim}' claim '{tenant}' is not a tenant id"
-            : TenantUser.RoleOf(roles) == ConsoleRole.None ? $"your sign-in carries none of the roles viewer, analyst or admin in its '{options.RolesClaim}' claim: ask your administrator for one"
+            : FleetRoles.Highest(roles) == FleetRole.None ? $"your sign-in carries none of the roles viewer, analyst or admin in its '{options.RolesClaim}' claim: ask your administrator for one"
             : string.IsNullOrEmpty(accessToken) ? "the identity provider issued no access token for the read side"
             : subject is null ? "the identity provider gave no 'sub' claim"
             : null;

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Convoy.Contracts.Fleet;
 
 namespace Convoy.TenantConsole;
 
@@ -15,7 +16,7 @@ public sealed class TenantUser
     internal const string RoleClaim = "role";
     internal const string ReadSideTokenClaim = "convoy:read-side-token";
 
-    private TenantUser(string tenant, string subject, string name, ConsoleRole role, string readSideToken)
+    private TenantUser(string tenant, string subject, string name, FleetRole role, string readSideToken)
     {
         Tenant = tenant;
         Subject = subject;
@@ -32,11 +33,11 @@ public sealed class TenantUser
     public string Name { get; }
 
     /// <summary>The highest of the person's roles.</summary>
-    public ConsoleRole Role { get; }
+    public FleetRole Role { get; }
 
     internal string ReadSideToken { get; }
 
-    public bool CanRunReports => Role >= ConsoleRole.Analyst;
+    public bool CanRunReports => Role >= FleetRole.Analyst;
 
     /// <summary>The user of a signed-in principal; null when it is not a console sign-in (no tenant or no read-side token).</summary>
     public static TenantUser? From(ClaimsPrincipal? principal)
@@ -54,8 +55,8 @@ public sealed class TenantUser
             return null;
         }
 
-        var role = RoleOf(principal.FindAll(RoleClaim).Select(static c => c.Value));
-        if (role == ConsoleRole.None)
+        var role = FleetRoles.Highest(principal.FindAll(RoleClaim).Select(static c => c.Value));
+        if (role == FleetRole.None)
         {
             return null;
         }
@@ -63,35 +64,4 @@ public sealed class TenantUser
         string name = principal.FindFirst(NameClaim)?.Value is { Length: > 0 } n ? n : subject;
         return new TenantUser(tenant, subject, name, role, token);
     }
-
-    /// <summary>The highest known role among <paramref name="roles"/> (each may itself be space-separated); None when there is none.</summary>
-    public static ConsoleRole RoleOf(IEnumerable<string> roles)
-    {
-        var best = ConsoleRole.None;
-        foreach (string value in roles)
-        {
-            foreach (string role in value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var r = role switch
-                {
-                    "viewer" => ConsoleRole.Viewer,
-                    "analyst" => ConsoleRole.Analyst,
-                    "admin" => ConsoleRole.Admin,
-                    _ => ConsoleRole.None,
-                };
-                best = r > best ? r : best;
-            }
-        }
-
-        return best;
-    }
-}
-
-/// <summary>The read side's roles, in order: each can do what the ones before it can.</summary>
-public enum ConsoleRole
-{
-    None,
-    Viewer,
-    Analyst,
-    Admin,
 }
