@@ -31,7 +31,7 @@ public sealed class TenantRegistryFile
         }
         catch (InvalidDataException e)
         {
-            throw new OptionsValidationException(setting, typeof(TenantRegistryOptions), [$"Configuration '{setting}' names '{path}', which {e.Message}."]);
+            throw new OptionsValidationException(setting, typeof(TenantRegistryOptions), [$"Configuration '{setting}' names '{path}', which {e.Message.TrimEnd('.')}."]);
         }
     }
 
@@ -50,7 +50,20 @@ public sealed class TenantRegistryFile
         {
             // Its own configuration root, read once per change: the file's keys must not mix with the program's.
             using var json = new MemoryStream(File.ReadAllBytes(path));
-            new ConfigurationBuilder().AddJsonStream(json).Build().Bind(registry);
+            var file = new ConfigurationBuilder().AddJsonStream(json).Build();
+            file.Bind(registry);
+            foreach (var tenant in file.GetSection("Tenants").GetChildren())
+            {
+                if (!registry.Tenants.ContainsKey(tenant.Key))
+                {
+                    // The binder leaves out, without a word, a dictionary entry with a value it cannot
+                    // convert ("Enabled": "nope"): a tenant meant to be disabled would be unlisted.
+                    // Bound alone, the entry throws, naming the key and the value.
+                    var entry = new TenantOptions();
+                    tenant.Bind(entry);
+                    registry.Tenants[tenant.Key] = entry;
+                }
+            }
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException)
         {

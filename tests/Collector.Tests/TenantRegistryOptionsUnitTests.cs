@@ -68,6 +68,20 @@ public sealed class TenantRegistryOptionsUnitTests : IDisposable
         Assert.Null(registry.Tenants["globex"].Store);
     }
 
+    [Theory]
+    [InlineData("""{ "Tenants": { "acme": { "Enabled": "nope" } } }""", "'nope' at 'Tenants:acme:Enabled'")]
+    [InlineData("""{ "Tenants": { "acme": { "Quota": { "ReadingsPerSecond": "lots" } } } }""", "'lots' at 'Tenants:acme:Quota:ReadingsPerSecond'")]
+    [InlineData("""{ "Tenants": { "acme": { "Store": { "Isolation": "Sideways" } } } }""", "'Sideways' at 'Tenants:acme:Store:Isolation'")]
+    public void ATenantWithAValueOfTheWrongType_IsNotLeftOut_ButRefusesTheFile_NamingTheKey(string json, string named)
+    {
+        string file = Write(json);
+
+        var error = Assert.Throws<InvalidDataException>(() => TenantRegistryFile.Read(file));
+
+        Assert.StartsWith("is not a tenant registry: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FileThatIsNoJson_StopsTheStart_NamingTheSetting()
     {
