@@ -71,7 +71,7 @@ public sealed class AlertEngineOptions : IValidatableObject
 
     /// <summary>Records between two state checkpoints (state written, then offsets stored) while records keep coming.</summary>
     [SettingRange("AlertEngine:CheckpointRecords", 1, 1_000_000)]
-    public int CheckpointRecords { get; set; } = 1000;
+    public int CheckpointRecords { get; set; } = 50_000;
 
     public TimeSpan AllowedLateness => TimeSpan.FromSeconds(AllowedLatenessSeconds);
 

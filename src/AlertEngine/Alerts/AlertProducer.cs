@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
@@ -9,33 +10,130 @@ using Google.Protobuf;
 namespace Convoy.AlertEngine.Alerts;
 
 /// <summary>Writes alerts to <c>alerts.&lt;tenant&gt;</c>, keyed by device, with the process's one idempotent producer.</summary>
+/// <remarks>
+/// The consume loop hands alerts over with <see cref="Send"/>, which does not wait, and waits for
+/// all of them at its checkpoint with <see cref="Confirm"/>, before it writes the rule state and
+/// stores offsets: one wait per checkpoint rather than one per alert, so an alert no longer stalls
+/// the evaluation of the records behind it.
+/// </remarks>
 internal sealed class AlertProducer : IDisposable
 {
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private readonly IProducer<string, byte[]> _producer;
     private readonly KafkaCluster _cluster;
+    private readonly ILogger<AlertProducer> _logger;
+    private readonly ConcurrentQueue<Refused> _refused = new();
+    private int _unconfirmed;
 
     public AlertProducer(KafkaCluster cluster, ILogger<AlertProducer> logger)
     {
         _cluster = cluster;
+        _logger = logger;
         _producer = new ProducerBuilder<string, byte[]>(cluster.CreateProducerConfig("convoy-alert-engine", lingerMs: 1))
             .SetErrorHandler((_, error) => AlertEngineLog.ConsumeFailed(logger, "alert producer: " + error.Reason))
             .SetLogHandler((_, _) => { })
             .Build();
     }
 
-    /// <summary>
-    /// Writes one alert and returns once Kafka confirmed it (or throws). With <paramref name="trace"/>
-    /// (the span of the record whose evaluation raised it) the record carries that span's context in
-    /// its <see cref="TraceParent.Header"/> (and <see cref="TraceParent.StateHeader"/>) header: the
-    /// alert is the end of its batch's trace, and whoever reads it can continue it.
-    /// </summary>
-    public Task WriteAsync(Alert alert, Activity? trace, CancellationToken cancellationToken) =>
-        WriteAsync(TelemetryRecordHeaders.AlertTopic(alert.TenantId), alert, trace, cancellationToken);
+    /// <summary>Alerts handed over with <see cref="Send"/> since the last <see cref="Confirm"/>.</summary>
+    public int Unconfirmed => _unconfirmed;
 
-    /// <summary>Writes one alert to <paramref name="topic"/> (a rule replay's own topic), as <see cref="WriteAsync(Alert, Activity?, CancellationToken)"/> does.</summary>
+    /// <summary>
+    /// Hands one alert to the producer without waiting for Kafka; <see cref="Confirm"/> waits for
+    /// it. With <paramref name="trace"/> (the span of the record whose evaluation raised it) the
+    /// record carries that span's context in its <see cref="TraceParent.Header"/> (and
+    /// <see cref="TraceParent.StateHeader"/>) header: the alert is the end of its batch's trace,
+    /// and whoever reads it can continue it. For the consume loop's thread only.
+    /// </summary>
+    public void Send(Alert alert, Activity? trace)
+    {
+        _unconfirmed++;
+        Hand(new Pending(TelemetryRecordHeaders.AlertTopic(alert.TenantId), alert.AlertId, Message(alert, trace)));
+    }
+
+    /// <summary>
+    /// Waits until Kafka has confirmed every alert handed over since the last call. One it refused
+    /// is logged (<c>AlertWriteFailed</c>) and sent again a second later, until every one is
+    /// confirmed; false only when <paramref name="stoppingToken"/> stops the wait first (the
+    /// caller then must not store the offsets of the records that raised them).
+    /// </summary>
+    public bool Confirm(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                _producer.Flush(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
+            if (_refused.IsEmpty)
+            {
+                _unconfirmed = 0;
+                return true;
+            }
+
+            var again = new List<Pending>();
+            while (_refused.TryDequeue(out var refused))
+            {
+                AlertEngineLog.AlertWriteFailed(_logger, refused.Alert.AlertId, refused.Error);
+                again.Add(refused.Alert);
+            }
+
+            if (stoppingToken.WaitHandle.WaitOne(RetryDelay))
+            {
+                return false;
+            }
+
+            foreach (var pending in again)
+            {
+                Hand(pending);
+            }
+        }
+    }
+
+    /// <summary>Writes one alert to <paramref name="topic"/> (a rule replay's own topic) and returns once Kafka confirmed it (or throws).</summary>
     public async Task WriteAsync(string topic, Alert alert, Activity? trace, CancellationToken cancellationToken)
     {
         await _cluster.EnsureTopicAsync(topic, cancellationToken);
+        await _producer.ProduceAsync(topic, Message(alert, trace), cancellationToken);
+    }
+
+    private void Hand(Pending pending)
+    {
+        try
+        {
+            _cluster.EnsureTopicAsync(pending.Topic).GetAwaiter().GetResult();
+            while (true)
+            {
+                try
+                {
+                    _producer.Produce(pending.Topic, pending.Message, report =>
+                    {
+                        if (report.Error.IsError)
+                        {
+                            _refused.Enqueue(new Refused(pending, report.Error.Reason));
+                        }
+                    });
+                    return;
+                }
+                catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    _producer.Poll(TimeSpan.FromMilliseconds(100));
+                }
+            }
+        }
+        catch (KafkaException e)
+        {
+            _refused.Enqueue(new Refused(pending, e.Error.Reason));
+        }
+    }
+
+    private static Message<string, byte[]> Message(Alert alert, Activity? trace)
+    {
         var message = new Message<string, byte[]> { Key = alert.DeviceId, Value = alert.ToByteArray() };
         if (trace is not null)
         {
@@ -48,7 +146,7 @@ internal sealed class AlertProducer : IDisposable
             }
         }
 
-        await _producer.ProduceAsync(topic, message, cancellationToken);
+        return message;
     }
 
     public void Dispose()
@@ -56,4 +154,8 @@ internal sealed class AlertProducer : IDisposable
         _producer.Flush(TimeSpan.FromSeconds(10));
         _producer.Dispose();
     }
+
+    private sealed record Pending(string Topic, string AlertId, Message<string, byte[]> Message);
+
+    private sealed record Refused(Pending Alert, string Error);
 }

@@ -30,7 +30,8 @@ namespace Convoy.AlertEngine.Consumption;
 /// the offsets are stored. So a committed offset never runs ahead of the state that reflects its
 /// records. A newly assigned partition's devices get their state from the state topic before its
 /// first record is evaluated; a revoked partition is checkpointed before it is given up, then
-/// forgotten. Alerts precede both: they are confirmed before the checkpoint that covers them.
+/// forgotten. Alerts precede both: they are sent as they are raised, without waiting, and the
+/// checkpoint first waits until Kafka has confirmed every one of them.
 /// </para>
 /// </remarks>
 internal sealed class TelemetryConsumer : BackgroundService
@@ -39,6 +40,7 @@ internal sealed class TelemetryConsumer : BackgroundService
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
     private const long CheckpointIntervalMs = 1000;
     private const int LoadAttempts = 3;
+    private const int MaxUnconfirmedAlerts = 10_000; // a checkpoint sooner, so a storm of alerts does not pile up in the producer
     private readonly KafkaCluster _cluster;
     private readonly AlertProducer _alerts;
     private readonly AlertEngineOptions _options;
@@ -97,13 +99,14 @@ internal sealed class TelemetryConsumer : BackgroundService
                 raised.Clear();
                 released.Clear();
                 int late = evaluator.Tick(raised, released);
-                Publish(raised, stoppingToken);
+                Publish(raised);
                 if (released.Count > 0 || late > 0)
                 {
                     Released(consumer, released);
                 }
 
-                if (_idle || _sinceCheckpoint >= _options.CheckpointRecords || Environment.TickCount64 - _lastCheckpointMs >= CheckpointIntervalMs)
+                if (_idle || _sinceCheckpoint >= _options.CheckpointRecords || _alerts.Unconfirmed >= MaxUnconfirmedAlerts
+                    || Environment.TickCount64 - _lastCheckpointMs >= CheckpointIntervalMs)
                 {
                     Checkpoint(consumer, evaluator, stoppingToken);
                 }
@@ -214,16 +217,16 @@ internal sealed class TelemetryConsumer : BackgroundService
         }
 
         EvaluationTrace.Outcome(trace, outcome, raised.Count);
-        Publish(raised, stoppingToken, trace);
+        Publish(raised, trace);
         return outcome == BatchOutcome.Held;
     }
 
     /// <summary>Writes the alerts; with <paramref name="trace"/> (the span of the record that raised them) each carries its context.</summary>
-    private void Publish(List<Alert> raised, CancellationToken stoppingToken, System.Diagnostics.Activity? trace = null)
+    private void Publish(List<Alert> raised, System.Diagnostics.Activity? trace = null)
     {
         foreach (var alert in raised)
         {
-            Write(alert, trace, stoppingToken);
+            _alerts.Send(alert, trace);
             _metrics.Alert(alert.TenantId, alert.State);
             AlertEngineLog.AlertRaised(_logger, alert.AlertId, alert.State, alert.TenantId, alert.DeviceId, alert.RuleId, alert.Message);
         }
@@ -281,8 +284,9 @@ internal sealed class TelemetryConsumer : BackgroundService
     }
 
     /// <summary>
-    /// Writes the state of every device changed since the last checkpoint and, once Kafka confirmed
-    /// it, stores the offsets of the records it reflects. While the state is not confirmed nothing
+    /// Waits for Kafka's confirmation of the alerts sent since the last checkpoint, then writes the
+    /// state of every device changed since then and, once Kafka confirmed it, stores the offsets of
+    /// the records it reflects. While the state is not confirmed nothing
     /// is stored (the write is retried); when stopping, one try, and on failure the offsets stay
     /// unstored, so the records are read again (at least once).
     /// </summary>
@@ -293,6 +297,14 @@ internal sealed class TelemetryConsumer : BackgroundService
         _metrics.DevicesInState(evaluator.DeviceCount);
         _sinceCheckpoint = 0;
         _lastCheckpointMs = Environment.TickCount64;
+        if (_alerts.Unconfirmed > 0 && !_alerts.Confirm(stoppingToken))
+        {
+            // Stopping before Kafka confirmed the alerts: neither the state that follows from them
+            // nor the offsets of the records that raised them may be stored.
+            _toStore.Clear();
+            return;
+        }
+
         if (evaluator.ChangedCount > 0)
         {
             _snapshots.Clear();
@@ -398,24 +410,5 @@ internal sealed class TelemetryConsumer : BackgroundService
         }
 
         AlertEngineLog.PartitionsHandedOver(_logger, partitions.Count, how, devices);
-    }
-
-    private void Write(Alert alert, System.Diagnostics.Activity? trace, CancellationToken stoppingToken)
-    {
-        while (true)
-        {
-            try
-            {
-                // On the consumer's own thread: blocking here is the backpressure.
-                _alerts.WriteAsync(alert, trace, stoppingToken).GetAwaiter().GetResult();
-                return;
-            }
-            catch (KafkaException e)
-            {
-                AlertEngineLog.AlertWriteFailed(_logger, alert.AlertId, e.Error.Reason);
-                stoppingToken.WaitHandle.WaitOne(RetryDelay);
-                stoppingToken.ThrowIfCancellationRequested();
-            }
-        }
     }
 }

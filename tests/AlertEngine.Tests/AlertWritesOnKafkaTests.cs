@@ -1,0 +1,80 @@
+using Confluent.Kafka;
+using Convoy.Contracts;
+using Convoy.Kafka.Embedded;
+using Microsoft.Extensions.DependencyInjection;
+using static Convoy.AlertEngine.Tests.EngineOnKafka;
+using static Convoy.AlertEngine.Tests.RuleTestKit;
+
+namespace Convoy.AlertEngine.Tests;
+
+/// <summary>
+/// Alerts are sent without waiting and confirmed at the engine's checkpoint: an alert Kafka refuses
+/// keeps the offset of the record that raised it from being stored until Kafka has it, so neither
+/// a crash nor a rebalance in between can lose it.
+/// </summary>
+public sealed class AlertWritesOnKafkaTests : IDisposable
+{
+    private const string Tenant = "acme";
+    private const string Truck = "reefer-9";
+    private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
+    private readonly string _group = "alert-writes-" + Guid.NewGuid().ToString("N");
+    private readonly IProducer<string, byte[]> _producer;
+
+    public AlertWritesOnKafkaTests()
+    {
+        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
+        _kafka.CreateTopic("convoy.alert-state", partitions: 1);
+        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+    }
+
+    public void Dispose()
+    {
+        _producer.Dispose();
+        _kafka.Dispose();
+    }
+
+    [Fact]
+    public async Task AnAlertKafkaRefuses_IsWrittenOnceItCan_AndItsRecordIsNotCommittedBefore()
+    {
+        // The engine as operators run it against their own cluster: it creates no topics, and the
+        // tenant's alert topic does not exist yet.
+        var logs = new TestLogs();
+        using var engine = AlertEngineHost.Build(
+            ["--AlertEngine:MetricsPort=0", $"--AlertEngine:GroupId={_group}", $"--Kafka:BootstrapServers={_kafka.BootstrapServers}", "--Kafka:CreateTopics=false",
+                "--Kafka:ConsumerProperties:session.timeout.ms=6000"],
+            services =>
+            {
+                services.AddSingleton(logs.Provider);
+                services.AddSingleton(TimeProvider.System);
+            });
+        await engine.StartAsync();
+        try
+        {
+            // Six minutes warm: the default rule's five are complete, so the batch raises an alert.
+            await SendAsync(_producer, Tenant, 1, Temperatures(Truck, 0, 6, _ => 9.5f));
+            await Eventually.HoldsAsync(() => logs.Count("AlertWriteFailed") >= 2, Patience, "the engine to try the alert, be refused and try again");
+            Assert.Contains(logs.Entries, e => e.Event == "AlertWriteFailed" && e.Message.Contains("alerts.acme does not exist", StringComparison.Ordinal));
+            Assert.Equal(Offset.Unset, Committed());
+
+            // The operator creates the topic: the alert the engine kept trying is written, and only
+            // then is the record's offset committed.
+            _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(Tenant), partitions: 1);
+            await Eventually.HoldsAsync(() => KafkaTopics.Alerts(_kafka.BootstrapServers, Tenant).Count == 1, Patience, "the alert in the tenant's alert topic");
+            await Eventually.HoldsAsync(() => Committed() == new Offset(1), Patience, "the record's offset committed once its alert was confirmed");
+            var alert = Assert.Single(KafkaTopics.Alerts(_kafka.BootstrapServers, Tenant));
+            Assert.Equal(Truck, alert.DeviceId);
+            Assert.Equal(1ul, alert.SourceSequence);
+        }
+        finally
+        {
+            await engine.StopAsync();
+        }
+    }
+
+    private Offset Committed()
+    {
+        using var reader = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = _group }).Build();
+        return reader.Committed([new TopicPartition(TelemetryRecordHeaders.TelemetryTopic(Tenant), 0)], TimeSpan.FromSeconds(10))[0].Offset;
+    }
+}
