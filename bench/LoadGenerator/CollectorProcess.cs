@@ -27,7 +27,7 @@ internal sealed partial class CollectorProcess : IDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<CollectorProcess> StartAsync(string name, string repository, string bootstrapServers, string certificates, IReadOnlyDictionary<string, string> environment)
+    public static async Task<CollectorProcess> StartAsync(string name, string repository, string bootstrapServers, string certificates, IReadOnlyDictionary<string, string> environment, string? cpus = null)
     {
         int port = FreePort();
         int metricsPort = FreePort();
@@ -47,7 +47,15 @@ internal sealed partial class CollectorProcess : IDisposable
             throw new FileNotFoundException($"{dll} is not built; run with dotnet run -c {configuration} --project bench/LoadGenerator", dll);
         }
 
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+        // Pinned: taskset starts dotnet on those CPUs, and every thread the collector starts inherits them.
+        var start = new ProcessStartInfo(cpus is null ? "dotnet" : "taskset") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (cpus is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(cpus);
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(dll);
         foreach (string argument in arguments)
         {

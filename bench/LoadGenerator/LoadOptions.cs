@@ -28,6 +28,9 @@ internal sealed class LoadOptions
                                 devices, each after a full GC (ClrMD, from a snapshot: it pages the
                                 collector's files in, so take RSS figures from a run without it), and
                                 print what each device holds
+          --collector-cpus LIST the collectors under test run on these CPUs only (taskset -c LIST) and the
+                                generator with the embedded Kafka on the others, so a collector's CPU is
+                                its own and not the machine's total (e.g. 0; off by default)
           --collector-env K=V   an environment variable for the collectors under test only, e.g.
                                 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 (repeatable)
           --check FILE          after a run of both, exit 1 if Convoy's allocation per reading exceeds the
@@ -63,6 +66,9 @@ internal sealed class LoadOptions
 
     /// <summary>Environment variables for the collector processes (not the generator).</summary>
     public Dictionary<string, string> CollectorEnvironment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The CPUs the collectors run on (taskset's list), the generator on the others; null for no pinning.</summary>
+    public string? CollectorCpus { get; private set; }
 
     /// <summary>The budget file to check the run against; null for no check.</summary>
     public string? CheckFile { get; private set; }
@@ -101,6 +107,7 @@ internal sealed class LoadOptions
                 case "--baseline": options.BaselineDevices = Positive(name, value); break;
                 case "--target" when value is "both" or "convoy" or "reference": options.Target = value; break;
                 case "--check": options.CheckFile = value; break;
+                case "--collector-cpus": CpuPinning.Parse(value); options.CollectorCpus = value; break;
                 case "--collector-env" when value.IndexOf('=', StringComparison.Ordinal) > 0:
                     options.CollectorEnvironment[value[..value.IndexOf('=', StringComparison.Ordinal)]] = value[(value.IndexOf('=', StringComparison.Ordinal) + 1)..];
                     break;

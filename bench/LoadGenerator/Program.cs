@@ -23,6 +23,12 @@ if (options.ShowHelp)
 }
 
 string repository = Convoy.TestKit.Repository.Root;
+Console.WriteLine($"CPU: {CpuPinning.Model()}");
+if (options.CollectorCpus is { } collectorCpus)
+{
+    CpuPinning.PinThisProcessAwayFrom(CpuPinning.Parse(collectorCpus));
+    Console.WriteLine($"The collectors run on CPU {collectorCpus} only; this generator and the embedded Kafka on the others.");
+}
 
 string certificatesFolder = Path.Combine(repository, ".convoy", "loadgen-certs");
 Console.WriteLine($"Issuing {options.Devices} device certificates in {certificatesFolder} (kept for the next run) ...");
@@ -47,7 +53,7 @@ Console.WriteLine("Kafka: the embedded mock cluster in this process (in memory).
 var results = new List<Result>();
 foreach (string target in options.Target == "both" ? new[] { "reference", "convoy" } : new[] { options.Target })
 {
-    using var collector = await CollectorProcess.StartAsync(target, repository, kafka.BootstrapServers, certificatesFolder, options.CollectorEnvironment);
+    using var collector = await CollectorProcess.StartAsync(target, repository, kafka.BootstrapServers, certificatesFolder, options.CollectorEnvironment, options.CollectorCpus);
     Console.WriteLine($"{target}: collector started at {collector.Address}; connecting {options.Devices} devices ...");
     var loads = devices.Select(d => new DeviceLoad(collector.Address, d.Certificate, trustRoots, d.Device, options)).ToList();
     var latencies = new LongHistogram(TimeSpan.TicksPerMinute, 3);
