@@ -616,17 +616,24 @@ internal sealed class ClickHouseFleetStore : IFleetStore
             return _isolation;
         }
 
-        if (_placed.TryGetValue(tenant, out var seen)
-            && (seen.Isolation == ClickHouseIsolation.DatabasePerTenant || (!writing && Environment.TickCount64 - seen.SeenMs < SharedRecheckMs)))
+        bool seenShared = false;
+        if (_placed.TryGetValue(tenant, out var seen))
         {
-            return seen.Isolation;
+            if (seen.Isolation == ClickHouseIsolation.DatabasePerTenant || (!writing && Environment.TickCount64 - seen.SeenMs < SharedRecheckMs))
+            {
+                return seen.Isolation;
+            }
+
+            // Found in the shared tables before: from there it can only have moved into a database
+            // of its own, so that is the one thing to look for.
+            seenShared = true;
         }
 
         var own = new TenantScope(ClickHouseIsolation.DatabasePerTenant, _database, tenant);
         var shared = new TenantScope(ClickHouseIsolation.SharedTables, _database, tenant);
-        long databases = 0, sharedRows = 0;
+        long databases = 0, sharedRows = seenShared ? 1 : 0;
         Select($"finding tenant {tenant}'s projections", $"SELECT count() FROM system.databases WHERE name = {ClickHouseSql.Quote(own.Database)}", r => databases = r.Int64(0));
-        if (databases == 0)
+        if (databases == 0 && !seenShared)
         {
             Select($"finding tenant {tenant}'s projections", $"""
                 SELECT count() FROM (
