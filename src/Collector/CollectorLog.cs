@@ -43,14 +43,6 @@ internal static partial class CollectorLog
         Message = "Kafka producer: {Error}")]
     public static partial void KafkaProducerError(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 50, EventName = "TenantRegistryReloaded", Level = LogLevel.Information,
-        Message = "Tenant registry loaded: {Tenants} tenant(s)")]
-    public static partial void TenantRegistryReloaded(ILogger logger, int tenants);
-
-    [LoggerMessage(EventId = 51, EventName = "TenantRegistryRejected", Level = LogLevel.Error,
-        Message = "Tenant registry file not applied, keeping the previous one: {Reason}")]
-    public static partial void TenantRegistryRejected(ILogger logger, string reason);
-
     [LoggerMessage(EventId = 52, EventName = "TenantRefused", Level = LogLevel.Warning,
         Message = "Refused a stream of {Tenant}/{Device}: {Status} {Reason}")]
     public static partial void TenantRefused(ILogger logger, string tenant, string device, Grpc.Core.StatusCode status, string reason);

@@ -86,12 +86,4 @@ internal static partial class FleetHistoryLog
     [LoggerMessage(EventId = 43, EventName = "TopicRetentionNotSet", Level = LogLevel.Warning,
         Message = "Tenant {Tenant}'s topic retention could not be set ({Reason}); trying again in {Minutes} min")]
     public static partial void TopicRetentionNotSet(ILogger logger, string tenant, string reason, int minutes);
-
-    [LoggerMessage(EventId = 44, EventName = "TenantRegistryReloaded", Level = LogLevel.Information,
-        Message = "Tenant registry loaded: {Tenants} tenant(s)")]
-    public static partial void TenantRegistryReloaded(ILogger logger, int tenants);
-
-    [LoggerMessage(EventId = 45, EventName = "TenantRegistryRejected", Level = LogLevel.Error,
-        Message = "Tenant registry file not applied, keeping the previous one: {Reason}")]
-    public static partial void TenantRegistryRejected(ILogger logger, string reason);
 }

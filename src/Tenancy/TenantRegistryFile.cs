@@ -9,7 +9,8 @@ namespace Convoy.Tenancy;
 /// <summary>
 /// The tenant registry file, followed on disk (through the shared file follower: looked at once a
 /// second, read again when it changed). A changed file that does not validate is ignored and the
-/// last good registry stays in use; each program logs both outcomes with its own events.
+/// last good registry stays in use; both outcomes are logged (<c>TenantRegistryReloaded</c>,
+/// <c>TenantRegistryRejected</c>), the same events in every program.
 /// </summary>
 public sealed class TenantRegistryFile
 {
@@ -18,16 +19,21 @@ public sealed class TenantRegistryFile
     /// <summary>Reads the file now: one that cannot be read or does not validate throws <see cref="OptionsValidationException"/> naming <paramref name="setting"/>, the file and each bad key.</summary>
     /// <param name="setting">the setting that named the file (<c>Collector:TenantsFile</c>), for the start-up's message.</param>
     /// <param name="path">the registry's JSON file.</param>
-    /// <param name="reloaded">logs that a changed file is in use.</param>
-    /// <param name="rejected">logs why a changed file was not used.</param>
     /// <param name="time">the clock that paces the checks.</param>
-    /// <param name="logger">where <paramref name="reloaded"/> and <paramref name="rejected"/> write.</param>
-    public TenantRegistryFile(string setting, string path, Action<ILogger, TenantRegistryOptions> reloaded, Action<ILogger, string> rejected, TimeProvider time, ILogger logger)
+    /// <param name="logger">where the registry's events are written.</param>
+    /// <param name="reloaded">told the registry read from a changed file, once it is in use.</param>
+    public TenantRegistryFile(string setting, string path, TimeProvider time, ILogger logger, Action<TenantRegistryOptions>? reloaded = null)
     {
         path = Path.GetFullPath(path);
         try
         {
-            _file = new FileFollower<TenantRegistryOptions>([path], () => Read(path), reloaded, rejected, time, logger);
+            _file = new FileFollower<TenantRegistryOptions>([path], () => Read(path),
+                (log, registry) =>
+                {
+                    TenancyLog.TenantRegistryReloaded(log, registry.Tenants.Count);
+                    reloaded?.Invoke(registry);
+                },
+                TenancyLog.TenantRegistryRejected, time, logger);
         }
         catch (InvalidDataException e)
         {

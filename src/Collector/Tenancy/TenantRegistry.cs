@@ -28,7 +28,7 @@ internal sealed class TenantRegistry : IDisposable
             return;
         }
 
-        _file = new TenantRegistryFile("Collector:TenantsFile", path, OnReloaded, CollectorLog.TenantRegistryRejected, time, logger);
+        _file = new TenantRegistryFile("Collector:TenantsFile", path, time, logger, registry => Reloaded?.Invoke(registry));
     }
 
     /// <summary>Raised with the registry read from the changed file once it is in use (not for the one read at start: see <see cref="Current"/>).</summary>
@@ -80,12 +80,6 @@ internal sealed class TenantRegistry : IDisposable
     /// <summary>The tenant's topic settings from the registry, null when it has none.</summary>
     public TenantTopic? TopicOf(string tenant) =>
         Current.Tenants.TryGetValue(tenant, out var entry) ? entry.Topic : null;
-
-    private void OnReloaded(ILogger logger, TenantRegistryOptions registry)
-    {
-        CollectorLog.TenantRegistryReloaded(logger, registry.Tenants.Count);
-        Reloaded?.Invoke(registry);
-    }
 
     public void Dispose()
     {

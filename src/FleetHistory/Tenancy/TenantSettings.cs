@@ -22,8 +22,7 @@ internal sealed class TenantSettings
         _platform = options.Value.Retention;
         if (options.Value.TenantsFile is { Length: > 0 } path)
         {
-            _file = new TenantRegistryFile("FleetHistory:TenantsFile", path, static (log, registry) => FleetHistoryLog.TenantRegistryReloaded(log, registry.Tenants.Count),
-                FleetHistoryLog.TenantRegistryRejected, time, logger);
+            _file = new TenantRegistryFile("FleetHistory:TenantsFile", path, time, logger);
         }
     }
 
