@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using Convoy.Contracts;
-using Convoy.Kafka.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
@@ -16,23 +15,12 @@ public sealed class AlertWritesOnKafkaTests : IDisposable
 {
     private const string Tenant = "acme";
     private const string Truck = "reefer-9";
-    private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
+    private readonly EngineKafka _kafka = new(partitions: 1, alertTopics: false, Tenant);
     private readonly string _group = "alert-writes-" + Guid.NewGuid().ToString("N");
-    private readonly IProducer<string, byte[]> _producer;
 
-    public AlertWritesOnKafkaTests()
-    {
-        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
-        _kafka.CreateTopic("convoy.alert-state", partitions: 1);
-        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
-    }
+    public AlertWritesOnKafkaTests() => _kafka.Cluster.CreateTopic("convoy.alert-state", partitions: 1);
 
-    public void Dispose()
-    {
-        _producer.Dispose();
-        _kafka.Dispose();
-    }
+    public void Dispose() => _kafka.Dispose();
 
     [Fact]
     public async Task AnAlertKafkaRefuses_IsWrittenOnceItCan_AndItsRecordIsNotCommittedBefore()
@@ -52,17 +40,17 @@ public sealed class AlertWritesOnKafkaTests : IDisposable
         try
         {
             // Six minutes warm: the default rule's five are complete, so the batch raises an alert.
-            await SendAsync(_producer, Tenant, 1, Temperatures(Truck, 0, 6, _ => 9.5f));
+            await _kafka.SendAsync(Tenant, 1, Temperatures(Truck, 0, 6, _ => 9.5f));
             await Eventually.HoldsAsync(() => logs.Count("AlertWriteFailed") >= 2, Patience, "the engine to try the alert, be refused and try again");
             Assert.Contains(logs.Entries, e => e.Event == "AlertWriteFailed" && e.Message.Contains("alerts.acme does not exist", StringComparison.Ordinal));
             Assert.Equal(Offset.Unset, Committed());
 
             // The operator creates the topic: the alert the engine kept trying is written, and only
             // then is the record's offset committed.
-            _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(Tenant), partitions: 1);
-            await Eventually.HoldsAsync(() => KafkaTopics.Alerts(_kafka.BootstrapServers, Tenant).Count == 1, Patience, "the alert in the tenant's alert topic");
+            _kafka.Cluster.CreateTopic(TelemetryRecordHeaders.AlertTopic(Tenant), partitions: 1);
+            await Eventually.HoldsAsync(() => _kafka.Alerts(Tenant).Count == 1, Patience, "the alert in the tenant's alert topic");
             await Eventually.HoldsAsync(() => Committed() == new Offset(1), Patience, "the record's offset committed once its alert was confirmed");
-            var alert = Assert.Single(KafkaTopics.Alerts(_kafka.BootstrapServers, Tenant));
+            var alert = Assert.Single(_kafka.Alerts(Tenant));
             Assert.Equal(Truck, alert.DeviceId);
             Assert.Equal(1ul, alert.SourceSequence);
         }

@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
 using Convoy.Contracts;
+using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
+using Convoy.Kafka.Embedded;
 using Google.Protobuf;
 
 namespace Convoy.AlertEngine.Tests;
@@ -30,5 +32,48 @@ internal static class EngineOnKafka
                 { TelemetryRecordHeaders.Sequence, header },
             },
         });
+    }
+}
+
+/// <summary>
+/// The embedded Kafka an engine test runs on: consumer groups that join at once (not after the
+/// broker's default 3 s of waiting for more members), the tenants' telemetry and alert topics, and
+/// a producer that writes telemetry as the collector does.
+/// </summary>
+internal sealed class EngineKafka : IDisposable
+{
+    /// <summary>Each of <paramref name="tenants"/> gets its telemetry topic and, with <paramref name="alertTopics"/>, its alert topic, of <paramref name="partitions"/> each.</summary>
+    public EngineKafka(int partitions, bool alertTopics, params string[] tenants)
+    {
+        Cluster = EmbeddedKafkaCluster.Start();
+        Cluster.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        foreach (string tenant in tenants)
+        {
+            Cluster.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), partitions);
+            if (alertTopics)
+            {
+                Cluster.CreateTopic(TelemetryRecordHeaders.AlertTopic(tenant), partitions);
+            }
+        }
+
+        Producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers }).Build();
+    }
+
+    public EmbeddedKafkaCluster Cluster { get; }
+
+    public string BootstrapServers => Cluster.BootstrapServers;
+
+    public IProducer<string, byte[]> Producer { get; }
+
+    /// <summary>Writes <paramref name="batch"/> to the tenant's telemetry topic as the collector does (<see cref="EngineOnKafka.SendAsync"/>).</summary>
+    public Task SendAsync(string tenant, ulong sequence, TelemetryBatch batch) => EngineOnKafka.SendAsync(Producer, tenant, sequence, batch);
+
+    /// <summary>Every alert in the tenant's alert topic now.</summary>
+    public List<Alert> Alerts(string tenant) => KafkaTopics.Alerts(BootstrapServers, tenant);
+
+    public void Dispose()
+    {
+        Producer.Dispose();
+        Cluster.Dispose();
     }
 }

@@ -1,11 +1,7 @@
-using Confluent.Kafka;
-using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
-using Convoy.Kafka.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
 
 namespace Convoy.AlertEngine.Tests;
@@ -17,15 +13,8 @@ namespace Convoy.AlertEngine.Tests;
 /// </summary>
 public sealed class LatenessOnKafkaTests : IDisposable
 {
-    private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
+    private readonly EngineKafka _kafka = new(partitions: 1, alertTopics: true, "acme");
     private readonly string _group = "lateness-" + Guid.NewGuid().ToString("N");
-
-    public LatenessOnKafkaTests()
-    {
-        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic("acme"), partitions: 1);
-        _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic("acme"), partitions: 1);
-    }
 
     public void Dispose() => _kafka.Dispose();
 
@@ -38,8 +27,7 @@ public sealed class LatenessOnKafkaTests : IDisposable
             await holding.StartAsync();
             var meters = holding.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
             using var evaluated = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, AlertEngineMetrics.MeterName, "convoy.alertengine.batches.evaluated");
-            using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
-            await SendAsync(producer, "acme", 1, Temperatures("truck-1", 0, 10, _ => 9f)); // the default rule: above 8 for 5 min
+            await _kafka.SendAsync("acme", 1, Temperatures("truck-1", 0, 10, _ => 9f)); // the default rule: above 8 for 5 min
 
             // The holding engine consumes the record (its batch counted) but raises nothing: held.
             await Eventually.HoldsAsync(() => evaluated.GetMeasurementSnapshot().Count > 0, EngineOnKafka.Patience, "the engine to evaluate the batch");
@@ -60,9 +48,9 @@ public sealed class LatenessOnKafkaTests : IDisposable
         // A short session: should the mock cluster not take the first engine's leave, the second is not kept waiting 45 s.
         AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", $"--AlertEngine:GroupId={_group}", $"--AlertEngine:AllowedLatenessSeconds={latenessSeconds}", "--Kafka:ConsumerProperties:session.timeout.ms=6000"], services =>
         {
-            services.AddSingleton(_kafka);
+            services.AddSingleton(_kafka.Cluster);
             services.AddSingleton(time);
         });
 
-    private List<Alert> Alerts(string tenant) => KafkaTopics.Alerts(_kafka.BootstrapServers, tenant);
+    private List<Alert> Alerts(string tenant) => _kafka.Alerts(tenant);
 }

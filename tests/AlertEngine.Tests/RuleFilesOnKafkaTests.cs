@@ -1,12 +1,8 @@
-using Confluent.Kafka;
-using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Kafka.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
 
 namespace Convoy.AlertEngine.Tests;
@@ -21,20 +17,13 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
 {
     private readonly string _rules = Directory.CreateTempSubdirectory("convoy-rules-").FullName;
     private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeMilliseconds(Base));
-    private EmbeddedKafkaCluster _kafka = null!;
+    private EngineKafka _kafka = null!;
     private IHost _engine = null!;
-    private IProducer<string, byte[]> _producer = null!;
     private readonly Dictionary<string, ulong> _sequences = [];
 
     public async Task InitializeAsync()
     {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        foreach (string tenant in new[] { "acme", "globex" })
-        {
-            _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(tenant), partitions: 2);
-            _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(tenant), partitions: 2);
-        }
+        _kafka = new EngineKafka(partitions: 2, alertTopics: true, "acme", "globex");
 
         File.WriteAllText(Path.Combine(_rules, "acme.yaml"), """
             rules:
@@ -48,16 +37,14 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
             """);
         _engine = AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", "--AlertEngine:GroupId=rules-" + Guid.NewGuid().ToString("N"), $"--AlertEngine:RulesFolder={_rules}"], services =>
         {
-            services.AddSingleton(_kafka);
+            services.AddSingleton(_kafka.Cluster);
             services.AddSingleton<TimeProvider>(_time);
         });
         await _engine.StartAsync();
-        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
     }
 
     public async Task DisposeAsync()
     {
-        _producer.Dispose();
         await _engine.StopAsync();
         _engine.Dispose();
         _kafka.Dispose();
@@ -90,12 +77,12 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
             // A new device each try, so each try starts fresh until the reload has applied.
             device = "truck-" + Guid.NewGuid().ToString("N")[..8];
             await Send("acme", Temperatures(device, 10, 3, _ => 6f));
-            var all = KafkaTopics.Alerts(_kafka.BootstrapServers, "acme");
+            var all = _kafka.Alerts("acme");
             return all.Any(a => a.RuleId == "file-cold" && a.DeviceId == device);
         }, EngineOnKafka.Patience, "the new rule file's file-cold rule to alert a fresh device");
 
         // The device the new file applied to was not alerted by the old threshold (now above 50).
-        Assert.DoesNotContain(KafkaTopics.Alerts(_kafka.BootstrapServers, "acme"), a => a.RuleId == "file-warm" && a.DeviceId == device);
+        Assert.DoesNotContain(_kafka.Alerts("acme"), a => a.RuleId == "file-warm" && a.DeviceId == device);
 
         // Silent: nothing more from truck-1; the fake clock passes 30 minutes; the engine fires on the clock alone.
         // (gone-silent was removed by the new file, so put it back first.)
@@ -104,21 +91,21 @@ public sealed class RuleFilesOnKafkaTests : IAsyncLifetime
         {
             await Send("acme", Temperatures("truck-2", 20, 1, _ => 6f));
             _time.Advance(TimeSpan.FromMinutes(31));
-            return KafkaTopics.Alerts(_kafka.BootstrapServers, "acme").Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
+            return _kafka.Alerts("acme").Any(a => a.RuleId == "gone-silent" && a.DeviceId == "truck-2" && a.State == AlertState.Firing);
         }, EngineOnKafka.Patience, "the silent rule to fire on the fake clock alone");
-        Assert.Empty(KafkaTopics.Alerts(_kafka.BootstrapServers, "globex"));
+        Assert.Empty(_kafka.Alerts("globex"));
     }
 
     internal Task Send(string tenant, TelemetryBatch batch)
     {
         ulong sequence = _sequences[tenant + "/" + batch.DeviceId] = _sequences.GetValueOrDefault(tenant + "/" + batch.DeviceId) + 1;
-        return SendAsync(_producer, tenant, sequence, batch);
+        return _kafka.SendAsync(tenant, sequence, batch);
     }
 
     private async Task<List<Alert>> Alerts(string tenant, int atLeast)
     {
         List<Alert> alerts = [];
-        await Eventually.HoldsAsync(() => (alerts = KafkaTopics.Alerts(_kafka.BootstrapServers, tenant)).Count >= atLeast, EngineOnKafka.Patience, $"{atLeast} alert(s) for {tenant}");
+        await Eventually.HoldsAsync(() => (alerts = _kafka.Alerts(tenant)).Count >= atLeast, EngineOnKafka.Patience, $"{atLeast} alert(s) for {tenant}");
         return alerts;
     }
 

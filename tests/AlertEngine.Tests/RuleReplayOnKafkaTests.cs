@@ -1,8 +1,5 @@
-using Confluent.Kafka;
 using Convoy.AlertEngine.Replay;
-using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
-using Convoy.Kafka.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
@@ -18,22 +15,16 @@ public sealed class RuleReplayOnKafkaTests : IAsyncLifetime
 {
     private const string StateTopic = "convoy.alert-state";
     private readonly TempFolder _folder = new("rule-replay");
-    private EmbeddedKafkaCluster _kafka = null!;
-    private IProducer<string, byte[]> _producer = null!;
+    private EngineKafka _kafka = null!;
 
     public Task InitializeAsync()
     {
-        _kafka = EmbeddedKafkaCluster.Start();
-        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic("acme"), partitions: 2);
-        _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic("acme"), partitions: 2);
-        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+        _kafka = new EngineKafka(partitions: 2, alertTopics: true, "acme");
         return Task.CompletedTask;
     }
 
     public Task DisposeAsync()
     {
-        _producer.Dispose();
         _kafka.Dispose();
         _folder.Dispose();
         return Task.CompletedTask;
@@ -46,22 +37,22 @@ public sealed class RuleReplayOnKafkaTests : IAsyncLifetime
         Directory.CreateDirectory(_folder.File("live"));
         File.WriteAllText(Path.Combine(_folder.File("live"), "acme.yaml"), "rules:\n  - id: warm\n    kind: threshold\n    above: 8\n    durationMinutes: 5\n");
         var engine = AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", "--AlertEngine:GroupId=live-" + Guid.NewGuid().ToString("N"), $"--AlertEngine:RulesFolder={_folder.File("live")}",
-            $"--AlertEngine:StateTopic={StateTopic}"], services => services.AddSingleton(_kafka));
+            $"--AlertEngine:StateTopic={StateTopic}"], services => services.AddSingleton(_kafka.Cluster));
         await engine.StartAsync();
 
         // First truck-1 at 6 degC, then (after `split`) truck-2 at 9 degC, ten minutes each.
         long start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 1;
-        await SendAsync(_producer, "acme", 1, Temperatures("truck-1", 0, 10, _ => 6f));
+        await _kafka.SendAsync("acme", 1, Temperatures("truck-1", 0, 10, _ => 6f));
         await Task.Delay(20); // the records' times (the collector's, in ms) fall on either side of `split`
         long split = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await Task.Delay(20);
-        await SendAsync(_producer, "acme", 1, Temperatures("truck-2", 0, 10, _ => 9f));
-        await Eventually.HoldsAsync(() => KafkaTopics.Alerts(_kafka.BootstrapServers, "acme").Any(static a => a.DeviceId == "truck-2" && a.RuleId == "warm"), Patience,
+        await _kafka.SendAsync("acme", 1, Temperatures("truck-2", 0, 10, _ => 9f));
+        await Eventually.HoldsAsync(() => _kafka.Alerts("acme").Any(static a => a.DeviceId == "truck-2" && a.RuleId == "warm"), Patience,
             "the live engine to alert truck-2 above 8 degC");
         await Eventually.HoldsAsync(() => KafkaTopics.ReadAll(_kafka.BootstrapServers, StateTopic).Count > 0, Patience, "the live engine's rule state checkpoint");
         await engine.StopAsync();
         engine.Dispose();
-        var liveAlerts = KafkaTopics.Alerts(_kafka.BootstrapServers, "acme");
+        var liveAlerts = _kafka.Alerts("acme");
         Assert.DoesNotContain(liveAlerts, static a => a.DeviceId == "truck-1"); // 6 degC is not above 8
         int liveState = KafkaTopics.ReadAll(_kafka.BootstrapServers, StateTopic).Count;
 
@@ -95,7 +86,7 @@ public sealed class RuleReplayOnKafkaTests : IAsyncLifetime
         Assert.True(output.Contains("0 record(s) read, 0 evaluated, 0 skipped (duplicates, too late, unreadable); 0 alert(s) written", StringComparison.Ordinal), output);
 
         // The live side is as it was: the same alerts, no new rule state, no replay alert among them.
-        Assert.Equal(liveAlerts.Select(static a => a.AlertId + a.State), KafkaTopics.Alerts(_kafka.BootstrapServers, "acme").Select(static a => a.AlertId + a.State));
+        Assert.Equal(liveAlerts.Select(static a => a.AlertId + a.State), _kafka.Alerts("acme").Select(static a => a.AlertId + a.State));
         Assert.Equal(liveState, KafkaTopics.ReadAll(_kafka.BootstrapServers, StateTopic).Count);
     }
 
@@ -133,7 +124,7 @@ public sealed class RuleReplayOnKafkaTests : IAsyncLifetime
     private async Task<(int Code, string Output)> Replay(params string[] args)
     {
         using var output = new StringWriter();
-        int code = await ReplayCommand.RunAsync(["replay", .. args], output, services => services.AddSingleton(_kafka));
+        int code = await ReplayCommand.RunAsync(["replay", .. args], output, services => services.AddSingleton(_kafka.Cluster));
         return (code, output.ToString());
     }
 

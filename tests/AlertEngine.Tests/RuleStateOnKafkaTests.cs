@@ -1,13 +1,9 @@
-using Confluent.Kafka;
 using Convoy.AlertEngine.Alerts;
-using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.Contracts.Telemetry.V1;
-using Convoy.Kafka.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
-using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
 
 namespace Convoy.AlertEngine.Tests;
@@ -22,24 +18,10 @@ public sealed class RuleStateOnKafkaTests : IDisposable
 {
     private const string Tenant = "acme";
     private const string Truck = "reefer-7";
-    private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start();
+    private readonly EngineKafka _kafka = new(partitions: 1, alertTopics: true, Tenant);
     private readonly string _group = "state-" + Guid.NewGuid().ToString("N");
-    private readonly IProducer<string, byte[]> _producer;
 
-    public RuleStateOnKafkaTests()
-    {
-        // Members join at once, not after the broker's default 3 s of waiting for more.
-        _kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        _kafka.CreateTopic(TelemetryRecordHeaders.TelemetryTopic(Tenant), partitions: 1);
-        _kafka.CreateTopic(TelemetryRecordHeaders.AlertTopic(Tenant), partitions: 1);
-        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
-    }
-
-    public void Dispose()
-    {
-        _producer.Dispose();
-        _kafka.Dispose();
-    }
+    public void Dispose() => _kafka.Dispose();
 
     /// <summary>The alert the excursion must raise: started at minute 0, so its id is fixed whoever computes it.</summary>
     private static string ExpectedId => AlertIds.For(Tenant, Truck, "reefer-too-warm", 1, Minute(0));
@@ -123,7 +105,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
     private IHost Engine() =>
         AlertEngineHost.Build(["--AlertEngine:MetricsPort=0", $"--AlertEngine:GroupId={_group}", "--Kafka:ConsumerProperties:session.timeout.ms=6000"], services =>
         {
-            services.AddSingleton(_kafka);
+            services.AddSingleton(_kafka.Cluster);
             services.AddSingleton(TimeProvider.System);
         });
 
@@ -141,7 +123,7 @@ public sealed class RuleStateOnKafkaTests : IDisposable
         return total;
     }
 
-    private Task Send(ulong sequence, TelemetryBatch batch) => SendAsync(_producer, Tenant, sequence, batch);
+    private Task Send(ulong sequence, TelemetryBatch batch) => _kafka.SendAsync(Tenant, sequence, batch);
 
-    private List<Alert> Alerts(string tenant) => KafkaTopics.Alerts(_kafka.BootstrapServers, tenant);
+    private List<Alert> Alerts(string tenant) => _kafka.Alerts(tenant);
 }
