@@ -1,6 +1,10 @@
 using Confluent.Kafka;
 using Convoy.Contracts;
+using Convoy.AlertEngine.Alerts;
+using Convoy.Contracts.Alerts.V1;
+using Convoy.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using static Convoy.AlertEngine.Tests.EngineOnKafka;
 using static Convoy.AlertEngine.Tests.RuleTestKit;
 
@@ -58,6 +62,28 @@ public sealed class AlertWritesOnKafkaTests : IDisposable
         {
             await engine.StopAsync();
         }
+    }
+
+    [Fact]
+    public void Stopping_TheCheckpointStillWaitsOnceForTheAlertsSent()
+    {
+        // A clean stop checkpoints what it can: the alerts sent since the last checkpoint are waited
+        // for once more, though the engine's stopping token is already cancelled.
+        _kafka.Cluster.CreateTopic(TelemetryRecordHeaders.AlertTopic(Tenant), partitions: 1);
+        var logs = new TestLogs();
+        using var cluster = new KafkaCluster(Options.Create(new KafkaOptions { BootstrapServers = _kafka.BootstrapServers }), logs.For<KafkaCluster>(), _kafka.Cluster);
+        using var alerts = new AlertProducer(cluster, logs.For<AlertProducer>());
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel();
+        for (int i = 0; i < 20; i++)
+        {
+            alerts.Send(new Alert { AlertId = $"stop-{i}", TenantId = Tenant, DeviceId = Truck, RuleId = "reefer-too-warm", State = AlertState.Firing }, trace: null);
+        }
+
+        Assert.Equal(20, alerts.Unconfirmed);
+        Assert.True(alerts.Confirm(stopped.Token));
+        Assert.Equal(0, alerts.Unconfirmed);
+        Assert.Equal(20, _kafka.Alerts(Tenant).Count);
     }
 
     private Offset Committed()

@@ -19,6 +19,7 @@ namespace Convoy.AlertEngine.Alerts;
 internal sealed class AlertProducer : IDisposable
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
     private readonly IProducer<string, byte[]> _producer;
     private readonly KafkaCluster _cluster;
     private readonly ILogger<AlertProducer> _logger;
@@ -54,26 +55,43 @@ internal sealed class AlertProducer : IDisposable
     /// <summary>
     /// Waits until Kafka has confirmed every alert handed over since the last call. One it refused
     /// is logged (<c>AlertWriteFailed</c>) and sent again a second later, until every one is
-    /// confirmed; false only when <paramref name="stoppingToken"/> stops the wait first (the
-    /// caller then must not store the offsets of the records that raised them).
+    /// confirmed. Once <paramref name="stoppingToken"/> is cancelled it waits once more, at most
+    /// <see cref="StopWait"/> (as the rule state's last write does), so a clean stop still
+    /// confirms what it sent; false when even that did not confirm them all (the caller then must
+    /// not store the offsets of the records that raised them).
     /// </summary>
     public bool Confirm(CancellationToken stoppingToken)
     {
         while (true)
         {
-            try
+            bool stopping = stoppingToken.IsCancellationRequested;
+            bool flushed;
+            if (stopping)
             {
-                _producer.Flush(stoppingToken);
+                flushed = _producer.Flush(StopWait) == 0;
             }
-            catch (OperationCanceledException)
+            else
             {
-                return false;
+                try
+                {
+                    _producer.Flush(stoppingToken);
+                    flushed = true;
+                }
+                catch (OperationCanceledException)
+                {
+                    continue; // stopping: the bounded wait above
+                }
             }
 
-            if (_refused.IsEmpty)
+            if (flushed && _refused.IsEmpty)
             {
                 _unconfirmed = 0;
                 return true;
+            }
+
+            if (stopping)
+            {
+                return false;
             }
 
             var again = new List<Pending>();
@@ -83,11 +101,7 @@ internal sealed class AlertProducer : IDisposable
                 again.Add(refused.Alert);
             }
 
-            if (stoppingToken.WaitHandle.WaitOne(RetryDelay))
-            {
-                return false;
-            }
-
+            stoppingToken.WaitHandle.WaitOne(RetryDelay);
             foreach (var pending in again)
             {
                 Hand(pending);

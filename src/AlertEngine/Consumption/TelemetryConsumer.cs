@@ -299,8 +299,8 @@ internal sealed class TelemetryConsumer : BackgroundService
         _lastCheckpointMs = Environment.TickCount64;
         if (_alerts.Unconfirmed > 0 && !_alerts.Confirm(stoppingToken))
         {
-            // Stopping before Kafka confirmed the alerts: neither the state that follows from them
-            // nor the offsets of the records that raised them may be stored.
+            // Stopping, and Kafka did not confirm the alerts even then: neither the state that
+            // follows from them nor the offsets of the records that raised them may be stored.
             _toStore.Clear();
             return;
         }
