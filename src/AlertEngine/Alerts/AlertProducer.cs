@@ -121,24 +121,13 @@ internal sealed class AlertProducer : IDisposable
         try
         {
             _cluster.EnsureTopicAsync(pending.Topic).GetAwaiter().GetResult();
-            while (true)
+            _producer.ProduceWhenRoom(pending.Topic, pending.Message, report =>
             {
-                try
+                if (report.Error.IsError)
                 {
-                    _producer.Produce(pending.Topic, pending.Message, report =>
-                    {
-                        if (report.Error.IsError)
-                        {
-                            _refused.Enqueue(new Refused(pending, report.Error.Reason));
-                        }
-                    });
-                    return;
+                    _refused.Enqueue(new Refused(pending, report.Error.Reason));
                 }
-                catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    _producer.Poll(TimeSpan.FromMilliseconds(100));
-                }
-            }
+            });
         }
         catch (KafkaException e)
         {

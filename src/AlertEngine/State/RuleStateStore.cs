@@ -64,18 +64,7 @@ internal sealed class RuleStateStore : IDisposable
             foreach (var snapshot in snapshots)
             {
                 var message = new Message<byte[], byte[]> { Key = Key(snapshot.TenantId, snapshot.DeviceId), Value = snapshot.ToByteArray() };
-                while (true)
-                {
-                    try
-                    {
-                        _producer.Produce(Topic, message, _delivered);
-                        break;
-                    }
-                    catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        _producer.Poll(TimeSpan.FromMilliseconds(100));
-                    }
-                }
+                _producer.ProduceWhenRoom(Topic, message, _delivered);
             }
 
             if (_producer.Flush(FlushTimeout) > 0)
