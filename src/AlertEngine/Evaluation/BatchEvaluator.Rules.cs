@@ -17,15 +17,16 @@ internal sealed partial class BatchEvaluator
         foreach (var column in batch.Temperatures)
         {
             EnsureScratch(column.TemperatureC.Length);
-            foreach (var rule in rules.Temperature)
+            for (int i = 0; i < rules.Temperature.Length; i++)
             {
+                var rule = rules.Temperature[i];
                 if (!rule.Watches(column.Zone))
                 {
                     continue;
                 }
 
                 _changes.Clear();
-                late += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, device.Threshold(rule.Id, column.Zone), _changes, _maskA, _maskB);
+                late += rule.Evaluate(column.Zone, batch.BaseTimeUnixMs, column.OffsetMs, column.TemperatureC, device.Threshold(i, rule.Id, column.Zone), _changes, _maskA, _maskB);
                 AddAlerts(device, batch, alerts);
             }
 
@@ -39,17 +40,19 @@ internal sealed partial class BatchEvaluator
         if (hasGps)
         {
             EnsureScratch(gps.OffsetMs.Length);
-            foreach (var rule in rules.Speed)
+            for (int i = 0; i < rules.Speed.Length; i++)
             {
+                var rule = rules.Speed[i];
                 _changes.Clear();
-                late += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _maskA, _maskB);
+                late += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.SpeedKmh, device.Threshold(rules.SpeedSlots + i, rule.Id, 0), _changes, _maskA, _maskB);
                 AddAlerts(device, batch, alerts);
             }
 
-            foreach (var rule in rules.Geofence)
+            for (int i = 0; i < rules.Geofence.Length; i++)
             {
+                var rule = rules.Geofence[i];
                 _changes.Clear();
-                late += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.LatitudeDeg, gps.LongitudeDeg, gps.SpeedKmh, device.Threshold(rule.Id, 0), _changes, _maskA, _maskB);
+                late += rule.Evaluate(batch.BaseTimeUnixMs, gps.OffsetMs, gps.LatitudeDeg, gps.LongitudeDeg, gps.SpeedKmh, device.Threshold(rules.GeofenceSlots + i, rule.Id, 0), _changes, _maskA, _maskB);
                 AddAlerts(device, batch, alerts);
             }
 
@@ -122,22 +125,24 @@ internal sealed partial class BatchEvaluator
         }
 
         EnsureScratch(values.Length);
-        foreach (var rule in rules.Level)
+        for (int i = 0; i < rules.Level.Length; i++)
         {
+            var rule = rules.Level[i];
             if (rule.Signal == signal && rule.Watches(zone))
             {
                 _changes.Clear();
-                late += rule.Evaluate(zone, batch.BaseTimeUnixMs, offsetsMs, values, device.Threshold(rule.Id, zone), _changes, _maskA, _maskB, _maskC);
+                late += rule.Evaluate(zone, batch.BaseTimeUnixMs, offsetsMs, values, device.Threshold(rules.LevelSlots + i, rule.Id, zone), _changes, _maskA, _maskB, _maskC);
                 AddAlerts(device, batch, alerts);
             }
         }
 
-        foreach (var rule in rules.Rate)
+        for (int i = 0; i < rules.Rate.Length; i++)
         {
+            var rule = rules.Rate[i];
             if (rule.Signal == signal && rule.Watches(zone))
             {
                 _changes.Clear();
-                late += rule.Evaluate(zone, batch.BaseTimeUnixMs, offsetsMs, values, device.Threshold(rule.Id, zone), _changes, _maskA, _maskB, _rates);
+                late += rule.Evaluate(zone, batch.BaseTimeUnixMs, offsetsMs, values, device.Threshold(rules.RateSlots + i, rule.Id, zone), _changes, _maskA, _maskB, _rates);
                 AddAlerts(device, batch, alerts);
             }
         }
@@ -349,13 +354,12 @@ internal sealed partial class BatchEvaluator
         {
             var gps = batch.Gps;
             int i = gps.OffsetMs.Length - 1;
-            device.LastFix = new Position
-            {
-                LatitudeDeg = gps.LatitudeDeg[i],
-                LongitudeDeg = gps.LongitudeDeg[i],
-                SpeedKmh = gps.SpeedKmh[i],
-                TimeUnixMs = batch.BaseTimeUnixMs + gps.OffsetMs[i],
-            };
+            // Updated in place: every alert and snapshot takes a copy of it, none keeps it.
+            var fix = device.LastFix ??= new Position();
+            fix.LatitudeDeg = gps.LatitudeDeg[i];
+            fix.LongitudeDeg = gps.LongitudeDeg[i];
+            fix.SpeedKmh = gps.SpeedKmh[i];
+            fix.TimeUnixMs = batch.BaseTimeUnixMs + gps.OffsetMs[i];
         }
     }
 }

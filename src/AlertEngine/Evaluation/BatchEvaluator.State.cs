@@ -43,7 +43,7 @@ internal sealed partial class BatchEvaluator
 
     /// <summary>The state kept for one device, or null when it has none.</summary>
     public DeviceRuleState? Snapshot(string tenant, string device) =>
-        _devices.TryGetValue((tenant, device), out var state) ? Snapshot(state) : null;
+        _devices.TryGet(tenant, device, out var state) ? Snapshot(state) : null;
 
     /// <summary>
     /// Takes over a device's state from the state topic. A device this evaluator already keeps state
@@ -51,14 +51,13 @@ internal sealed partial class BatchEvaluator
     /// </summary>
     public bool Restore(DeviceRuleState snapshot)
     {
-        var key = (snapshot.TenantId, snapshot.DeviceId);
-        if (_devices.ContainsKey(key))
+        if (_devices.TryGet(snapshot.TenantId, snapshot.DeviceId, out _))
         {
             return false;
         }
 
         var device = FromSnapshot(snapshot);
-        _devices.Add(key, device);
+        _devices.TryAdd(snapshot.TenantId, snapshot.DeviceId, device);
         RefreshRules(device, _time.GetUtcNow().ToUnixTimeMilliseconds(), alerts: null); // schedules its silent-device deadlines from the restored last arrival
         return true;
     }
@@ -71,13 +70,13 @@ internal sealed partial class BatchEvaluator
     public int Forget(string topic, int partition)
     {
         DropHeld(topic, partition);
-        var keys = new List<(string, string)>();
-        foreach (var (key, device) in _devices)
+        var forgotten = new List<DeviceState>();
+        foreach (var device in _devices.Values)
         {
             if (device.Partition == partition && string.Equals(device.Topic, topic, StringComparison.Ordinal))
             {
                 device.Forgotten = true;
-                keys.Add(key);
+                forgotten.Add(device);
                 if (device.Changed)
                 {
                     device.Changed = false;
@@ -86,12 +85,12 @@ internal sealed partial class BatchEvaluator
             }
         }
 
-        foreach (var key in keys)
+        foreach (var device in forgotten)
         {
-            _devices.Remove(key);
+            _devices.Remove(device.Tenant, device.Id);
         }
 
-        return keys.Count;
+        return forgotten.Count;
     }
 
     private static DeviceRuleState Snapshot(DeviceState device)

@@ -71,7 +71,7 @@ internal sealed partial class BatchEvaluator
     private readonly TimeProvider _time;
     private readonly long _latenessMs;
     private readonly long _maxSkewMs;
-    private readonly Dictionary<(string Tenant, string Device), DeviceState> _devices = [];
+    private readonly DeviceDirectory<DeviceState> _devices = new();
     private readonly List<AlertChange> _changes = [];
     private readonly PriorityQueue<(DeviceState Device, SilentRule Rule), long> _silences = new();
     private readonly HashSet<DeviceState> _holding = [];
@@ -285,11 +285,11 @@ internal sealed partial class BatchEvaluator
 
     private DeviceState Device(string tenant, ReadOnlySpan<byte> deviceIdUtf8)
     {
-        string deviceId = System.Text.Encoding.UTF8.GetString(deviceIdUtf8);
-        if (!_devices.TryGetValue((tenant, deviceId), out var device))
+        if (!_devices.TryGet(tenant, deviceIdUtf8, out var device))
         {
+            string deviceId = System.Text.Encoding.UTF8.GetString(deviceIdUtf8);
             device = new DeviceState(tenant, deviceId);
-            _devices.Add((tenant, deviceId), device);
+            _devices.TryAdd(tenant, deviceId, device);
         }
 
         return device;
@@ -310,6 +310,7 @@ internal sealed partial class BatchEvaluator
 
         var previous = device.Rules;
         device.Rules = tenantRules.For(device.Id);
+        device.NumberThresholds(device.Rules.ThresholdSlots);
         if (alerts is not null)
         {
             ResolveRemoved(device, previous, now, alerts);
@@ -522,6 +523,8 @@ internal sealed partial class BatchEvaluator
 
     private sealed record HeldBatch(byte[] Buffer, int Length, long OldestMs, long NewestMs, ulong Sequence, string? Sender, RecordPosition Position, long ArrivedMs);
 
+    private sealed record ThresholdSlot(uint Zone, ThresholdState State, ThresholdSlot? Next);
+
     private sealed class DeviceState(string tenant, string id)
     {
         public string Tenant { get; } = tenant;
@@ -559,7 +562,32 @@ internal sealed partial class BatchEvaluator
             }
         }
 
-        public ThresholdState Threshold(string rule, uint zone)
+        private ThresholdSlot?[] _thresholdSlots = [];
+
+        /// <summary>The rules changed: their threshold states are found by the new rules' numbers (<see cref="DeviceRules.ThresholdSlots"/>) from now on.</summary>
+        public void NumberThresholds(int slots) => _thresholdSlots = slots == 0 ? [] : new ThresholdSlot?[slots];
+
+        /// <summary>
+        /// The state of the rule numbered <paramref name="slot"/> (its id <paramref name="rule"/>) for
+        /// <paramref name="zone"/>: per batch an array index and a zone compare; the dictionary, which
+        /// snapshots and rule reloads work on, only the first time.
+        /// </summary>
+        public ThresholdState Threshold(int slot, string rule, uint zone)
+        {
+            for (var known = _thresholdSlots[slot]; known is not null; known = known.Next)
+            {
+                if (known.Zone == zone)
+                {
+                    return known.State;
+                }
+            }
+
+            var state = Threshold(rule, zone);
+            _thresholdSlots[slot] = new ThresholdSlot(zone, state, _thresholdSlots[slot]);
+            return state;
+        }
+
+        private ThresholdState Threshold(string rule, uint zone)
         {
             if (!Thresholds.TryGetValue((rule, zone), out var state))
             {

@@ -76,7 +76,31 @@ internal sealed class DeviceRules
         Level = [.. rules.OfType<LevelRule>()];
         Rate = [.. rules.OfType<RateRule>()];
         Silent = [.. rules.OfType<SilentRule>()];
+        SpeedSlots = Temperature.Length;
+        GeofenceSlots = SpeedSlots + Speed.Length;
+        LevelSlots = GeofenceSlots + Geofence.Length;
+        RateSlots = LevelSlots + Level.Length;
+        ThresholdSlots = RateSlots + Rate.Length;
     }
+
+    // The rules that keep a threshold state per zone, numbered 0 .. ThresholdSlots - 1 in this
+    // order (temperature, speed, geofence, level, rate), so the evaluator finds a rule's state by
+    // its number rather than by hashing its id per batch.
+
+    /// <summary>How many rules keep a <see cref="ThresholdState"/>; the temperature rules are numbered from 0.</summary>
+    public int ThresholdSlots { get; }
+
+    /// <summary>The number of <see cref="Speed"/>[0]; the speed rule i is SpeedSlots + i.</summary>
+    public int SpeedSlots { get; }
+
+    /// <summary>The number of <see cref="Geofence"/>[0].</summary>
+    public int GeofenceSlots { get; }
+
+    /// <summary>The number of <see cref="Level"/>[0].</summary>
+    public int LevelSlots { get; }
+
+    /// <summary>The number of <see cref="Rate"/>[0].</summary>
+    public int RateSlots { get; }
 
     public TenantRules Source { get; }
 
