@@ -38,8 +38,17 @@ public static class TelemetryRecordHeaders
     /// <summary>The <see cref="Sender"/> of a partner whose token names <paramref name="subject"/> in 'sub'.</summary>
     public static string PartnerSender(string subject) => "partner:" + subject;
 
+    /// <summary>The prefix of every tenant's telemetry topic, <see cref="TelemetryTopic"/>.</summary>
+    public const string TelemetryTopicPrefix = "telemetry.";
+
     /// <summary>Topic of a tenant's telemetry.</summary>
-    public static string TelemetryTopic(string tenant) => "telemetry." + tenant;
+    public static string TelemetryTopic(string tenant) => TelemetryTopicPrefix + tenant;
+
+    /// <summary>Whether <paramref name="topic"/> is <paramref name="tenant"/>'s telemetry topic (compared in place, per record).</summary>
+    public static bool IsTelemetryTopicOf(string topic, string tenant) =>
+        topic.Length == TelemetryTopicPrefix.Length + tenant.Length
+        && topic.StartsWith(TelemetryTopicPrefix, StringComparison.Ordinal)
+        && topic.AsSpan(TelemetryTopicPrefix.Length).SequenceEqual(tenant);
 
     /// <summary>Topic of a tenant's alerts.</summary>
     public static string AlertTopic(string tenant) => "alerts." + tenant;

@@ -25,7 +25,7 @@ internal static class EvaluationTrace
     /// otherwise a new trace when <paramref name="rootSampling"/> (Otlp:SampleRatio above 0) lets
     /// the sampler decide. Null when tracing is off or the record is not traced.
     /// </summary>
-    public static Activity? Start(ConsumeResult<Ignore, byte[]> record, string tenant, bool rootSampling)
+    public static Activity? Start<TValue>(ConsumeResult<Ignore, TValue> record, string tenant, bool rootSampling)
     {
         if (!Source.HasListeners())
         {

@@ -83,7 +83,8 @@ internal sealed class TelemetryConsumer : BackgroundService
         var evaluator = new BatchEvaluator(_rules, _time, _options.AllowedLateness, _metrics.LateReadings, _options.MaxClockSkew);
         var raised = new List<Alert>();
         var released = new List<RecordPosition>();
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(_cluster.CreateConsumerConfig(_options.GroupId, "convoy-alert-engine"))
+        using var consumer = new ConsumerBuilder<Ignore, ReusedValue>(_cluster.CreateConsumerConfig(_options.GroupId, "convoy-alert-engine"))
+            .SetValueDeserializer(new ReusedValue.Reader()) // each record is evaluated (and a held one copied) before the next is taken
             .SetErrorHandler((_, error) => AlertEngineLog.ConsumeFailed(_logger, error.Reason))
             .SetLogHandler((_, _) => { })
             .SetPartitionsAssignedHandler((_, assigned) => Assigned(evaluator, assigned, stoppingToken))
@@ -112,7 +113,7 @@ internal sealed class TelemetryConsumer : BackgroundService
                 }
 
                 _idle = false;
-                ConsumeResult<Ignore, byte[]> record;
+                ConsumeResult<Ignore, ReusedValue> record;
                 try
                 {
                     record = consumer.Consume(TickInterval);
@@ -168,7 +169,7 @@ internal sealed class TelemetryConsumer : BackgroundService
     }
 
     /// <summary>Evaluates one record and writes the alerts it caused; true when the evaluator holds it for later.</summary>
-    private bool Process(ConsumeResult<Ignore, byte[]> record, BatchEvaluator evaluator, List<Alert> raised, List<RecordPosition> released, CancellationToken stoppingToken)
+    private bool Process(ConsumeResult<Ignore, ReusedValue> record, BatchEvaluator evaluator, List<Alert> raised, List<RecordPosition> released, CancellationToken stoppingToken)
     {
         // The tenant is the one the collector authenticated, in the record's header; in a
         // per-tenant topic it must also match the topic.
@@ -183,7 +184,7 @@ internal sealed class TelemetryConsumer : BackgroundService
         using var trace = EvaluationTrace.Start(record, tenant, _rootSampling);
         var position = new RecordPosition(topic, record.Partition.Value, record.Offset.Value);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var outcome = evaluator.Offer(tenant, record.Message.Value, position, raised, released, out int late, out string? problem, source);
+        var outcome = evaluator.Offer(tenant, record.Message.Value.Span, position, raised, released, out int late, out string? problem, source);
         _metrics.EvaluationTook(tenant, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         switch (outcome)
         {
@@ -232,7 +233,7 @@ internal sealed class TelemetryConsumer : BackgroundService
         }
     }
 
-    private void Held(ConsumeResult<Ignore, byte[]> record)
+    private void Held(ConsumeResult<Ignore, ReusedValue> record)
     {
         if (!_held.TryGetValue(record.TopicPartition, out var offsets))
         {
@@ -244,7 +245,7 @@ internal sealed class TelemetryConsumer : BackgroundService
     }
 
     /// <summary>Held records were applied: store each touched partition's offset up to its oldest record still held.</summary>
-    private void Released(IConsumer<Ignore, byte[]> consumer, List<RecordPosition> released)
+    private void Released(IConsumer<Ignore, ReusedValue> consumer, List<RecordPosition> released)
     {
         var touched = new List<TopicPartition>();
         foreach (var position in released)
@@ -261,7 +262,7 @@ internal sealed class TelemetryConsumer : BackgroundService
         Released(consumer, touched);
     }
 
-    private void Released(IConsumer<Ignore, byte[]> consumer, List<TopicPartition> partitions)
+    private void Released(IConsumer<Ignore, ReusedValue> consumer, List<TopicPartition> partitions)
     {
         foreach (var partition in partitions)
         {
@@ -290,7 +291,7 @@ internal sealed class TelemetryConsumer : BackgroundService
     /// is stored (the write is retried); when stopping, one try, and on failure the offsets stay
     /// unstored, so the records are read again (at least once).
     /// </summary>
-    private void Checkpoint(IConsumer<Ignore, byte[]> consumer, BatchEvaluator evaluator, CancellationToken stoppingToken)
+    private void Checkpoint(IConsumer<Ignore, ReusedValue> consumer, BatchEvaluator evaluator, CancellationToken stoppingToken)
     {
         // At most a second apart, and on every idle tick: the lag and state-size gauges.
         _lag.Observe(consumer);
@@ -378,7 +379,7 @@ internal sealed class TelemetryConsumer : BackgroundService
     }
 
     /// <summary>Partitions given up in a rebalance (or on Close): checkpoint and commit them while still owned, then forget their devices.</summary>
-    private void Revoked(IConsumer<Ignore, byte[]> consumer, BatchEvaluator evaluator, List<TopicPartitionOffset> revoked, CancellationToken stoppingToken)
+    private void Revoked(IConsumer<Ignore, ReusedValue> consumer, BatchEvaluator evaluator, List<TopicPartitionOffset> revoked, CancellationToken stoppingToken)
     {
         Checkpoint(consumer, evaluator, stoppingToken);
         try

@@ -18,7 +18,7 @@ internal static class TelemetryRecords
     /// or (in a per-tenant topic) a tenant other than the topic's: then something other than the
     /// collector wrote it, and nothing is done on its word.
     /// </summary>
-    public static bool TryRead(ConsumeResult<Ignore, byte[]> record, out string tenant, out RecordSource source, out string? problem)
+    public static bool TryRead<TValue>(ConsumeResult<Ignore, TValue> record, out string tenant, out RecordSource source, out string? problem)
     {
         source = default;
         problem = null;
@@ -31,7 +31,7 @@ internal static class TelemetryRecords
         }
 
         tenant = Encoding.UTF8.GetString(header);
-        if (record.Topic.StartsWith("telemetry.", StringComparison.Ordinal) && record.Topic != TelemetryRecordHeaders.TelemetryTopic(tenant))
+        if (record.Topic.StartsWith(TelemetryRecordHeaders.TelemetryTopicPrefix, StringComparison.Ordinal) && !TelemetryRecordHeaders.IsTelemetryTopicOf(record.Topic, tenant))
         {
             problem = "its tenant header does not match the topic";
             return false;
