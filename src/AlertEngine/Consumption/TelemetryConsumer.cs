@@ -52,6 +52,7 @@ internal sealed class TelemetryConsumer : BackgroundService
     private readonly Dictionary<TopicPartition, long> _next = [];
     private readonly RuleStateStore _state;
     private readonly Dictionary<TopicPartition, long> _toStore = []; // offsets to store at the next checkpoint
+    private TopicPartition? _lastPartition;
     private readonly List<DeviceRuleState> _snapshots = [];
     private int _sinceCheckpoint;
     private readonly ConsumerLag _lag;
@@ -143,12 +144,12 @@ internal sealed class TelemetryConsumer : BackgroundService
                 }
                 else if (_held.Count == 0)
                 {
-                    _toStore[record.TopicPartition] = record.Offset.Value + 1;
+                    _toStore[PartitionOf(record)] = record.Offset.Value + 1;
                 }
                 else
                 {
-                    _next[record.TopicPartition] = record.Offset.Value + 1;
-                    Released(consumer, [record.TopicPartition]);
+                    _next[PartitionOf(record)] = record.Offset.Value + 1;
+                    Released(consumer, [PartitionOf(record)]);
                 }
 
                 if (released.Count > 0)
@@ -235,13 +236,29 @@ internal sealed class TelemetryConsumer : BackgroundService
 
     private void Held(ConsumeResult<Ignore, ReusedValue> record)
     {
-        if (!_held.TryGetValue(record.TopicPartition, out var offsets))
+        if (!_held.TryGetValue(PartitionOf(record), out var offsets))
         {
-            _held[record.TopicPartition] = offsets = [];
+            _held[PartitionOf(record)] = offsets = [];
         }
 
         offsets.Add(record.Offset.Value);
-        _next[record.TopicPartition] = record.Offset.Value + 1;
+        _next[PartitionOf(record)] = record.Offset.Value + 1;
+    }
+
+    /// <summary>
+    /// The record's partition as a key, reusing the previous record's when it is the same one
+    /// (librdkafka hands over a fetched partition's records one after another), rather than a new
+    /// <see cref="TopicPartition"/> per record.
+    /// </summary>
+    private TopicPartition PartitionOf(ConsumeResult<Ignore, ReusedValue> record)
+    {
+        var last = _lastPartition;
+        if (last is null || last.Partition.Value != record.Partition.Value || !string.Equals(last.Topic, record.Topic, StringComparison.Ordinal))
+        {
+            _lastPartition = last = record.TopicPartition;
+        }
+
+        return last;
     }
 
     /// <summary>Held records were applied: store each touched partition's offset up to its oldest record still held.</summary>
