@@ -73,16 +73,11 @@ internal sealed partial class BatchEvaluator
             var fuelOffsets = hasFuel ? fuel.OffsetMs : default;
             var levels = hasFuel ? fuel.LevelPercent : default;
             EnsureScratch(speeds.Length);
-            foreach (var rule in rules.FuelTheft)
+            for (int i = 0; i < rules.FuelTheft.Length; i++)
             {
-                if (!device.FuelThefts.TryGetValue(rule.Id, out var state))
-                {
-                    state = new FuelTheftState();
-                    device.FuelThefts.Add(rule.Id, state);
-                }
-
+                var rule = rules.FuelTheft[i];
                 _changes.Clear();
-                late += rule.Evaluate(batch.BaseTimeUnixMs, fuelOffsets, levels, fuel.TankCapacityL, gpsOffsets, speeds, state, _changes, _maskA);
+                late += rule.Evaluate(batch.BaseTimeUnixMs, fuelOffsets, levels, fuel.TankCapacityL, gpsOffsets, speeds, device.FuelTheft(i, rule.Id), _changes, _maskA);
                 AddAlerts(device, batch, alerts);
             }
         }

@@ -310,7 +310,7 @@ internal sealed partial class BatchEvaluator
 
         var previous = device.Rules;
         device.Rules = tenantRules.For(device.Id);
-        device.NumberThresholds(device.Rules.ThresholdSlots);
+        device.NumberStates(device.Rules);
         if (alerts is not null)
         {
             ResolveRemoved(device, previous, now, alerts);
@@ -320,9 +320,10 @@ internal sealed partial class BatchEvaluator
             _restoredUnchecked.Add(device); // restored: its state is checked against its rules at the next tick
         }
 
-        foreach (var rule in device.Rules.Silent)
+        for (int i = 0; i < device.Rules.Silent.Length; i++)
         {
-            var state = device.Silent(rule.Id);
+            var rule = device.Rules.Silent[i];
+            var state = device.Silent(i, rule.Id);
             if (!state.Scheduled)
             {
                 state.Scheduled = true;
@@ -335,9 +336,11 @@ internal sealed partial class BatchEvaluator
     private void Arrived(DeviceState device, ulong sequence, long firstReadingMs, long now, List<Alert> alerts)
     {
         device.LastArrivalMs = now;
-        foreach (var rule in device.Rules!.Silent)
+        var silent = device.Rules!.Silent;
+        for (int i = 0; i < silent.Length; i++)
         {
-            var state = device.Silent(rule.Id);
+            var rule = silent[i];
+            var state = device.Silent(i, rule.Id);
             if (state.Firing)
             {
                 state.Firing = false;
@@ -562,10 +565,39 @@ internal sealed partial class BatchEvaluator
             }
         }
 
+        // The states of the current rules by the rules' numbers: per batch an array index, where
+        // the dictionaries above (which snapshots and reloads work on) would hash a rule id.
         private ThresholdSlot?[] _thresholdSlots = [];
+        private SilentState?[] _silentSlots = [];
+        private FuelTheftState?[] _theftSlots = [];
 
-        /// <summary>The rules changed: their threshold states are found by the new rules' numbers (<see cref="DeviceRules.ThresholdSlots"/>) from now on.</summary>
-        public void NumberThresholds(int slots) => _thresholdSlots = slots == 0 ? [] : new ThresholdSlot?[slots];
+        /// <summary>The device's rules changed: their states are found by the new rules' numbers from now on.</summary>
+        public void NumberStates(DeviceRules rules)
+        {
+            _thresholdSlots = rules.ThresholdSlots == 0 ? [] : new ThresholdSlot?[rules.ThresholdSlots];
+            _silentSlots = rules.Silent.Length == 0 ? [] : new SilentState?[rules.Silent.Length];
+            _theftSlots = rules.FuelTheft.Length == 0 ? [] : new FuelTheftState?[rules.FuelTheft.Length];
+        }
+
+        /// <summary>The state of the silent rule <paramref name="slot"/> of <see cref="DeviceRules.Silent"/> (its id <paramref name="rule"/>).</summary>
+        public SilentState Silent(int slot, string rule) => _silentSlots[slot] ??= Silent(rule);
+
+        /// <summary>The state of the fuel-theft rule <paramref name="slot"/> of <see cref="DeviceRules.FuelTheft"/> (its id <paramref name="rule"/>).</summary>
+        public FuelTheftState FuelTheft(int slot, string rule)
+        {
+            if (_theftSlots[slot] is { } known)
+            {
+                return known;
+            }
+
+            if (!FuelThefts.TryGetValue(rule, out var state))
+            {
+                state = new FuelTheftState();
+                FuelThefts.Add(rule, state);
+            }
+
+            return _theftSlots[slot] = state;
+        }
 
         /// <summary>
         /// The state of the rule numbered <paramref name="slot"/> (its id <paramref name="rule"/>) for
@@ -598,7 +630,7 @@ internal sealed partial class BatchEvaluator
             return state;
         }
 
-        public SilentState Silent(string rule)
+        private SilentState Silent(string rule)
         {
             if (!Silences.TryGetValue(rule, out var state))
             {

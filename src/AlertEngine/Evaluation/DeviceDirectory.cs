@@ -38,7 +38,7 @@ internal sealed class DeviceDirectory<TDevice>
 
         int most = Encoding.UTF8.GetMaxCharCount(deviceUtf8.Length);
         char[]? rented = most > StackChars ? ArrayPool<char>.Shared.Rent(most) : null;
-        Span<char> chars = rented ?? stackalloc char[StackChars];
+        Span<char> chars = rented ?? stackalloc char[most]; // sized to the id: a stackalloc is zeroed
         int length = Encoding.UTF8.GetChars(deviceUtf8, chars);
         bool known = devices.ByChars.TryGetValue(chars[..length], out found);
         if (rented is not null)
