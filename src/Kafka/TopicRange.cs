@@ -33,7 +33,7 @@ public static class TopicRange
     /// reader passes over the records taken before <paramref name="fromMs"/> as it reads them.
     /// </remarks>
     /// <exception cref="KafkaException">The cluster did not answer.</exception>
-    public static Dictionary<TopicPartition, (Offset Start, long End)>? Plan(Metadata metadata, IConsumer<Ignore, byte[]> consumer, string topic, long fromMs, TimeSpan timeout)
+    public static Dictionary<TopicPartition, (Offset Start, long End)>? Plan<TValue>(Metadata metadata, IConsumer<Ignore, TValue> consumer, string topic, long fromMs, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(consumer);

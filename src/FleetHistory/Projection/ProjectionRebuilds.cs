@@ -76,7 +76,10 @@ internal sealed class ProjectionRebuilds : IDisposable
         try
         {
             var space = _store.RebuildSpace(tenant, out string whyNot) ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "your projections cannot be rebuilt: " + whyNot));
-            var consumer = new ConsumerBuilder<Ignore, byte[]>(_cluster.CreateReaderConfig("convoy-fleet-history-rebuild-" + tenant)).SetLogHandler((_, _) => { }).Build();
+            var consumer = new ConsumerBuilder<Ignore, ReusedValue>(_cluster.CreateReaderConfig("convoy-fleet-history-rebuild-" + tenant))
+                .SetValueDeserializer(new ReusedValue.Reader()) // as the live projector: each record is folded before the next
+                .SetLogHandler((_, _) => { })
+                .Build();
             try
             {
                 var plan = Plan(consumer, tenant, fromMs, out var partitions);
@@ -123,7 +126,7 @@ internal sealed class ProjectionRebuilds : IDisposable
     }
 
     /// <summary>What to read of the tenant's two topics; every partition they have, read or not, in <paramref name="partitions"/>.</summary>
-    private Dictionary<TopicPartition, (Offset Start, long End)> Plan(IConsumer<Ignore, byte[]> consumer, string tenant, long fromMs, out HashSet<TopicPartition> partitions)
+    private Dictionary<TopicPartition, (Offset Start, long End)> Plan(IConsumer<Ignore, ReusedValue> consumer, string tenant, long fromMs, out HashSet<TopicPartition> partitions)
     {
         var metadata = TopicRange.Topics(_cluster, KafkaTimeout);
         var plan = new Dictionary<TopicPartition, (Offset, long)>();
@@ -151,7 +154,7 @@ internal sealed class ProjectionRebuilds : IDisposable
     }
 
     /// <summary>One tenant's rebuild, on a thread of its own until the switch, which runs on the projector's.</summary>
-    private sealed class Rebuild(ProjectionRebuilds owner, string tenant, long fromMs, IFleetStore space, IConsumer<Ignore, byte[]> consumer,
+    private sealed class Rebuild(ProjectionRebuilds owner, string tenant, long fromMs, IFleetStore space, IConsumer<Ignore, ReusedValue> consumer,
         HashSet<TopicPartition> partitions, RebuildProgress progress)
     {
         private readonly RecordProjection _fold = new(space, owner._metrics, owner._logger);
@@ -307,7 +310,7 @@ internal sealed class ProjectionRebuilds : IDisposable
         }
 
         /// <summary>Folds a record into the new version, or passes over one taken before the rebuild's start.</summary>
-        private void Take(ConsumeResult<Ignore, byte[]> record)
+        private void Take(ConsumeResult<Ignore, ReusedValue> record)
         {
             if (fromMs > 0 && record.Message.Timestamp.UnixTimestampMs < fromMs)
             {

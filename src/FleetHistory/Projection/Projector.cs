@@ -67,7 +67,8 @@ internal sealed class Projector : BackgroundService
     {
         var config = _cluster.CreateConsumerConfig(_options.GroupId, "convoy-fleet-history");
         config.EnableAutoCommit = true;
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(config)
+        using var consumer = new ConsumerBuilder<Ignore, ReusedValue>(config)
+            .SetValueDeserializer(new ReusedValue.Reader()) // each record is folded (decoded into its tenant's columns) before the next is taken
             .SetErrorHandler((_, error) => FleetHistoryLog.ConsumeFailed(_logger, error.Reason))
             .SetLogHandler((_, _) => { })
             .SetPartitionsAssignedHandler((_, assigned) => Assigned(assigned))
@@ -107,7 +108,7 @@ internal sealed class Projector : BackgroundService
                     continue;
                 }
 
-                ConsumeResult<Ignore, byte[]>? record;
+                ConsumeResult<Ignore, ReusedValue>? record;
                 try
                 {
                     record = consumer.Consume(TimeSpan.FromMilliseconds(wait));
@@ -156,7 +157,7 @@ internal sealed class Projector : BackgroundService
     }
 
     /// <summary>Writes every tenant's pending changes; on a store failure waits and projects again from the store's positions.</summary>
-    private void Flush(IConsumer<Ignore, byte[]> consumer, CancellationToken stoppingToken)
+    private void Flush(IConsumer<Ignore, ReusedValue> consumer, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -178,7 +179,7 @@ internal sealed class Projector : BackgroundService
         }
     }
 
-    private void WritePending(IConsumer<Ignore, byte[]> consumer)
+    private void WritePending(IConsumer<Ignore, ReusedValue> consumer)
     {
         foreach (var (tenant, changes) in _fold.Pending)
         {
@@ -223,7 +224,7 @@ internal sealed class Projector : BackgroundService
     /// time, up to <see cref="TenantSwitch.OwnershipWait"/>) until this projector owns every partition
     /// of the tenant's topics: another instance's projector would go on writing the old positions.
     /// </summary>
-    private void Switch(IConsumer<Ignore, byte[]> consumer, TenantSwitch request, CancellationToken stoppingToken)
+    private void Switch(IConsumer<Ignore, ReusedValue> consumer, TenantSwitch request, CancellationToken stoppingToken)
     {
         var owned = consumer.Assignment.Where(request.Partitions.Contains).ToList();
         if (owned.Count < request.Partitions.Count)
@@ -300,7 +301,7 @@ internal sealed class Projector : BackgroundService
         return new FlushNotice(devices, alerts);
     }
 
-    private void TryFlush(IConsumer<Ignore, byte[]> consumer)
+    private void TryFlush(IConsumer<Ignore, ReusedValue> consumer)
     {
         try
         {
@@ -317,7 +318,7 @@ internal sealed class Projector : BackgroundService
     /// partition back to where the store says, so the same records are projected again. True when
     /// that worked (the store answered); false to wait and try again.
     /// </summary>
-    private bool Rewind(IConsumer<Ignore, byte[]> consumer)
+    private bool Rewind(IConsumer<Ignore, ReusedValue> consumer)
     {
         try
         {
@@ -386,7 +387,7 @@ internal sealed class Projector : BackgroundService
     }
 
     /// <summary>Partitions given up: write what is pending for them while still owned (revoked), then forget their tenants' cached marks.</summary>
-    private void HandOver(IConsumer<Ignore, byte[]> consumer, IEnumerable<TopicPartition> partitions, string how, bool flush)
+    private void HandOver(IConsumer<Ignore, ReusedValue> consumer, IEnumerable<TopicPartition> partitions, string how, bool flush)
     {
         var list = partitions.ToList();
         if (flush)

@@ -4,6 +4,7 @@ using Confluent.Kafka;
 using Convoy.Contracts;
 using Convoy.Contracts.Alerts.V1;
 using Convoy.FleetHistory.Store;
+using Convoy.Kafka;
 using Convoy.Pki;
 using Google.Protobuf;
 
@@ -44,7 +45,7 @@ internal sealed class RecordProjection
     }
 
     /// <summary>A record read and left out (before a rebuild's start): its partition's position moves past it all the same.</summary>
-    public void Pass(ConsumeResult<Ignore, byte[]> record)
+    public void Pass(ConsumeResult<Ignore, ReusedValue> record)
     {
         if (TenantTopics.TenantOf(record.Topic) is { } tenant && DeviceIdentity.IsValidTenant(tenant))
         {
@@ -57,7 +58,7 @@ internal sealed class RecordProjection
     public void ForgetMarks(string tenant) => _marks.Remove(tenant);
 
     /// <summary>Folds one record into its tenant's pending changes; an unreadable one is logged and passed over.</summary>
-    public void Project(ConsumeResult<Ignore, byte[]> record)
+    public void Project(ConsumeResult<Ignore, ReusedValue> record)
     {
         string topic = record.Topic;
         string? tenant = TenantTopics.TenantOf(topic);
@@ -79,7 +80,7 @@ internal sealed class RecordProjection
         }
     }
 
-    private string? ProjectBatch(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
+    private string? ProjectBatch(TenantChanges changes, ConsumeResult<Ignore, ReusedValue> record)
     {
         var headers = record.Message.Headers;
         // Tenant and device are the ones the collector authenticated, in the record's headers.
@@ -109,7 +110,7 @@ internal sealed class RecordProjection
             return null;
         }
 
-        if (!TelemetryFold.TryApply(changes, device, record.Message.Value, out int readings, out string? problem))
+        if (!TelemetryFold.TryApply(changes, device, record.Message.Value.Span, out int readings, out string? problem))
         {
             return problem;
         }
@@ -120,7 +121,7 @@ internal sealed class RecordProjection
         return null;
     }
 
-    private string? ProjectAlert(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
+    private string? ProjectAlert(TenantChanges changes, ConsumeResult<Ignore, ReusedValue> record)
     {
         if (record.Message.Headers is { } headers && headers.TryGetLastBytes(AlertRecordHeaders.Record, out byte[] kind))
         {
@@ -132,7 +133,7 @@ internal sealed class RecordProjection
         Alert alert;
         try
         {
-            alert = Alert.Parser.ParseFrom(record.Message.Value);
+            alert = Alert.Parser.ParseFrom(record.Message.Value.Span);
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -160,12 +161,12 @@ internal sealed class RecordProjection
     /// not the alert is known yet (see <see cref="AlertAcknowledgement"/>), and a replay writes the
     /// same acknowledgement again.
     /// </summary>
-    private string? ProjectAcknowledgement(TenantChanges changes, ConsumeResult<Ignore, byte[]> record)
+    private string? ProjectAcknowledgement(TenantChanges changes, ConsumeResult<Ignore, ReusedValue> record)
     {
         AlertAcknowledged acknowledged;
         try
         {
-            acknowledged = AlertAcknowledged.Parser.ParseFrom(record.Message.Value);
+            acknowledged = AlertAcknowledged.Parser.ParseFrom(record.Message.Value.Span);
         }
         catch (InvalidProtocolBufferException e)
         {
