@@ -167,7 +167,7 @@ internal sealed partial class BatchEvaluator
         _scratchThresholds.Clear();
         foreach (var key in device.Thresholds.Keys)
         {
-            if (!current.Has(key.Rule))
+            if (!current.KeepsThreshold(key.Rule, key.Zone))
             {
                 _scratchThresholds.Add(key);
             }
@@ -184,8 +184,8 @@ internal sealed partial class BatchEvaluator
         }
 
         _scratchThresholds.Clear();
-        dropped |= DropRemoved(device, device.FuelThefts, static theft => theft.Firing ? theft.AlertStartMs : null, previous, now, alerts);
-        dropped |= DropRemoved(device, device.Silences, static silence => silence.Firing ? silence.AlertStartMs : null, previous, now, alerts);
+        dropped |= DropRemoved<FuelTheftState, FuelTheftRule>(device, device.FuelThefts, static theft => theft.Firing ? theft.AlertStartMs : null, previous, now, alerts);
+        dropped |= DropRemoved<SilentState, SilentRule>(device, device.Silences, static silence => silence.Firing ? silence.AlertStartMs : null, previous, now, alerts);
         if (dropped)
         {
             Changed(device);
@@ -193,12 +193,13 @@ internal sealed partial class BatchEvaluator
     }
 
     /// <summary>Drops the per-rule states of rules the device no longer has, resolving those firing (<paramref name="firingSince"/> gives the alert's start).</summary>
-    private bool DropRemoved<TState>(DeviceState device, Dictionary<string, TState> states, Func<TState, long?> firingSince, DeviceRules? previous, long now, List<Alert> alerts)
+    private bool DropRemoved<TState, TRule>(DeviceState device, Dictionary<string, TState> states, Func<TState, long?> firingSince, DeviceRules? previous, long now, List<Alert> alerts)
+        where TRule : IAlertRule
     {
         _scratchThresholds.Clear();
         foreach (string rule in states.Keys)
         {
-            if (!device.Rules!.Has(rule))
+            if (device.Rules!.Find(rule) is not TRule) // gone, or its id now names a rule of another kind
             {
                 _scratchThresholds.Add((rule, 0));
             }
@@ -230,7 +231,7 @@ internal sealed partial class BatchEvaluator
         EndTimeUnixMs = now,
         SourceSequence = device.LastSequence,
         LastPosition = device.LastFix?.Clone(),
-        Message = $"{ruleId} no longer applies to {device.Id} (the rule was removed from the tenant's rules, renamed, or its scope changed): resolved by the rule reload",
+        Message = $"{ruleId} no longer applies to {device.Id} (the rule was removed from the tenant's rules, renamed, or its scope, kind or zone changed): resolved by the rule reload",
     };
 
     private static Alert ToAlert(DeviceState device, ulong sequence, Position? position, AlertChange change) => new()

@@ -320,15 +320,14 @@ internal sealed partial class BatchEvaluator
             _restoredUnchecked.Add(device); // restored: its state is checked against its rules at the next tick
         }
 
+        // Each silent rule of the new set is queued now, also when its state was queued for the
+        // rule it replaces (same id): that entry is passed over once its rule is not the device's
+        // (CheckSilence), so a duration changed by a reload counts while the device stays quiet.
         for (int i = 0; i < device.Rules.Silent.Length; i++)
         {
             var rule = device.Rules.Silent[i];
-            var state = device.Silent(i, rule.Id);
-            if (!state.Scheduled)
-            {
-                state.Scheduled = true;
-                _silences.Enqueue((device, rule), Deadline(device, rule));
-            }
+            device.Silent(i, rule.Id).Scheduled = true;
+            _silences.Enqueue((device, rule), Deadline(device, rule));
         }
     }
 
@@ -365,12 +364,13 @@ internal sealed partial class BatchEvaluator
             return; // the rule was taken away by a reload, and its state with it
         }
 
-        state.Scheduled = false;
         RefreshRules(device, now, alerts);
         if (Array.IndexOf(device.Rules!.Silent, rule) < 0)
         {
-            return; // the rule was reloaded away (its successor, if any, was scheduled by RefreshRules)
+            return; // queued for a rule since reloaded: its successor, if any, was queued by RefreshRules
         }
+
+        state.Scheduled = false;
 
         long deadline = Deadline(device, rule);
         if (deadline > now)

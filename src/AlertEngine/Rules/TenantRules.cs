@@ -123,6 +123,19 @@ internal sealed class DeviceRules
 
     public bool Has(string ruleId) => Find(ruleId) is not null;
 
+    /// <summary>
+    /// Whether the rule of this id keeps a threshold state for <paramref name="zone"/>: false when
+    /// it is gone, is now of a kind without one, or watches other zones (a reload moved it).
+    /// </summary>
+    public bool KeepsThreshold(string ruleId, uint zone) => Find(ruleId) switch
+    {
+        TemperatureRule temperature => temperature.Watches(zone),
+        LevelRule level => level.Watches(zone),
+        RateRule rate => rate.Watches(zone),
+        SpeedRule or GeofenceRule => zone == 0,
+        _ => false,
+    };
+
     public TemperatureRule[] Temperature { get; }
 
     public SpeedRule[] Speed { get; }
