@@ -2,11 +2,14 @@ using System.Buffers.Binary;
 using System.Text;
 using Confluent.Kafka;
 using Convoy.AlertEngine.Consumption;
+using Convoy.AlertEngine.Evaluation;
 using Convoy.Contracts;
+using Convoy.Contracts.Telemetry.V1;
+using Google.Protobuf;
 
 namespace Convoy.AlertEngine.Tests;
 
-/// <summary>The engine acts on a record only on the word of the collector's headers, and only for the tenant whose topic it is in.</summary>
+/// <summary>The engine acts on a record only on the word of the collector's headers, only for the tenant whose topic it is in, and only for a device it names.</summary>
 public sealed class TelemetryRecordsUnitTests
 {
     [Theory]
@@ -52,6 +55,25 @@ public sealed class TelemetryRecordsUnitTests
 
         Assert.True(TelemetryRecords.TryRead(record, out _, out var source, out _));
         Assert.Equal("partner:route-planner", source.Sender);
+    }
+
+    [Theory]
+    [InlineData(0)]   // a tombstone's empty value
+    [InlineData(12)]  // a batch with readings but no device id
+    public void Offer_ARecordThatNamesNoDevice_IsUnreadableAndKeepsNoState(int readings)
+    {
+        var kit = new RuleTestKit("rules: []");
+        var batch = new TelemetryBatch { Sequence = 1, BaseTimeUnixMs = RuleTestKit.Base };
+        if (readings > 0)
+        {
+            batch = BatchBuilder.For("", 1).StartingAt(RuleTestKit.Base).Temperatures(1, readings, _ => 4f);
+        }
+
+        var outcome = kit.Evaluator.Offer(kit.Tenant, batch.ToByteArray(), new RecordPosition("telemetry.acme", 0, 7), kit.Alerts, kit.Released, out _, out string? problem);
+
+        Assert.Equal(BatchOutcome.Unreadable, outcome);
+        Assert.Equal("it names no device (device_id is empty)", problem);
+        Assert.Equal(0, kit.Evaluator.DeviceCount);
     }
 
     [Theory]

@@ -128,6 +128,14 @@ internal sealed partial class BatchEvaluator
             return BatchOutcome.Unreadable;
         }
 
+        if (batch.DeviceId.IsEmpty)
+        {
+            // An empty record (a tombstone, or written by something other than the collector, which
+            // refuses a batch without its device) names no device to keep state for.
+            problem = "it names no device (device_id is empty)";
+            return BatchOutcome.Unreadable;
+        }
+
         var device = Device(tenant, batch.DeviceId);
         if (batch.Sequence <= device.LastSequenceOf(source.Sender))
         {
