@@ -53,7 +53,7 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.DoesNotContain(_collector.Telemetry(Tenant), r => r.Message.Key == "truck-1");
         if (reason is not null)
         {
-            Assert.Equal(1, meters.Tagged("convoy.collector.batches.refused", "reason", reason)); // counted by its precise reason
+            Assert.Equal(1, meters.Tagged("convoy.collector.batches.refused", "reason", reason, Tenant)); // counted by its precise reason
         }
 
         await AnotherDeviceIsStillServedAsync();
@@ -69,7 +69,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("sequence 2 does not follow 3", error.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(1, meters.Tagged("convoy.collector.batches.refused", "reason", "sequence-backwards"));
+        Assert.Equal(1, meters.Tagged("convoy.collector.batches.refused", "reason", "sequence-backwards", Tenant));
         Assert.Equal([1UL, 3UL], _collector.Telemetry(Tenant).Where(r => r.Message.Key == "truck-1").Select(KafkaTopics.Sequence).Order());
         await AnotherDeviceIsStillServedAsync();
     }

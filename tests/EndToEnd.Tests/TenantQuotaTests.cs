@@ -155,7 +155,7 @@ public sealed class TenantQuotaTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Contains("in-flight quota", error.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(1, totals.Tagged("convoy.collector.batches.refused", "reason", "over-in-flight-quota"));
+        Assert.Equal(1, totals.Tagged("convoy.collector.batches.refused", "reason", "over-in-flight-quota", "slowpoke"));
         Assert.True(long.Parse(error.Trailers.GetValue("grpc-retry-pushback-ms")!, System.Globalization.CultureInfo.InvariantCulture) > 0);
         Assert.Equal((ulong)(fit + 1), acked);
         var inKafka = _collector.Telemetry("slowpoke").Select(KafkaTopics.Sequence).Order().ToList();
