@@ -30,8 +30,9 @@ internal sealed class GateOptions
           and prints each metric's head/base ratio with its spread as a Markdown table; the table
           and a JSON record are kept in --out for the trend.
           Exit code 1 when a gated metric regressed, 0 when none did, 2 on a usage or build error.
-          --rounds N            load rounds, each running both sides (5; a load metric needs at least
-                                4 to be gated: fewer runs cannot tell a change from noise)
+          --rounds N            load rounds, each running both sides, the order alternating (6; even,
+                                so each side runs second as often as the other; a load metric needs
+                                at least 4 to be gated: fewer runs cannot tell a change from noise)
           --seconds N           measured seconds per load run (5)
           --devices N           fleet devices per load run (1000)
           --micro FILTER        BenchmarkDotNet filter (*BatchIngestBenchmarks.ValidateInPlace*); none to skip
@@ -50,7 +51,7 @@ internal sealed class GateOptions
 
     public string Head { get; private set; } = "";
 
-    public int Rounds { get; private set; } = 5;
+    public int Rounds { get; private set; } = 6;
 
     public int Seconds { get; private set; } = 5;
 
@@ -99,7 +100,7 @@ internal sealed class GateOptions
             switch (name)
             {
                 case "--repository": options.Repository = value; break;
-                case "--rounds": ok = int.TryParse(value, c, out int rounds) && rounds > 0; options.Rounds = rounds; break;
+                case "--rounds": ok = int.TryParse(value, c, out int rounds) && rounds > 0 && rounds % 2 == 0; options.Rounds = rounds; break;
                 case "--seconds": ok = int.TryParse(value, c, out int seconds) && seconds > 0; options.Seconds = seconds; break;
                 case "--devices": ok = int.TryParse(value, c, out int devices) && devices > 0; options.Devices = devices; break;
                 case "--micro": options.Micro = value == "none" ? null : value; break;

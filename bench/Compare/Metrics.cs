@@ -29,17 +29,16 @@ internal sealed class Metrics
         {
             var b = _values[(name, "base")];
             var h = _values[(name, "head")];
-            // Each round's ratio is of two runs next to each other in time: the noise they share cancels.
-            var ratios = b.Keys.Where(h.ContainsKey).Select(r => b[r] == 0 ? (h[r] == 0 ? 1 : double.PositiveInfinity) : h[r] / b[r]).Order().ToList();
+            var paired = Interleaving.Pair(b, h);
             double baseMedian = Median([.. b.Values]), headMedian = Median([.. h.Values]);
-            double ratio = Median(ratios);
             // A load metric regresses when it rose beyond its limit and the rounds say it is no
-            // accident of the machine: head above base in nearly every pair of runs (Mann-Whitney).
-            double p = Statistics.HeadHigherP([.. b.Values], [.. h.Values]);
+            // accident of the machine: head above base in nearly every pair of runs (Mann-Whitney),
+            // once the cost of running second in a round is taken out of every run.
+            double p = Statistics.HeadHigherP(paired.Base, paired.Head);
             bool beyondNoise = p < Statistics.Alpha;
             bool regressed = rule switch
             {
-                Rule.Cpu => ratio > options.CpuThreshold && beyondNoise,
+                Rule.Cpu => paired.Ratio > options.CpuThreshold && beyondNoise,
                 Rule.LoadAllocation => headMedian > baseMedian * options.AllocationTolerance && headMedian - baseMedian > options.AllocationBytes && beyondNoise,
                 Rule.MicroAllocation => headMedian > baseMedian,
                 _ => false,
@@ -51,13 +50,13 @@ internal sealed class Metrics
                 Rule.MicroAllocation => "no increase",
                 _ => "shown only",
             };
-            rows.Add(new Row(name, [.. b.Values], [.. h.Values], baseMedian, headMedian, ratio, ratios.Count == 0 ? double.NaN : ratios[0], ratios.Count == 0 ? double.NaN : ratios[^1], limit, regressed));
+            rows.Add(new Row(name, [.. b.Values], [.. h.Values], baseMedian, headMedian, paired.Ratio, paired.RatioMin, paired.RatioMax, paired.SecondRun, limit, regressed));
         }
 
         return new Report(rows);
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         if (values.Count == 0)
         {

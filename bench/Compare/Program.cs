@@ -40,8 +40,9 @@ try
     var metrics = new Metrics();
     for (int round = 1; round <= options.Rounds; round++)
     {
-        // Interleaved: the order alternates, so a machine getting busier or quieter hits both sides alike.
-        var order = round % 2 == 1 ? sides : [sides[1], sides[0]];
+        // Interleaved: the order alternates, so a machine getting busier or quieter hits both sides
+        // alike, and each side runs second in half of the rounds (see Interleaving).
+        var order = Interleaving.HeadRunsSecond(round) ? sides : [sides[1], sides[0]];
         foreach (var side in order)
         {
             string output = Shell.Run("dotnet", side.Folder, "run", "-c", "Release", "--no-build", "--project", "bench/LoadGenerator", "--",

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Convoy.BenchCompare;
 
-internal sealed record Row(string Name, double[] Base, double[] Head, double BaseMedian, double HeadMedian, double Ratio, double RatioMin, double RatioMax, string Limit, bool Regressed);
+internal sealed record Row(string Name, double[] Base, double[] Head, double BaseMedian, double HeadMedian, double Ratio, double RatioMin, double RatioMax, double SecondRun, string Limit, bool Regressed);
 
 internal sealed record Report(List<Row> Rows)
 {
@@ -18,11 +18,11 @@ internal sealed record Report(List<Row> Rows)
         text.AppendLine();
         text.AppendLine(c, $"{machine}; {options.Rounds} load round(s) of {options.Devices} fleet devices for {options.Seconds} s, interleaved; micro-benchmarks: {options.Micro ?? "none"}");
         text.AppendLine();
-        text.AppendLine("| metric | base (median) | head (median) | head/base | spread (rounds) | gate | verdict |");
-        text.AppendLine("|---|---|---|---|---|---|---|");
+        text.AppendLine("| metric | base (median) | head (median) | head/base | spread (pairs of rounds) | second run / first | gate | verdict |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var row in Rows)
         {
-            text.AppendLine(c, $"| {row.Name} | {row.BaseMedian:0.##} | {row.HeadMedian:0.##} | {row.Ratio:0.000} | {row.RatioMin:0.000}–{row.RatioMax:0.000} | {row.Limit} | {(row.Regressed ? "**REGRESSED**" : "ok")} |");
+            text.AppendLine(c, $"| {row.Name} | {row.BaseMedian:0.##} | {row.HeadMedian:0.##} | {row.Ratio:0.000} | {row.RatioMin:0.000}–{row.RatioMax:0.000} | {(double.IsNaN(row.SecondRun) ? "–" : row.SecondRun.ToString("0.000", c))} | {row.Limit} | {(row.Regressed ? "**REGRESSED**" : "ok")} |");
         }
 
         text.AppendLine();
@@ -51,6 +51,7 @@ internal sealed record Report(List<Row> Rows)
             ratio = r.Ratio,
             ratioMin = r.RatioMin,
             ratioMax = r.RatioMax,
+            secondRunOverFirst = r.SecondRun,
             gate = r.Limit,
             regressed = r.Regressed,
         }),
