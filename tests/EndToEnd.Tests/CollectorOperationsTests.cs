@@ -7,6 +7,7 @@ using Grpc.Reflection.V1Alpha;
 namespace Convoy.EndToEnd.Tests;
 
 /// <summary>What an operator uses: the gRPC health service, server reflection (grpcurl), the Prometheus endpoint and the orchestrator's probes.</summary>
+[Collection(ProcessMetrics.Name)] // /metrics shows every collector in the test process: refusals of tests beside it would count
 public sealed class CollectorOperationsTests : IAsyncLifetime
 {
     private const string Tenant = "ops";

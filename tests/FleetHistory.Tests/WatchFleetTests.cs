@@ -99,13 +99,16 @@ public sealed class WatchFleetTests() : ReadSideTest("fleet-watch")
     [Fact]
     public async Task AWatch_EndsWhenItsTokenExpires()
     {
-        string shortLived = TestPartner.Mint(Issuer.EcSigning, "acme", "viewer", audience: TestFleetHistory.Audience, expires: DateTime.UtcNow.AddSeconds(3));
+        // Long enough that the snapshot is written before it expires on a busy machine (with 3 s it
+        // could expire first, and the call ended before its first message).
+        var lifetime = TimeSpan.FromSeconds(10);
+        string shortLived = TestPartner.Mint(Issuer.EcSigning, "acme", "viewer", audience: TestFleetHistory.Audience, expires: DateTime.UtcNow + lifetime);
         using var watch = History.Client().WatchFleet(new WatchFleetRequest(), TestPartner.Bearer(shortLived));
         Assert.True((await NextAsync(watch)).Snapshot);
 
         var ended = await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            using var patience = new CancellationTokenSource(FewSeconds);
+            using var patience = new CancellationTokenSource(lifetime + FewSeconds);
             while (await watch.ResponseStream.MoveNext(patience.Token))
             {
             }

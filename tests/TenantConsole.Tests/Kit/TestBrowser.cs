@@ -68,6 +68,8 @@ public sealed class TestBrowser : IAsyncDisposable
             TimezoneId = "UTC",
         });
         context.SetDefaultTimeout(15_000);
+        // Expect(...) assertions have their own default (5 s), too short for read-side data on a busy 2-core CI machine.
+        Assertions.SetDefaultExpectTimeout(15_000);
         return await context.NewPageAsync();
     }
 
