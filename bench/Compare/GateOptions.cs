@@ -37,7 +37,7 @@ internal sealed class GateOptions
           --devices N           fleet devices per load run (1000)
           --micro FILTER        BenchmarkDotNet filter (*BatchIngestBenchmarks.ValidateInPlace*); none to skip
           --micro-rounds N      rounds that also run the micro-benchmarks (1)
-          --cpu-threshold R     fail when CPU per batch rises by more than this ratio (1.15) and the
+          --cpu-threshold R     fail when CPU per batch rises by more than this ratio (1.25) and the
                                 rounds show it beyond noise (one-sided Mann-Whitney, p < 0.025)
           --alloc-tolerance R   fail when the load's bytes per batch rise by more than this ratio and
                                 --alloc-bytes together (1.10)
@@ -61,7 +61,7 @@ internal sealed class GateOptions
 
     public int MicroRounds { get; private set; } = 1;
 
-    public double CpuThreshold { get; private set; } = 1.15;
+    public double CpuThreshold { get; private set; } = 1.25;
 
     public double AllocationTolerance { get; private set; } = 1.10;
 
